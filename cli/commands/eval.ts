@@ -1,0 +1,96 @@
+import { readFile } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { decodeImage } from "../../models/runtime/decode.ts";
+import { FULL_LIMITS } from "../../models/runtime/limits.ts";
+import { ConfusionMatrix, scores } from "../../models/runtime/metrics.ts";
+import { initNodeCodecs, loadNodeModel } from "../../models/runtime/node.ts";
+import { segment, type UpsamplingMode } from "../../models/runtime/segment.ts";
+import { ProgressBar } from "../progress.ts";
+import type { Command } from "./types.ts";
+
+const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+/** CamVid is read in place: CAMVID_DIR, else the shared datasets folder beside the repo. */
+export const camvidDir = () => process.env.CAMVID_DIR ?? resolve(REPO, "../shared/datasets/camvid");
+
+export const evaluate: Command = {
+  summary: "score a model on CamVid: the paper's four metrics and per-class IoU",
+  help: `Usage: npx fcn eval --model <file.onnx> [--split val] [--mode learned|shift-and-stitch] [--limit N] [--json]
+
+Runs the model exactly as the serving tiers do (same decoding, resize and metadata) on every
+image of the split and scores it against the labels, ignoring void (class 11).
+
+Options:
+  --model <file>   ONNX model (required)
+  --split <name>   train or val (default val; the test split is withheld)
+  --data <dir>     CamVid folder (default: $CAMVID_DIR or ../shared/datasets/camvid)
+  --mode <m>       learned (default) or shift-and-stitch
+  --limit <n>      only the first n images
+  --json           print the scores as JSON`,
+  async run(args) {
+    const { values } = parseArgs({
+      args,
+      options: {
+        model: { type: "string" },
+        split: { type: "string", default: "val" },
+        data: { type: "string" },
+        mode: { type: "string", default: "learned" },
+        limit: { type: "string" },
+        json: { type: "boolean", default: false },
+        provider: { type: "string", default: "auto" },
+      },
+    });
+    if (!values.model) throw new Error("needs --model (see --help)");
+    if (!["train", "val"].includes(values.split)) throw new Error("--split must be train or val");
+    const root = values.data ?? camvidDir();
+    let pairs = (await readFile(join(root, `${values.split}.txt`), "utf8"))
+      .split("\n")
+      .filter(Boolean)
+      .map((line) => line.split(" ") as [string, string]);
+    if (values.limit) pairs = pairs.slice(0, Number(values.limit));
+    await initNodeCodecs();
+    const model = await loadNodeModel(values.model, { provider: values.provider as "auto" });
+    const classes = model.meta.classes.length;
+    const matrix = new ConfusionMatrix(classes);
+    const bar = new ProgressBar(pairs.length, `eval ${values.split}`);
+    const started = performance.now();
+    for (const [i, [img, lbl]] of pairs.entries()) {
+      const image = await decodeImage(new Uint8Array(await readFile(join(root, img))), FULL_LIMITS);
+      const label = await decodeImage(new Uint8Array(await readFile(join(root, lbl))), FULL_LIMITS);
+      const truth = new Uint8Array(label.width * label.height);
+      for (let p = 0; p < truth.length; p++) truth[p] = label.data[p * 4];
+      const result = await segment(model, image, { mode: values.mode as UpsamplingMode });
+      matrix.add(result.labels, truth);
+      bar.tick(i + 1, `mIoU ${(scores(matrix).meanIU * 100).toFixed(2)}`);
+    }
+    const s = scores(matrix);
+    const seconds = (performance.now() - started) / 1000;
+    if (values.json) {
+      console.log(
+        JSON.stringify({
+          model: model.meta.id,
+          split: values.split,
+          mode: values.mode,
+          images: pairs.length,
+          seconds,
+          ...s,
+          classes: model.meta.classes.map((c) => c.name),
+        }),
+      );
+      return 0;
+    }
+    const pct = (v: number) => (v * 100).toFixed(2).padStart(6);
+    console.log(
+      `${model.meta.id} on CamVid ${values.split} (${pairs.length} images, mode ${values.mode}, ${seconds.toFixed(1)} s)`,
+    );
+    console.log(`  pixel accuracy   ${pct(s.pixelAccuracy)}`);
+    console.log(`  mean accuracy    ${pct(s.meanAccuracy)}`);
+    console.log(`  mean IU          ${pct(s.meanIU)}`);
+    console.log(`  f.w. IU          ${pct(s.frequencyWeightedIU)}`);
+    console.log("  per-class IU");
+    for (const [k, c] of model.meta.classes.entries())
+      console.log(`    ${c.name.padEnd(12)} ${pct(s.iu[k])}`);
+    return 0;
+  },
+};

@@ -1,0 +1,131 @@
+"""Classification backbones made fully convolutional.
+
+Each backbone returns three feature taps and their coordinate maps: ``pool3`` (stride 8),
+``pool4`` (stride 16) and ``fc7`` (stride 32, after the fully connected layers turned into
+convolutions: fc6 as a 7x7 convolution, fc7 as a 1x1 convolution). All windows are chosen so
+every tap's map has the form ``x = s*i + (s-1)/2``: then every crop offset is a whole number.
+"""
+
+from __future__ import annotations
+
+from typing import Dict, List, Tuple
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .surgery import IDENTITY, CoordMap, conv_map
+
+Taps = Dict[str, torch.Tensor]
+
+
+def _conv_bn_relu(cin: int, cout: int, kernel: int, stride: int = 1, pad: int | None = None) -> nn.Sequential:
+    pad = (kernel - 1) // 2 if pad is None else pad
+    return nn.Sequential(
+        nn.Conv2d(cin, cout, kernel, stride=stride, padding=pad, bias=False),
+        nn.BatchNorm2d(cout),
+        nn.ReLU(inplace=True),
+    )
+
+
+def _pool() -> nn.MaxPool2d:
+    # ceil_mode so that any input size (down to 1x1) keeps at least one cell per level.
+    return nn.MaxPool2d(2, 2, ceil_mode=True)
+
+
+def _width(channels: int, mult: float) -> int:
+    return max(4, int(round(channels * mult)))
+
+
+class FullyConvHead(nn.Module):
+    """fc6 (7x7 conv) and fc7 (1x1 conv) of the classifier, with dropout as in the paper."""
+
+    def __init__(self, cin: int, cout: int, dropout: float):
+        super().__init__()
+        self.fc6 = _conv_bn_relu(cin, cout, 7)
+        self.drop6 = nn.Dropout2d(dropout)
+        self.fc7 = _conv_bn_relu(cout, cout, 1)
+        self.drop7 = nn.Dropout2d(dropout)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.drop7(self.fc7(self.drop6(self.fc6(x))))
+
+
+class VGG16Backbone(nn.Module):
+    """VGG16 layout (13 3x3 convs in 5 stages, 2x2 pooling) with a width multiplier."""
+
+    STAGES: List[Tuple[int, int]] = [(64, 2), (128, 2), (256, 3), (512, 3), (512, 3)]
+
+    def __init__(self, width: float = 1.0, fc_channels: int = 4096, dropout: float = 0.5):
+        super().__init__()
+        cin = 3
+        stages = []
+        for channels, depth in self.STAGES:
+            cout = _width(channels, width)
+            layers = []
+            for _ in range(depth):
+                layers.append(_conv_bn_relu(cin, cout, 3))
+                cin = cout
+            layers.append(_pool())
+            stages.append(nn.Sequential(*layers))
+        self.stages = nn.ModuleList(stages)
+        self.pool3_channels = _width(256, width)
+        self.pool4_channels = _width(512, width)
+        self.out_channels = _width(fc_channels, width)
+        self.fc = FullyConvHead(cin, self.out_channels, dropout)
+
+    @staticmethod
+    def coord_maps() -> Dict[str, CoordMap]:
+        m = IDENTITY
+        maps = {}
+        for level in range(1, 6):
+            m = m.then(conv_map(2, 2))  # 3x3 pad-1 convs keep coordinates; each pool halves
+            maps[f"pool{level}"] = m
+        return {"pool3": maps["pool3"], "pool4": maps["pool4"], "fc7": maps["pool5"]}
+
+    def forward(self, x: torch.Tensor) -> Taps:
+        taps = {}
+        for level, stage in enumerate(self.stages, start=1):
+            x = stage(x)
+            taps[f"pool{level}"] = x
+        return {"pool3": taps["pool3"], "pool4": taps["pool4"], "fc7": self.fc(x)}
+
+
+class AlexNetBackbone(nn.Module):
+    """AlexNet layout (5 convs, the first strided by 4) with a width multiplier.
+
+    Differences from AlexNet, for exact alignment: conv1 is 8x8/4 (not 11x11/4) and the
+    pools are 2x2/2 (not 3x3/2), so the taps at strides 8/16/32 need only whole-cell crops.
+    """
+
+    def __init__(self, width: float = 1.0, fc_channels: int = 4096, dropout: float = 0.5):
+        super().__init__()
+        c1, c2, c3, c4, c5 = (_width(c, width) for c in (96, 256, 384, 384, 256))
+        self.conv1 = nn.Sequential(_conv_bn_relu(3, c1, 8, stride=4, pad=2), _pool())  # stride 8
+        self.conv2 = nn.Sequential(_conv_bn_relu(c1, c2, 5), _pool())  # stride 16
+        self.conv345 = nn.Sequential(
+            _conv_bn_relu(c2, c3, 3), _conv_bn_relu(c3, c4, 3), _conv_bn_relu(c4, c5, 3), _pool()
+        )  # stride 32
+        self.pool3_channels = c1
+        self.pool4_channels = c2
+        self.out_channels = _width(fc_channels, width)
+        self.fc = FullyConvHead(c5, self.out_channels, dropout)
+
+    @staticmethod
+    def coord_maps() -> Dict[str, CoordMap]:
+        pool1 = IDENTITY.then(conv_map(8, 4, 2)).then(conv_map(2, 2))
+        pool2 = pool1.then(conv_map(2, 2))
+        pool5 = pool2.then(conv_map(2, 2))
+        return {"pool3": pool1, "pool4": pool2, "fc7": pool5}
+
+    def forward(self, x: torch.Tensor) -> Taps:
+        # The 8x8/4 stem needs 4 input pixels; pad tiny inputs at the bottom/right only, which
+        # moves no coordinate (the head crops back to the input size).
+        x = F.pad(x, (0, max(0, 4 - x.shape[3]), 0, max(0, 4 - x.shape[2])))
+        p1 = self.conv1(x)
+        p2 = self.conv2(p1)
+        p5 = self.conv345(p2)
+        return {"pool3": p1, "pool4": p2, "fc7": self.fc(p5)}
+
+
+BACKBONES = {"vgg16": VGG16Backbone, "alexnet": AlexNetBackbone}

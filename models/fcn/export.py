@@ -1,0 +1,165 @@
+"""Export a trained FCN checkpoint to ONNX (dynamic batch, height and width) with the metadata
+every tier reads (classes, colours, normalisation, run resolution), then check parity against
+PyTorch through onnxruntime-node (the runtime the tiers use).
+
+    python3 -m fcn.export --checkpoint runs/.../fcn8s/best.pt --out models/fcn8s.onnx --id fcn8s-vgg16
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import onnx
+import torch
+from torch import nn
+
+from .data import MEAN, STD, camvid_root
+from .fcn import BUILDERS, FCN, fuse_batchnorm
+from .surgery import crop_offset
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+class ExportWrapper(nn.Module):
+    """Adds the ``coarse`` output (scores at the finest stride before the last upsampling)
+    that shift-and-stitch runs on."""
+
+    def __init__(self, model: FCN, with_coarse: bool):
+        super().__init__()
+        self.model = model
+        self.with_coarse = with_coarse
+
+    def forward(self, image: torch.Tensor):
+        m = self.model
+        taps = m.backbone(image)
+        score = m.score_fr(taps["fc7"])
+        if m.stride <= 16:
+            sp4 = m.score_pool4(taps["pool4"])
+            up = m.upscore2(score)
+            score = up[:, :, m.crop_pool4 : m.crop_pool4 + sp4.shape[2], m.crop_pool4 : m.crop_pool4 + sp4.shape[3]] + sp4
+        if m.stride == 8:
+            sp3 = m.score_pool3(taps["pool3"])
+            up = m.upscore_pool4(score)
+            score = up[:, :, m.crop_pool3 : m.crop_pool3 + sp3.shape[2], m.crop_pool3 : m.crop_pool3 + sp3.shape[3]] + sp3
+        up = m.upscore(score)
+        logits = up[:, :, m.crop_final : m.crop_final + image.shape[2], m.crop_final : m.crop_final + image.shape[3]]
+        return (logits, score) if self.with_coarse else logits
+
+
+def load_checkpoint(path: Path) -> FCN:
+    state = torch.load(path, map_location="cpu")
+    cfg = state["config"]
+    model = BUILDERS[state["stride"]](backbone=cfg["backbone"], width=cfg["width"], fc_channels=cfg["fc_channels"],
+                                      dropout=cfg["dropout"])
+    model.load_state_dict(state["model"])
+    model.eval()
+    model.checkpoint_val = state.get("val")  # type: ignore[attr-defined]
+    model.checkpoint_config = cfg  # type: ignore[attr-defined]
+    return model
+
+
+def metadata(model: FCN, model_id: str, resolution, quantization: str, with_coarse: bool) -> dict:
+    classes = json.loads((camvid_root() / "classes.json").read_text())["classes"]
+    maps = type(model.backbone).coord_maps()
+    finest = {32: "fc7", 16: "pool4", 8: "pool3"}[model.stride]
+    meta = {
+        "id": model_id,
+        "variant": f"fcn{model.stride}s",
+        "backbone": model.checkpoint_config["backbone"] if hasattr(model, "checkpoint_config") else "vgg16",
+        "outputStride": 32,
+        "classes": [{"name": c["name"], "color": c["color_rgb"]} for c in classes if not c["ignore"]],
+        "mean": list(MEAN),
+        "std": list(STD),
+        "resolution": resolution,
+        "quantization": quantization,
+    }
+    if with_coarse:
+        meta["coarse"] = {"stride": model.stride, "offset": int(np.floor(maps[finest].offset + 0.5))}
+    val = getattr(model, "checkpoint_val", None)
+    if val:
+        meta["val"] = {k: round(v, 4) for k, v in val.items() if k != "iu"}
+    return meta
+
+
+def grouped_upsampler(layer: nn.ConvTranspose2d) -> nn.ConvTranspose2d:
+    """The fixed bilinear deconv is diagonal (class c only feeds class c): store it as a grouped
+    deconv with C kernels instead of C*C, the same function at 1/C of the bytes."""
+    c = layer.in_channels
+    w = layer.weight.detach()
+    eye = torch.eye(c, dtype=torch.bool)[:, :, None, None].expand_as(w)
+    if w[~eye].abs().max() > 0:
+        return layer
+    grouped = nn.ConvTranspose2d(c, c, layer.kernel_size, stride=layer.stride, groups=c, bias=False)
+    with torch.no_grad():
+        grouped.weight.copy_(torch.stack([w[i, i] for i in range(c)])[:, None])
+    return grouped
+
+
+def export(model: FCN, out: Path, meta: dict, with_coarse: bool) -> None:
+    model = fuse_batchnorm(model.eval())
+    model.upscore = grouped_upsampler(model.upscore)
+    wrapper = ExportWrapper(model, with_coarse).eval()
+    outputs = ["logits", "coarse"] if with_coarse else ["logits"]
+    dynamic = {"image": {0: "batch", 2: "height", 3: "width"}, "logits": {0: "batch", 2: "height", 3: "width"}}
+    if with_coarse:
+        dynamic["coarse"] = {0: "batch", 2: "coarse_height", 3: "coarse_width"}
+    with torch.no_grad():
+        torch.onnx.export(wrapper, torch.zeros(1, 3, 96, 128), str(out), input_names=["image"], output_names=outputs,
+                          dynamic_axes=dynamic, opset_version=13, do_constant_folding=True)
+    add_metadata(out, meta)
+
+
+def add_metadata(path: Path, meta: dict) -> None:
+    proto = onnx.load(str(path))
+    del proto.metadata_props[:]
+    entry = proto.metadata_props.add()
+    entry.key, entry.value = "fcn", json.dumps(meta)
+    proto.producer_name = "fcn-segmentation"
+    onnx.save(proto, str(path))
+
+
+def parity(model: FCN, onnx_path: Path, height: int = 360, width: int = 480, seed: int = 0) -> float:
+    """Max |logit difference| between PyTorch and onnxruntime-node on one random input."""
+    x = torch.from_numpy(np.random.default_rng(seed).standard_normal((1, 3, height, width)).astype(np.float32))
+    with torch.no_grad():
+        expected = model.eval()(x).numpy()
+    with tempfile.TemporaryDirectory() as tmp:
+        x.numpy().tofile(f"{tmp}/input.bin")
+        expected.tofile(f"{tmp}/expected.bin")
+        env = dict(os.environ, PATH=f"{REPO / 'node_modules' / '.bin'}:{os.environ['PATH']}")
+        result = subprocess.run(["node", str(REPO / "cli" / "fcn.js"), "parity", "--model", str(onnx_path),
+                                 "--input", f"{tmp}/input.bin", "--expected", f"{tmp}/expected.bin",
+                                 "--shape", f"1,3,{height},{width}", "--json"],
+                                capture_output=True, text=True, env=env, check=True)
+    return float(json.loads(result.stdout)["maxAbsDiff"])
+
+
+def main(argv=None) -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--checkpoint", type=Path, required=True)
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--id", required=True, help="model id reported by the API, e.g. fcn8s-vgg16-w025")
+    p.add_argument("--resolution", type=int, nargs=2, metavar=("WIDTH", "HEIGHT"),
+                   help="resize inputs to this size before inference (default: run at the input's size)")
+    p.add_argument("--coarse", action="store_true", help="also output the coarse scores (shift-and-stitch)")
+    p.add_argument("--skip-parity", action="store_true")
+    a = p.parse_args(argv)
+    model = load_checkpoint(a.checkpoint)
+    resolution = {"width": a.resolution[0], "height": a.resolution[1]} if a.resolution else None
+    meta = metadata(model, a.id, resolution, "fp32", a.coarse)
+    export(model, a.out, meta, a.coarse)
+    print(f"wrote {a.out} ({a.out.stat().st_size / 1e6:.2f} MB)")
+    if not a.skip_parity:
+        ref = load_checkpoint(a.checkpoint)
+        print(f"parity onnxruntime-node vs PyTorch: max |logit diff| = {parity(ref, a.out):.3e}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,192 @@
+"""Static int8 quantisation of an FCN for the edge, in ONNX QDQ form, calibrated on CamVid
+train images at the model's run resolution.
+
+    python3 -m fcn.quantize --checkpoint runs/.../fcn32s/best.pt --resolution 320 240 \\
+        --out models/fcn32s-edge-int8.onnx --id fcn32s-vgg16-w0125-int8
+
+What is quantised, and why this way (onnxruntime's QDQ conventions):
+- every backbone convolution: weights int8, symmetric, per output channel; bias int32 at
+  scale x_scale * w_scale; input and output activations uint8 per tensor. The ReLU that
+  follows each conv is kept in the graph: onnxruntime drops it before a QuantizeLinear whose
+  zero point is 0, then fuses DQ -> Conv -> Q into one QLinearConv.
+- max pooling runs on uint8 directly: its output reuses its input's scale, so the
+  DequantizeLinear/QuantizeLinear pair around it is dropped.
+- the 1x1 score layer, the bilinear upsampling and the crop stay float: they are a tiny
+  share of the work and keep the logits exact enough for the argmax.
+Activation ranges are min/max, averaged over calibration batches.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import onnx
+import torch
+import torch.nn.functional as F
+from onnx import TensorProto, helper, numpy_helper
+from torch import nn
+
+from .data import load_split, normalize
+from .export import add_metadata, export, grouped_upsampler, load_checkpoint, metadata
+from .fcn import FCN, fuse_batchnorm
+
+
+def calibrate(model: FCN, images: torch.Tensor, size: tuple[int, int], batch: int = 8) -> dict:
+    """Average per-batch (min, max) of the image and of every backbone ReLU output, keyed
+    by execution order."""
+    relus = [m for m in model.backbone.modules() if isinstance(m, nn.ReLU)]
+    stats: dict = {"image": [], "relu": [[] for _ in relus]}
+
+    def hook(index):
+        def record(_module, _inputs, output):
+            stats["relu"][index].append((float(output.min()), float(output.max())))
+        return record
+
+    handles = [r.register_forward_hook(hook(i)) for i, r in enumerate(relus)]
+    model.eval()
+    with torch.no_grad():
+        for i in range(0, len(images), batch):
+            x = F.interpolate(images[i : i + batch].float(), size=size, mode="bilinear", align_corners=False)
+            x = normalize(x)
+            stats["image"].append((float(x.min()), float(x.max())))
+            model(x)
+    for h in handles:
+        h.remove()
+    mean = lambda pairs: (float(np.mean([p[0] for p in pairs])), float(np.mean([p[1] for p in pairs])))  # noqa: E731
+    return {"image": mean(stats["image"]), "relu": [mean(p) for p in stats["relu"]]}
+
+
+def uint8_params(lo: float, hi: float) -> tuple[float, int]:
+    lo, hi = min(lo, 0.0), max(hi, 0.0)
+    scale = max((hi - lo) / 255.0, 1e-8)
+    return scale, int(np.clip(round(-lo / scale), 0, 255))
+
+
+class QdqBuilder:
+    def __init__(self, graph: onnx.GraphProto):
+        self.graph = graph
+        self.inits = {t.name: t for t in graph.initializer}
+        self.new_nodes: list = []
+
+    def const(self, name: str, array: np.ndarray) -> str:
+        self.graph.initializer.append(numpy_helper.from_array(array, name))
+        return name
+
+    def quantize_tensor(self, tensor: str, scale: float, zero: int) -> None:
+        """Insert Q -> DQ after ``tensor`` and point every consumer at the DQ output."""
+        s = self.const(f"{tensor}_scale", np.array(scale, dtype=np.float32))
+        z = self.const(f"{tensor}_zero", np.array(zero, dtype=np.uint8))
+        q, dq = f"{tensor}_q", f"{tensor}_dq"
+        for node in self.graph.node:
+            for i, name in enumerate(node.input):
+                if name == tensor:
+                    node.input[i] = dq
+        self.new_nodes += [helper.make_node("QuantizeLinear", [tensor, s, z], [q], name=f"{tensor}_Q"),
+                           helper.make_node("DequantizeLinear", [q, s, z], [dq], name=f"{tensor}_DQ")]
+
+    def quantize_conv_params(self, conv: onnx.NodeProto, x_scale: float) -> None:
+        w = numpy_helper.to_array(self.inits[conv.input[1]]).astype(np.float32)
+        w_scale = np.maximum(np.abs(w).reshape(w.shape[0], -1).max(1) / 127.0, 1e-12).astype(np.float32)
+        w_q = np.clip(np.round(w / w_scale[:, None, None, None]), -127, 127).astype(np.int8)
+        name = conv.input[1]
+        self.const(f"{name}_int8", w_q)
+        self.const(f"{name}_scale", w_scale)
+        self.const(f"{name}_zero", np.zeros(w.shape[0], dtype=np.int8))
+        self.new_nodes.append(helper.make_node("DequantizeLinear", [f"{name}_int8", f"{name}_scale", f"{name}_zero"],
+                                               [f"{name}_dq"], name=f"{name}_DQ", axis=0))
+        conv.input[1] = f"{name}_dq"
+        if len(conv.input) > 2 and conv.input[2]:
+            b = numpy_helper.to_array(self.inits[conv.input[2]]).astype(np.float64)
+            b_scale = (x_scale * w_scale.astype(np.float64)).astype(np.float32)
+            b_q = np.round(b / b_scale).astype(np.int32)
+            bn = conv.input[2]
+            self.const(f"{bn}_int32", b_q)
+            self.const(f"{bn}_scale", b_scale)
+            self.const(f"{bn}_zero", np.zeros(w.shape[0], dtype=np.int32))
+            self.new_nodes.append(helper.make_node("DequantizeLinear", [f"{bn}_int32", f"{bn}_scale", f"{bn}_zero"],
+                                                   [f"{bn}_dq"], name=f"{bn}_DQ", axis=0))
+            conv.input[2] = f"{bn}_dq"
+
+    def finish(self) -> None:
+        # Put the new nodes first; then order everything topologically.
+        nodes = self.new_nodes + list(self.graph.node)
+        produced = {i.name for i in self.graph.input} | set(self.inits) | {t.name for t in self.graph.initializer}
+        ordered, pending = [], nodes
+        while pending:
+            ready = [n for n in pending if all((not x) or x in produced for x in n.input)]
+            if not ready:
+                raise RuntimeError("graph has a cycle or a missing input")
+            for n in ready:
+                ordered.append(n)
+                produced.update(n.output)
+            pending = [n for n in pending if n not in ready]
+        del self.graph.node[:]
+        self.graph.node.extend(ordered)
+        used = {x for n in ordered for x in n.input}
+        keep = [t for t in self.graph.initializer if t.name in used]
+        del self.graph.initializer[:]
+        self.graph.initializer.extend(keep)
+
+
+def quantize(fp32_path: Path, model: FCN, ranges: dict, out: Path) -> None:
+    proto = onnx.load(str(fp32_path))
+    g = proto.graph
+    consumers: dict = {}
+    for node in g.node:
+        for x in node.input:
+            consumers.setdefault(x, []).append(node)
+    convs = [n for n in g.node if n.op_type == "Conv"]
+    torch_convs = [m for m in model.backbone.modules() if isinstance(m, nn.Conv2d)]
+    inits = {t.name: t for t in g.initializer}
+    b = QdqBuilder(g)
+    act = {}  # tensor -> (scale, zero)
+    act[g.input[0].name] = uint8_params(*ranges["image"])
+    for k, (conv, module) in enumerate(zip(convs, torch_convs)):
+        w = numpy_helper.to_array(inits[conv.input[1]])
+        if w.shape != tuple(module.weight.shape) or not np.allclose(w, module.weight.detach().numpy(), atol=1e-6):
+            raise RuntimeError(f"ONNX conv {conv.name} does not match backbone conv {k}")
+        relu = consumers[conv.output[0]][0]
+        assert relu.op_type == "Relu", relu.op_type
+        act[relu.output[0]] = uint8_params(*ranges["relu"][k])
+        for nxt in consumers.get(relu.output[0], []):
+            if nxt.op_type == "MaxPool":
+                act[nxt.output[0]] = act[relu.output[0]]  # same scale: the Q/DQ pair is dropped
+    for conv in convs[: len(torch_convs)]:
+        b.quantize_conv_params(conv, act[conv.input[0]][0])
+    for tensor, (scale, zero) in act.items():
+        b.quantize_tensor(tensor, scale, zero)
+    b.finish()
+    onnx.checker.check_model(proto)
+    onnx.save(proto, str(out))
+
+
+def main(argv=None) -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--checkpoint", type=Path, required=True)
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--id", required=True)
+    p.add_argument("--resolution", type=int, nargs=2, metavar=("WIDTH", "HEIGHT"), required=True)
+    p.add_argument("--calibration-images", type=int, default=96)
+    a = p.parse_args(argv)
+    torch.set_num_threads(2)
+    model = load_checkpoint(a.checkpoint)
+    meta = metadata(model, a.id, {"width": a.resolution[0], "height": a.resolution[1]}, "int8", False)
+    images, _ = load_split("train")
+    # An even spread over the three drives in train, not just the first sequence.
+    pick = torch.linspace(0, len(images) - 1, a.calibration_images).long()
+    fused = fuse_batchnorm(load_checkpoint(a.checkpoint))
+    fused.upscore = grouped_upsampler(fused.upscore)
+    ranges = calibrate(fused, images[pick], (a.resolution[1], a.resolution[0]))
+    with tempfile.TemporaryDirectory() as tmp:
+        fp32 = Path(tmp) / "fp32.onnx"
+        export(model, fp32, meta, with_coarse=False)
+        quantize(fp32, fused, ranges, a.out)
+    add_metadata(a.out, meta)
+    print(f"wrote {a.out} ({a.out.stat().st_size / 1e6:.2f} MB), calibrated on {len(pick)} train images")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,170 @@
+"""Train the FCN family on CamVid with the paper's staged schedule: FCN-32s, then FCN-16s
+initialised from it, then FCN-8s initialised from FCN-16s.
+
+    python3 -m fcn.train --stage all --out runs/vgg16-w025     # from models/
+    python3 -m fcn.train --stage 16 --init runs/.../fcn32s/best.pt --out ...
+
+Every epoch writes ``<out>/fcn<stride>s/last.pt``; rerunning the same command resumes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .data import IGNORE_INDEX, augment_batch, class_weights, load_split, normalize
+from .fcn import BUILDERS, FCN, NUM_CLASSES, count_parameters, init_from_coarser
+from .metrics import confusion, scores
+from .progress import Progress
+
+
+def build(cfg: dict, stride: int) -> FCN:
+    return BUILDERS[stride](backbone=cfg["backbone"], width=cfg["width"], fc_channels=cfg["fc_channels"],
+                            dropout=cfg["dropout"])
+
+
+@torch.no_grad()
+def evaluate(model: FCN, images: torch.Tensor, labels: torch.Tensor, batch: int = 4,
+             size: tuple | None = None) -> dict:
+    """Val scores; with ``size`` (h, w) the net runs at that resolution and its labels are
+    brought back by nearest neighbour, as the edge tier does."""
+    model.eval()
+    hist = np.zeros((NUM_CLASSES, NUM_CLASSES), dtype=np.int64)
+    for i in range(0, len(images), batch):
+        x = images[i : i + batch].float()
+        if size:
+            x = F.interpolate(x, size=size, mode="bilinear", align_corners=False)
+        x = normalize(x).contiguous(memory_format=torch.channels_last)
+        pred = model(x).argmax(1)
+        if size:
+            pred = F.interpolate(pred[:, None].float(), size=labels.shape[1:], mode="nearest")[:, 0].long()
+        pred = pred.numpy()
+        hist += confusion(pred, labels[i : i + batch].numpy(), NUM_CLASSES)
+    return scores(hist)
+
+
+def lr_at(step: int, total: int, warmup: int, base: float) -> float:
+    if step < warmup:
+        return base * (step + 1) / warmup
+    t = (step - warmup) / max(1, total - warmup)
+    return base * (0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * t)))
+
+
+def train_stage(cfg: dict, stride: int, epochs: int, lr: float, out: Path, init: Path | None,
+                train: tuple, val: tuple) -> Path:
+    stage_dir = out / f"fcn{stride}s"
+    stage_dir.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(cfg["seed"] + stride)
+    model = build(cfg, stride)
+    last = stage_dir / "last.pt"
+    history: list = []
+    start_epoch, best = 0, -1.0
+    params = [p for p in model.parameters() if p.requires_grad]
+    decay = [p for p in params if p.ndim > 1]
+    no_decay = [p for p in params if p.ndim <= 1]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": cfg["weight_decay"]},
+                             {"params": no_decay, "weight_decay": 0.0}], lr=lr)
+    if last.exists():
+        state = torch.load(last, map_location="cpu")
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["optimizer"])
+        start_epoch, best, history = state["epoch"], state["best"], state["history"]
+        print(f"resuming fcn{stride}s at epoch {start_epoch}", file=sys.stderr)
+    elif init is not None:
+        coarse_state = torch.load(init, map_location="cpu")
+        coarse = build(cfg, coarse_state["stride"])
+        coarse.load_state_dict(coarse_state["model"])
+        init_from_coarser(model, coarse)
+        print(f"fcn{stride}s initialised from {init}", file=sys.stderr)
+    if start_epoch >= epochs:
+        return stage_dir / "best.pt"
+    model = model.to(memory_format=torch.channels_last)
+    weights = class_weights(power=cfg["class_weight_power"])
+    images, labels = train
+    steps_per_epoch = math.ceil(len(images) / cfg["batch"])
+    total_steps = epochs * steps_per_epoch
+    gen = torch.Generator().manual_seed(cfg["seed"] * 1000 + stride * 10 + start_epoch)
+    print(f"fcn{stride}s: {count_parameters(model)/1e6:.2f}M parameters, {epochs} epochs", file=sys.stderr)
+    for epoch in range(start_epoch, epochs):
+        model.train()
+        order = torch.randperm(len(images), generator=gen)
+        bar = Progress(steps_per_epoch, f"fcn{stride}s epoch {epoch + 1}/{epochs}")
+        t0, losses = time.time(), []
+        for step in range(steps_per_epoch):
+            idx = order[step * cfg["batch"] : (step + 1) * cfg["batch"]]
+            x, y = augment_batch(images[idx], labels[idx], cfg["crop"], tuple(cfg["scale"]), gen)
+            for group in opt.param_groups:
+                group["lr"] = lr_at(epoch * steps_per_epoch + step, total_steps, 2 * steps_per_epoch, lr)
+            loss = F.cross_entropy(model(x.contiguous(memory_format=torch.channels_last)), y,
+                                   weight=weights, ignore_index=IGNORE_INDEX)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            losses.append(loss.item())
+            bar.update(step + 1, loss=float(np.mean(losses[-20:])), best_miou=max(best, 0.0))
+        record = {"epoch": epoch + 1, "loss": float(np.mean(losses)), "seconds": time.time() - t0}
+        if (epoch + 1) % cfg["eval_every"] == 0 or epoch + 1 == epochs:
+            result = evaluate(model, *val, size=tuple(cfg["eval_size"]) if cfg.get("eval_size") else None)
+            record.update({k: v for k, v in result.items() if k != "iu"})
+            if result["mean_iu"] > best:
+                best = result["mean_iu"]
+                torch.save({"model": model.state_dict(), "stride": stride, "config": cfg, "epoch": epoch + 1,
+                            "val": result}, stage_dir / "best.pt")
+            print(f"fcn{stride}s epoch {epoch + 1}: loss {record['loss']:.4f} val mIoU {result['mean_iu']*100:.2f}"
+                  f" pixel acc {result['pixel_accuracy']*100:.2f} (best {best*100:.2f})", file=sys.stderr)
+        history.append(record)
+        torch.save({"model": model.state_dict(), "optimizer": opt.state_dict(), "epoch": epoch + 1,
+                    "best": best, "history": history, "stride": stride, "config": cfg}, last)
+        (stage_dir / "history.json").write_text(json.dumps(history, indent=1))
+    return stage_dir / "best.pt"
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--stage", default="all", choices=["32", "16", "8", "all"])
+    p.add_argument("--out", type=Path, required=True, help="run folder (checkpoints; keep it out of git)")
+    p.add_argument("--init", type=Path, help="checkpoint of the coarser net for --stage 16 or 8")
+    p.add_argument("--backbone", default="vgg16", choices=["vgg16", "alexnet"])
+    p.add_argument("--width", type=float, default=0.25, help="channel width multiplier")
+    p.add_argument("--fc-channels", type=int, default=1024, help="fc6/fc7 channels before --width")
+    p.add_argument("--dropout", type=float, default=0.1)
+    p.add_argument("--epochs", type=int, nargs=3, default=[50, 25, 45], metavar=("E32", "E16", "E8"))
+    p.add_argument("--lr", type=float, nargs=3, default=[2e-3, 1e-3, 1e-3], metavar=("LR32", "LR16", "LR8"))
+    p.add_argument("--batch", type=int, default=8)
+    p.add_argument("--crop", type=int, default=256)
+    p.add_argument("--scale", type=float, nargs=2, default=[0.6, 1.5])
+    p.add_argument("--weight-decay", type=float, default=1e-2)
+    p.add_argument("--class-weight-power", type=float, default=0.5)
+    p.add_argument("--eval-every", type=int, default=5)
+    p.add_argument("--eval-size", type=int, nargs=2, metavar=("HEIGHT", "WIDTH"),
+                   help="validate at this resolution (the edge model's preview size)")
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--limit", type=int, help="use only the first N train/val images (smoke tests)")
+    p.add_argument("--seed", type=int, default=0)
+    a = p.parse_args(argv)
+    torch.set_num_threads(a.threads)
+    cfg = {"backbone": a.backbone, "width": a.width, "fc_channels": a.fc_channels, "dropout": a.dropout,
+           "batch": a.batch, "crop": a.crop, "scale": a.scale, "weight_decay": a.weight_decay,
+           "class_weight_power": a.class_weight_power, "eval_every": a.eval_every, "seed": a.seed,
+           "eval_size": a.eval_size}
+    t0 = time.time()
+    train, val = load_split("train", limit=a.limit), load_split("val", limit=a.limit)
+    print(f"loaded {len(train[0])} train / {len(val[0])} val images in {time.time() - t0:.1f}s", file=sys.stderr)
+    stages = [32, 16, 8] if a.stage == "all" else [int(a.stage)]
+    init = a.init
+    for stride in stages:
+        i = [32, 16, 8].index(stride)
+        init = train_stage(cfg, stride, a.epochs[i], a.lr[i], a.out, init if stride != 32 else None, train, val)
+    print(f"done in {(time.time() - t0) / 60:.1f} min", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,28 @@
+import { describe, expect, it } from "vitest";
+import reference from "./fixtures/resize-reference.json" with { type: "json" };
+import { resizeBilinearToPlanar, resizeLabelsNearest } from "./resize.ts";
+
+describe("resizeBilinearToPlanar", () => {
+  it("equals PyTorch's bilinear interpolate (align_corners=False) for down, up and odd sizes", () => {
+    const rgb = Uint8Array.from(reference.rgb);
+    for (const c of reference.cases) {
+      const out = resizeBilinearToPlanar(rgb, reference.width, reference.height, 3, c.width, c.height);
+      expect(out.length).toBe(c.planar.length);
+      for (let i = 0; i < out.length; i++) expect(out[i]).toBeCloseTo(c.planar[i], 3);
+    }
+  });
+
+  it("is the identity at the same size and skips the alpha channel", () => {
+    const rgba = Uint8Array.from([1, 2, 3, 255, 4, 5, 6, 255]);
+    expect(Array.from(resizeBilinearToPlanar(rgba, 2, 1, 4, 2, 1))).toEqual([1, 4, 2, 5, 3, 6]);
+  });
+});
+
+describe("resizeLabelsNearest", () => {
+  it("never blends classes and keeps the exact target size", () => {
+    const labels = Uint8Array.from([0, 1, 2, 3]);
+    const up = resizeLabelsNearest(labels, 2, 2, 4, 4);
+    expect(Array.from(up)).toEqual([0, 0, 1, 1, 0, 0, 1, 1, 2, 2, 3, 3, 2, 2, 3, 3]);
+    expect(resizeLabelsNearest(labels, 2, 2, 37, 211).length).toBe(37 * 211);
+  });
+});

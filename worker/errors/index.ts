@@ -1,0 +1,59 @@
+/**
+ * Every error leaves the Worker as `{ "error": { "code", "message" } }`. Routes throw
+ * ApiError (an HTTPException with a machine-readable code) or InputError (from the shared
+ * image code); anything else is our fault: a logged 500 that reveals nothing.
+ */
+import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { InputError } from "../../models/runtime/errors.ts";
+
+export class ApiError extends HTTPException {
+  readonly code: string;
+  constructor(status: ContentfulStatusCode, code: string, message: string, headers?: Record<string, string>) {
+    super(status, { message, res: headers ? new Response(null, { headers }) : undefined });
+    this.code = code;
+  }
+}
+
+export interface ErrorBody {
+  error: { code: string; message: string };
+}
+
+export function errorBody(code: string, message: string): ErrorBody {
+  return { error: { code, message } };
+}
+
+export function onError(error: Error, c: Context): Response {
+  if (error instanceof InputError) {
+    return c.json(errorBody(error.code, error.message), error.status as ContentfulStatusCode);
+  }
+  if (error instanceof ApiError) {
+    const response = c.json(errorBody(error.code, error.message), error.status);
+    error.res?.headers.forEach((value, key) => {
+      response.headers.set(key, value);
+    });
+    return response;
+  }
+  if (error instanceof HTTPException) {
+    const code =
+      error.status === 400
+        ? "bad_request"
+        : error.status === 413
+          ? "payload_too_large"
+          : `http_${error.status}`;
+    return c.json(errorBody(code, error.message || "request failed"), error.status);
+  }
+  console.error(
+    JSON.stringify({
+      level: "error",
+      msg: "unhandled",
+      path: c.req.path,
+      error: String(error?.stack ?? error),
+    }),
+  );
+  return c.json(errorBody("internal_error", "an internal error occurred; it has been logged"), 500);
+}
+
+export const notFound = (c: Context) =>
+  c.json(errorBody("not_found", `no route for ${c.req.method} ${c.req.path}`), 404);

@@ -1,0 +1,21 @@
+import { exports } from "cloudflare:workers";
+import { expect, it } from "vitest";
+
+it("GET /v1/health answers ok", async () => {
+  const response = await exports.default.fetch("http://edge.test/v1/health");
+  expect(response.status).toBe(200);
+  expect(await response.json()).toMatchObject({ status: "ok" });
+});
+
+it("GET /v1/models lists the edge model with its size and resolution", async () => {
+  const body = (await (await exports.default.fetch("http://edge.test/v1/models")).json()) as {
+    models: Record<string, unknown>[];
+  };
+  expect(body.models[0]).toMatchObject({ role: "preview", variant: "fcn32s", bytes: expect.any(Number) });
+});
+
+it("unknown routes answer a JSON 404", async () => {
+  const response = await exports.default.fetch("http://edge.test/nope");
+  expect(response.status).toBe(404);
+  expect(await response.json()).toEqual({ error: { code: "not_found", message: expect.any(String) } });
+});

@@ -1,0 +1,8 @@
+/** The jSquash decoders, imported as compiled modules so workerd never compiles bytes. */
+import jpeg from "@jsquash/jpeg/codec/dec/mozjpeg_dec.wasm";
+// @ts-expect-error the package types this file as instantiated exports; wrangler imports the compiled Module
+import png from "@jsquash/png/codec/pkg/squoosh_png_bg.wasm";
+import webp from "@jsquash/webp/codec/dec/webp_dec.wasm";
+import { initCodecs } from "../../models/runtime/decode.ts";
+
+export const ensureCodecs = () => initCodecs({ jpeg, png, webp });

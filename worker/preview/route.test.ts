@@ -1,0 +1,155 @@
+import { exports } from "cloudflare:workers";
+import { describe, expect, inject, it } from "vitest";
+import { decodePalettePng } from "../../models/runtime/png.ts";
+
+const fromBase64 = (s: string) => Uint8Array.from(atob(s), (ch) => ch.charCodeAt(0));
+const images = inject("images");
+const samples = inject("samples");
+
+const post = (body: BodyInit | null, type: string | null, query = "") =>
+  exports.default.fetch(
+    new Request(`http://edge.test/v1/preview${query}`, {
+      method: "POST",
+      body,
+      headers: type ? { "content-type": type } : {},
+    }),
+  );
+
+async function expectMask(response: Response, width: number, height: number) {
+  expect(response.status, await response.clone().text()).toBe(200);
+  expect(response.headers.get("content-type")).toBe("image/png");
+  expect(response.headers.get("server-timing")).toMatch(/decode;dur=.*inference;dur=.*encode;dur=/);
+  const mask = decodePalettePng(new Uint8Array(await response.arrayBuffer()));
+  expect([mask.width, mask.height]).toEqual([width, height]);
+  expect(mask.labels.every((v) => v < 11)).toBe(true);
+  expect(mask.palette.length).toBe(11);
+  return mask;
+}
+
+// One file for all inference tests: each test file pays the wasm start-up once.
+describe("POST /v1/preview", () => {
+  it("matches `npx fcn predict` on CamVid val images, pixel for pixel", async () => {
+    for (const sample of samples) {
+      const response = await post(fromBase64(sample.image), "image/jpeg");
+      const mask = await expectMask(response, 480, 360);
+      const reference = decodePalettePng(fromBase64(sample.mask));
+      let differing = 0;
+      for (let i = 0; i < mask.labels.length; i++) if (mask.labels[i] !== reference.labels[i]) differing++;
+      expect(differing, sample.name).toBe(0);
+    }
+  });
+
+  it("answers JSON with sizes, class fractions and timings", async () => {
+    const response = await post(fromBase64(samples[0].image), "image/jpeg", "?format=json");
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as {
+      width: number;
+      height: number;
+      model: string;
+      classes: { fraction: number }[];
+      timings_ms: Record<string, number>;
+    };
+    expect([body.width, body.height]).toEqual([480, 360]);
+    expect(body.classes).toHaveLength(11);
+    expect(body.classes.reduce((a, c) => a + c.fraction, 0)).toBeCloseTo(1, 5);
+    expect(Object.keys(body.timings_ms)).toEqual(
+      expect.arrayContaining(["decode", "resize", "inference", "encode"]),
+    );
+  });
+
+  it("handles odd sizes and formats at their exact size", async () => {
+    await expectMask(await post(fromBase64(images.jpeg37x211), "image/jpeg"), 37, 211);
+    await expectMask(await post(fromBase64(images.png1x1), "image/png"), 1, 1);
+    await expectMask(await post(fromBase64(images.png64x48), "image/png"), 64, 48);
+    await expectMask(await post(fromBase64(images.webp64x48), "image/webp"), 64, 48);
+    await expectMask(await post(fromBase64(images.progressiveJpeg), "image/jpeg"), 80, 60);
+    await expectMask(await post(fromBase64(images.jpeg3000x2000), "image/jpeg"), 3000, 2000);
+  });
+
+  it("honours EXIF orientation: a 48x32 JPEG tagged 'rotate 90' gives a 32x48 mask", async () => {
+    await expectMask(await post(fromBase64(images.portraitExif6), "image/jpeg"), 32, 48);
+  });
+
+  it("accepts multipart/form-data with an `image` field", async () => {
+    const form = new FormData();
+    form.append("image", new Blob([fromBase64(images.png64x48)], { type: "image/png" }), "x.png");
+    const response = await exports.default.fetch(
+      new Request("http://edge.test/v1/preview", { method: "POST", body: form }),
+    );
+    await expectMask(response, 64, 48);
+  });
+
+  const bad: [string, () => Promise<Response>, number, string][] = [
+    ["empty body", () => post(new Uint8Array(), "image/jpeg"), 400, "empty_body"],
+    ["text/plain", () => post("hello", "text/plain"), 415, "unsupported_media_type"],
+    ["no content type", () => post(fromBase64(images.png64x48), null), 415, "unsupported_media_type"],
+    [
+      "wrong magic bytes",
+      () => post(new TextEncoder().encode("<svg xmlns='http://www.w3.org/2000/svg'/>"), "image/png"),
+      415,
+      "unsupported_media_type",
+    ],
+    [
+      "truncated JPEG",
+      () => post(fromBase64(images.jpeg37x211).slice(0, 200), "image/jpeg"),
+      400,
+      "unreadable_image",
+    ],
+    [
+      "truncated PNG",
+      () => post(fromBase64(images.png64x48).slice(0, 60), "image/png"),
+      400,
+      "unreadable_image",
+    ],
+    [
+      "body over the limit",
+      () => post(new Uint8Array(11 * 1024 * 1024), "image/jpeg"),
+      413,
+      "payload_too_large",
+    ],
+    [
+      "bad format query",
+      () => post(fromBase64(images.png64x48), "image/png", "?format=gif"),
+      400,
+      "invalid_request",
+    ],
+    [
+      "multipart without image",
+      () => {
+        const form = new FormData();
+        form.append("other", "x");
+        return exports.default.fetch(
+          new Request("http://edge.test/v1/preview", { method: "POST", body: form }),
+        );
+      },
+      400,
+      "invalid_request",
+    ],
+    [
+      "malformed multipart",
+      () => post("--x\r\nnot a part", "multipart/form-data; boundary=x"),
+      400,
+      "invalid_request",
+    ],
+    [
+      "decompression bomb header",
+      () => {
+        // A PNG header claiming 100000 x 100000 pixels: refused before any decoding.
+        const b = fromBase64(images.png64x48).slice();
+        new DataView(b.buffer).setUint32(16, 100000);
+        new DataView(b.buffer).setUint32(20, 100000);
+        return post(b, "image/png");
+      },
+      422,
+      "too_many_pixels",
+    ],
+  ];
+  for (const [name, send, status, code] of bad) {
+    it(`answers ${status} ${code} for ${name}, then still serves`, async () => {
+      const response = await send();
+      expect(response.status).toBe(status);
+      expect(await response.json()).toEqual({ error: { code, message: expect.any(String) } });
+      await expectMask(await post(fromBase64(images.png64x48), "image/png"), 64, 48);
+    });
+  }
+});

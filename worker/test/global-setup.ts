@@ -1,0 +1,47 @@
+/**
+ * Runs in Node before the workerd tests: prepares inputs the Worker cannot make itself
+ * (encoded test images) and the reference masks from `npx fcn predict` with the same model.
+ */
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { TestProject } from "vitest/node";
+import { jpeg, png, toBase64, webp, withExifOrientation } from "../../test/fixtures/images.ts";
+
+export const SAMPLES_DIR = "models/samples";
+export const EDGE_MODEL = "models/fcn32s-edge-int8.onnx";
+
+export default async function setup(project: TestProject) {
+  const out = mkdtempSync(join(tmpdir(), "fcn-ref-"));
+  try {
+    execFileSync(
+      process.execPath,
+      ["cli/fcn.js", "predict", "--model", EDGE_MODEL, "--out", out, SAMPLES_DIR],
+      {
+        stdio: ["ignore", "ignore", "inherit"],
+      },
+    );
+    const samples = readdirSync(SAMPLES_DIR)
+      .filter((n) => n.endsWith(".jpg"))
+      .sort()
+      .map((name) => ({
+        name,
+        image: toBase64(readFileSync(join(SAMPLES_DIR, name))),
+        mask: toBase64(readFileSync(join(out, name.replace(/\.jpg$/, ".png")))),
+      }));
+    project.provide("samples", samples);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+  const portrait = withExifOrientation(await jpeg(48, 32), 6);
+  project.provide("images", {
+    jpeg37x211: toBase64(await jpeg(37, 211)),
+    jpeg3000x2000: toBase64(await jpeg(3000, 2000, { quality: 60 })),
+    portraitExif6: toBase64(portrait),
+    png1x1: toBase64(await png(1, 1)),
+    png64x48: toBase64(await png(64, 48)),
+    webp64x48: toBase64(await webp(64, 48)),
+    progressiveJpeg: toBase64(await jpeg(80, 60, { progressive: true })),
+  });
+}
