@@ -1,0 +1,80 @@
+/**
+ * The contract between the edge (worker/) and the GPU tier (gpu-service/): the SQS job
+ * message and the completion callback. One definition, imported by both sides.
+ *
+ * Flow: the Worker stores the input in R2, writes the job row in D1, and sends a JobMessage
+ * to SQS. The GPU service reads the input through `input.url`, writes each output with PUT
+ * to `outputs[name].url`, then POSTs a signed JobCallback to `callback.url`. All URLs are
+ * short-lived and signed by the Worker for this one job: the GPU tier holds no storage
+ * credentials of the edge.
+ */
+
+export const JOB_MESSAGE_VERSION = 1;
+
+export type JobMode = "learned" | "shift-and-stitch";
+/** `mask` is always produced; `probabilities` on request (uint8 per class and pixel). */
+export type JobOutputName = "mask" | "probabilities";
+
+export interface JobMessage {
+  version: typeof JOB_MESSAGE_VERSION;
+  job_id: string;
+  mode: JobMode;
+  input: { url: string; content_type: string; bytes: number };
+  /** PUT targets, one per requested output */
+  outputs: Partial<Record<JobOutputName, { url: string; content_type: string }>>;
+  callback: { url: string };
+  /** ISO time the job was accepted (queue wait is measured from it) */
+  created_at: string;
+  /** ISO time after which the signed URLs stop working */
+  expires_at: string;
+}
+
+export interface JobResultSummary {
+  model: string;
+  width: number;
+  height: number;
+  /** share of pixels per class id */
+  class_fractions: number[];
+  /** which outputs were written */
+  outputs: JobOutputName[];
+  timings_ms: {
+    queue_wait: number;
+    download: number;
+    decode: number;
+    inference: number;
+    upload: number;
+    total: number;
+  };
+  provider: "cuda" | "cpu";
+}
+
+export type JobCallback =
+  | { job_id: string; status: "running"; attempt: number }
+  | { job_id: string; status: "succeeded"; attempt: number; result: JobResultSummary }
+  | { job_id: string; status: "failed"; attempt: number; error: { code: string; message: string } };
+
+/** Headers of a signed callback (see protocol/hmac.ts). */
+export const CALLBACK_SIGNATURE_HEADER = "x-fcn-signature";
+export const CALLBACK_TIMESTAMP_HEADER = "x-fcn-timestamp";
+export const CALLBACK_ID_HEADER = "x-fcn-callback-id";
+/** A callback older (or newer) than this is refused as a replay. */
+export const CALLBACK_TOLERANCE_SECONDS = 300;
+
+/** Content of the probabilities output: uint8 (C, H, W), value = round(255 * p). */
+export const PROBABILITIES_CONTENT_TYPE = "application/vnd.fcn.probabilities+uint8";
+
+/** Narrow an unknown JSON value to a JobMessage, or say what is wrong. */
+export function parseJobMessage(value: unknown): JobMessage {
+  const v = value as Partial<JobMessage> | null;
+  const fail = (what: string): never => {
+    throw new Error(`invalid job message: ${what}`);
+  };
+  if (!v || typeof v !== "object") fail("not an object");
+  if (v!.version !== JOB_MESSAGE_VERSION) fail(`version must be ${JOB_MESSAGE_VERSION}`);
+  if (typeof v!.job_id !== "string" || !v!.job_id) fail("job_id");
+  if (v!.mode !== "learned" && v!.mode !== "shift-and-stitch") fail("mode");
+  if (typeof v!.input?.url !== "string") fail("input.url");
+  if (typeof v!.outputs?.mask?.url !== "string") fail("outputs.mask.url");
+  if (typeof v!.callback?.url !== "string") fail("callback.url");
+  return v as JobMessage;
+}
