@@ -66,7 +66,7 @@ await waitFor(`http://${HOST}:${PORT}/v1/health`, 60_000);
 console.log(`
   FCN segmentation is running locally.
     Demo page     http://${HOST}:${PORT}/
-    Preview API   POST http://${HOST}:${PORT}/v1/preview   (try: curl --data-binary @models/samples/0016E5_07959.jpg -H 'content-type: image/jpeg' http://${HOST}:${PORT}/v1/preview -o mask.png)
+    Preview API   POST http://${HOST}:${PORT}/v1/preview   (try: curl --data-binary @worker/demo/public/samples/0016E5_07959.jpg -H 'content-type: image/jpeg' http://${HOST}:${PORT}/v1/preview -o mask.png)
     Models        http://${HOST}:${PORT}/v1/models
   Ctrl-C to stop.
 `);

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import type { TestProject } from "vitest/node";
 import { jpeg, png, toBase64, webp, withExifOrientation } from "../../test/fixtures/images.ts";
 
-export const SAMPLES_DIR = "models/samples";
+export const SAMPLES_DIR = "worker/demo/public/samples";
 export const EDGE_MODEL = "models/fcn32s-edge-int8.onnx";
 
 export default async function setup(project: TestProject) {
