@@ -1,19 +1,38 @@
-import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 
 /**
  * One `vitest run`, two projects: worker code runs inside workerd (the real runtime, with
  * the real model and local bindings); everything else runs in Node.
  */
+/** Bindings the workerd tests run with: test secrets and the test SQS queue (global setup). */
+export const TEST_SQS_PORT = Number(process.env.FCN_TEST_SQS_PORT ?? 9335);
+const workerTestBindings = {
+  TEST_MIGRATIONS: await readD1Migrations("worker/db/migrations"),
+  URL_SIGNING_SECRET: "test-url-signing-secret",
+  CALLBACK_SECRET: "test-callback-secret",
+  ADMIN_TOKEN: "test-admin-token",
+  AWS_ACCESS_KEY_ID: "test",
+  AWS_SECRET_ACCESS_KEY: "test",
+  SQS_QUEUE_URL: `http://127.0.0.1:${TEST_SQS_PORT}/000000000000/fcn-jobs-test`,
+  WEBHOOK_RETRY_BASE_SECONDS: "1",
+};
+
 export default defineConfig({
   test: {
     projects: [
       {
-        plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" } })],
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: { bindings: workerTestBindings },
+          }),
+        ],
         test: {
           name: "worker",
           include: ["worker/**/*.test.ts"],
           globalSetup: ["worker/test/global-setup.ts"],
+          setupFiles: ["worker/test/apply-migrations.ts"],
           testTimeout: 60_000,
           hookTimeout: 120_000,
         },

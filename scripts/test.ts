@@ -9,7 +9,7 @@ const steps: [string, string, string[]][] = [
   [
     "worker binding types (wrangler types)",
     "wrangler",
-    ["types", "--env-interface", "Env", "worker/worker-configuration.d.ts"],
+    ["types", "--strict-vars=false", "--env-interface", "Env", "worker/worker-configuration.d.ts"],
   ],
   ["lint and format (biome)", "biome", ["check", "."]],
   ["type-check (tsc 7)", "tsc", ["--noEmit", "-p", "tsconfig.json"]],

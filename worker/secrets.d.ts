@@ -1,6 +1,7 @@
-// Secrets are not in wrangler.toml, so `wrangler types` cannot see them: declared here.
+// Secrets are not in wrangler.toml, so `wrangler types` cannot see them: declared here by
+// merging into the base interface that the generated `Env` and `Cloudflare.Env` extend.
 // Set with `wrangler secret put NAME`; locally `npm start` writes them to .dev.vars.
-interface Env {
+interface __BaseEnv_Env {
   AWS_ACCESS_KEY_ID: string;
   AWS_SECRET_ACCESS_KEY: string;
   URL_SIGNING_SECRET: string;
@@ -8,4 +9,8 @@ interface Env {
   ADMIN_TOKEN: string;
   /** Base URL the GPU service uses to reach this Worker (defaults to the request's origin). */
   PUBLIC_BASE_URL?: string;
+  /** First webhook retry delay; doubles per attempt (default 2 s). */
+  WEBHOOK_RETRY_BASE_SECONDS?: string;
+  /** Job submissions per API key per minute (default 60). */
+  RATE_LIMIT_PER_MINUTE?: string;
 }

@@ -11,3 +11,10 @@ export const FULL_LIMITS = {
   maxPixels: 40_000_000,
   maxSide: 16384,
 } as const;
+
+/** Full-resolution jobs at the edge: the body is stored, not decoded, so it may be larger. */
+export const JOB_LIMITS = {
+  maxBytes: 25 * 1024 * 1024,
+  maxPixels: FULL_LIMITS.maxPixels,
+  maxSide: FULL_LIMITS.maxSide,
+} as const;

@@ -6,6 +6,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { startFauxqs } from "fauxqs";
 import type { TestProject } from "vitest/node";
 import { jpeg, png, toBase64, webp, withExifOrientation } from "../../test/fixtures/images.ts";
 
@@ -13,6 +14,13 @@ export const SAMPLES_DIR = "worker/demo/public/samples";
 export const EDGE_MODEL = "models/fcn32s-edge-int8.onnx";
 
 export default async function setup(project: TestProject) {
+  // The SQS the Worker sends jobs to in tests (a real SQS-protocol emulator, loopback only).
+  const sqs = await startFauxqs({
+    port: Number(process.env.FCN_TEST_SQS_PORT ?? 9335),
+    host: "127.0.0.1",
+    logger: false,
+  });
+  sqs.createQueue("fcn-jobs-test");
   const out = mkdtempSync(join(tmpdir(), "fcn-ref-"));
   try {
     execFileSync(
@@ -44,4 +52,7 @@ export default async function setup(project: TestProject) {
     webp64x48: toBase64(await webp(64, 48)),
     progressiveJpeg: toBase64(await jpeg(80, 60, { progressive: true })),
   });
+  return async () => {
+    await sqs.stop();
+  };
 }

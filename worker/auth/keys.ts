@@ -1,0 +1,80 @@
+/**
+ * API keys: `fcn_` + 32 random bytes (base64url). Only their SHA-256 is stored; each key has
+ * its own Standard Webhooks secret (`whsec_` + base64).
+ */
+import { newWebhookSecret } from "../webhooks/standard-webhooks.ts";
+
+export interface ApiKeyRow {
+  id: string;
+  name: string;
+  key_hash: string;
+  key_prefix: string;
+  webhook_secret: string;
+  created_at: string;
+  revoked_at: string | null;
+}
+
+const base64url = (bytes: Uint8Array) =>
+  btoa(String.fromCharCode(...bytes))
+    .replace(/\+/g, "-")
+    .replace(/\//g, "_")
+    .replace(/=+$/, "");
+
+export async function sha256Hex(data: string | Uint8Array): Promise<string> {
+  const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+export function randomId(prefix: string): string {
+  return `${prefix}_${base64url(crypto.getRandomValues(new Uint8Array(12)))}`;
+}
+
+export interface CreatedKey {
+  id: string;
+  name: string;
+  key: string;
+  webhook_secret: string;
+  created_at: string;
+}
+
+export async function createApiKey(db: D1Database, name: string): Promise<CreatedKey> {
+  const key = `fcn_${base64url(crypto.getRandomValues(new Uint8Array(32)))}`;
+  const row = {
+    id: randomId("key"),
+    name,
+    key_hash: await sha256Hex(key),
+    key_prefix: key.slice(0, 10),
+    webhook_secret: newWebhookSecret(),
+    created_at: new Date().toISOString(),
+  };
+  await db
+    .prepare(
+      "INSERT INTO api_keys (id, name, key_hash, key_prefix, webhook_secret, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+    )
+    .bind(row.id, row.name, row.key_hash, row.key_prefix, row.webhook_secret, row.created_at)
+    .run();
+  return { id: row.id, name, key, webhook_secret: row.webhook_secret, created_at: row.created_at };
+}
+
+export async function findActiveKey(db: D1Database, key: string): Promise<ApiKeyRow | null> {
+  return db
+    .prepare("SELECT * FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL")
+    .bind(await sha256Hex(key))
+    .first<ApiKeyRow>();
+}
+
+export async function listKeys(db: D1Database) {
+  const { results } = await db
+    .prepare("SELECT id, name, key_prefix, created_at, revoked_at FROM api_keys ORDER BY created_at DESC")
+    .all();
+  return results;
+}
+
+export async function revokeKey(db: D1Database, id: string): Promise<boolean> {
+  const r = await db
+    .prepare("UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")
+    .bind(new Date().toISOString(), id)
+    .run();
+  return r.meta.changes > 0;
+}

@@ -1,0 +1,199 @@
+import { env } from "cloudflare:workers";
+import { beforeAll, describe, expect, inject, it } from "vitest";
+import type { JobCallback, JobResultSummary } from "../../protocol/jobs.ts";
+import { getJob } from "../jobs/repo.ts";
+import { sweep } from "../jobs/service.ts";
+import { signUrl } from "../jobs/signed-urls.ts";
+import {
+  BASE,
+  call,
+  drainQueue,
+  fromBase64,
+  type JobJson,
+  newKey,
+  pathOf,
+  postCallback,
+  submit,
+} from "../test/helpers.ts";
+
+const images = inject("images");
+let key: string;
+
+beforeAll(async () => {
+  key = (await newKey("internal")).key;
+  await drainQueue();
+});
+
+async function queuedJob(fields: Record<string, string> = {}) {
+  const job = (await (await submit(key, fromBase64(images.png64x48), fields)).json()) as JobJson;
+  const [message] = (await drainQueue()).filter((m) => m.job_id === job.id);
+  return { job, message };
+}
+
+const summary = (outputs: JobResultSummary["outputs"] = ["mask"]): JobResultSummary => ({
+  model: "fcn8s-test",
+  width: 64,
+  height: 48,
+  class_fractions: Array(11).fill(1 / 11),
+  outputs,
+  timings_ms: { queue_wait: 1, download: 1, decode: 1, inference: 1, upload: 1, total: 5 },
+  provider: "cpu",
+});
+
+describe("signed URLs", () => {
+  it("let the GPU tier read the input and write outputs for that job only", async () => {
+    const { job, message } = await queuedJob();
+    const input = await call(pathOf(message.input.url));
+    expect(input.status).toBe(200);
+    expect(new Uint8Array(await input.arrayBuffer())).toEqual(fromBase64(images.png64x48));
+    const put = await call(pathOf(message.outputs.mask!.url), {
+      method: "PUT",
+      body: new Uint8Array([1, 2, 3]),
+      headers: { "content-type": "image/png" },
+    });
+    expect(put.status).toBe(204);
+    // the same signature on another job's path, or with another method, is refused
+    const other = await queuedJob();
+    const swapped = pathOf(message.input.url).replace(job.id, other.job.id);
+    expect((await call(swapped)).status).toBe(403);
+    expect((await call(pathOf(message.input.url), { method: "PUT", body: "x" })).status).toBe(404);
+    expect((await call(pathOf(message.outputs.mask!.url))).status).toBe(404);
+    expect((await call(`/internal/jobs/${job.id}/input`)).status).toBe(403);
+  });
+
+  it("expire", async () => {
+    const { job } = await queuedJob();
+    const expired = await signUrl(
+      env.URL_SIGNING_SECRET,
+      BASE,
+      "GET",
+      `/internal/jobs/${job.id}/input`,
+      60,
+      Date.now() - 3_600_000,
+    );
+    const r = await call(pathOf(expired.url));
+    expect(r.status).toBe(403);
+    expect(((await r.json()) as { error: { code: string } }).error.code).toBe("url_expired");
+  });
+});
+
+describe("callbacks and state transitions", () => {
+  it("queued -> running -> succeeded, with result links that download the mask", async () => {
+    const { job, message } = await queuedJob();
+    expect((await postCallback(job.id, { job_id: job.id, status: "running", attempt: 1 })).status).toBe(200);
+    expect((await getJob(env.DB, job.id))?.status).toBe("running");
+    await call(pathOf(message.outputs.mask!.url), {
+      method: "PUT",
+      body: new Uint8Array([9, 9]),
+      headers: { "content-type": "image/png" },
+    });
+    expect(
+      (await postCallback(job.id, { job_id: job.id, status: "succeeded", attempt: 1, result: summary() }))
+        .status,
+    ).toBe(200);
+    const view = (await (
+      await call(`/v1/jobs/${job.id}`, { headers: { authorization: `Bearer ${key}` } })
+    ).json()) as JobJson & { started_at: string; finished_at: string };
+    expect(view.status).toBe("succeeded");
+    expect(view.started_at && view.finished_at).toBeTruthy();
+    const mask = await call(pathOf(view.result!.mask_url));
+    expect(new Uint8Array(await mask.arrayBuffer())).toEqual(new Uint8Array([9, 9]));
+    // the link is bound to its output: tampering fails
+    expect((await call(pathOf(view.result!.mask_url).replace("/mask?", "/probabilities?"))).status).toBe(403);
+  });
+
+  it("a finished job takes no more work: a second success, writes and input reads answer 409", async () => {
+    const { job, message } = await queuedJob();
+    await call(pathOf(message.outputs.mask!.url), { method: "PUT", body: new Uint8Array([1]) });
+    await postCallback(job.id, { job_id: job.id, status: "succeeded", attempt: 1, result: summary() });
+    const again = await postCallback(job.id, {
+      job_id: job.id,
+      status: "succeeded",
+      attempt: 2,
+      result: summary(),
+    });
+    expect(again.status).toBe(409);
+    expect(((await again.json()) as { error: { code: string } }).error.code).toBe("already_completed");
+    expect(
+      (await call(pathOf(message.outputs.mask!.url), { method: "PUT", body: new Uint8Array([2]) })).status,
+    ).toBe(409);
+    expect((await call(pathOf(message.input.url))).status).toBe(409);
+  });
+
+  it("refuses success before the outputs exist", async () => {
+    const { job } = await queuedJob();
+    const r = await postCallback(job.id, {
+      job_id: job.id,
+      status: "succeeded",
+      attempt: 1,
+      result: summary(),
+    });
+    expect(r.status).toBe(409);
+    expect((await getJob(env.DB, job.id))?.status).toBe("queued");
+  });
+
+  it("records failures with their reason", async () => {
+    const { job } = await queuedJob();
+    await postCallback(job.id, {
+      job_id: job.id,
+      status: "failed",
+      attempt: 1,
+      error: { code: "unreadable_image", message: "bad" },
+    });
+    const row = await getJob(env.DB, job.id);
+    expect([row?.status, row?.error_code]).toEqual(["failed", "unreadable_image"]);
+  });
+
+  it("rejects a bad signature, a replay, a stale timestamp and the wrong job", async () => {
+    const { job } = await queuedJob();
+    const cb: JobCallback = { job_id: job.id, status: "running", attempt: 1 };
+    expect((await postCallback(job.id, cb, { secret: "wrong" })).status).toBe(401);
+    expect((await postCallback(job.id, cb, { now: Date.now() - 3_600_000 })).status).toBe(401);
+    const other = await queuedJob();
+    const mismatch = await postCallback(other.job.id, cb);
+    expect(mismatch.status).toBe(400);
+    // replay: the same signed request twice
+    const body = JSON.stringify(cb);
+    const { signCallback } = await import("../../protocol/hmac.ts");
+    const headers = await signCallback(env.CALLBACK_SECRET, body);
+    expect((await call(`/internal/jobs/${job.id}/callback`, { method: "POST", body, headers })).status).toBe(
+      200,
+    );
+    const replay = await call(`/internal/jobs/${job.id}/callback`, { method: "POST", body, headers });
+    expect(replay.status).toBe(409);
+    expect(((await replay.json()) as { error: { code: string } }).error.code).toBe("replayed_callback");
+  });
+
+  it("a canceled job refuses the GPU tier", async () => {
+    const { job, message } = await queuedJob();
+    await call(`/v1/jobs/${job.id}`, { method: "DELETE", headers: { authorization: `Bearer ${key}` } });
+    const r = await call(pathOf(message.input.url));
+    expect(r.status).toBe(409);
+    expect(((await r.json()) as { error: { code: string } }).error.code).toBe("job_canceled");
+  });
+});
+
+describe("the sweep", () => {
+  it("hands a stuck running job back to the queue, then fails it after the last attempt", async () => {
+    const { job } = await queuedJob();
+    await postCallback(job.id, { job_id: job.id, status: "running", attempt: 1 });
+    const later = Date.now() + 11 * 60_000;
+    const first = await sweep(env, later);
+    expect(first.requeued).toBeGreaterThanOrEqual(1);
+    expect((await getJob(env.DB, job.id))?.status).toBe("queued");
+    expect((await drainQueue()).some((m) => m.job_id === job.id)).toBe(true);
+    await env.DB.prepare("UPDATE jobs SET status = 'running', attempts = 3, deadline_at = ? WHERE id = ?")
+      .bind(new Date(Date.now() - 1000).toISOString(), job.id)
+      .run();
+    await sweep(env);
+    const row = await getJob(env.DB, job.id);
+    expect([row?.status, row?.error_code]).toEqual(["failed", "deadline_exceeded"]);
+  });
+
+  it("sends again a queued job whose message never left", async () => {
+    const { job } = await queuedJob();
+    await env.DB.prepare("UPDATE jobs SET dispatched_at = NULL WHERE id = ?").bind(job.id).run();
+    await sweep(env);
+    expect((await drainQueue()).some((m) => m.job_id === job.id)).toBe(true);
+  });
+});

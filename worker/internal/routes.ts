@@ -1,0 +1,109 @@
+/**
+ * Routes for the GPU tier, authorised per request: signed URLs (input read, output write)
+ * and the HMAC-signed completion callback. Nothing here accepts an API key.
+ */
+import { Hono } from "hono";
+import { callbackSignature, timingSafeEqual } from "../../protocol/hmac.ts";
+import {
+  CALLBACK_ID_HEADER,
+  CALLBACK_SIGNATURE_HEADER,
+  CALLBACK_TIMESTAMP_HEADER,
+  CALLBACK_TOLERANCE_SECONDS,
+  type JobCallback,
+  type JobOutputName,
+} from "../../protocol/jobs.ts";
+import { ApiError } from "../errors/index.ts";
+import { readCapped } from "../images/read-body.ts";
+import { getJob, type JobRow } from "../jobs/repo.ts";
+import { applyCallback, outputKey } from "../jobs/service.ts";
+import { verifySignedUrl } from "../jobs/signed-urls.ts";
+import { isFinal } from "../jobs/state.ts";
+import type { AppEnv } from "../types.ts";
+
+export const internal = new Hono<AppEnv>();
+
+const OUTPUT_NAMES: JobOutputName[] = ["mask", "probabilities"];
+const MAX_OUTPUT_BYTES = 64 * 1024 * 1024;
+
+async function jobFor(env: Env, id: string): Promise<JobRow> {
+  const row = await getJob(env.DB, id);
+  if (!row) throw new ApiError(404, "not_found", `no job ${id}`);
+  return row;
+}
+
+/** A finished or canceled job takes no more work: the GPU service reads 409 as "done". */
+function refuseIfFinal(row: JobRow): void {
+  if (isFinal(row.status)) {
+    throw new ApiError(
+      409,
+      row.status === "canceled" ? "job_canceled" : "already_completed",
+      `the job is ${row.status}`,
+    );
+  }
+}
+
+internal.get("/jobs/:id/input", async (c) => {
+  await verifySignedUrl(c.env.URL_SIGNING_SECRET, "GET", new URL(c.req.url));
+  const row = await jobFor(c.env, c.req.param("id"));
+  refuseIfFinal(row);
+  const object = await c.env.BUCKET.get(row.input_key);
+  if (!object) throw new ApiError(404, "not_found", "the input is gone");
+  return new Response(object.body, {
+    headers: { "content-type": row.input_type, "content-length": String(object.size) },
+  });
+});
+
+internal.put("/jobs/:id/outputs/:name", async (c) => {
+  await verifySignedUrl(c.env.URL_SIGNING_SECRET, "PUT", new URL(c.req.url));
+  const name = c.req.param("name") as JobOutputName;
+  if (!OUTPUT_NAMES.includes(name)) throw new ApiError(404, "not_found", `no output named ${name}`);
+  const row = await jobFor(c.env, c.req.param("id"));
+  refuseIfFinal(row);
+  const bytes = await readCapped(c.req.raw.body, MAX_OUTPUT_BYTES);
+  if (bytes.byteLength === 0) throw new ApiError(400, "empty_body", "the output is empty");
+  // Keyed by job and output name: a redelivered job overwrites with the same bytes.
+  await c.env.BUCKET.put(outputKey(row.id, name), bytes, {
+    httpMetadata: { contentType: c.req.header("content-type") ?? "application/octet-stream" },
+  });
+  return c.body(null, 204);
+});
+
+internal.post("/jobs/:id/callback", async (c) => {
+  const id = c.req.header(CALLBACK_ID_HEADER) ?? "";
+  const timestamp = Number(c.req.header(CALLBACK_TIMESTAMP_HEADER));
+  const signature = (c.req.header(CALLBACK_SIGNATURE_HEADER) ?? "").replace(/^v1=/, "");
+  const body = new TextDecoder().decode(await readCapped(c.req.raw.body, 1024 * 1024));
+  if (!id || !Number.isFinite(timestamp) || !signature)
+    throw new ApiError(401, "invalid_signature", "missing callback signature headers");
+  const expected = await callbackSignature(c.env.CALLBACK_SECRET, id, timestamp, body);
+  if (!timingSafeEqual(signature, expected))
+    throw new ApiError(401, "invalid_signature", "the callback signature does not match");
+  if (Math.abs(Date.now() / 1000 - timestamp) > CALLBACK_TOLERANCE_SECONDS) {
+    throw new ApiError(401, "stale_callback", "the callback timestamp is outside the tolerance");
+  }
+  const fresh = await c.env.DB.prepare(
+    "INSERT OR IGNORE INTO callback_nonces (id, received_at) VALUES (?, ?)",
+  )
+    .bind(id, new Date().toISOString())
+    .run();
+  if (fresh.meta.changes === 0)
+    throw new ApiError(409, "replayed_callback", "this callback id was already used");
+  let callback: JobCallback;
+  try {
+    callback = JSON.parse(body) as JobCallback;
+  } catch {
+    throw new ApiError(400, "invalid_request", "the callback body is not JSON");
+  }
+  if (callback.job_id !== c.req.param("id"))
+    throw new ApiError(400, "job_mismatch", "the callback names another job");
+  if (!["running", "succeeded", "failed"].includes(callback.status))
+    throw new ApiError(400, "invalid_request", "unknown status");
+  const row = await jobFor(c.env, callback.job_id);
+  const outcome = await applyCallback(c.env, row, callback);
+  if (outcome === "already_completed")
+    throw new ApiError(409, "already_completed", `the job is already ${row.status}`);
+  if (outcome === "missing_outputs")
+    throw new ApiError(409, "missing_outputs", "upload every output before reporting success");
+  console.log(JSON.stringify({ level: "info", msg: "callback", job_id: row.id, status: callback.status }));
+  return c.json({ ok: true });
+});

@@ -1,0 +1,102 @@
+/** D1 access for jobs: rows in, public job objects out. */
+import type { JobMode, JobOutputName, JobResultSummary } from "../../protocol/jobs.ts";
+import type { JobStatus } from "./state.ts";
+
+export interface JobRow {
+  id: string;
+  api_key_id: string;
+  status: JobStatus;
+  mode: JobMode;
+  outputs: string;
+  webhook_url: string | null;
+  webhook_events: string;
+  input_key: string;
+  input_bytes: number;
+  input_type: string;
+  width: number;
+  height: number;
+  idempotency_key: string | null;
+  request_hash: string;
+  attempts: number;
+  dispatched_at: string | null;
+  error_code: string | null;
+  error_message: string | null;
+  result: string | null;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  deadline_at: string | null;
+  origin: string;
+  updated_at: string;
+}
+
+export const getJob = (db: D1Database, id: string) =>
+  db.prepare("SELECT * FROM jobs WHERE id = ?").bind(id).first<JobRow>();
+
+export async function insertJob(db: D1Database, row: JobRow): Promise<void> {
+  const keys = Object.keys(row) as (keyof JobRow)[];
+  await db
+    .prepare(`INSERT INTO jobs (${keys.join(", ")}) VALUES (${keys.map(() => "?").join(", ")})`)
+    .bind(...keys.map((k) => row[k]))
+    .run();
+}
+
+/**
+ * Conditional update: applies `changes` only while the job is in one of `from`. Returns
+ * whether it did, so concurrent writers cannot both win a transition.
+ */
+export async function transition(
+  db: D1Database,
+  id: string,
+  from: JobStatus[],
+  changes: Partial<JobRow>,
+): Promise<boolean> {
+  const entries = Object.entries({ ...changes, updated_at: new Date().toISOString() });
+  const sql = `UPDATE jobs SET ${entries.map(([k]) => `${k} = ?`).join(", ")} WHERE id = ? AND status IN (${from.map(() => "?").join(", ")})`;
+  const r = await db
+    .prepare(sql)
+    .bind(...entries.map(([, v]) => v ?? null), id, ...from)
+    .run();
+  return r.meta.changes > 0;
+}
+
+export interface ResultLinks {
+  mask_url: string;
+  probabilities_url?: string;
+  expires_at: string;
+}
+
+/** The job as clients see it (GET /v1/jobs/:id and a webhook's `data`). */
+export function jobView(row: JobRow, links?: ResultLinks) {
+  const summary = row.result ? (JSON.parse(row.result) as JobResultSummary) : null;
+  return {
+    id: row.id,
+    object: "job",
+    status: row.status,
+    mode: row.mode,
+    outputs: JSON.parse(row.outputs) as JobOutputName[],
+    input: { content_type: row.input_type, bytes: row.input_bytes, width: row.width, height: row.height },
+    webhook: row.webhook_url
+      ? { url: row.webhook_url, events: JSON.parse(row.webhook_events) as string[] }
+      : null,
+    attempts: row.attempts,
+    created_at: row.created_at,
+    started_at: row.started_at,
+    finished_at: row.finished_at,
+    error: row.error_code ? { code: row.error_code, message: row.error_message ?? "" } : null,
+    result:
+      summary && links
+        ? {
+            model: summary.model,
+            width: summary.width,
+            height: summary.height,
+            class_fractions: summary.class_fractions,
+            provider: summary.provider,
+            timings_ms: summary.timings_ms,
+            ...links,
+          }
+        : null,
+  };
+}
+
+export type JobView = ReturnType<typeof jobView>;

@@ -1,0 +1,186 @@
+import { env } from "cloudflare:workers";
+import { beforeAll, describe, expect, inject, it } from "vitest";
+import { call, drainQueue, fromBase64, type JobJson, newKey, submit } from "../test/helpers.ts";
+
+const images = inject("images");
+const png = () => fromBase64(images.png64x48);
+let key: string;
+let other: string;
+
+beforeAll(async () => {
+  key = (await newKey("jobs")).key;
+  other = (await newKey("other")).key;
+  await drainQueue();
+});
+
+describe("auth", () => {
+  it("answers 401 for a missing, wrong or revoked key, and does no work", async () => {
+    const before = await env.DB.prepare("SELECT COUNT(*) AS n FROM jobs").first<{ n: number }>();
+    expect((await call("/v1/jobs", { method: "POST", body: new FormData() })).status).toBe(401);
+    expect((await submit("fcn_wrong", png())).status).toBe(401);
+    const revoked = await newKey("revoked");
+    const del = await call(`/v1/admin/keys/${revoked.id}`, {
+      method: "DELETE",
+      headers: { authorization: `Bearer ${env.ADMIN_TOKEN}` },
+    });
+    expect(del.status).toBe(200);
+    const r = await submit(revoked.key, png());
+    expect(r.status).toBe(401);
+    expect(await r.json()).toEqual({ error: { code: "unauthorized", message: expect.any(String) } });
+    const after = await env.DB.prepare("SELECT COUNT(*) AS n FROM jobs").first<{ n: number }>();
+    expect(after?.n).toBe(before?.n);
+  });
+
+  it("admin routes need the admin token", async () => {
+    expect((await call("/v1/admin/keys")).status).toBe(401);
+    expect((await call("/v1/admin/keys", { headers: { authorization: "Bearer nope" } })).status).toBe(401);
+    const list = await call("/v1/admin/keys", { headers: { authorization: `Bearer ${env.ADMIN_TOKEN}` } });
+    const body = (await list.json()) as { data: { key_prefix: string }[] };
+    expect(body.data.length).toBeGreaterThan(0);
+    expect(JSON.stringify(body)).not.toContain("key_hash");
+  });
+});
+
+describe("POST /v1/jobs", () => {
+  it("stores the input in R2, the job in D1 (queued) and sends one SQS message", async () => {
+    const r = await submit(key, png(), { outputs: "mask,probabilities" });
+    expect(r.status).toBe(202);
+    const job = (await r.json()) as JobJson & { outputs: string[]; input: { width: number; height: number } };
+    expect(job).toMatchObject({
+      status: "queued",
+      outputs: ["mask", "probabilities"],
+      input: { width: 64, height: 48 },
+    });
+    expect(await env.BUCKET.head(`inputs/${job.id}`)).not.toBeNull();
+    const messages = await drainQueue();
+    expect(messages).toHaveLength(1);
+    expect(messages[0]).toMatchObject({ version: 1, job_id: job.id, mode: "learned" });
+    expect(Object.keys(messages[0].outputs).sort()).toEqual(["mask", "probabilities"]);
+    const row = await env.DB.prepare("SELECT dispatched_at FROM jobs WHERE id = ?")
+      .bind(job.id)
+      .first<{ dispatched_at: string }>();
+    expect(row?.dispatched_at).toBeTruthy();
+  });
+
+  it("is idempotent: same key and body give the same job, a different body 409", async () => {
+    const headers = { "idempotency-key": "idem-1" };
+    const a = (await (await submit(key, png(), {}, headers)).json()) as JobJson;
+    const second = await submit(key, png(), {}, headers);
+    expect(second.status).toBe(202);
+    expect(second.headers.get("idempotent-replayed")).toBe("true");
+    expect(((await second.json()) as JobJson).id).toBe(a.id);
+    const conflict = await submit(key, png(), { mode: "shift-and-stitch" }, headers);
+    expect(conflict.status).toBe(409);
+    expect(((await conflict.json()) as { error: { code: string } }).error.code).toBe("idempotency_conflict");
+    expect(await drainQueue()).toHaveLength(1); // one job, one message
+  });
+
+  const invalid: [string, () => Promise<Response>, number, string][] = [
+    [
+      "a raw image body",
+      () =>
+        call("/v1/jobs", {
+          method: "POST",
+          body: png(),
+          headers: { authorization: `Bearer ${key}`, "content-type": "image/png" },
+        }),
+      415,
+      "unsupported_media_type",
+    ],
+    ["an unknown mode", () => submit(key, png(), { mode: "magic" }), 400, "invalid_request"],
+    ["an unknown output", () => submit(key, png(), { outputs: "mask,depth" }), 400, "invalid_request"],
+    ["an unknown field", () => submit(key, png(), { colour: "red" }), 400, "invalid_request"],
+    ["malformed JSON options", () => submit(key, png(), { outputs: '["mask"' }), 400, "invalid_request"],
+    [
+      "an unknown webhook event",
+      () => submit(key, png(), { webhook_url: "http://127.0.0.1:9/hook", webhook_events: "job.exploded" }),
+      400,
+      "invalid_request",
+    ],
+    [
+      "a webhook_url that is no URL",
+      () => submit(key, png(), { webhook_url: "not a url" }),
+      400,
+      "invalid_webhook_url",
+    ],
+    [
+      "a non-image file",
+      () => submit(key, new TextEncoder().encode("<html></html>")),
+      415,
+      "unsupported_media_type",
+    ],
+    [
+      "a pixel bomb header",
+      () => {
+        const b = png().slice();
+        new DataView(b.buffer).setUint32(16, 60000);
+        new DataView(b.buffer).setUint32(20, 60000);
+        return submit(key, b);
+      },
+      422,
+      "too_many_pixels",
+    ],
+  ];
+  for (const [name, send, status, code] of invalid) {
+    it(`refuses ${name} with ${status} ${code}`, async () => {
+      const r = await send();
+      expect(r.status).toBe(status);
+      expect(((await r.json()) as { error: { code: string } }).error.code).toBe(code);
+    });
+  }
+});
+
+describe("reading jobs", () => {
+  it("shows a key its own jobs only; another key gets 404", async () => {
+    const job = (await (await submit(key, png())).json()) as JobJson;
+    expect((await call(`/v1/jobs/${job.id}`, { headers: { authorization: `Bearer ${key}` } })).status).toBe(
+      200,
+    );
+    const foreign = await call(`/v1/jobs/${job.id}`, { headers: { authorization: `Bearer ${other}` } });
+    expect(foreign.status).toBe(404);
+    expect(
+      (await call(`/v1/jobs/${job.id}`, { method: "DELETE", headers: { authorization: `Bearer ${other}` } }))
+        .status,
+    ).toBe(404);
+  });
+
+  it("lists jobs newest first with a cursor", async () => {
+    const mine = await newKey("lister");
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) ids.push(((await (await submit(mine.key, png())).json()) as JobJson).id);
+    const auth = { authorization: `Bearer ${mine.key}` };
+    const page1 = (await (await call("/v1/jobs?limit=2", { headers: auth })).json()) as {
+      data: JobJson[];
+      next_cursor: string;
+    };
+    expect(page1.data.map((j) => j.id)).toHaveLength(2);
+    const page2 = (await (
+      await call(`/v1/jobs?limit=2&cursor=${encodeURIComponent(page1.next_cursor)}`, { headers: auth })
+    ).json()) as { data: JobJson[]; next_cursor: string | null };
+    expect([...page1.data, ...page2.data].map((j) => j.id).sort()).toEqual([...ids].sort());
+    expect(page2.next_cursor).toBeNull();
+    expect((await call("/v1/jobs?limit=0", { headers: auth })).status).toBe(400);
+  });
+
+  it("cancels a queued job once; a second cancel is 409", async () => {
+    const job = (await (await submit(key, png())).json()) as JobJson;
+    const auth = { authorization: `Bearer ${key}` };
+    const r = await call(`/v1/jobs/${job.id}`, { method: "DELETE", headers: auth });
+    expect(((await r.json()) as JobJson).status).toBe("canceled");
+    expect((await call(`/v1/jobs/${job.id}`, { method: "DELETE", headers: auth })).status).toBe(409);
+  });
+});
+
+it("rate-limits submissions per key with 429 and Retry-After", async () => {
+  const limited = await newKey("limited");
+  const statuses: number[] = [];
+  let retryAfter: string | null = null;
+  for (let i = 0; i < 62; i++) {
+    const r = await submit(limited.key, new Uint8Array([1, 2, 3]));
+    statuses.push(r.status);
+    if (r.status === 429) retryAfter = r.headers.get("retry-after");
+  }
+  // The window is per minute; a test running across a minute boundary may see a fresh window.
+  expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(1);
+  expect(Number(retryAfter)).toBeGreaterThan(0);
+});

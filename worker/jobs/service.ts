@@ -1,0 +1,252 @@
+/**
+ * Job lifecycle at the edge: accept (R2 + D1 + SQS), dispatch, record the GPU tier's
+ * callbacks, cancel, and sweep. Routes stay thin and call these.
+ *
+ * Nothing accepted is lost: the input is in R2 and the row in D1 before we answer 202; if
+ * the SQS send fails the job stays `queued` with no `dispatched_at`, and the cron sweep
+ * sends it again. Duplicate deliveries are harmless: every write for a finished job is
+ * refused with 409 `already_completed`, which the GPU service treats as done.
+ */
+import {
+  JOB_MESSAGE_VERSION,
+  type JobCallback,
+  type JobMessage,
+  type JobMode,
+  type JobOutputName,
+  PROBABILITIES_CONTENT_TYPE,
+} from "../../protocol/jobs.ts";
+import { randomId } from "../auth/keys.ts";
+import { enqueueWebhook } from "../webhooks/enqueue.ts";
+import { sendToQueue } from "./dispatch.ts";
+import { getJob, insertJob, type JobRow, jobView, type ResultLinks, transition } from "./repo.ts";
+import { signUrl } from "./signed-urls.ts";
+import { MAX_ATTEMPTS, REDISPATCH_AFTER_MS, RUN_DEADLINE_MS } from "./state.ts";
+
+/** Signed URLs for the GPU tier live as long as a job may (queue wait + run + retries). */
+const WORKER_URL_TTL_SECONDS = 60 * 60;
+/** Result links handed to clients. */
+const RESULT_URL_TTL_SECONDS = 15 * 60;
+
+export const outputKey = (jobId: string, name: JobOutputName) => `outputs/${jobId}/${name}`;
+
+export interface NewJob {
+  apiKeyId: string;
+  bytes: Uint8Array;
+  contentType: string;
+  width: number;
+  height: number;
+  mode: JobMode;
+  outputs: JobOutputName[];
+  webhookUrl: string | null;
+  webhookEvents: string[];
+  idempotencyKey: string | null;
+  requestHash: string;
+  origin: string;
+}
+
+export async function acceptJob(env: Env, job: NewJob): Promise<JobRow> {
+  const now = new Date().toISOString();
+  const id = randomId("job");
+  const row: JobRow = {
+    id,
+    api_key_id: job.apiKeyId,
+    status: "queued",
+    mode: job.mode,
+    outputs: JSON.stringify(job.outputs),
+    webhook_url: job.webhookUrl,
+    webhook_events: JSON.stringify(job.webhookEvents),
+    input_key: `inputs/${id}`,
+    input_bytes: job.bytes.byteLength,
+    input_type: job.contentType,
+    width: job.width,
+    height: job.height,
+    idempotency_key: job.idempotencyKey,
+    request_hash: job.requestHash,
+    attempts: 0,
+    dispatched_at: null,
+    error_code: null,
+    error_message: null,
+    result: null,
+    created_at: now,
+    started_at: null,
+    finished_at: null,
+    deadline_at: null,
+    origin: job.origin,
+    updated_at: now,
+  };
+  await env.BUCKET.put(row.input_key, job.bytes, { httpMetadata: { contentType: job.contentType } });
+  await insertJob(env.DB, row);
+  await dispatch(env, row);
+  return (await getJob(env.DB, id)) ?? row;
+}
+
+/** Build the SQS message for a job, with fresh signed URLs. */
+export async function jobMessage(env: Env, row: JobRow): Promise<JobMessage> {
+  const secret = env.URL_SIGNING_SECRET;
+  const base = row.origin;
+  const outputs: JobMessage["outputs"] = {};
+  const wanted = JSON.parse(row.outputs) as JobOutputName[];
+  const input = await signUrl(secret, base, "GET", `/internal/jobs/${row.id}/input`, WORKER_URL_TTL_SECONDS);
+  for (const name of wanted) {
+    const { url } = await signUrl(
+      secret,
+      base,
+      "PUT",
+      `/internal/jobs/${row.id}/outputs/${name}`,
+      WORKER_URL_TTL_SECONDS,
+    );
+    outputs[name] = { url, content_type: name === "mask" ? "image/png" : PROBABILITIES_CONTENT_TYPE };
+  }
+  return {
+    version: JOB_MESSAGE_VERSION,
+    job_id: row.id,
+    mode: row.mode,
+    input: { url: input.url, content_type: row.input_type, bytes: row.input_bytes },
+    outputs,
+    callback: { url: `${base}/internal/jobs/${row.id}/callback` },
+    created_at: row.created_at,
+    expires_at: input.expiresAt,
+  };
+}
+
+/** Send to SQS; on failure log and leave the job for the sweep (never throws). */
+export async function dispatch(env: Env, row: JobRow): Promise<boolean> {
+  try {
+    await sendToQueue(env, await jobMessage(env, row));
+    await transition(env.DB, row.id, ["queued"], { dispatched_at: new Date().toISOString() });
+    return true;
+  } catch (error) {
+    console.error(
+      JSON.stringify({
+        level: "warn",
+        msg: "dispatch failed; the sweep will retry",
+        job_id: row.id,
+        error: String(error),
+      }),
+    );
+    return false;
+  }
+}
+
+export async function resultLinks(env: Env, row: JobRow, origin: string): Promise<ResultLinks | undefined> {
+  if (row.status !== "succeeded") return undefined;
+  const secret = env.URL_SIGNING_SECRET;
+  const mask = await signUrl(
+    secret,
+    origin,
+    "GET",
+    `/v1/jobs/${row.id}/outputs/mask`,
+    RESULT_URL_TTL_SECONDS,
+  );
+  const links: ResultLinks = { mask_url: mask.url, expires_at: mask.expiresAt };
+  if ((JSON.parse(row.outputs) as string[]).includes("probabilities")) {
+    links.probabilities_url = (
+      await signUrl(secret, origin, "GET", `/v1/jobs/${row.id}/outputs/probabilities`, RESULT_URL_TTL_SECONDS)
+    ).url;
+  }
+  return links;
+}
+
+export async function publicJob(env: Env, row: JobRow, origin: string) {
+  return jobView(row, await resultLinks(env, row, origin));
+}
+
+export type CallbackOutcome = "applied" | "already_completed" | "missing_outputs";
+
+/** Apply a verified callback from the GPU tier to the job's state. */
+export async function applyCallback(env: Env, row: JobRow, cb: JobCallback): Promise<CallbackOutcome> {
+  const now = new Date().toISOString();
+  if (cb.status === "running") {
+    const ok = await transition(env.DB, row.id, ["queued", "running"], {
+      status: "running",
+      started_at: row.started_at ?? now,
+      attempts: row.attempts + 1,
+      deadline_at: new Date(Date.now() + RUN_DEADLINE_MS).toISOString(),
+    });
+    return ok ? "applied" : "already_completed";
+  }
+  if (cb.status === "succeeded") {
+    for (const name of cb.result.outputs) {
+      if (!(await env.BUCKET.head(outputKey(row.id, name)))) return "missing_outputs";
+    }
+    const ok = await transition(env.DB, row.id, ["queued", "running"], {
+      status: "succeeded",
+      result: JSON.stringify(cb.result),
+      started_at: row.started_at ?? now,
+      finished_at: now,
+    });
+    if (ok) await enqueueWebhook(env, row, "job.succeeded");
+    return ok ? "applied" : "already_completed";
+  }
+  return (await failJob(env, row, cb.error.code, cb.error.message)) ? "applied" : "already_completed";
+}
+
+export async function failJob(env: Env, row: JobRow, code: string, message: string): Promise<boolean> {
+  const ok = await transition(env.DB, row.id, ["queued", "running"], {
+    status: "failed",
+    error_code: code,
+    error_message: message,
+    finished_at: new Date().toISOString(),
+  });
+  if (ok) await enqueueWebhook(env, row, "job.failed");
+  return ok;
+}
+
+export async function cancelJob(env: Env, row: JobRow): Promise<boolean> {
+  return transition(env.DB, row.id, ["queued"], {
+    status: "canceled",
+    finished_at: new Date().toISOString(),
+  });
+}
+
+/**
+ * The cron sweep: re-send queued jobs whose message never left or never started, hand
+ * running jobs past their deadline back to the queue, and fail those out of attempts.
+ */
+export async function sweep(
+  env: Env,
+  now = Date.now(),
+): Promise<{ redispatched: number; requeued: number; failed: number }> {
+  const stats = { redispatched: 0, requeued: 0, failed: 0 };
+  const stale = new Date(now - REDISPATCH_AFTER_MS).toISOString();
+  const { results: queued } = await env.DB.prepare(
+    "SELECT * FROM jobs WHERE status = 'queued' AND (dispatched_at IS NULL OR dispatched_at < ?) LIMIT 100",
+  )
+    .bind(stale)
+    .all<JobRow>();
+  for (const row of queued) if (await dispatch(env, row)) stats.redispatched++;
+  const { results: stuck } = await env.DB.prepare(
+    "SELECT * FROM jobs WHERE status = 'running' AND deadline_at < ? LIMIT 100",
+  )
+    .bind(new Date(now).toISOString())
+    .all<JobRow>();
+  for (const row of stuck) {
+    if (row.attempts >= MAX_ATTEMPTS) {
+      if (
+        await failJob(env, row, "deadline_exceeded", `the job did not finish after ${row.attempts} attempts`)
+      )
+        stats.failed++;
+    } else if (
+      await transition(env.DB, row.id, ["running"], {
+        status: "queued",
+        dispatched_at: null,
+        deadline_at: null,
+      })
+    ) {
+      const fresh = await getJob(env.DB, row.id);
+      if (fresh) await dispatch(env, fresh);
+      stats.requeued++;
+    }
+  }
+  // Housekeeping: replay protection only needs callbacks within the tolerance window, and
+  // rate-limit windows only the current minute.
+  await env.DB.batch([
+    env.DB.prepare("DELETE FROM callback_nonces WHERE received_at < ?").bind(
+      new Date(now - 3_600_000).toISOString(),
+    ),
+    env.DB.prepare("DELETE FROM rate_limits WHERE window_start < ?").bind(Math.floor(now / 1000) - 3600),
+  ]);
+  if (stats.redispatched + stats.requeued + stats.failed > 0)
+    console.log(JSON.stringify({ level: "info", msg: "sweep", ...stats }));
+  return stats;
+}

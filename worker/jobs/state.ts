@@ -1,0 +1,21 @@
+/** The job state machine: which transitions exist, and which states are final. */
+export type JobStatus = "queued" | "running" | "succeeded" | "failed" | "canceled";
+
+const NEXT: Record<JobStatus, readonly JobStatus[]> = {
+  queued: ["running", "succeeded", "failed", "canceled"],
+  // running -> queued: the sweeper hands a stuck job back to the queue
+  running: ["succeeded", "failed", "queued"],
+  succeeded: [],
+  failed: [],
+  canceled: [],
+};
+
+export const isFinal = (s: JobStatus) => NEXT[s].length === 0;
+export const canTransition = (from: JobStatus, to: JobStatus) => NEXT[from].includes(to);
+
+/** Jobs running longer than this are swept back to the queue or failed. */
+export const RUN_DEADLINE_MS = 10 * 60 * 1000;
+/** A queued job whose message was sent this long ago without starting is sent again. */
+export const REDISPATCH_AFTER_MS = 5 * 60 * 1000;
+/** After this many starts a job is failed rather than retried. */
+export const MAX_ATTEMPTS = 3;

@@ -1,0 +1,100 @@
+/** Shared helpers for the workerd tests: keys, job submissions, signed callbacks, SQS reads. */
+import { env, exports } from "cloudflare:workers";
+import { AwsClient } from "aws4fetch";
+import { signCallback } from "../../protocol/hmac.ts";
+import type { JobCallback, JobMessage } from "../../protocol/jobs.ts";
+
+export const BASE = "http://edge.test";
+export const fromBase64 = (s: string) => Uint8Array.from(atob(s), (ch) => ch.charCodeAt(0));
+
+export const call = (path: string, init: RequestInit = {}) =>
+  exports.default.fetch(new Request(`${BASE}${path}`, init));
+
+export async function newKey(name = "test"): Promise<{ id: string; key: string; webhook_secret: string }> {
+  const r = await call("/v1/admin/keys", {
+    method: "POST",
+    headers: { authorization: `Bearer ${env.ADMIN_TOKEN}`, "content-type": "application/json" },
+    body: JSON.stringify({ name }),
+  });
+  if (r.status !== 201) throw new Error(`key creation failed: ${r.status} ${await r.text()}`);
+  return r.json();
+}
+
+export function jobForm(image: Uint8Array, fields: Record<string, string> = {}): FormData {
+  const form = new FormData();
+  form.append("image", new Blob([image as Uint8Array<ArrayBuffer>], { type: "image/png" }), "input.png");
+  for (const [k, v] of Object.entries(fields)) form.append(k, v);
+  return form;
+}
+
+export interface JobJson {
+  id: string;
+  status: string;
+  attempts: number;
+  error: { code: string; message: string } | null;
+  result: null | {
+    mask_url: string;
+    probabilities_url?: string;
+    class_fractions: number[];
+    width: number;
+    height: number;
+  };
+}
+
+export async function submit(
+  key: string,
+  image: Uint8Array,
+  fields: Record<string, string> = {},
+  headers: Record<string, string> = {},
+) {
+  return call("/v1/jobs", {
+    method: "POST",
+    body: jobForm(image, fields),
+    headers: { authorization: `Bearer ${key}`, ...headers },
+  });
+}
+
+export async function postCallback(
+  jobId: string,
+  callback: JobCallback,
+  options: { secret?: string; now?: number; headers?: Record<string, string> } = {},
+) {
+  const body = JSON.stringify(callback);
+  const headers = {
+    ...(await signCallback(options.secret ?? env.CALLBACK_SECRET, body, options.now)),
+    ...options.headers,
+  };
+  return call(`/internal/jobs/${jobId}/callback`, { method: "POST", body, headers });
+}
+
+const sqs = () =>
+  new AwsClient({ accessKeyId: "test", secretAccessKey: "test", region: "us-east-1", service: "sqs" });
+
+/** Receive (and delete) the job messages waiting in the test queue. */
+export async function drainQueue(): Promise<JobMessage[]> {
+  const origin = new URL(env.SQS_QUEUE_URL).origin;
+  const messages: JobMessage[] = [];
+  for (;;) {
+    const r = await sqs().fetch(`${origin}/`, {
+      method: "POST",
+      headers: { "content-type": "application/x-amz-json-1.0", "x-amz-target": "AmazonSQS.ReceiveMessage" },
+      body: JSON.stringify({ QueueUrl: env.SQS_QUEUE_URL, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+    });
+    const body = (await r.json()) as { Messages?: { Body: string; ReceiptHandle: string }[] };
+    if (!body.Messages?.length) return messages;
+    for (const m of body.Messages) {
+      messages.push(JSON.parse(m.Body));
+      await sqs().fetch(`${origin}/`, {
+        method: "POST",
+        headers: { "content-type": "application/x-amz-json-1.0", "x-amz-target": "AmazonSQS.DeleteMessage" },
+        body: JSON.stringify({ QueueUrl: env.SQS_QUEUE_URL, ReceiptHandle: m.ReceiptHandle }),
+      });
+    }
+  }
+}
+
+/** The path and query of a signed URL, to call it against the test Worker. */
+export const pathOf = (url: string) => {
+  const u = new URL(url);
+  return `${u.pathname}${u.search}`;
+};

@@ -1,0 +1,97 @@
+/**
+ * One webhook delivery attempt: sign, POST with a timeout, follow at most 3 redirects by
+ * hand (each target checked like the first), record the attempt.
+ */
+import { getJob } from "../jobs/repo.ts";
+import { publicJob } from "../jobs/service.ts";
+import type { WebhookTask } from "./enqueue.ts";
+import { checkWebhookUrl, dohResolver, UnsafeWebhookUrl, type UrlPolicy } from "./ssrf.ts";
+import { signWebhook } from "./standard-webhooks.ts";
+
+const TIMEOUT_MS = 10_000;
+const MAX_REDIRECTS = 3;
+
+export interface DeliveryResult {
+  outcome: "delivered" | "failed" | "refused";
+  status?: number;
+  error?: string;
+}
+
+export const urlPolicy = (env: Env): UrlPolicy =>
+  env.ENVIRONMENT === "development" ? { development: true } : { development: false, resolve: dohResolver };
+
+export async function deliverWebhook(
+  env: Env,
+  task: WebhookTask,
+  attempt: number,
+  policy = urlPolicy(env),
+): Promise<DeliveryResult> {
+  const started = Date.now();
+  const row = await getJob(env.DB, task.job_id);
+  if (!row?.webhook_url) return { outcome: "refused", error: "job or webhook_url missing" };
+  const key = await env.DB.prepare("SELECT webhook_secret FROM api_keys WHERE id = ?")
+    .bind(row.api_key_id)
+    .first<{ webhook_secret: string }>();
+  const body = JSON.stringify({
+    type: task.event,
+    timestamp: new Date().toISOString(),
+    data: await publicJob(env, row, row.origin),
+  });
+  const headers = {
+    "content-type": "application/json",
+    "user-agent": "fcn-webhooks/1",
+    ...(await signWebhook(key!.webhook_secret, task.webhook_id, body)),
+  };
+  let result: DeliveryResult;
+  try {
+    let target = row.webhook_url;
+    let response: Response | undefined;
+    for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
+      await checkWebhookUrl(target, policy);
+      response = await fetch(target, {
+        method: "POST",
+        body,
+        headers,
+        redirect: "manual",
+        signal: AbortSignal.timeout(TIMEOUT_MS),
+      });
+      const location = response.headers.get("location");
+      if (response.status < 300 || response.status >= 400 || !location) break;
+      target = new URL(location, target).toString();
+      response = undefined;
+    }
+    if (!response) result = { outcome: "failed", error: "too many redirects" };
+    else if (response.ok) result = { outcome: "delivered", status: response.status };
+    else
+      result = { outcome: "failed", status: response.status, error: `receiver answered ${response.status}` };
+    await response?.body?.cancel().catch(() => {});
+  } catch (error) {
+    result =
+      error instanceof UnsafeWebhookUrl
+        ? { outcome: "refused", error: error.message }
+        : {
+            outcome: "failed",
+            error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+          };
+  }
+  await env.DB.prepare(
+    "INSERT INTO webhook_deliveries (job_id, webhook_id, event, attempt, url, outcome, status_code, error, duration_ms, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+  )
+    .bind(
+      row.id,
+      task.webhook_id,
+      task.event,
+      attempt,
+      row.webhook_url,
+      result.outcome,
+      result.status ?? null,
+      result.error ?? null,
+      Date.now() - started,
+      new Date().toISOString(),
+    )
+    .run();
+  return result;
+}
+
+/** Exponential backoff for attempt n (1-based): base, 2*base, 4*base ... capped at 10 min. */
+export const retryDelaySeconds = (attempt: number, base: number) => Math.min(600, base * 2 ** (attempt - 1));

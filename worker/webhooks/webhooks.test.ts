@@ -1,0 +1,174 @@
+import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { Webhook } from "standardwebhooks";
+import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { insertJob, type JobRow } from "../jobs/repo.ts";
+import { newKey } from "../test/helpers.ts";
+import { handleWebhookBatch } from "./consumer.ts";
+import { deliverWebhook, retryDelaySeconds } from "./deliver.ts";
+import type { WebhookTask } from "./enqueue.ts";
+import { signWebhook, verifyWebhook, WebhookVerificationError } from "./standard-webhooks.ts";
+
+let apiKey: { id: string; webhook_secret: string };
+
+beforeAll(async () => {
+  apiKey = await newKey("webhooks");
+});
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+let n = 0;
+async function finishedJob(webhookUrl: string): Promise<JobRow> {
+  const now = new Date().toISOString();
+  const row: JobRow = {
+    id: `job_hook${n++}`,
+    api_key_id: apiKey.id,
+    status: "succeeded",
+    mode: "learned",
+    outputs: '["mask"]',
+    webhook_url: webhookUrl,
+    webhook_events: '["job.succeeded","job.failed"]',
+    input_key: "inputs/x",
+    input_bytes: 1,
+    input_type: "image/png",
+    width: 4,
+    height: 3,
+    idempotency_key: null,
+    request_hash: "h",
+    attempts: 1,
+    dispatched_at: now,
+    error_code: null,
+    error_message: null,
+    result: JSON.stringify({
+      model: "m",
+      width: 4,
+      height: 3,
+      class_fractions: [1],
+      outputs: ["mask"],
+      timings_ms: {},
+      provider: "cpu",
+    }),
+    created_at: now,
+    started_at: now,
+    finished_at: now,
+    deadline_at: null,
+    origin: "http://edge.test",
+    updated_at: now,
+  };
+  await insertJob(env.DB, row);
+  return row;
+}
+
+const task = (row: JobRow): WebhookTask => ({
+  job_id: row.id,
+  event: "job.succeeded",
+  webhook_id: `msg_${row.id}_succeeded`,
+});
+
+async function deliveries(jobId: string) {
+  const { results } = await env.DB.prepare("SELECT * FROM webhook_deliveries WHERE job_id = ? ORDER BY id")
+    .bind(jobId)
+    .all<{ outcome: string; status_code: number | null; attempt: number; error: string | null }>();
+  return results;
+}
+
+describe("Standard Webhooks signing", () => {
+  it("is verified by the standardwebhooks library, and tampering is caught", async () => {
+    const body = JSON.stringify({ type: "job.succeeded", data: { id: "job_1" } });
+    const headers = await signWebhook(apiKey.webhook_secret, "msg_1", body);
+    expect(new Webhook(apiKey.webhook_secret).verify(body, headers)).toEqual(JSON.parse(body));
+    expect(() => new Webhook(apiKey.webhook_secret).verify(`${body} `, headers)).toThrow();
+    await expect(
+      verifyWebhook(apiKey.webhook_secret, new Headers(headers), `${body} `),
+    ).rejects.toBeInstanceOf(WebhookVerificationError);
+    await verifyWebhook(apiKey.webhook_secret, new Headers(headers), body);
+  });
+});
+
+describe("delivery", () => {
+  it("POSTs a signed job.succeeded whose data is the job object, and records it", async () => {
+    const row = await finishedJob("https://hooks.example.com/fcn");
+    let seen: { url: string; body: string; headers: Record<string, string> } | undefined;
+    vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
+      seen = {
+        url: String(input),
+        body: String(init?.body),
+        headers: Object.fromEntries(new Headers(init?.headers).entries()),
+      };
+      return new Response("ok");
+    });
+    const result = await deliverWebhook(env, task(row), 1);
+    expect(result).toEqual({ outcome: "delivered", status: 200 });
+    const payload = new Webhook(apiKey.webhook_secret).verify(seen!.body, seen!.headers) as {
+      type: string;
+      data: { id: string; status: string; result: { mask_url: string } };
+    };
+    expect(payload.type).toBe("job.succeeded");
+    expect(payload.data).toMatchObject({ id: row.id, status: "succeeded" });
+    expect(payload.data.result.mask_url).toContain(`/v1/jobs/${row.id}/outputs/mask?exp=`);
+    expect(seen!.headers["webhook-id"]).toBe(`msg_${row.id}_succeeded`);
+    expect((await deliveries(row.id))[0]).toMatchObject({
+      outcome: "delivered",
+      status_code: 200,
+      attempt: 1,
+    });
+  });
+
+  it("retries with exponential backoff on 5xx and timeouts, then dead-letters after the last try", async () => {
+    const row = await finishedJob("https://hooks.example.com/down");
+    vi.spyOn(globalThis, "fetch").mockImplementation(async () => new Response("no", { status: 503 }));
+    const batch = createMessageBatch<WebhookTask>("fcn-webhooks", [
+      { id: "m1", timestamp: Date.now(), attempts: 3, body: task(row) },
+    ]);
+    const ctx = createExecutionContext();
+    await handleWebhookBatch(batch, { ...env, WEBHOOK_RETRY_BASE_SECONDS: "2" });
+    const outcome = await getQueueResult(batch, ctx);
+    expect(outcome.retryMessages).toEqual([expect.objectContaining({ msgId: "m1" })]);
+    expect(retryDelaySeconds(1, 2)).toBe(2);
+    expect(retryDelaySeconds(20, 2)).toBe(600);
+    vi.spyOn(globalThis, "fetch").mockImplementation(async () => {
+      throw new DOMException("The operation was aborted due to timeout", "TimeoutError");
+    });
+    expect((await deliverWebhook(env, task(row), 4)).outcome).toBe("failed");
+    // the dead-letter queue's consumer records the end of the line
+    const dead = createMessageBatch<WebhookTask>("fcn-webhooks-dlq", [
+      { id: "m2", timestamp: Date.now(), attempts: 1, body: task(row) },
+    ]);
+    await handleWebhookBatch(dead, env);
+    expect((await getQueueResult(dead, createExecutionContext())).explicitAcks).toEqual(["m2"]);
+    expect((await deliveries(row.id)).map((d) => d.outcome)).toEqual(["failed", "failed", "dead_lettered"]);
+  });
+
+  it("in production refuses private targets, also behind a redirect or a DNS name", async () => {
+    const production = { ...env, ENVIRONMENT: "production" };
+    const row = await finishedJob("https://hooks.example.com/redirect");
+    const calls: string[] = [];
+    vi.spyOn(globalThis, "fetch").mockImplementation(async (input) => {
+      const url = String(input);
+      calls.push(url);
+      if (url.includes("dns-query")) {
+        const name = new URL(url).searchParams.get("name");
+        const type = new URL(url).searchParams.get("type");
+        const data = name === "rebind.example.com" ? "127.0.0.1" : "93.184.216.34";
+        return Response.json({ Answer: type === "A" ? [{ type: 1, data }] : [] });
+      }
+      if (url === "https://hooks.example.com/redirect")
+        return new Response(null, {
+          status: 302,
+          headers: { location: "http://169.254.169.254/latest/meta-data" },
+        });
+      return new Response("ok");
+    });
+    const result = await deliverWebhook(production, task(row), 1);
+    expect(result.outcome).toBe("refused");
+    expect(calls.some((u) => u.includes("169.254.169.254"))).toBe(false);
+    const rebind = await finishedJob("https://rebind.example.com/hook");
+    expect((await deliverWebhook(production, task(rebind), 1)).outcome).toBe("refused");
+    const batch = createMessageBatch<WebhookTask>("fcn-webhooks", [
+      { id: "m3", timestamp: Date.now(), attempts: 1, body: task(rebind) },
+    ]);
+    await handleWebhookBatch(batch, production);
+    expect((await getQueueResult(batch, createExecutionContext())).explicitAcks).toEqual(["m3"]); // refused: no retry
+  });
+});
