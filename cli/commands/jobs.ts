@@ -1,0 +1,117 @@
+import { readFile, writeFile } from "node:fs/promises";
+import { basename, extname } from "node:path";
+import { parseArgs } from "node:util";
+import { API_HELP, apiKey, COMMON_OPTIONS, request } from "../api.ts";
+import { ProgressBar } from "../progress.ts";
+import type { Command } from "./types.ts";
+
+interface Job {
+  id: string;
+  status: string;
+  error: { code: string; message: string } | null;
+  result: { mask_url: string; width: number; height: number } | null;
+}
+
+const TYPES: Record<string, string> = {
+  ".jpg": "image/jpeg",
+  ".jpeg": "image/jpeg",
+  ".png": "image/png",
+  ".webp": "image/webp",
+};
+const FINAL = new Set(["succeeded", "failed", "canceled"]);
+const STAGES = ["queued", "running", "succeeded"];
+
+async function getJob(o: { api?: string; key?: string }, id: string): Promise<Job> {
+  return (
+    await request(o, `/v1/jobs/${encodeURIComponent(id)}`, { token: apiKey(o) })
+  ).json() as Promise<Job>;
+}
+
+/** Poll until the job is final, drawing progress; optionally save the mask. */
+async function wait(
+  o: { api?: string; key?: string },
+  id: string,
+  out: string | undefined,
+  timeoutS: number,
+  json: boolean,
+): Promise<number> {
+  const bar = new ProgressBar(STAGES.length, `job ${id}`);
+  const deadline = Date.now() + timeoutS * 1000;
+  let job = await getJob(o, id);
+  while (!FINAL.has(job.status)) {
+    if (Date.now() > deadline) throw new Error(`job ${id} still ${job.status} after ${timeoutS} s`);
+    if (!json) bar.tick(STAGES.indexOf(job.status) + 1, job.status);
+    await new Promise((r) => setTimeout(r, 1000));
+    job = await getJob(o, id);
+  }
+  if (!json) bar.tick(STAGES.length, job.status);
+  if (job.status === "succeeded" && out && job.result) {
+    const mask = await fetch(job.result.mask_url);
+    await writeFile(out, new Uint8Array(await mask.arrayBuffer()));
+  }
+  console.log(
+    json
+      ? JSON.stringify(job)
+      : job.status === "succeeded"
+        ? `succeeded${out ? `: mask written to ${out}` : ""}`
+        : `${job.status}: ${job.error?.message ?? ""}`,
+  );
+  return job.status === "succeeded" ? 0 : 1;
+}
+
+export const jobs: Command = {
+  summary: "full-resolution FCN-8s jobs: submit, get, wait",
+  help: `Usage:
+  npx fcn jobs submit <image> [--mode learned|shift-and-stitch] [--outputs mask,probabilities]
+                      [--webhook-url URL] [--idempotency-key K] [--wait] [--out mask.png]
+  npx fcn jobs get <job-id>
+  npx fcn jobs wait <job-id> [--out mask.png] [--timeout 600]
+
+The API key comes from --key or $FCN_API_KEY.
+Options:
+  --key <key>          API key
+${API_HELP}`,
+  async run(args) {
+    const { values, positionals } = parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        ...COMMON_OPTIONS,
+        mode: { type: "string" },
+        outputs: { type: "string" },
+        "webhook-url": { type: "string" },
+        "idempotency-key": { type: "string" },
+        wait: { type: "boolean", default: false },
+        out: { type: "string" },
+        timeout: { type: "string", default: "600" },
+      },
+    });
+    const [action, target] = positionals;
+    const o = { api: values.api, key: values.key };
+    if (action === "submit" && target) {
+      const form = new FormData();
+      const type = TYPES[extname(target).toLowerCase()] ?? "application/octet-stream";
+      form.append("image", new Blob([await readFile(target)], { type }), basename(target));
+      if (values.mode) form.append("mode", values.mode);
+      if (values.outputs) form.append("outputs", values.outputs);
+      if (values["webhook-url"]) form.append("webhook_url", values["webhook-url"]);
+      const headers: Record<string, string> = values["idempotency-key"]
+        ? { "idempotency-key": values["idempotency-key"] }
+        : {};
+      const job = (await (
+        await request(o, "/v1/jobs", { method: "POST", body: form, token: apiKey(o), headers })
+      ).json()) as Job;
+      if (!values.wait) {
+        console.log(values.json ? JSON.stringify(job) : `submitted ${job.id} (${job.status})`);
+        return 0;
+      }
+      return wait(o, job.id, values.out, Number(values.timeout), values.json);
+    }
+    if (action === "get" && target) {
+      console.log(JSON.stringify(await getJob(o, target), null, values.json ? 0 : 2));
+      return 0;
+    }
+    if (action === "wait" && target) return wait(o, target, values.out, Number(values.timeout), values.json);
+    throw new Error("usage: npx fcn jobs submit|get|wait ... (see --help)");
+  },
+};
