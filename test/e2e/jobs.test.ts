@@ -1,0 +1,159 @@
+/**
+ * The job flow across the tiers on one machine: the Worker (wrangler dev, local R2/D1/Queues),
+ * the local SQS emulator and the GPU service on CPU. Webhooks go to a local receiver that
+ * verifies them with the `standardwebhooks` library.
+ */
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Webhook } from "standardwebhooks";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { decodePalettePng } from "../../models/runtime/png.ts";
+import { freePort, type RunningSystem, startSystem } from "../fixtures/system.ts";
+
+const SAMPLE = "worker/demo/public/samples/0016E5_08085.jpg";
+
+interface Delivery {
+  id: string;
+  type: string;
+  data: { id: string; status: string; result: { mask_url: string } | null };
+}
+
+let system: RunningSystem;
+let receiver: Server;
+let receiverUrl: string;
+let secret: string;
+let key: string;
+/** How many of the next deliveries per job the receiver fails with 500 before accepting. */
+const failFirst = new Map<string, number>();
+const attempts = new Map<string, number>();
+const delivered: Delivery[] = [];
+
+async function api(path: string, init: RequestInit = {}, token = key) {
+  return fetch(`${system.base}${path}`, {
+    ...init,
+    headers: { authorization: `Bearer ${token}`, ...init.headers },
+  });
+}
+
+function submit(fields: Record<string, string>, headers: Record<string, string> = {}) {
+  const form = new FormData();
+  form.append("image", new Blob([readFileSync(SAMPLE)], { type: "image/jpeg" }), "sample.jpg");
+  for (const [k, v] of Object.entries(fields)) form.append(k, v);
+  return api("/v1/jobs", { method: "POST", body: form, headers });
+}
+
+async function waitFor<T>(
+  what: string,
+  check: () => T | undefined | Promise<T | undefined>,
+  timeoutMs = 90_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+beforeAll(async () => {
+  system = await startSystem();
+  const created = await fetch(`${system.base}/v1/admin/keys`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${system.adminToken}`, "content-type": "application/json" },
+    body: JSON.stringify({ name: "e2e" }),
+  });
+  ({ key, webhook_secret: secret } = (await created.json()) as { key: string; webhook_secret: string });
+  const port = await freePort();
+  receiver = createServer((req, res) => {
+    let body = "";
+    req.on("data", (c) => {
+      body += c;
+    });
+    req.on("end", () => {
+      let payload: Delivery;
+      try {
+        payload = new Webhook(secret).verify(body, req.headers as Record<string, string>) as Delivery;
+      } catch {
+        res.writeHead(401).end();
+        return;
+      }
+      const jobId = payload.data.id;
+      attempts.set(jobId, (attempts.get(jobId) ?? 0) + 1);
+      const failing = failFirst.get(jobId) ?? 0;
+      if (failing > 0) {
+        failFirst.set(jobId, failing - 1);
+        res.writeHead(500).end("not now");
+        return;
+      }
+      delivered.push({ ...payload, id: String(req.headers["webhook-id"]) });
+      res.writeHead(200).end("ok");
+    });
+  });
+  await new Promise<void>((r) => receiver.listen(port, "127.0.0.1", r));
+  receiverUrl = `http://127.0.0.1:${port}/hooks`;
+}, 180_000);
+
+afterAll(async () => {
+  receiver?.close();
+  await system?.stop();
+});
+
+describe("jobs end to end", () => {
+  it("a val image comes back by signed webhook with the mask `npx fcn predict` gives with FCN-8s", async () => {
+    const job = (await (await submit({ webhook_url: receiverUrl })).json()) as { id: string };
+    const hook = await waitFor("the webhook", () => delivered.find((d) => d.data.id === job.id));
+    expect(hook.type).toBe("job.succeeded");
+    expect(hook.data.status).toBe("succeeded");
+    const mask = decodePalettePng(
+      new Uint8Array(await (await fetch(hook.data.result!.mask_url)).arrayBuffer()),
+    );
+    const out = mkdtempSync(join(tmpdir(), "fcn-e2e-"));
+    execFileSync(
+      process.execPath,
+      ["cli/fcn.js", "predict", "--model", "models/fcn8s.onnx", "--out", out, SAMPLE],
+      { stdio: "ignore" },
+    );
+    const reference = decodePalettePng(readFileSync(join(out, "0016E5_08085.png")));
+    expect([mask.width, mask.height]).toEqual([480, 360]);
+    expect(Buffer.from(mask.labels).equals(Buffer.from(reference.labels))).toBe(true);
+    // polling shows the same job
+    const polled = (await (await api(`/v1/jobs/${job.id}`)).json()) as {
+      status: string;
+      result: { class_fractions: number[] };
+    };
+    expect(polled.status).toBe("succeeded");
+    expect(polled.result.class_fractions.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+  });
+
+  it("a receiver that fails its first 3 deliveries gets the 4th, and every attempt is recorded", async () => {
+    const job = (await (await submit({ webhook_url: `${receiverUrl}?flaky` })).json()) as { id: string };
+    failFirst.set(job.id, 3);
+    const hook = await waitFor(
+      "the 4th delivery",
+      () => delivered.find((d) => d.data.id === job.id),
+      120_000,
+    );
+    expect(attempts.get(job.id)).toBe(4);
+    expect(hook.id).toBe(`msg_${job.id}_succeeded`);
+    const { data } = (await (await api(`/v1/jobs/${job.id}/deliveries`)).json()) as {
+      data: { outcome: string; status_code: number }[];
+    };
+    expect(data.map((d) => d.outcome)).toEqual(["failed", "failed", "failed", "delivered"]);
+  }, 150_000);
+
+  it("a duplicate submit with the same Idempotency-Key makes one job", async () => {
+    const headers = { "idempotency-key": `e2e-${Date.now()}` };
+    const [a, b] = await Promise.all([submit({}, headers), submit({}, headers)]);
+    const [ja, jb] = (await Promise.all([a.json(), b.json()])) as { id: string }[];
+    expect(ja.id).toBe(jb.id);
+    const done = await waitFor("the job to finish", async () => {
+      const j = (await (await api(`/v1/jobs/${ja.id}`)).json()) as { status: string; attempts: number };
+      return j.status === "succeeded" ? j : undefined;
+    });
+    expect(done.attempts).toBe(1);
+  });
+});
