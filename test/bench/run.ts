@@ -1,0 +1,22 @@
+/**
+ * `npm run bench`: every benchmark table, each measured side by side in one run (the machine
+ * is shared and noisy, so ratios matter more than absolute numbers).
+ *   npm run bench              preview and GPU-service parts
+ *   npm run bench -- preview   one part only (preview | gpu)
+ */
+import { benchGpuService } from "../../gpu-service/bench.ts";
+import { benchPreview } from "./preview.ts";
+
+function table(title: string, rows: [string, string][]) {
+  const width = Math.max(...rows.map(([k]) => k.length));
+  console.log(`\n## ${title}\n`);
+  console.log(`| ${"measure".padEnd(width)} | value |`);
+  console.log(`| ${"-".repeat(width)} | --- |`);
+  for (const [k, v] of rows) console.log(`| ${k.padEnd(width)} | ${v} |`);
+}
+
+const parts = process.argv.slice(2);
+const want = (p: string) => parts.length === 0 || parts.includes(p);
+console.log(`bench on ${process.platform} ${process.arch}, Node ${process.version}, ${new Date().toISOString()}`);
+if (want("preview")) table("Edge preview (int8 FCN-32s)", (await benchPreview()).rows);
+if (want("gpu")) await benchGpuService();
