@@ -1,0 +1,142 @@
+/**
+ * The GPU tier's only way to the edge: the signed URLs of a job message (GET the input, PUT
+ * each output) and the HMAC-signed completion callback. Every failure is classified so the
+ * consumer knows whether to retry, give up, or stop because the job is already done.
+ */
+import { signCallback } from "../protocol/hmac.ts";
+import type { JobCallback } from "../protocol/jobs.ts";
+
+/**
+ * - `done`: the edge says the job is already finished or canceled (HTTP 409): nothing to do
+ * - `permanent`: retrying the same request cannot help (other 4xx)
+ * - `transient`: the network or the edge failed (5xx, 408, 429, timeouts): retry later
+ */
+export type EdgeErrorKind = "done" | "permanent" | "transient";
+/** Which of the three requests failed. */
+export type EdgeRequest = "input" | "output" | "callback";
+
+/** A refused or failed request to the edge. */
+export class EdgeError extends Error {
+  readonly kind: EdgeErrorKind;
+  readonly request: EdgeRequest;
+  readonly status: number | undefined;
+  /** the edge's error code (`{"error":{"code"}}`), when it sent one */
+  readonly code: string | undefined;
+  constructor(kind: EdgeErrorKind, request: EdgeRequest, message: string, status?: number, code?: string) {
+    super(message);
+    this.name = "EdgeError";
+    this.kind = kind;
+    this.request = request;
+    this.status = status;
+    this.code = code;
+  }
+}
+
+// A 409 means "this job takes no more work" except when the edge asks for missing outputs:
+// that one is repaired by running the job again.
+const RETRYABLE_CONFLICTS = new Set(["missing_outputs"]);
+
+async function errorFor(request: EdgeRequest, what: string, response: Response): Promise<EdgeError> {
+  let code: string | undefined;
+  let detail = "";
+  try {
+    const text = await response.text();
+    detail = text.slice(0, 200);
+    code = (JSON.parse(text) as { error?: { code?: string } }).error?.code;
+  } catch {}
+  const message = `${what} answered ${response.status}${detail ? `: ${detail}` : ""}`;
+  const status = response.status;
+  if (status === 409 && !(code && RETRYABLE_CONFLICTS.has(code))) {
+    return new EdgeError("done", request, message, status, code);
+  }
+  if (status >= 400 && status < 500 && status !== 408 && status !== 429 && status !== 409) {
+    return new EdgeError("permanent", request, message, status, code);
+  }
+  return new EdgeError("transient", request, message, status, code);
+}
+
+function networkError(request: EdgeRequest, what: string, error: unknown): EdgeError {
+  const reason =
+    error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : error;
+  return new EdgeError("transient", request, `${what} failed: ${reason}`);
+}
+
+export interface EdgeClientOptions {
+  callbackSecret: string;
+  /** per request, ms */
+  timeoutMs: number;
+  /** the largest input accepted, bytes */
+  maxInputBytes: number;
+}
+
+/** Input download, output upload and signed callbacks over fetch. */
+export class EdgeClient {
+  private readonly options: EdgeClientOptions;
+  constructor(options: EdgeClientOptions) {
+    this.options = options;
+  }
+
+  /** GET the input bytes from a signed URL. */
+  async getInput(url: string, signal?: AbortSignal): Promise<Uint8Array> {
+    const response = await this.request("input", "GET input", url, { method: "GET" }, signal);
+    const declared = Number(response.headers.get("content-length") ?? 0);
+    if (declared > this.options.maxInputBytes) {
+      await response.body?.cancel();
+      throw new EdgeError(
+        "permanent",
+        "input",
+        `the input is ${declared} bytes, more than ${this.options.maxInputBytes}`,
+      );
+    }
+    try {
+      return new Uint8Array(await response.arrayBuffer());
+    } catch (error) {
+      throw networkError("input", "GET input", error);
+    }
+  }
+
+  /** PUT one output to its signed URL. */
+  async putOutput(url: string, contentType: string, body: Uint8Array, signal?: AbortSignal): Promise<void> {
+    const response = await this.request(
+      "output",
+      "PUT output",
+      url,
+      // Our arrays never sit on a SharedArrayBuffer, which is all the DOM typing rules out.
+      { method: "PUT", headers: { "content-type": contentType }, body: body as Uint8Array<ArrayBuffer> },
+      signal,
+    );
+    await response.body?.cancel();
+  }
+
+  /** POST a callback, signed with the shared secret (protocol/hmac.ts). */
+  async postCallback(url: string, callback: JobCallback, signal?: AbortSignal): Promise<void> {
+    const body = JSON.stringify(callback);
+    const headers = await signCallback(this.options.callbackSecret, body);
+    const response = await this.request(
+      "callback",
+      `callback ${callback.status}`,
+      url,
+      { method: "POST", headers, body },
+      signal,
+    );
+    await response.body?.cancel();
+  }
+
+  private async request(
+    request: EdgeRequest,
+    what: string,
+    url: string,
+    init: RequestInit,
+    signal?: AbortSignal,
+  ): Promise<Response> {
+    const timeout = AbortSignal.timeout(this.options.timeoutMs);
+    let response: Response;
+    try {
+      response = await fetch(url, { ...init, signal: signal ? AbortSignal.any([signal, timeout]) : timeout });
+    } catch (error) {
+      throw networkError(request, what, error);
+    }
+    if (!response.ok) throw await errorFor(request, what, response);
+    return response;
+  }
+}

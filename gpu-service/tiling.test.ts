@@ -1,0 +1,129 @@
+/** Tiled inference equals untiled inference away from the seams; the grid's own properties. */
+import fc from "fast-check";
+import { beforeAll, describe, expect, it } from "vitest";
+import type { Rgba } from "../models/runtime/decode.ts";
+import { segment } from "../models/runtime/segment.ts";
+import { probabilitiesUint8 } from "../models/runtime/tensor.ts";
+import { InferenceQueue } from "./inference.ts";
+import { decodeFile, SAMPLES, sameBytes, testModel } from "./test/harness.ts";
+import { axisSpans, seams, segmentTiled, TILE_ALIGN, tileGrid } from "./tiling.ts";
+
+describe("the tile grid", () => {
+  it("covers the axis, starts tiles on multiples of 32, and owns every pixel once, far from cut edges", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 5000 }),
+        fc.integer({ min: 3, max: 64 }).map((n) => n * TILE_ALIGN),
+        fc.integer({ min: 0, max: 31 }).map((n) => n * TILE_ALIGN),
+        (length, tile, overlapWanted) => {
+          const overlap = Math.min(overlapWanted, Math.floor((tile / 2 - 1) / TILE_ALIGN) * TILE_ALIGN);
+          const spans = axisSpans(length, tile, overlap);
+          expect(spans[0].start).toBe(0);
+          expect(spans.at(-1)!.end).toBe(length);
+          let owned = 0;
+          for (const [i, s] of spans.entries()) {
+            expect(s.start % TILE_ALIGN).toBe(0);
+            expect(s.end - s.start).toBeLessThanOrEqual(tile);
+            expect(s.ownStart).toBe(i === 0 ? 0 : spans[i - 1].ownEnd);
+            expect(s.ownStart).toBeGreaterThanOrEqual(s.start);
+            expect(s.ownEnd).toBeLessThanOrEqual(s.end);
+            // Owned pixels keep at least overlap/2 from every cut (non-image) edge.
+            if (s.start > 0) expect(s.ownStart - s.start).toBeGreaterThanOrEqual(overlap / 2);
+            if (s.end < length) expect(s.end - s.ownEnd).toBeGreaterThanOrEqual(overlap / 2);
+            owned += s.ownEnd - s.ownStart;
+          }
+          expect(owned).toBe(length);
+        },
+      ),
+    );
+  });
+
+  it("is one tile for an image no larger than a tile", () => {
+    expect(tileGrid(640, 480, 1024, 128)).toHaveLength(1);
+    expect(tileGrid(2000, 1000, 1024, 128)).toHaveLength(3 * 1);
+  });
+});
+
+/** The three samples and a mirrored one as a 960x720 mosaic: real content, four quadrants. */
+async function mosaic(): Promise<Rgba> {
+  const parts = await Promise.all([...SAMPLES, SAMPLES[0]].map((p) => decodeFile(p)));
+  const width = 960;
+  const height = 720;
+  const data = new Uint8ClampedArray(width * height * 4);
+  parts.forEach((part, k) => {
+    const ox = (k % 2) * 480;
+    const oy = Math.floor(k / 2) * 360;
+    for (let y = 0; y < 360; y++) {
+      for (let x = 0; x < 480; x++) {
+        const sx = k === 3 ? 479 - x : x;
+        const from = (y * 480 + sx) * 4;
+        data.set(part.data.subarray(from, from + 4), ((oy + y) * width + ox + x) * 4);
+      }
+    }
+  });
+  return { width, height, data };
+}
+
+describe("tiled segmentation", () => {
+  let image: Rgba;
+  let untiled: Awaited<ReturnType<typeof segment>>;
+  beforeAll(async () => {
+    image = await mosaic();
+    untiled = await segment(await testModel(), image, { keepLogits: true });
+  });
+
+  it("equals the untiled labels at every pixel farther than the overlap from a seam", async () => {
+    const tileSize = 448;
+    const overlap = 160;
+    const tiled = await segmentTiled(await testModel(), image, { tileSize, overlap });
+    expect(tiled.tiles).toBe(3 * 2);
+    const seamsX = seams(axisSpans(image.width, tileSize, overlap));
+    const seamsY = seams(axisSpans(image.height, tileSize, overlap));
+    let compared = 0;
+    let differentNearSeams = 0;
+    for (let y = 0; y < image.height; y++) {
+      for (let x = 0; x < image.width; x++) {
+        const distance = Math.min(
+          ...seamsX.map((s) => Math.abs(x - s)),
+          ...seamsY.map((s) => Math.abs(y - s)),
+        );
+        const i = y * image.width + x;
+        if (distance > overlap) {
+          compared++;
+          if (tiled.labels[i] !== untiled.labels[i]) throw new Error(`pixel (${x}, ${y}) differs`);
+        } else if (tiled.labels[i] !== untiled.labels[i]) differentNearSeams++;
+      }
+    }
+    expect(compared).toBeGreaterThan(image.width * image.height * 0.15);
+    // Near the seams the labels may differ a little (zero padding at the cut), never a lot.
+    expect(differentNearSeams / (image.width * image.height)).toBeLessThan(0.05);
+  });
+
+  it("with the default overlap (448 = twice the network's reach) equals untiled everywhere", async () => {
+    // Each tile's owned pixels are >= 224 px from its cut edges: beyond what any input pixel
+    // can influence, so scores, labels and probabilities are exactly those of one whole run.
+    const tiled = await segmentTiled(await testModel(), image, {
+      tileSize: 928,
+      overlap: 448,
+      probabilities: true,
+    });
+    expect(tiled.tiles).toBe(2);
+    expect(sameBytes(tiled.labels, untiled.labels)).toBe(true);
+    const probabilities = probabilitiesUint8(untiled.logits!, 11, image.width * image.height);
+    expect(sameBytes(tiled.probabilities!, probabilities)).toBe(true);
+  });
+
+  it("is what the inference queue does with inputs over tileMaxPixels", async () => {
+    const inference = new InferenceQueue(await testModel(), {
+      batchSize: 1,
+      batchWindowMs: 0,
+      tileMaxPixels: 500_000,
+      tileSize: 928,
+      tileOverlap: 448,
+    });
+    expect(inference.needsTiling(image)).toBe(true);
+    const prediction = await inference.predict({ image, mode: "learned", probabilities: false });
+    expect(prediction.tiles).toBe(2);
+    expect(sameBytes(prediction.labels, untiled.labels)).toBe(true);
+  });
+});
