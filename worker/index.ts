@@ -10,6 +10,7 @@ import { health } from "./health/route.ts";
 import { internal } from "./internal/routes.ts";
 import { jobs } from "./jobs/routes.ts";
 import { sweep } from "./jobs/service.ts";
+import { openapi } from "./openapi/routes.ts";
 import { preview } from "./preview/route.ts";
 import type { AppEnv } from "./types.ts";
 import { handleWebhookBatch } from "./webhooks/consumer.ts";
@@ -25,6 +26,7 @@ app.route("/v1/jobs", jobs);
 app.route("/v1/admin", admin);
 app.route("/v1/demo", demoKey);
 app.route("/internal", internal);
+app.route("/", openapi);
 
 export default {
   fetch: app.fetch,

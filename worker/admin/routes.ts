@@ -3,6 +3,7 @@ import { Hono } from "hono";
 import { createApiKey, listKeys, revokeKey } from "../auth/keys.ts";
 import { requireAdmin } from "../auth/middleware.ts";
 import { ApiError } from "../errors/index.ts";
+import { CreateKeyRequest } from "../openapi/schemas.ts";
 import type { AppEnv } from "../types.ts";
 
 export const admin = new Hono<AppEnv>();
@@ -12,15 +13,15 @@ admin.use("*", requireAdmin);
 admin.post("/keys", async (c) => {
   let name = "unnamed";
   if ((c.req.header("content-type") ?? "").includes("application/json")) {
-    const body = (await c.req.json().catch(() => null)) as { name?: unknown } | null;
-    if (!body || (body.name !== undefined && (typeof body.name !== "string" || body.name.length > 100))) {
+    const body = CreateKeyRequest.safeParse(await c.req.json().catch(() => undefined));
+    if (!body.success) {
       throw new ApiError(
         400,
         "invalid_request",
         'body must be JSON like {"name": "..."} (name up to 100 characters)',
       );
     }
-    name = (body.name as string | undefined) ?? name;
+    name = body.data.name ?? name;
   }
   return c.json(await createApiKey(c.env.DB, name), 201);
 });

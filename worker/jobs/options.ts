@@ -1,4 +1,8 @@
-/** Validation of the option fields of POST /v1/jobs (pure, tested without HTTP). */
+/**
+ * Validation of the option fields of POST /v1/jobs (pure, tested without HTTP). The zod
+ * schema below is what validates them and what the OpenAPI document describes.
+ */
+import { z } from "zod";
 import { InputError } from "../../models/runtime/errors.ts";
 import type { JobMode, JobOutputName } from "../../protocol/jobs.ts";
 import type { WebhookEvent } from "../webhooks/enqueue.ts";
@@ -10,48 +14,95 @@ export interface JobOptions {
   webhookEvents: WebhookEvent[];
 }
 
-const KNOWN_FIELDS = new Set(["mode", "outputs", "webhook_url", "webhook_events"]);
-const MODES: JobMode[] = ["learned", "shift-and-stitch"];
-const OUTPUTS: JobOutputName[] = ["mask", "probabilities"];
-const EVENTS: WebhookEvent[] = ["job.succeeded", "job.failed"];
+export const JOB_MODES = ["learned", "shift-and-stitch"] as const satisfies readonly JobMode[];
+export const JOB_OUTPUTS = ["mask", "probabilities"] as const satisfies readonly JobOutputName[];
+export const WEBHOOK_EVENTS = ["job.succeeded", "job.failed"] as const satisfies readonly WebhookEvent[];
+export const MAX_WEBHOOK_URL_LENGTH = 2048;
 
-/** "a,b", "a b" or a JSON array of strings. */
-function list(field: string, raw: string): string[] {
+/** "a,b", "a b" or a JSON array of strings; an issue (and z.NEVER) when it is none of these. */
+function list(field: string, raw: string, ctx: z.RefinementCtx): string[] {
   const text = raw.trim();
   if (text.startsWith("[")) {
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);
     } catch {
-      throw new InputError("invalid_request", `${field} is not valid JSON`);
+      ctx.addIssue({ code: "custom", message: `${field} is not valid JSON` });
+      return z.NEVER;
     }
     if (!Array.isArray(parsed) || !parsed.every((v) => typeof v === "string")) {
-      throw new InputError("invalid_request", `${field} must be a list of strings`);
+      ctx.addIssue({ code: "custom", message: `${field} must be a list of strings` });
+      return z.NEVER;
     }
     return parsed;
   }
   return text.split(/[\s,]+/).filter(Boolean);
 }
 
+const EVENTS_MESSAGE = `webhook_events may contain ${WEBHOOK_EVENTS.join(", ")}`;
+const LIST_SYNTAX = 'comma- or space-separated ("a,b", "a b") or a JSON array of strings';
+
+/**
+ * The text fields of the multipart body besides `image`, as they arrive (strings), parsed to
+ * their values. Unknown fields are refused.
+ */
+export const jobOptionFields = z.strictObject(
+  {
+    mode: z
+      .enum(JOB_MODES, { error: () => `mode must be one of ${JOB_MODES.join(", ")}` })
+      .default("learned")
+      .describe(
+        "`learned`: the network's learned upsampling (FCN-8s). `shift-and-stitch`: dense " +
+          "predictions from the coarse scores of shifted inputs (several times slower).",
+      ),
+    outputs: z
+      .string()
+      .optional()
+      .transform((raw, ctx) => (raw ? list("outputs", raw, ctx) : []))
+      .pipe(z.array(z.enum(JOB_OUTPUTS, { error: () => `outputs may contain ${JOB_OUTPUTS.join(", ")}` })))
+      .transform((outputs) => [...new Set(["mask" as const, ...outputs])])
+      .meta({
+        description: `Outputs to produce, ${LIST_SYNTAX}, from: ${JOB_OUTPUTS.join(", ")}. \`mask\` is always produced (default: mask).`,
+        examples: ["mask,probabilities"],
+      }),
+    webhook_events: z
+      .string()
+      .optional()
+      .transform((raw, ctx) => (raw ? list("webhook_events", raw, ctx) : [...WEBHOOK_EVENTS]))
+      .pipe(
+        z
+          .array(z.enum(WEBHOOK_EVENTS, { error: () => EVENTS_MESSAGE }))
+          .min(1, EVENTS_MESSAGE)
+          .transform((events) => [...new Set(events)]),
+      )
+      .meta({
+        description: `Events to deliver to \`webhook_url\`, ${LIST_SYNTAX}, from: ${WEBHOOK_EVENTS.join(", ")} (default: both).`,
+        examples: ["job.succeeded"],
+      }),
+    webhook_url: z
+      .string()
+      .meta({ format: "uri", maxLength: MAX_WEBHOOK_URL_LENGTH })
+      .optional()
+      .transform((raw) => raw?.trim() || null)
+      .pipe(z.string().max(MAX_WEBHOOK_URL_LENGTH, "webhook_url is too long").nullable())
+      .describe(
+        "Where to POST Standard Webhooks when the job ends (http or https; private and reserved " +
+          `addresses are refused with invalid_webhook_url). At most ${MAX_WEBHOOK_URL_LENGTH} characters.`,
+      ),
+  },
+  {
+    error: (issue) => (issue.code === "unrecognized_keys" ? `unknown field "${issue.keys[0]}"` : undefined),
+  },
+);
+
 export function parseJobOptions(fields: Record<string, string>): JobOptions {
-  for (const name of Object.keys(fields)) {
-    if (!KNOWN_FIELDS.has(name)) throw new InputError("invalid_request", `unknown field "${name}"`);
+  const parsed = jobOptionFields.safeParse(fields);
+  if (!parsed.success) {
+    // Unknown fields are reported first, then the fields in the order of the schema.
+    const issues = parsed.error.issues;
+    const issue = issues.find((i) => i.code === "unrecognized_keys") ?? issues[0];
+    throw new InputError("invalid_request", issue.message);
   }
-  const mode = (fields.mode ?? "learned") as JobMode;
-  if (!MODES.includes(mode))
-    throw new InputError("invalid_request", `mode must be one of ${MODES.join(", ")}`);
-  const outputs = fields.outputs ? list("outputs", fields.outputs) : ["mask"];
-  for (const o of outputs) {
-    if (!OUTPUTS.includes(o as JobOutputName))
-      throw new InputError("invalid_request", `outputs may contain ${OUTPUTS.join(", ")}`);
-  }
-  const unique = [...new Set(["mask", ...outputs])] as JobOutputName[];
-  const events = fields.webhook_events ? list("webhook_events", fields.webhook_events) : EVENTS;
-  if (events.length === 0 || !events.every((e) => EVENTS.includes(e as WebhookEvent))) {
-    throw new InputError("invalid_request", `webhook_events may contain ${EVENTS.join(", ")}`);
-  }
-  const webhookUrl = fields.webhook_url?.trim() || null;
-  if (webhookUrl && webhookUrl.length > 2048)
-    throw new InputError("invalid_request", "webhook_url is too long");
-  return { mode, outputs: unique, webhookUrl, webhookEvents: [...new Set(events)] as WebhookEvent[] };
+  const { mode, outputs, webhook_url, webhook_events } = parsed.data;
+  return { mode, outputs, webhookUrl: webhook_url, webhookEvents: webhook_events };
 }

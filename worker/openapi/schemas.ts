@@ -1,0 +1,410 @@
+/**
+ * The zod schemas of the public API: request fields and bodies (the ones the routes validate
+ * with) and the shapes of the responses (documentation; the tests parse real responses with
+ * them). Every schema the OpenAPI document names is registered in `components` under its id.
+ */
+import { z } from "zod";
+import { JOB_LIMITS, PREVIEW_LIMITS } from "../../models/runtime/limits.ts";
+import type {
+  JobCallback as ProtocolJobCallback,
+  JobResultSummary as ProtocolJobResultSummary,
+} from "../../protocol/jobs.ts";
+import type { CreatedKey as CreatedKeyType } from "../auth/keys.ts";
+import type { ErrorBody as ErrorBodyType } from "../errors/index.ts";
+import { JOB_MODES, JOB_OUTPUTS, jobOptionFields, WEBHOOK_EVENTS } from "../jobs/options.ts";
+import type { JobView } from "../jobs/repo.ts";
+
+/** Schemas that become `#/components/schemas/<id>` in the document. */
+export const components = z.registry<{ id: string }>();
+
+function component<T extends z.ZodType>(id: string, schema: T, description: string): T {
+  const described = schema.describe(description);
+  components.add(described, { id });
+  return described;
+}
+
+const timestamp = () => z.iso.datetime();
+const count = () => z.number().int().nonnegative();
+
+// ---------------------------------------------------------------------------------------
+// Errors
+
+export const ErrorBody = component(
+  "ErrorBody",
+  z.object({
+    error: z.object({
+      code: z.string().describe("machine-readable, stable (e.g. `invalid_request`)"),
+      message: z.string().describe("for humans; may change"),
+    }),
+  }),
+  "Every error answers with this body. Each operation lists the codes it can answer.",
+);
+
+// ---------------------------------------------------------------------------------------
+// Health and models
+
+export const Health = component(
+  "Health",
+  z.object({ status: z.literal("ok"), environment: z.string().describe("`development` or `production`") }),
+  "The edge tier is up.",
+);
+
+const Rgb = z
+  .tuple([
+    z.number().int().min(0).max(255),
+    z.number().int().min(0).max(255),
+    z.number().int().min(0).max(255),
+  ])
+  .describe("RGB colour");
+
+export const ModelInfo = component(
+  "Model",
+  z.object({
+    id: z.string(),
+    role: z.literal("preview").describe("`preview`: the model behind POST /v1/preview"),
+    variant: z.string().describe("fcn32s, fcn16s or fcn8s"),
+    backbone: z.string(),
+    quantization: z.enum(["fp32", "int8"]),
+    bytes: count().describe("size of the ONNX file"),
+    resolution: z
+      .object({ width: z.number().int().positive(), height: z.number().int().positive() })
+      .nullable()
+      .describe("size the input is resized to before inference; null: the input's own size"),
+    loaded: z.boolean().describe("whether this isolate has created the session yet"),
+    classes: z.array(z.object({ name: z.string(), color: Rgb })).describe("class id = index"),
+    val: z.record(z.string(), z.number()).nullable().describe("validation metrics measured at export"),
+  }),
+  "A model served by the edge tier.",
+);
+
+export const ModelList = component("ModelList", z.object({ models: z.array(ModelInfo) }), "Models served.");
+
+// ---------------------------------------------------------------------------------------
+// Preview
+
+export const PreviewResult = component(
+  "PreviewResult",
+  z.object({
+    model: z.string(),
+    width: z.number().int().positive().describe("mask width (the input's, after EXIF orientation)"),
+    height: z.number().int().positive(),
+    inference: z
+      .object({ width: z.number().int().positive(), height: z.number().int().positive() })
+      .describe("size the model ran at"),
+    orientation: z.number().int().min(1).max(8).describe("EXIF orientation that was applied (1 = none)"),
+    classes: z.array(
+      z.object({
+        id: count(),
+        name: z.string(),
+        color: Rgb,
+        fraction: z.number().min(0).max(1).describe("share of the mask's pixels"),
+      }),
+    ),
+    timings_ms: z.object({
+      read: z.number(),
+      decode: z.number(),
+      resize: z.number(),
+      inference: z.number(),
+      postprocess: z.number(),
+      encode: z.number(),
+    }),
+  }),
+  "POST /v1/preview?format=json: the segmentation summarised per class.",
+);
+
+const MiB = 1024 * 1024;
+const imageFile = (limits: { maxBytes: number; maxPixels: number; maxSide: number }) =>
+  z
+    .file()
+    .mime(["image/jpeg", "image/png", "image/webp"])
+    .describe(
+      `the image: JPEG, PNG or WebP, up to ${limits.maxBytes / MiB} MiB and ` +
+        `${limits.maxPixels / 1e6} megapixels (${limits.maxSide} per side)`,
+    );
+
+export const PreviewForm = component(
+  "PreviewForm",
+  z.object({ image: imageFile(PREVIEW_LIMITS) }),
+  "multipart/form-data body of POST /v1/preview (other fields are ignored).",
+);
+
+// ---------------------------------------------------------------------------------------
+// Jobs
+
+export const JobStatus = z
+  .enum(["queued", "running", "succeeded", "failed", "canceled"])
+  .describe(
+    "queued -> running -> succeeded | failed. A job stuck in running past its deadline goes back to " +
+      "queued (at most 3 starts); only queued jobs can be canceled.",
+  );
+export const JobMode = z.enum(JOB_MODES);
+export const JobOutputName = z.enum(JOB_OUTPUTS);
+export const WebhookEvent = z.enum(WEBHOOK_EVENTS);
+
+/** The multipart body of POST /v1/jobs: the validated option fields plus the image. */
+export const JobCreateForm = component(
+  "JobCreateForm",
+  jobOptionFields.extend({ image: imageFile(JOB_LIMITS) }),
+  "multipart/form-data fields of POST /v1/jobs. Unknown fields are refused with invalid_request.",
+);
+
+export const JobTimings = z.object({
+  queue_wait: z.number(),
+  download: z.number(),
+  decode: z.number(),
+  inference: z.number(),
+  upload: z.number(),
+  total: z.number(),
+});
+
+export const Job = component(
+  "Job",
+  z.object({
+    id: z.string().describe("`job_...`"),
+    object: z.literal("job"),
+    status: JobStatus,
+    mode: JobMode,
+    outputs: z.array(JobOutputName),
+    input: z.object({
+      content_type: z.string(),
+      bytes: count(),
+      width: z.number().int().positive(),
+      height: z.number().int().positive(),
+    }),
+    webhook: z.object({ url: z.string(), events: z.array(WebhookEvent) }).nullable(),
+    attempts: count().describe("how many times the GPU tier started the job"),
+    created_at: timestamp(),
+    started_at: timestamp().nullable(),
+    finished_at: timestamp().nullable(),
+    error: z
+      .object({ code: z.string(), message: z.string() })
+      .nullable()
+      .describe("why a failed job failed (e.g. `deadline_exceeded`)"),
+    result: z
+      .object({
+        model: z.string(),
+        width: z.number().int().positive(),
+        height: z.number().int().positive(),
+        class_fractions: z.array(z.number()).describe("share of pixels per class id"),
+        provider: z.enum(["cuda", "cpu"]),
+        timings_ms: JobTimings,
+        mask_url: z.url().describe("signed link to the mask (palette PNG, pixel value = class id)"),
+        probabilities_url: z
+          .url()
+          .optional()
+          .describe("signed link to uint8 (C, H, W) probabilities, when requested"),
+        expires_at: timestamp().describe("when the signed links stop working (15 minutes)"),
+      })
+      .nullable()
+      .describe("set once the job has succeeded"),
+  }),
+  "A segmentation job as its owner sees it (also the `data` of a webhook).",
+);
+
+export const JobList = component(
+  "JobList",
+  z.object({
+    object: z.literal("list"),
+    data: z.array(Job),
+    next_cursor: z.string().nullable().describe("pass as `cursor` for the next page; null on the last"),
+  }),
+  "A page of jobs, newest first.",
+);
+
+export const WebhookDelivery = component(
+  "WebhookDelivery",
+  z.object({
+    webhook_id: z.string().describe("the `webhook-id` header, stable across retries"),
+    event: WebhookEvent,
+    attempt: count().describe("1, 2, ...; 0 for the final `dead_lettered` record"),
+    url: z.string(),
+    outcome: z
+      .enum(["delivered", "failed", "refused", "dead_lettered"])
+      .describe("`refused`: the URL is not allowed; `dead_lettered`: gave up after the last retry"),
+    status_code: z.number().int().nullable(),
+    error: z.string().nullable(),
+    duration_ms: count(),
+    created_at: timestamp(),
+  }),
+  "One attempt to deliver a webhook.",
+);
+
+export const WebhookDeliveryList = component(
+  "WebhookDeliveryList",
+  z.object({ object: z.literal("list"), data: z.array(WebhookDelivery) }),
+  "Delivery attempts of a job's webhooks, oldest first.",
+);
+
+// ---------------------------------------------------------------------------------------
+// Admin
+
+/** What POST /v1/admin/keys validates its JSON body with. */
+export const CreateKeyRequest = component(
+  "CreateKeyRequest",
+  z.object({ name: z.string().max(100).optional().describe('a label for the key (default "unnamed")') }),
+  "Optional JSON body of POST /v1/admin/keys.",
+);
+
+export const CreatedKey = component(
+  "CreatedKey",
+  z.object({
+    id: z.string().describe("`key_...`"),
+    name: z.string(),
+    key: z.string().describe("`fcn_...`: shown once, only its hash is stored"),
+    webhook_secret: z.string().describe("`whsec_...`: verifies this key's webhooks (Standard Webhooks)"),
+    created_at: timestamp(),
+  }),
+  "A new API key.",
+);
+
+export const KeySummary = component(
+  "KeySummary",
+  z.object({
+    id: z.string(),
+    name: z.string(),
+    key_prefix: z.string().describe("the first 10 characters of the key"),
+    created_at: timestamp(),
+    revoked_at: timestamp().nullable(),
+  }),
+  "An API key without its secret parts.",
+);
+
+export const KeyList = component(
+  "KeyList",
+  z.object({ object: z.literal("list"), data: z.array(KeySummary) }),
+  "All keys, newest first.",
+);
+
+export const RevokedKey = component(
+  "RevokedKey",
+  z.object({ id: z.string(), revoked: z.literal(true) }),
+  "The key is revoked.",
+);
+
+export const DemoKey = component(
+  "DemoKey",
+  z.object({ key: z.string() }),
+  "A fresh API key for the demo page (development only).",
+);
+
+// ---------------------------------------------------------------------------------------
+// Internal (GPU tier) and webhooks
+
+export const JobResultSummary = component(
+  "JobResultSummary",
+  z.object({
+    model: z.string(),
+    width: z.number().int().positive(),
+    height: z.number().int().positive(),
+    class_fractions: z.array(z.number()),
+    outputs: z.array(JobOutputName).describe("outputs written; each must have been PUT first"),
+    timings_ms: JobTimings,
+    provider: z.enum(["cuda", "cpu"]),
+  }),
+  "What the GPU tier reports for a successful job (protocol/jobs.ts).",
+);
+
+export const JobCallback = component(
+  "JobCallback",
+  z.discriminatedUnion("status", [
+    z.object({ job_id: z.string(), status: z.literal("running"), attempt: z.number().int().positive() }),
+    z.object({
+      job_id: z.string(),
+      status: z.literal("succeeded"),
+      attempt: z.number().int().positive(),
+      result: JobResultSummary,
+    }),
+    z.object({
+      job_id: z.string(),
+      status: z.literal("failed"),
+      attempt: z.number().int().positive(),
+      error: z.object({ code: z.string(), message: z.string() }),
+    }),
+  ]),
+  "The GPU tier's report on a job (protocol/jobs.ts `JobCallback`).",
+);
+
+export const CallbackAck = component("CallbackAck", z.object({ ok: z.literal(true) }), "Applied.");
+
+export const WebhookPayload = component(
+  "WebhookPayload",
+  z.object({
+    type: WebhookEvent,
+    timestamp: timestamp(),
+    data: Job,
+  }),
+  "The body of a webhook delivery.",
+);
+
+// ---------------------------------------------------------------------------------------
+// Parameters (path, query, headers). Documentation: the routes read these by hand.
+
+export const PreviewQuery = z.object({
+  format: z
+    .enum(["png", "json"])
+    .default("png")
+    .describe("`png`: the mask as a palette PNG; `json`: class fractions and timings"),
+});
+
+export const JobIdPath = z.object({ id: z.string().describe("the job's id (`job_...`)") });
+export const JobOutputPath = JobIdPath.extend({ name: JobOutputName.describe("which output") });
+export const KeyIdPath = z.object({ id: z.string().describe("the key's id (`key_...`)") });
+
+export const JobListQuery = z.object({
+  limit: z.number().int().min(1).max(100).default(20).describe("page size"),
+  cursor: z.string().optional().describe("`next_cursor` of the previous page"),
+});
+
+export const JobCreateHeaders = z.object({
+  "Idempotency-Key": z
+    .string()
+    .min(1)
+    .max(255)
+    .optional()
+    .describe(
+      "Retry-safe submission: the same key with the same request answers the first job " +
+        "(with `Idempotent-Replayed: true`); with a different request, 409 idempotency_conflict.",
+    ),
+});
+
+export const SignedUrlQuery = z.object({
+  exp: z.number().int().describe("expiry, unix seconds"),
+  sig: z.string().describe('hex HMAC-SHA256 of "METHOD path exp"'),
+});
+
+export const CallbackHeaders = z.object({
+  "x-fcn-callback-id": z.string().describe("unique per callback; a reused id is refused as a replay"),
+  "x-fcn-timestamp": z.number().int().describe("unix seconds; must be within 300 s of the edge's clock"),
+  "x-fcn-signature": z
+    .string()
+    .describe('`v1=` + hex HMAC-SHA256(CALLBACK_SECRET, "{callback id}.{timestamp}.{body}")'),
+});
+
+export const WebhookHeaders = z.object({
+  "webhook-id": z
+    .string()
+    .describe("`msg_<job id>_<succeeded|failed>`: stable across retries, to deduplicate"),
+  "webhook-timestamp": z.number().int().describe("unix seconds"),
+  "webhook-signature": z
+    .string()
+    .describe(
+      '`v1,` + base64 HMAC-SHA256 over "{webhook-id}.{webhook-timestamp}.{body}" with the key\'s secret',
+    ),
+});
+
+// ---------------------------------------------------------------------------------------
+// Compile-time checks that the schemas match the types the code builds responses from.
+
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type Assert<T extends true> = T;
+type ResultOf<T extends { result: unknown }> = NonNullable<T["result"]>;
+
+export type SchemasMatchTypes = [
+  Assert<Same<z.output<typeof ErrorBody>, ErrorBodyType>>,
+  Assert<Same<z.output<typeof CreatedKey>, CreatedKeyType>>,
+  Assert<Same<z.output<typeof JobResultSummary>, ProtocolJobResultSummary>>,
+  Assert<Same<z.output<typeof JobCallback>, ProtocolJobCallback>>,
+  Assert<Same<keyof z.output<typeof Job>, keyof JobView>>,
+  Assert<Same<keyof ResultOf<z.output<typeof Job>>, keyof ResultOf<JobView>>>,
+  Assert<Same<keyof z.output<typeof Job>["input"], keyof JobView["input"]>>,
+];
