@@ -83,7 +83,16 @@ export async function benchPreview(options: { requests?: number } = {}): Promise
   const state = mkdtempSync(join(tmpdir(), "fcn-bench-state-"));
   const dev: ChildProcess = spawn(
     "wrangler",
-    ["dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", state, "--show-interactive-dev-session=false"],
+    [
+      "dev",
+      "--ip",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--persist-to",
+      state,
+      "--show-interactive-dev-session=false",
+    ],
     { stdio: "ignore", detached: true },
   );
   const base = `http://127.0.0.1:${port}`;
@@ -98,11 +107,17 @@ export async function benchPreview(options: { requests?: number } = {}): Promise
     const body = readFileSync(SAMPLE);
     const once = async () => {
       const t0 = performance.now();
-      const r = await fetch(`${base}/v1/preview`, { method: "POST", body, headers: { "content-type": "image/jpeg" } });
+      const r = await fetch(`${base}/v1/preview`, {
+        method: "POST",
+        body,
+        headers: { "content-type": "image/jpeg" },
+      });
       await r.arrayBuffer();
       if (!r.ok) throw new Error(`preview answered ${r.status}`);
       const timing = Object.fromEntries(
-        (r.headers.get("server-timing") ?? "").split(", ").map((p) => [p.split(";")[0], Number(p.split("dur=")[1])]),
+        (r.headers.get("server-timing") ?? "")
+          .split(", ")
+          .map((p) => [p.split(";")[0], Number(p.split("dur=")[1])]),
       );
       return { total: performance.now() - t0, inference: timing.inference as number };
     };
@@ -133,9 +148,15 @@ export async function benchPreview(options: { requests?: number } = {}): Promise
       rows: [
         [`POST /v1/preview 480x360 JPEG via wrangler dev, p50 (n=${requests})`, ms(percentile(total, 50))],
         ["POST /v1/preview, p95", ms(percentile(total, 95))],
-        [`edge inference in workerd (onnxruntime-web wasm, 1 thread), p50, at ${size.width}x${size.height}`, ms(percentile(inference, 50))],
+        [
+          `edge inference in workerd (onnxruntime-web wasm, 1 thread), p50, at ${size.width}x${size.height}`,
+          ms(percentile(inference, 50)),
+        ],
         ["same model, same tensor, onnxruntime-node CPU 1 thread, p50", ms(percentile(native, 50))],
-        ["ratio edge / native inference (p50)", `${(percentile(inference, 50) / percentile(native, 50)).toFixed(2)}x`],
+        [
+          "ratio edge / native inference (p50)",
+          `${(percentile(inference, 50) / percentile(native, 50)).toFixed(2)}x`,
+        ],
         ["workerd peak resident memory (whole wrangler dev runtime)", `${peak.toFixed(0)} MB`],
         ["edge model file", mb(modelBytes)],
         [`Worker bundle (wrangler deploy --dry-run, ${bundle.files} files), raw`, mb(bundle.raw)],

@@ -17,6 +17,8 @@ function table(title: string, rows: [string, string][]) {
 
 const parts = process.argv.slice(2);
 const want = (p: string) => parts.length === 0 || parts.includes(p);
-console.log(`bench on ${process.platform} ${process.arch}, Node ${process.version}, ${new Date().toISOString()}`);
+console.log(
+  `bench on ${process.platform} ${process.arch}, Node ${process.version}, ${new Date().toISOString()}`,
+);
 if (want("preview")) table("Edge preview (int8 FCN-32s)", (await benchPreview()).rows);
 if (want("gpu")) await benchGpuService();
