@@ -44,7 +44,9 @@ function findExif(b: Uint8Array): Uint8Array | undefined {
     let i = 12;
     while (i + 8 <= b.length) {
       const type = String.fromCharCode(...b.subarray(i, i + 4));
-      const length = b[i + 4] | (b[i + 5] << 8) | (b[i + 6] << 16) | (b[i + 7] << 24);
+      // Unsigned, and a chunk that does not fit ends the walk (a negative length looped forever).
+      const length = (b[i + 4] | (b[i + 5] << 8) | (b[i + 6] << 16) | (b[i + 7] << 24)) >>> 0;
+      if (i + 8 + length > b.length && type !== "EXIF") return undefined;
       if (type === "EXIF") {
         const data = b.subarray(i + 8, i + 8 + length);
         const skip = String.fromCharCode(...data.subarray(0, 4)) === "Exif" ? 6 : 0;

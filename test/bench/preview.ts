@@ -5,7 +5,7 @@
  * and the deploy bundle (`wrangler deploy --dry-run`), raw and gzip.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
@@ -14,10 +14,12 @@ import { FULL_LIMITS } from "../../models/runtime/limits.ts";
 import { initNodeCodecs, loadNodeModel } from "../../models/runtime/node.ts";
 import { runLogits } from "../../models/runtime/segment.ts";
 import { inferenceSize, preprocess } from "../../models/runtime/tensor.ts";
+import { jpeg } from "../fixtures/images.ts";
 import { freePort } from "../fixtures/system.ts";
 
 const SAMPLE = "worker/demo/public/samples/0016E5_07959.jpg";
 const MODEL = "models/fcn32s-edge-int8.onnx";
+const BIG_SAMPLE = "test/artifacts/bench-3000x2000.jpg";
 
 export const percentile = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -42,17 +44,21 @@ function descendants(pid: number): number[] {
   return all;
 }
 
-/** Peak resident memory (VmHWM) of the workerd processes under wrangler dev, in MB. */
-function workerdPeakMb(root: number): number {
-  let peak = 0;
+/**
+ * Resident memory of the workerd process under wrangler dev, in MB: `VmRSS` now or `VmHWM`
+ * (the peak). It hosts the local R2/D1/Queues simulators too, so the Worker's own share is
+ * the growth over the idle baseline.
+ */
+function workerdMb(root: number, field: "VmRSS" | "VmHWM"): number {
+  let most = 0;
   for (const pid of descendants(root)) {
     try {
       const status = readFileSync(`/proc/${pid}/status`, "utf8");
       if (!/^Name:\s+workerd/m.test(status)) continue;
-      peak = Math.max(peak, Number(/^VmHWM:\s+(\d+)/m.exec(status)?.[1] ?? 0) / 1024);
+      most = Math.max(most, Number(new RegExp(`^${field}:\\s+(\\d+)`, "m").exec(status)?.[1] ?? 0) / 1024);
     } catch {}
   }
-  return peak;
+  return most;
 }
 
 function bundleSize(): { raw: number; gzip: number; files: number } {
@@ -79,6 +85,8 @@ export interface PreviewBench {
 
 export async function benchPreview(options: { requests?: number } = {}): Promise<PreviewBench> {
   const requests = options.requests ?? 40;
+  mkdirSync("test/artifacts", { recursive: true });
+  writeFileSync(BIG_SAMPLE, await jpeg(3000, 2000, { quality: 80 }));
   const port = await freePort();
   const state = mkdtempSync(join(tmpdir(), "fcn-bench-state-"));
   const dev: ChildProcess = spawn(
@@ -104,6 +112,7 @@ export async function benchPreview(options: { requests?: number } = {}): Promise
       if (i > 300) throw new Error("wrangler dev did not start");
       await new Promise((r) => setTimeout(r, 200));
     }
+    const idle = workerdMb(dev.pid!, "VmRSS");
     const body = readFileSync(SAMPLE);
     const once = async () => {
       const t0 = performance.now();
@@ -137,7 +146,15 @@ export async function benchPreview(options: { requests?: number } = {}): Promise
       await runLogits(model, input, size.width, size.height);
       native.push(performance.now() - t0);
     }
-    const peak = workerdPeakMb(dev.pid!);
+    // The largest preview we accept in the tests (6 MP) sets the memory peak.
+    const big = readFileSync(BIG_SAMPLE);
+    const r = await fetch(`${base}/v1/preview`, {
+      method: "POST",
+      body: big,
+      headers: { "content-type": "image/jpeg" },
+    });
+    await r.arrayBuffer();
+    const peak = workerdMb(dev.pid!, "VmHWM");
     const bundle = bundleSize();
     const total = edge.map((e) => e.total);
     const inference = edge.map((e) => e.inference);
@@ -157,7 +174,9 @@ export async function benchPreview(options: { requests?: number } = {}): Promise
           "ratio edge / native inference (p50)",
           `${(percentile(inference, 50) / percentile(native, 50)).toFixed(2)}x`,
         ],
-        ["workerd peak resident memory (whole wrangler dev runtime)", `${peak.toFixed(0)} MB`],
+        ["workerd resident memory, idle (runtime + local R2/D1/Queues simulators)", `${idle.toFixed(0)} MB`],
+        ["workerd peak resident memory after 480x360 and 3000x2000 previews", `${peak.toFixed(0)} MB`],
+        ["growth attributable to the Worker (peak - idle)", `${(peak - idle).toFixed(0)} MB`],
         ["edge model file", mb(modelBytes)],
         [`Worker bundle (wrangler deploy --dry-run, ${bundle.files} files), raw`, mb(bundle.raw)],
         ["Worker bundle, gzip -9", mb(bundle.gzip)],

@@ -169,27 +169,29 @@ export async function applyCallback(env: Env, row: JobRow, cb: JobCallback): Pro
     for (const name of cb.result.outputs) {
       if (!(await env.BUCKET.head(outputKey(row.id, name)))) return "missing_outputs";
     }
+    // Enqueue before the transition: if the queue is down we answer 5xx and the GPU service
+    // retries, instead of a finished job whose webhook is never sent. The consumer drops the
+    // message if the transition did not happen, and deduplicates by webhook id.
+    await enqueueWebhook(env, row, "job.succeeded");
     const ok = await transition(env.DB, row.id, ["queued", "running"], {
       status: "succeeded",
       result: JSON.stringify(cb.result),
       started_at: row.started_at ?? now,
       finished_at: now,
     });
-    if (ok) await enqueueWebhook(env, row, "job.succeeded");
     return ok ? "applied" : "already_completed";
   }
   return (await failJob(env, row, cb.error.code, cb.error.message)) ? "applied" : "already_completed";
 }
 
 export async function failJob(env: Env, row: JobRow, code: string, message: string): Promise<boolean> {
-  const ok = await transition(env.DB, row.id, ["queued", "running"], {
+  await enqueueWebhook(env, row, "job.failed"); // first, as in applyCallback
+  return transition(env.DB, row.id, ["queued", "running"], {
     status: "failed",
     error_code: code,
     error_message: message,
     finished_at: new Date().toISOString(),
   });
-  if (ok) await enqueueWebhook(env, row, "job.failed");
-  return ok;
 }
 
 export async function cancelJob(env: Env, row: JobRow): Promise<boolean> {

@@ -21,6 +21,21 @@ export async function handleWebhookBatch(batch: MessageBatch<WebhookTask>, env: 
       message.ack();
       continue;
     }
+    const job = await env.DB.prepare(
+      "SELECT status, (SELECT COUNT(*) FROM webhook_deliveries d WHERE d.webhook_id = ? AND d.outcome = 'delivered') AS delivered FROM jobs WHERE id = ?",
+    )
+      .bind(task.webhook_id, task.job_id)
+      .first<{ status: string; delivered: number }>();
+    // Enqueued just before the job's transition: wait for it, drop it if another outcome won,
+    // and never deliver the same webhook id twice.
+    if (job && (job.status === "queued" || job.status === "running")) {
+      message.retry({ delaySeconds: 2 });
+      continue;
+    }
+    if (!job || `job.${job.status}` !== task.event || job.delivered > 0) {
+      message.ack();
+      continue;
+    }
     const result = await deliverWebhook(env, task, message.attempts);
     console.log(
       JSON.stringify({

@@ -34,18 +34,45 @@ export function isPrivateIPv4([a, b]: number[]): boolean {
   );
 }
 
-export function isPrivateIPv6(address: string): boolean {
-  const h = address.toLowerCase().replace(/^\[|\]$/g, "");
-  if (h === "::" || h === "::1") return true;
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(h);
-  if (mapped) return isPrivateIPv4(ipv4(mapped[1]) ?? [0]);
-  const hex = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(h);
-  if (hex) {
-    const hi = Number.parseInt(hex[1], 16);
-    return isPrivateIPv4([hi >> 8, hi & 255]);
+/** Parse an IPv6 address (with optional brackets and embedded IPv4) into 8 hextets. */
+export function parseIPv6(address: string): number[] | undefined {
+  let h = address
+    .toLowerCase()
+    .replace(/^\[|\]$/g, "")
+    .split("%")[0];
+  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(h);
+  if (v4) {
+    const p = ipv4(v4[1]);
+    if (!p) return undefined;
+    h = `${h.slice(0, -v4[1].length)}${((p[0] << 8) | p[1]).toString(16)}:${((p[2] << 8) | p[3]).toString(16)}`;
   }
-  const first = Number.parseInt(h.split(":")[0] || "0", 16);
-  return (first & 0xfe00) === 0xfc00 || (first & 0xffc0) === 0xfe80 || (first & 0xff00) === 0xff00;
+  const halves = h.split("::");
+  if (halves.length > 2) return undefined;
+  const part = (s: string) => (s ? s.split(":") : []);
+  const head = part(halves[0]);
+  const tail = halves.length === 2 ? part(halves[1]) : [];
+  const fill = 8 - head.length - tail.length;
+  if ((halves.length === 1 && fill !== 0) || fill < 0) return undefined;
+  const groups = [...head, ...Array(halves.length === 2 ? fill : 0).fill("0"), ...tail];
+  if (groups.length !== 8 || !groups.every((g) => /^[0-9a-f]{1,4}$/.test(g))) return undefined;
+  return groups.map((g) => Number.parseInt(g, 16));
+}
+
+/**
+ * Private, loopback, link-local, multicast or unspecified IPv6, including IPv4 embedded by
+ * mapping (::ffff:0:0/96), compatibility (::/96), NAT64 (64:ff9b::/96) and 6to4 (2002::/16).
+ * Unparseable addresses count as private.
+ */
+export function isPrivateIPv6(address: string): boolean {
+  const g = parseIPv6(address);
+  if (!g) return true;
+  const embedded = (hi: number, lo: number) => isPrivateIPv4([hi >> 8, hi & 255, lo >> 8, lo & 255]);
+  const zeros = (n: number) => g.slice(0, n).every((x) => x === 0);
+  if (zeros(6)) return true; // ::, ::1 and the deprecated IPv4-compatible ::a.b.c.d
+  if (zeros(5) && g[5] === 0xffff) return embedded(g[6], g[7]); // IPv4-mapped
+  if (g[0] === 0x64 && g[1] === 0xff9b && g.slice(2, 6).every((x) => x === 0)) return embedded(g[6], g[7]); // NAT64
+  if (g[0] === 0x2002) return embedded(g[1], g[2]);
+  return (g[0] & 0xfe00) === 0xfc00 || (g[0] & 0xffc0) === 0xfe80 || (g[0] & 0xff00) === 0xff00;
 }
 
 const INTERNAL_NAMES =
