@@ -11,9 +11,9 @@
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { cpus } from "node:os";
 import path from "node:path";
+import { freePort } from "../test/fixtures/system.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
 const OUT = path.join(ROOT, "test/artifacts/reliability");
@@ -30,17 +30,6 @@ const WORKERD_TESTS = [
   "worker/webhooks/ssrf.test.ts",
   "worker/webhooks/webhooks.test.ts",
 ];
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 interface Step {
   title: string;
