@@ -1,5 +1,5 @@
 /** A small client for the Worker's API, shared by the `keys`, `preview` and `jobs` commands. */
-import { existsSync, readFileSync } from "node:fs";
+import { readDevVars } from "../scripts/dev-vars.ts";
 
 export const DEFAULT_API = `http://127.0.0.1:${process.env.PORT ?? 8787}`;
 
@@ -25,10 +25,8 @@ export const apiBase = (o: ApiOptions) => (o.api ?? process.env.FCN_API ?? DEFAU
 export function adminToken(o: ApiOptions): string {
   const token = o.adminToken ?? process.env.FCN_ADMIN_TOKEN;
   if (token) return token;
-  if (!o.api && existsSync(".dev.vars")) {
-    const match = /^ADMIN_TOKEN=(.*)$/m.exec(readFileSync(".dev.vars", "utf8"));
-    if (match) return match[1].trim();
-  }
+  const local = o.api ? undefined : readDevVars()?.ADMIN_TOKEN;
+  if (local) return local;
   throw new Error(
     "no admin token: pass --admin-token or set FCN_ADMIN_TOKEN (locally, `npm start` writes one to .dev.vars)",
   );

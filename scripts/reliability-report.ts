@@ -14,6 +14,7 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "no
 import { cpus } from "node:os";
 import path from "node:path";
 import { freePort } from "../test/fixtures/system.ts";
+import type { Phase } from "../test/soak/load.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
 const OUT = path.join(ROOT, "test/artifacts/reliability");
@@ -112,17 +113,6 @@ interface CorpusRecord {
   node?: Outcome;
   worker?: Outcome;
 }
-interface LoadPhase {
-  name: string;
-  connections: number;
-  duration_s: number;
-  requests: number;
-  throughput_rps: number;
-  latency_ms: { p50: number; p90: number; p99: number; max: number };
-  error_rate: number;
-  statuses: Record<string, number>;
-}
-
 const read = <T>(file: string): T | undefined =>
   existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as T) : undefined;
 const when = (file: string) =>
@@ -139,8 +129,8 @@ const faults = read<Record<string, Record<string, unknown>>>(path.join(OUT, "fau
 const load = read<{
   generated_at: string;
   machine: { cpus: number; cpu_model: string; loadavg_at_start: number[]; node: string };
-  preview: LoadPhase;
-  jobs: LoadPhase;
+  preview: Phase;
+  jobs: Phase;
   memory: {
     process: string;
     start_mb: number;

@@ -6,8 +6,7 @@
  * Development secrets are generated once into .dev.vars (git-ignored). Ctrl-C stops everything.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { ensureDevVars } from "./dev-vars.ts";
 
 const PORT = Number(process.env.PORT ?? 8787);
 const SQS_PORT = Number(process.env.SQS_PORT ?? 9324);
@@ -15,36 +14,6 @@ const GPU_PORT = Number(process.env.GPU_SERVICE_PORT ?? 8080);
 const HOST = "127.0.0.1";
 const STATE = process.env.FCN_STATE_DIR ?? ".wrangler/state";
 const children: ChildProcess[] = [];
-
-/** Development secrets, generated once: the Worker reads .dev.vars, the GPU service gets them by env. */
-function devVars(): Record<string, string> {
-  const path = ".dev.vars";
-  if (!existsSync(path)) {
-    const secret = () => randomBytes(24).toString("base64url");
-    const vars = {
-      URL_SIGNING_SECRET: secret(),
-      CALLBACK_SECRET: secret(),
-      ADMIN_TOKEN: `dev_${secret()}`,
-      AWS_ACCESS_KEY_ID: "local",
-      AWS_SECRET_ACCESS_KEY: "local",
-      WEBHOOK_RETRY_BASE_SECONDS: "1",
-    };
-    writeFileSync(
-      path,
-      `${Object.entries(vars)
-        .map(([k, v]) => `${k}=${v}`)
-        .join("\n")}\n`,
-      { mode: 0o600 },
-    );
-    log("start", "wrote development secrets to .dev.vars");
-  }
-  return Object.fromEntries(
-    readFileSync(path, "utf8")
-      .split("\n")
-      .filter((l) => l.includes("="))
-      .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
-  );
-}
 
 function log(name: string, line: string) {
   console.log(`[${name}] ${line}`);
@@ -97,7 +66,8 @@ async function waitFor(url: string, timeoutMs: number): Promise<void> {
   throw new Error(`${url} did not come up within ${timeoutMs / 1000} s`);
 }
 
-const secrets = devVars();
+const { vars: secrets, created } = ensureDevVars();
+if (created) log("start", "wrote development secrets to .dev.vars");
 
 // 1. The local queue (the same SQS protocol the Worker and GPU service use with AWS).
 const { startLocalQueue } = await import("../gpu-service/local-queue.ts");

@@ -56,7 +56,7 @@ export async function runLogits(
   return result[outputName].data as Float32Array;
 }
 
-/** The coarse (stride-`meta.coarseStride`) score output, as a net for shift-and-stitch. */
+/** The model's "coarse" output (stride `meta.coarse.stride`), as a net for shift-and-stitch. */
 export function coarseNet(model: Model): CoarseNet {
   const name = model.session.outputNames.find((n) => n === "coarse");
   if (!name) throw new Error(`model ${model.meta.id} has no "coarse" output for shift-and-stitch`);

@@ -7,14 +7,13 @@
  * Every process runs in its own process group (detached) and is stopped by its own pid.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { createServer as createHttpServer, type IncomingHttpHeaders, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Webhook } from "standardwebhooks";
 import { type LocalQueue, startLocalQueue } from "../../gpu-service/local-queue.ts";
+import { ensureDevVars } from "../../scripts/dev-vars.ts";
 import { freePort } from "../fixtures/system.ts";
 
 export const ROOT = path.resolve(import.meta.dirname, "../..");
@@ -134,27 +133,8 @@ async function ok(url: string): Promise<boolean> {
   }
 }
 
-/** The development secrets: .dev.vars when present (what `npm start` wrote), else fresh ones. */
-export function devSecrets(): Record<string, string> {
-  const file = path.join(ROOT, ".dev.vars");
-  const secret = () => randomBytes(24).toString("base64url");
-  const fresh: Record<string, string> = {
-    URL_SIGNING_SECRET: secret(),
-    CALLBACK_SECRET: secret(),
-    ADMIN_TOKEN: `dev_${secret()}`,
-    AWS_ACCESS_KEY_ID: "local",
-    AWS_SECRET_ACCESS_KEY: "local",
-    WEBHOOK_RETRY_BASE_SECONDS: "1",
-  };
-  if (!existsSync(file)) return fresh;
-  const read = Object.fromEntries(
-    readFileSync(file, "utf8")
-      .split("\n")
-      .filter((l) => l.includes("="))
-      .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1).trim()]),
-  );
-  return { ...fresh, ...read };
-}
+/** The development secrets (.dev.vars, generated once as `npm start` does). */
+export const devSecrets = (): Record<string, string> => ensureDevVars(ROOT).vars;
 
 // ---- the API ----
 

@@ -65,7 +65,8 @@ const rssMb = (pid: number) => {
   return m ? Number(m[1]) / 1024 : Number.NaN;
 };
 
-interface Phase {
+/** One load phase as written to test/artifacts/load.json (read by the reliability report). */
+export interface Phase {
   name: string;
   connections: number;
   duration_s: number;
