@@ -5,7 +5,7 @@ import { parseArgs } from "node:util";
 import { decodeImage } from "../../models/runtime/decode.ts";
 import { FULL_LIMITS } from "../../models/runtime/limits.ts";
 import { ConfusionMatrix, scores } from "../../models/runtime/metrics.ts";
-import { initNodeCodecs, loadNodeModel } from "../../models/runtime/node.ts";
+import { initNodeCodecs, loadModelFor } from "../../models/runtime/node.ts";
 import { segment, type UpsamplingMode } from "../../models/runtime/segment.ts";
 import { ProgressBar } from "../progress.ts";
 import type { Command } from "./types.ts";
@@ -26,6 +26,7 @@ Options:
   --split <name>   train or val (default val; the test split is withheld)
   --data <dir>     CamVid folder (default: $CAMVID_DIR or ../shared/datasets/camvid)
   --mode <m>       learned (default) or shift-and-stitch
+  --provider <p>   auto (default), cpu, cuda, or wasm (onnxruntime-web, the Worker's engine)
   --limit <n>      only the first n images
   --json           print the scores as JSON`,
   async run(args) {
@@ -50,7 +51,7 @@ Options:
       .map((line) => line.split(" ") as [string, string]);
     if (values.limit) pairs = pairs.slice(0, Number(values.limit));
     await initNodeCodecs();
-    const model = await loadNodeModel(values.model, { provider: values.provider as "auto" });
+    const model = await loadModelFor(values.model, values.provider as string);
     const classes = model.meta.classes.length;
     const matrix = new ConfusionMatrix(classes);
     const bar = new ProgressBar(pairs.length, `eval ${values.split}`);

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { decodeImage } from "../../models/runtime/decode.ts";
 import { FULL_LIMITS } from "../../models/runtime/limits.ts";
-import { initNodeCodecs, loadNodeModel } from "../../models/runtime/node.ts";
+import { initNodeCodecs, loadModelFor } from "../../models/runtime/node.ts";
 import { encodePalettePng } from "../../models/runtime/png.ts";
 import { segment, type UpsamplingMode } from "../../models/runtime/segment.ts";
 import { ProgressBar } from "../progress.ts";
@@ -22,7 +22,8 @@ Options:
   --model <file>   ONNX model exported by models/fcn/export.py (required)
   --out <dir>      output folder, created if missing (required)
   --mode <m>       learned (default) or shift-and-stitch (needs a model with a "coarse" output)
-  --provider <p>   auto (default), cpu or cuda`,
+  --provider <p>   auto (default), cpu, cuda, or wasm: onnxruntime-web, the engine the Worker
+                   runs, which reproduces its previews bit for bit`,
   async run(args) {
     const { values, positionals } = parseArgs({
       args,
@@ -39,7 +40,7 @@ Options:
     }
     const files = await collectImages(positionals);
     await Promise.all([initNodeCodecs(), mkdir(values.out, { recursive: true })]);
-    const model = await loadNodeModel(values.model, { provider: values.provider as "auto" });
+    const model = await loadModelFor(values.model, values.provider as string);
     const palette = model.meta.classes.map((c) => c.color);
     const bar = new ProgressBar(files.length, "predict");
     let failures = 0;

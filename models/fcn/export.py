@@ -22,19 +22,22 @@ from torch import nn
 
 from .data import MEAN, STD, camvid_root
 from .fcn import BUILDERS, FCN, fuse_batchnorm
-from .surgery import crop_offset
+from .surgery import bilinear_kernel, bilinear_weights, crop_offset
 
 REPO = Path(__file__).resolve().parents[2]
 
 
-class ExportWrapper(nn.Module):
-    """Adds the ``coarse`` output (scores at the finest stride before the last upsampling)
-    that shift-and-stitch runs on."""
+OUTPUTS = {"logits": ("logits",), "both": ("logits", "coarse"), "coarse": ("coarse",)}
 
-    def __init__(self, model: FCN, with_coarse: bool):
+
+class ExportWrapper(nn.Module):
+    """Chooses the graph's outputs: ``logits``; ``coarse`` (scores at the finest stride before
+    the last upsampling, which shift-and-stitch runs on); or both."""
+
+    def __init__(self, model: FCN, outputs: str):
         super().__init__()
         self.model = model
-        self.with_coarse = with_coarse
+        self.outputs = outputs
 
     def forward(self, image: torch.Tensor):
         m = self.model
@@ -48,9 +51,11 @@ class ExportWrapper(nn.Module):
             sp3 = m.score_pool3(taps["pool3"])
             up = m.upscore_pool4(score)
             score = up[:, :, m.crop_pool3 : m.crop_pool3 + sp3.shape[2], m.crop_pool3 : m.crop_pool3 + sp3.shape[3]] + sp3
+        if self.outputs == "coarse":
+            return score
         up = m.upscore(score)
         logits = up[:, :, m.crop_final : m.crop_final + image.shape[2], m.crop_final : m.crop_final + image.shape[3]]
-        return (logits, score) if self.with_coarse else logits
+        return (logits, score) if self.outputs == "both" else logits
 
 
 def load_checkpoint(path: Path) -> FCN:
@@ -65,7 +70,20 @@ def load_checkpoint(path: Path) -> FCN:
     return model
 
 
-def metadata(model: FCN, model_id: str, resolution, quantization: str, with_coarse: bool) -> dict:
+def is_fixed_bilinear(layer: nn.ConvTranspose2d) -> bool:
+    """Whether the last upsampling is still exactly the bilinear deconvolution (so the
+    runtime may compute it instead of the graph)."""
+    k = layer.kernel_size[0]
+    w = layer.weight.detach().numpy()
+    want = bilinear_kernel(k)
+    if layer.groups == 1:  # (C, C, k, k): the kernel on the diagonal, zero elsewhere
+        c = layer.out_channels
+        want = bilinear_weights(c, k)
+    return layer.stride[0] * 2 == k and bool(np.array_equal(w, np.broadcast_to(want, w.shape)))
+
+
+def metadata(model: FCN, model_id: str, resolution, quantization: str, with_coarse: bool,
+             runtime_upsample: bool = False) -> dict:
     classes = json.loads((camvid_root() / "classes.json").read_text())["classes"]
     maps = type(model.backbone).coord_maps()
     finest = {32: "fc7", 16: "pool4", 8: "pool3"}[model.stride]
@@ -80,8 +98,12 @@ def metadata(model: FCN, model_id: str, resolution, quantization: str, with_coar
         "resolution": resolution,
         "quantization": quantization,
     }
-    if with_coarse:
+    if with_coarse or runtime_upsample:
         meta["coarse"] = {"stride": model.stride, "offset": int(np.floor(maps[finest].offset + 0.5))}
+    if runtime_upsample:
+        if not is_fixed_bilinear(model.upscore):
+            raise ValueError("the last upsampling is not the fixed bilinear deconvolution; keep it in the graph")
+        meta["upsample"] = {"factor": model.stride, "crop": int(model.crop_final)}
     val = getattr(model, "checkpoint_val", None)
     if val:
         meta["val"] = {k: round(v, 4) for k, v in val.items() if k != "iu"}
@@ -103,12 +125,16 @@ def grouped_upsampler(layer: nn.ConvTranspose2d) -> nn.ConvTranspose2d:
 
 
 def export(model: FCN, out: Path, meta: dict, with_coarse: bool) -> None:
+    """Write the ONNX graph; with ``meta["upsample"]`` it stops at ``coarse``."""
     model = fuse_batchnorm(model.eval())
     model.upscore = grouped_upsampler(model.upscore)
-    wrapper = ExportWrapper(model, with_coarse).eval()
-    outputs = ["logits", "coarse"] if with_coarse else ["logits"]
-    dynamic = {"image": {0: "batch", 2: "height", 3: "width"}, "logits": {0: "batch", 2: "height", 3: "width"}}
-    if with_coarse:
+    kind = "coarse" if "upsample" in meta else "both" if with_coarse else "logits"
+    wrapper = ExportWrapper(model, kind).eval()
+    outputs = list(OUTPUTS[kind])
+    dynamic = {"image": {0: "batch", 2: "height", 3: "width"}}
+    if "logits" in outputs:
+        dynamic["logits"] = {0: "batch", 2: "height", 3: "width"}
+    if "coarse" in outputs:
         dynamic["coarse"] = {0: "batch", 2: "coarse_height", 3: "coarse_width"}
     with torch.no_grad():
         torch.onnx.export(wrapper, torch.zeros(1, 3, 96, 128), str(out), input_names=["image"], output_names=outputs,
@@ -149,11 +175,14 @@ def main(argv=None) -> None:
     p.add_argument("--resolution", type=int, nargs=2, metavar=("WIDTH", "HEIGHT"),
                    help="resize inputs to this size before inference (default: run at the input's size)")
     p.add_argument("--coarse", action="store_true", help="also output the coarse scores (shift-and-stitch)")
+    p.add_argument("--runtime-upsample", action="store_true",
+                   help="stop the graph at the coarse scores and leave the fixed bilinear deconvolution "
+                        "to the runtime (models/runtime/upsample.ts): faster in onnxruntime-web")
     p.add_argument("--skip-parity", action="store_true")
     a = p.parse_args(argv)
     model = load_checkpoint(a.checkpoint)
     resolution = {"width": a.resolution[0], "height": a.resolution[1]} if a.resolution else None
-    meta = metadata(model, a.id, resolution, "fp32", a.coarse)
+    meta = metadata(model, a.id, resolution, "fp32", a.coarse, a.runtime_upsample)
     export(model, a.out, meta, a.coarse)
     print(f"wrote {a.out} ({a.out.stat().st_size / 1e6:.2f} MB)")
     if not a.skip_parity:

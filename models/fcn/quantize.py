@@ -2,15 +2,18 @@
 train images at the model's run resolution.
 
     python3 -m fcn.quantize --checkpoint runs/.../fcn32s/best.pt --resolution 320 240 \\
-        --out models/fcn32s-edge-int8.onnx --id fcn32s-vgg16-w0125-int8
+        --out models/fcn32s-edge-int8.onnx --id fcn32s-vgg16-w0125-int8 --float-convs 3 --runtime-upsample
 
 What is quantised, and why this way (onnxruntime's QDQ conventions):
-- every backbone convolution: weights int8, symmetric, per output channel; bias int32 at
+- every backbone convolution after the first `--float-convs` ones: weights int8, symmetric, per output channel; bias int32 at
   scale x_scale * w_scale; input and output activations uint8 per tensor. The ReLU that
   follows each conv is kept in the graph: onnxruntime drops it before a QuantizeLinear whose
   zero point is 0, then fuses DQ -> Conv -> Q into one QLinearConv.
 - max pooling runs on uint8 directly: its output reuses its input's scale, so the
   DequantizeLinear/QuantizeLinear pair around it is dropped.
+- the first convolutions may stay float (`--float-convs`): with 3 to 16 input channels at full
+  resolution, onnxruntime-web's int8 kernels are slower than its float ones (measured in the
+  model card), while the deeper, wider layers gain from int8.
 - the 1x1 score layer, the bilinear upsampling and the crop stay float: they are a tiny
   share of the work and keep the logits exact enough for the argmax.
 Activation ranges are min/max, averaged over calibration batches.
@@ -131,7 +134,10 @@ class QdqBuilder:
         self.graph.initializer.extend(keep)
 
 
-def quantize(fp32_path: Path, model: FCN, ranges: dict, out: Path) -> None:
+def quantize(fp32_path: Path, model: FCN, ranges: dict, out: Path, float_convs: int = 0) -> None:
+    """Rewrite the fp32 graph at ``fp32_path`` into QDQ form; the first ``float_convs``
+    backbone convolutions (and the image) stay float, and the activation that leaves the last
+    of them is quantised after its pooling."""
     proto = onnx.load(str(fp32_path))
     g = proto.graph
     consumers: dict = {}
@@ -143,18 +149,26 @@ def quantize(fp32_path: Path, model: FCN, ranges: dict, out: Path) -> None:
     inits = {t.name: t for t in g.initializer}
     b = QdqBuilder(g)
     act = {}  # tensor -> (scale, zero)
-    act[g.input[0].name] = uint8_params(*ranges["image"])
+    if float_convs == 0:
+        act[g.input[0].name] = uint8_params(*ranges["image"])
     for k, (conv, module) in enumerate(zip(convs, torch_convs)):
         w = numpy_helper.to_array(inits[conv.input[1]])
         if w.shape != tuple(module.weight.shape) or not np.allclose(w, module.weight.detach().numpy(), atol=1e-6):
             raise RuntimeError(f"ONNX conv {conv.name} does not match backbone conv {k}")
         relu = consumers[conv.output[0]][0]
         assert relu.op_type == "Relu", relu.op_type
-        act[relu.output[0]] = uint8_params(*ranges["relu"][k])
-        for nxt in consumers.get(relu.output[0], []):
-            if nxt.op_type == "MaxPool":
-                act[nxt.output[0]] = act[relu.output[0]]  # same scale: the Q/DQ pair is dropped
-    for conv in convs[: len(torch_convs)]:
+        params = uint8_params(*ranges["relu"][k])
+        pools = [n for n in consumers.get(relu.output[0], []) if n.op_type == "MaxPool"]
+        if k < float_convs - 1:
+            continue
+        if k == float_convs - 1:
+            # Max pooling keeps the ReLU's range, so quantise after it: a quarter of the values.
+            act[(pools[0] if pools else relu).output[0]] = params
+            continue
+        act[relu.output[0]] = params
+        for pool in pools:
+            act[pool.output[0]] = params  # same scale: the Q/DQ pair is dropped
+    for conv in convs[float_convs : len(torch_convs)]:
         b.quantize_conv_params(conv, act[conv.input[0]][0])
     for tensor, (scale, zero) in act.items():
         b.quantize_tensor(tensor, scale, zero)
@@ -170,10 +184,16 @@ def main(argv=None) -> None:
     p.add_argument("--id", required=True)
     p.add_argument("--resolution", type=int, nargs=2, metavar=("WIDTH", "HEIGHT"), required=True)
     p.add_argument("--calibration-images", type=int, default=96)
+    p.add_argument("--float-convs", type=int, default=0, metavar="N",
+                   help="keep the first N backbone convolutions in float (see the model card: "
+                        "int8 kernels with 3 or 8 input channels are slower than float in wasm)")
+    p.add_argument("--coarse", action="store_true", help="also output the coarse scores (see export.py)")
+    p.add_argument("--runtime-upsample", action="store_true", help="stop the graph at the coarse scores (see export.py)")
     a = p.parse_args(argv)
     torch.set_num_threads(2)
     model = load_checkpoint(a.checkpoint)
-    meta = metadata(model, a.id, {"width": a.resolution[0], "height": a.resolution[1]}, "int8", False)
+    meta = metadata(model, a.id, {"width": a.resolution[0], "height": a.resolution[1]}, "int8", a.coarse,
+                    a.runtime_upsample)
     images, _ = load_split("train")
     # An even spread over the three drives in train, not just the first sequence.
     pick = torch.linspace(0, len(images) - 1, a.calibration_images).long()
@@ -182,8 +202,10 @@ def main(argv=None) -> None:
     ranges = calibrate(fused, images[pick], (a.resolution[1], a.resolution[0]))
     with tempfile.TemporaryDirectory() as tmp:
         fp32 = Path(tmp) / "fp32.onnx"
-        export(model, fp32, meta, with_coarse=False)
-        quantize(fp32, fused, ranges, a.out)
+        export(model, fp32, meta, with_coarse=a.coarse)
+        quantize(fp32, fused, ranges, a.out, a.float_convs)
+    if a.float_convs:
+        meta["floatConvs"] = a.float_convs
     add_metadata(a.out, meta)
     print(f"wrote {a.out} ({a.out.stat().st_size / 1e6:.2f} MB), calibrated on {len(pick)} train images")
 

@@ -5,6 +5,8 @@
  * the two protobuf fields we need ourselves.
  */
 
+import type { BilinearDeconv } from "./upsample.ts";
+
 export interface ClassInfo {
   name: string;
   color: [number, number, number];
@@ -26,11 +28,18 @@ export interface ModelMetadata {
    */
   resolution: { width: number; height: number } | null;
   quantization: "fp32" | "int8";
+  /** In an int8 model, how many leading backbone convolutions stay float. */
+  floatConvs?: number;
   /**
    * The model's second output "coarse" (scores before the last upsampling), for
    * shift-and-stitch: its stride and the whole-pixel offset of its cell centres.
    */
   coarse?: { stride: number; offset: number };
+  /**
+   * Present when the graph stops at "coarse" and leaves the last layer, the fixed bilinear
+   * deconvolution and its crop, to the runtime (`upsample.ts`).
+   */
+  upsample?: BilinearDeconv;
   /** Validation metrics measured when the model was exported, if any. */
   val?: Record<string, number>;
 }

@@ -1,6 +1,7 @@
 /**
  * Node-side loading (CLI and GPU service): codecs compiled from the package files, and
- * onnxruntime-node sessions with the CUDA provider when one is available.
+ * onnxruntime-node sessions with the CUDA provider when one is available (or, on request,
+ * the Worker's own onnxruntime-web engine).
  */
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
@@ -77,4 +78,37 @@ export async function loadNodeModel(
     provider,
     bytes: bytes.byteLength,
   };
+}
+
+/**
+ * The same model on onnxruntime-web's single-threaded WebAssembly engine, the one the Worker
+ * runs. Its float kernels round differently from the native CPU ones, so only this engine
+ * reproduces the Worker's previews bit for bit (`npx fcn predict --provider wasm`).
+ */
+export async function loadWasmModel(path: string): Promise<Model & { provider: "wasm"; bytes: number }> {
+  const bytes = new Uint8Array(await readFile(path));
+  const web = await import("onnxruntime-web/wasm");
+  web.env.wasm.numThreads = 1;
+  web.env.wasm.proxy = false;
+  web.env.wasm.wasmBinary ??= await readFile(require.resolve("onnxruntime-web/ort-wasm-simd-threaded.wasm"));
+  const session = await web.InferenceSession.create(bytes, {
+    executionProviders: ["wasm"],
+    graphOptimizationLevel: "all",
+  });
+  return {
+    session: session as unknown as SessionLike,
+    Tensor: web.Tensor as unknown as TensorConstructor,
+    meta: readModelMetadata(bytes),
+    provider: "wasm",
+    bytes: bytes.byteLength,
+  };
+}
+
+/** `--provider` of the CLI: onnxruntime-node (auto, cpu, cuda) or the Worker's engine (wasm). */
+export function loadModelFor(path: string, provider: string) {
+  if (provider === "wasm") return loadWasmModel(path);
+  if (provider !== "auto" && provider !== "cpu" && provider !== "cuda") {
+    throw new Error(`--provider must be auto, cpu, cuda or wasm, not "${provider}"`);
+  }
+  return loadNodeModel(path, { provider });
 }

@@ -7,6 +7,7 @@ import type { Rgba } from "./decode.ts";
 import type { ModelMetadata } from "./model-metadata.ts";
 import { type CoarseNet, shiftAndStitch } from "./shift-stitch.ts";
 import { argmax, inferenceSize, labelsToImageSize, preprocess } from "./tensor.ts";
+import { bilinearDeconv, bilinearDeconvArgmax, type CoarseScores } from "./upsample.ts";
 
 export interface TensorLike {
   readonly data: unknown;
@@ -43,6 +44,29 @@ export interface Segmentation {
 
 export type UpsamplingMode = "learned" | "shift-and-stitch";
 
+/** Run the graph on a normalised (3, h, w) input and fetch one output. */
+async function runOutput(
+  model: Model,
+  input: Float32Array,
+  width: number,
+  height: number,
+  output: string,
+): Promise<TensorLike> {
+  const feeds = { [model.session.inputNames[0]]: new model.Tensor("float32", input, [1, 3, height, width]) };
+  return (await model.session.run(feeds, [output]))[output];
+}
+
+/** The (C, ch, cw) coarse scores of a model that leaves its last layer to the runtime. */
+async function runCoarse(
+  model: Model,
+  input: Float32Array,
+  width: number,
+  height: number,
+): Promise<CoarseScores> {
+  const out = await runOutput(model, input, width, height, "coarse");
+  return { data: out.data as Float32Array, classes: out.dims[1], height: out.dims[2], width: out.dims[3] };
+}
+
 /** Run the network on a normalised (3, h, w) input; returns (C, h, w) logits. */
 export async function runLogits(
   model: Model,
@@ -50,10 +74,9 @@ export async function runLogits(
   width: number,
   height: number,
 ): Promise<Float32Array> {
-  const feeds = { [model.session.inputNames[0]]: new model.Tensor("float32", input, [1, 3, height, width]) };
-  const outputName = model.session.outputNames[0];
-  const result = await model.session.run(feeds, [outputName]);
-  return result[outputName].data as Float32Array;
+  const { upsample } = model.meta;
+  if (upsample) return bilinearDeconv(await runCoarse(model, input, width, height), width, height, upsample);
+  return (await runOutput(model, input, width, height, model.session.outputNames[0])).data as Float32Array;
 }
 
 /** The model's "coarse" output (stride `meta.coarse.stride`), as a net for shift-and-stitch. */
@@ -80,8 +103,11 @@ export async function segment(
   const t0 = now();
   const input = preprocess(image, size, meta);
   const t1 = now();
-  let logits: Float32Array;
-  if (options.mode === "shift-and-stitch") {
+  let logits: Float32Array | undefined;
+  let coarse: CoarseScores | undefined;
+  if (meta.upsample && options.mode !== "shift-and-stitch" && !options.keepLogits) {
+    coarse = await runCoarse(model, input, size.width, size.height);
+  } else if (options.mode === "shift-and-stitch") {
     const stride = meta.coarse?.stride ?? 8;
     const stitched = await shiftAndStitch(
       coarseNet(model),
@@ -94,7 +120,11 @@ export async function segment(
     logits = await runLogits(model, input, size.width, size.height);
   }
   const t2 = now();
-  const small = argmax(logits, meta.classes.length, size.width * size.height);
+  const small =
+    coarse && meta.upsample
+      ? // Only the labels are wanted: upsample and argmax in one pass, never holding the logits.
+        bilinearDeconvArgmax(coarse, size.width, size.height, meta.upsample)
+      : argmax(logits!, meta.classes.length, size.width * size.height);
   const labels = labelsToImageSize(small, size, image.width, image.height);
   const t3 = now();
   return {

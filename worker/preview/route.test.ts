@@ -29,13 +29,15 @@ async function expectMask(response: Response, width: number, height: number) {
 // One file for all inference tests: each test file pays the wasm start-up once.
 describe("POST /v1/preview", () => {
   it("matches `npx fcn predict` on CamVid val images, pixel for pixel", async () => {
+    const differing = (a: Uint8Array, b: Uint8Array) => a.reduce((n, v, i) => n + (v === b[i] ? 0 : 1), 0);
     for (const sample of samples) {
       const response = await post(fromBase64(sample.image), "image/jpeg");
       const mask = await expectMask(response, 480, 360);
-      const reference = decodePalettePng(fromBase64(sample.mask));
-      let differing = 0;
-      for (let i = 0; i < mask.labels.length; i++) if (mask.labels[i] !== reference.labels[i]) differing++;
-      expect(differing, sample.name).toBe(0);
+      // Same engine (onnxruntime-web wasm), same code path: identical.
+      expect(differing(mask.labels, decodePalettePng(fromBase64(sample.mask)).labels), sample.name).toBe(0);
+      // Native CPU kernels round the float layers differently: a few near-tie pixels may flip.
+      const native = differing(mask.labels, decodePalettePng(fromBase64(sample.nativeMask)).labels);
+      expect(native / mask.labels.length, sample.name).toBeLessThan(1e-3);
     }
   });
 

@@ -21,22 +21,35 @@ export default async function setup(project: TestProject) {
     logger: false,
   });
   sqs.createQueue("fcn-jobs-test");
+  // References from both engines: the Worker's own (onnxruntime-web wasm) and native CPU.
   const out = mkdtempSync(join(tmpdir(), "fcn-ref-"));
   try {
-    execFileSync(
-      process.execPath,
-      ["cli/fcn.js", "predict", "--model", EDGE_MODEL, "--out", out, SAMPLES_DIR],
-      {
-        stdio: ["ignore", "ignore", "inherit"],
-      },
-    );
+    for (const provider of ["wasm", "cpu"]) {
+      execFileSync(
+        process.execPath,
+        [
+          "cli/fcn.js",
+          "predict",
+          "--model",
+          EDGE_MODEL,
+          "--provider",
+          provider,
+          "--out",
+          join(out, provider),
+        ].concat(SAMPLES_DIR),
+        { stdio: ["ignore", "ignore", "inherit"] },
+      );
+    }
+    const mask = (provider: string, name: string) =>
+      toBase64(readFileSync(join(out, provider, name.replace(/\.jpg$/, ".png"))));
     const samples = readdirSync(SAMPLES_DIR)
       .filter((n) => n.endsWith(".jpg"))
       .sort()
       .map((name) => ({
         name,
         image: toBase64(readFileSync(join(SAMPLES_DIR, name))),
-        mask: toBase64(readFileSync(join(out, name.replace(/\.jpg$/, ".png")))),
+        mask: mask("wasm", name),
+        nativeMask: mask("cpu", name),
       }));
     project.provide("samples", samples);
   } finally {

@@ -3,8 +3,11 @@ import "vitest";
 
 declare module "vitest" {
   export interface ProvidedContext {
-    /** CamVid val samples (base64 JPEG) and their masks from `npx fcn predict` (base64 PNG) */
-    samples: { name: string; image: string; mask: string }[];
+    /**
+     * CamVid val samples (base64 JPEG) and their masks from `npx fcn predict` (base64 PNG):
+     * `mask` on the Worker's engine (`--provider wasm`), `nativeMask` on onnxruntime-node CPU.
+     */
+    samples: { name: string; image: string; mask: string; nativeMask: string }[];
     /** generated test images, base64 */
     images: Record<string, string>;
   }

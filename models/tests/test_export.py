@@ -1,0 +1,97 @@
+"""Export and quantisation on tiny shapes: a graph that stops at the coarse scores still
+means the same logits once the runtime adds the bilinear deconvolution, and leading
+convolutions can stay float."""
+
+import json
+import tempfile
+import unittest
+from pathlib import Path
+
+import numpy as np
+import onnx
+import torch
+
+from fcn.export import REPO, ExportWrapper, export, is_fixed_bilinear, parity
+from fcn.fcn import fcn8s, fcn32s, fuse_batchnorm
+from fcn.quantize import quantize
+
+TINY = dict(width=1 / 16, fc_channels=64, dropout=0.0)
+META = {"id": "tiny", "classes": [{"name": str(i), "color": [i, i, i]} for i in range(11)],
+        "mean": [0.5, 0.5, 0.5], "std": [0.25, 0.25, 0.25], "resolution": None, "quantization": "fp32"}
+
+
+def deconv_taps(coarse_len: int, out_len: int, factor: int, crop: int) -> np.ndarray:
+    """(out_len, coarse_len) matrix of the 1-D bilinear deconvolution plus crop; the same rule
+    as models/runtime/upsample.ts, written as a matrix."""
+    m = np.zeros((out_len, coarse_len))
+    for y in range(out_len):
+        t = y + crop
+        for j in range(coarse_len):
+            k = t - j * factor
+            if 0 <= k < 2 * factor:
+                m[y, j] = 1 - abs(k - (factor - 0.5)) / factor
+    return m
+
+
+class RuntimeUpsampleTest(unittest.TestCase):
+    def test_coarse_scores_plus_runtime_deconv_equal_the_logits(self):
+        torch.manual_seed(0)
+        for build in (fcn32s, fcn8s):
+            net = fuse_batchnorm(build(**TINY).eval())
+            x = torch.randn(1, 3, 75, 101)
+            with torch.no_grad():
+                logits = net(x).numpy()[0]
+                coarse = ExportWrapper(net, "coarse")(x).numpy()[0]
+            ty = deconv_taps(coarse.shape[1], 75, net.stride, net.crop_final)
+            tx = deconv_taps(coarse.shape[2], 101, net.stride, net.crop_final)
+            rebuilt = np.einsum("yj,cji,xi->cyx", ty, coarse, tx)
+            np.testing.assert_allclose(rebuilt, logits, atol=1e-4, rtol=1e-4)
+
+    def test_only_an_untouched_bilinear_layer_may_leave_the_graph(self):
+        net = fcn32s(**TINY)
+        self.assertTrue(is_fixed_bilinear(net.upscore))
+        with torch.no_grad():
+            net.upscore.weight[0, 0, 3, 3] += 0.01
+        self.assertFalse(is_fixed_bilinear(net.upscore))
+
+    def test_exported_graph_stops_at_coarse_and_matches_pytorch_through_the_cli(self):
+        torch.manual_seed(0)
+        net = fcn32s(**TINY).eval()
+        meta = dict(META, upsample={"factor": 32, "crop": int(net.crop_final)}, coarse={"stride": 32, "offset": 16})
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Path(tmp) / "tiny.onnx"
+            export(net, out, meta, with_coarse=False)
+            proto = onnx.load(str(out))
+            self.assertEqual([o.name for o in proto.graph.output], ["coarse"])
+            self.assertNotIn("ConvTranspose", {n.op_type for n in proto.graph.node})
+            self.assertEqual(json.loads(proto.metadata_props[0].value)["upsample"]["factor"], 32)
+            if not (REPO / "node_modules" / ".bin" / "node").exists():
+                self.skipTest("npm ci has not run: no onnxruntime-node for the parity check")
+            # PyTorch logits vs onnxruntime coarse scores + upsample.ts, via `npx fcn parity`.
+            self.assertLess(parity(net, out, height=64, width=96), 1e-4)
+
+
+class FloatConvsTest(unittest.TestCase):
+    def test_first_convs_keep_float_weights(self):
+        def tiny():
+            torch.manual_seed(0)
+            net = fcn32s(**TINY).train()
+            net(torch.randn(2, 3, 64, 64))  # distinct BN statistics, so no two biases are equal
+            return net.eval()             # (the exporter would merge equal ones)
+
+        net = fuse_batchnorm(tiny())
+        ranges = {"image": (-2.0, 2.0), "relu": [(0.0, 4.0)] * 20}
+        with tempfile.TemporaryDirectory() as tmp:
+            fp32, q = Path(tmp) / "fp32.onnx", Path(tmp) / "q.onnx"
+            export(tiny(), fp32, META, with_coarse=False)
+            quantize(fp32, net, ranges, q, float_convs=2)
+            graph = onnx.load(str(q)).graph
+        inits = {t.name for t in graph.initializer}
+        convs = [n for n in graph.node if n.op_type == "Conv"]
+        self.assertTrue(all(c.input[1] in inits for c in convs[:2]), "first two convs read float weights")
+        self.assertTrue(all(c.input[1].endswith("_dq") for c in convs[2:13]), "the rest read int8 weights")
+        self.assertNotIn("image_Q", {n.name for n in graph.node})
+
+
+if __name__ == "__main__":
+    unittest.main()
