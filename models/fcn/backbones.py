@@ -52,21 +52,31 @@ class FullyConvHead(nn.Module):
 
 
 class VGG16Backbone(nn.Module):
-    """VGG16 layout (13 3x3 convs in 5 stages, 2x2 pooling) with a width multiplier."""
+    """VGG16 layout (13 3x3 convs in 5 stages, 2x2 pooling) with a width multiplier.
+
+    ``strided_stem`` (the edge variant): the first conv is 4x4 with stride 2 and pad 1 and
+    the first pooling goes, so stage 1 runs at half resolution, a quarter of its cost. Output
+    ``i`` of that conv is centred on input ``2i + 0.5``, exactly where the 2x2 pooling put it,
+    so every coordinate map and crop stays the same.
+    """
 
     STAGES: List[Tuple[int, int]] = [(64, 2), (128, 2), (256, 3), (512, 3), (512, 3)]
 
-    def __init__(self, width: float = 1.0, fc_channels: int = 4096, dropout: float = 0.5):
+    def __init__(self, width: float = 1.0, fc_channels: int = 4096, dropout: float = 0.5,
+                 strided_stem: bool = False):
         super().__init__()
+        self.strided_stem = strided_stem
         cin = 3
         stages = []
-        for channels, depth in self.STAGES:
+        for level, (channels, depth) in enumerate(self.STAGES, start=1):
             cout = _width(channels, width)
             layers = []
-            for _ in range(depth):
-                layers.append(_conv_bn_relu(cin, cout, 3))
+            for i in range(depth):
+                stem = strided_stem and level == 1 and i == 0
+                layers.append(_conv_bn_relu(cin, cout, 4, stride=2, pad=1) if stem else _conv_bn_relu(cin, cout, 3))
                 cin = cout
-            layers.append(_pool())
+            if not (strided_stem and level == 1):
+                layers.append(_pool())
             stages.append(nn.Sequential(*layers))
         self.stages = nn.ModuleList(stages)
         self.pool3_channels = _width(256, width)
@@ -84,6 +94,10 @@ class VGG16Backbone(nn.Module):
         return {"pool3": maps["pool3"], "pool4": maps["pool4"], "fc7": maps["pool5"]}
 
     def forward(self, x: torch.Tensor) -> Taps:
+        if self.strided_stem:
+            # Pad odd sizes by one zero row/column at the bottom/right: the strided conv then
+            # makes as many cells as the ceil-mode pooling it replaces (and >= 1 for 1x1).
+            x = F.pad(x, (0, x.shape[3] % 2, 0, x.shape[2] % 2))
         taps = {}
         for level, stage in enumerate(self.stages, start=1):
             x = stage(x)
@@ -128,4 +142,11 @@ class AlexNetBackbone(nn.Module):
         return {"pool3": p1, "pool4": p2, "fc7": self.fc(p5)}
 
 
-BACKBONES = {"vgg16": VGG16Backbone, "alexnet": AlexNetBackbone}
+class VGG16StridedStemBackbone(VGG16Backbone):
+    """The VGG16 layout with the strided stem (see ``VGG16Backbone``), for the edge."""
+
+    def __init__(self, width: float = 1.0, fc_channels: int = 4096, dropout: float = 0.5):
+        super().__init__(width, fc_channels, dropout, strided_stem=True)
+
+
+BACKBONES = {"vgg16": VGG16Backbone, "vgg16-strided-stem": VGG16StridedStemBackbone, "alexnet": AlexNetBackbone}

@@ -20,6 +20,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .backbones import BACKBONES
 from .data import IGNORE_INDEX, augment_batch, class_weights, load_split, normalize
 from .fcn import BUILDERS, FCN, NUM_CLASSES, count_parameters, init_from_coarser
 from .metrics import confusion, scores
@@ -132,7 +133,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--stage", default="all", choices=["32", "16", "8", "all"])
     p.add_argument("--out", type=Path, required=True, help="run folder (checkpoints; keep it out of git)")
     p.add_argument("--init", type=Path, help="checkpoint of the coarser net for --stage 16 or 8")
-    p.add_argument("--backbone", default="vgg16", choices=["vgg16", "alexnet"])
+    p.add_argument("--backbone", default="vgg16", choices=sorted(BACKBONES))
     p.add_argument("--width", type=float, default=0.25, help="channel width multiplier")
     p.add_argument("--fc-channels", type=int, default=1024, help="fc6/fc7 channels before --width")
     p.add_argument("--dropout", type=float, default=0.1)

@@ -14,7 +14,7 @@ TINY = dict(width=1 / 16, fc_channels=256, dropout=0.0)
 class OutputSizeTest(unittest.TestCase):
     def test_output_equals_input_size_for_odd_and_even_sizes(self):
         torch.manual_seed(0)
-        for backbone in ("vgg16", "alexnet"):
+        for backbone in ("vgg16", "vgg16-strided-stem", "alexnet"):
             for stride, build in BUILDERS.items():
                 net = build(backbone=backbone, **TINY).eval()
                 for h, w in [(1, 1), (2, 3), (37, 211), (33, 65), (375, 500), (360, 480)]:
