@@ -12,11 +12,12 @@ import { readFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { decodeImage, type Rgba } from "../models/runtime/decode.ts";
+import { decodeImage, type Rgba, upright } from "../models/runtime/decode.ts";
 import { FULL_LIMITS } from "../models/runtime/limits.ts";
 import { ConfusionMatrix, scores } from "../models/runtime/metrics.ts";
 import { initNodeCodecs, loadNodeModel, type NodeModel } from "../models/runtime/node.ts";
 import { segment, type UpsamplingMode } from "../models/runtime/segment.ts";
+import { labelsAtImageSize } from "../models/runtime/tensor.ts";
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -140,9 +141,10 @@ async function evaluateModes(
     const image = await decodeImage(new Uint8Array(await readFile(join(camvidDir, imagePath))), FULL_LIMITS);
     const label = await decodeImage(new Uint8Array(await readFile(join(camvidDir, labelPath))), FULL_LIMITS);
     const truth = new Uint8Array(label.width * label.height);
-    for (let p = 0; p < truth.length; p++) truth[p] = label.data[p * 4];
+    const { data } = upright(label);
+    for (let p = 0; p < truth.length; p++) truth[p] = data[p * 4];
     for (const mode of ["learned", "shift-and-stitch"] as const) {
-      matrices[mode].add((await segment(model, image, { mode })).labels, truth);
+      matrices[mode].add(labelsAtImageSize(await segment(model, image, { mode })), truth);
     }
   }
   return {
@@ -166,9 +168,11 @@ export async function benchGpuService(options: BenchOptions = {}): Promise<Bench
     provider: "cpu",
     threads,
   });
-  const sample = await decodeImage(
-    new Uint8Array(await readFile(join(REPO, "worker/demo/public/samples/0016E5_07959.jpg"))),
-    FULL_LIMITS,
+  const sample = upright(
+    await decodeImage(
+      new Uint8Array(await readFile(join(REPO, "worker/demo/public/samples/0016E5_07959.jpg"))),
+      FULL_LIMITS,
+    ),
   );
   const small = resizeNearest(sample, 480, 360);
   const large = resizeNearest(sample, 1920, 1080);

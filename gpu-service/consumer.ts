@@ -22,7 +22,7 @@ import {
   ReceiveMessageCommand,
   type SQSClient,
 } from "@aws-sdk/client-sqs";
-import { decodeImage } from "../models/runtime/decode.ts";
+import { decodeImage, upright } from "../models/runtime/decode.ts";
 import { InputError } from "../models/runtime/errors.ts";
 import type { ImageLimits } from "../models/runtime/image-info.ts";
 import { FULL_LIMITS } from "../models/runtime/limits.ts";
@@ -338,7 +338,13 @@ export class JobConsumer {
       this.o.log.debug("running callback failed", { job_id: jobId, error: describeError(runningError) });
     }
 
-    const image = await this.stage(job, jobId, "decode", () => decodeImage(bytes, this.limits), timings);
+    const image = await this.stage(
+      job,
+      jobId,
+      "decode",
+      () => decodeImage(bytes, this.limits).then(upright),
+      timings,
+    );
     const wanted: JobOutputName[] = ["mask"];
     if (message.outputs.probabilities) wanted.push("probabilities");
     const prediction = await this.stage(

@@ -7,7 +7,7 @@
  * batch through the same steps with N > 1, and an input too large for one run through
  * tiling.ts.
  */
-import type { Rgba } from "../models/runtime/decode.ts";
+import { asOriented, type Rgba } from "../models/runtime/decode.ts";
 import type { NodeModel } from "../models/runtime/node.ts";
 import { resizeLabelsNearest } from "../models/runtime/resize.ts";
 import { segment, type UpsamplingMode } from "../models/runtime/segment.ts";
@@ -15,6 +15,8 @@ import {
   argmax,
   classFractions,
   inferenceSize,
+  labelMapFractions,
+  labelsAtImageSize,
   labelsToImageSize,
   preprocess,
   probabilitiesUint8,
@@ -164,11 +166,11 @@ export class InferenceQueue {
         )
       : undefined;
     return {
-      labels: result.labels,
+      labels: labelsAtImageSize(result),
       width: result.width,
       height: result.height,
       probabilities,
-      classFractions: classFractions(result.labels, classes),
+      classFractions: labelMapFractions(result, classes),
       inferenceMs: 0,
       batchSize: 1,
       tiles: 1,
@@ -187,7 +189,7 @@ export class InferenceQueue {
     // preprocess: each image to its normalised planar input, stacked along the batch axis
     const batch = new Float32Array(requests.length * 3 * plane);
     requests.forEach((r, i) => {
-      batch.set(preprocess(r.image, size, meta), i * 3 * plane);
+      batch.set(preprocess(asOriented(r.image), size, meta), i * 3 * plane);
     });
 
     // session

@@ -13,7 +13,7 @@
  */
 import type { Rgba } from "../models/runtime/decode.ts";
 import { type Model, segment, type UpsamplingMode } from "../models/runtime/segment.ts";
-import { probabilitiesUint8 } from "../models/runtime/tensor.ts";
+import { labelsAtImageSize, probabilitiesUint8 } from "../models/runtime/tensor.ts";
 
 /** Tiles start on multiples of this (the network's output stride). */
 export const TILE_ALIGN = 32;
@@ -117,7 +117,7 @@ export async function segmentTiled(
     for (let row = y.ownStart; row < y.ownEnd; row++) {
       const from = (row - y.start) * tileWidth + (x.ownStart - x.start);
       const to = row * width + x.ownStart;
-      labels.set(result.labels.subarray(from, from + ownWidth), to);
+      labels.set(labelsAtImageSize(result).subarray(from, from + ownWidth), to);
       if (probabilities && tileProbabilities) {
         for (let c = 0; c < classes; c++) {
           const src = c * tilePlane + from;

@@ -2,11 +2,12 @@ import { readFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { decodeImage } from "../../models/runtime/decode.ts";
+import { decodeImage, upright } from "../../models/runtime/decode.ts";
 import { FULL_LIMITS } from "../../models/runtime/limits.ts";
 import { ConfusionMatrix, scores } from "../../models/runtime/metrics.ts";
 import { initNodeCodecs, loadModelFor } from "../../models/runtime/node.ts";
 import { segment, type UpsamplingMode } from "../../models/runtime/segment.ts";
+import { labelsAtImageSize } from "../../models/runtime/tensor.ts";
 import { ProgressBar } from "../progress.ts";
 import type { Command } from "./types.ts";
 
@@ -60,9 +61,10 @@ Options:
       const image = await decodeImage(new Uint8Array(await readFile(join(root, img))), FULL_LIMITS);
       const label = await decodeImage(new Uint8Array(await readFile(join(root, lbl))), FULL_LIMITS);
       const truth = new Uint8Array(label.width * label.height);
-      for (let p = 0; p < truth.length; p++) truth[p] = label.data[p * 4];
+      const { data } = upright(label);
+      for (let p = 0; p < truth.length; p++) truth[p] = data[p * 4];
       const result = await segment(model, image, { mode: values.mode as UpsamplingMode });
-      matrix.add(result.labels, truth);
+      matrix.add(labelsAtImageSize(result), truth);
       bar.tick(i + 1, `mIoU ${(scores(matrix).meanIU * 100).toFixed(2)}`);
     }
     const s = scores(matrix);

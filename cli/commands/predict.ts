@@ -4,7 +4,7 @@ import { parseArgs } from "node:util";
 import { decodeImage } from "../../models/runtime/decode.ts";
 import { FULL_LIMITS } from "../../models/runtime/limits.ts";
 import { initNodeCodecs, loadModelFor } from "../../models/runtime/node.ts";
-import { encodePalettePng } from "../../models/runtime/png.ts";
+import { encodeLabelMapPng } from "../../models/runtime/png.ts";
 import { segment, type UpsamplingMode } from "../../models/runtime/segment.ts";
 import { ProgressBar } from "../progress.ts";
 import { collectImages, stem } from "./files.ts";
@@ -48,10 +48,7 @@ Options:
       try {
         const image = await decodeImage(new Uint8Array(await readFile(file)), FULL_LIMITS);
         const result = await segment(model, image, { mode: values.mode as UpsamplingMode });
-        await writeFile(
-          join(values.out, `${stem(file)}.png`),
-          encodePalettePng(result.labels, result.width, result.height, palette),
-        );
+        await writeFile(join(values.out, `${stem(file)}.png`), encodeLabelMapPng(result, palette));
       } catch (error) {
         failures++;
         console.error(`\n${file}: ${error instanceof Error ? error.message : error}`);

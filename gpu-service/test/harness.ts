@@ -3,7 +3,7 @@ import { readFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
-import { decodeImage } from "../../models/runtime/decode.ts";
+import { decodeImage, upright } from "../../models/runtime/decode.ts";
 import { FULL_LIMITS } from "../../models/runtime/limits.ts";
 import { initNodeCodecs, loadNodeModel, type NodeModel } from "../../models/runtime/node.ts";
 import { type ConsumerOptions, JobConsumer } from "../consumer.ts";
@@ -30,7 +30,7 @@ export function testModel(): Promise<NodeModel> {
 
 export async function decodeFile(path: string) {
   await initNodeCodecs();
-  return decodeImage(new Uint8Array(await readFile(path)), FULL_LIMITS);
+  return upright(await decodeImage(new Uint8Array(await readFile(path)), FULL_LIMITS));
 }
 
 export interface TestConsumer {

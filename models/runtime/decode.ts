@@ -3,69 +3,69 @@
  * tier, so the Worker, the CLI and the GPU service see identical pixels for the same bytes.
  * The caller hands over compiled wasm modules (Workers import them; Node compiles the files).
  */
-import decodeJpeg, { init as initJpeg } from "@jsquash/jpeg/decode.js";
-import decodePng, { init as initPng } from "@jsquash/png/decode.js";
-import decodeWebp, { init as initWebp } from "@jsquash/webp/decode.js";
+import { type CodecModules, decodeJpeg, decodePng, decodeWebp, type Rgba } from "./codecs.ts";
 import { InputError } from "./errors.ts";
-import { applyOrientation, readOrientation } from "./exif.ts";
+import { applyOrientation, type Orientation, orientedSize, readOrientation } from "./exif.ts";
 import { checkLimits, type ImageInfo, type ImageLimits, readImageInfo } from "./image-info.ts";
 
-/** Interleaved RGBA, 8 bits per channel, row-major. */
-export interface Rgba {
+export type { CodecModules, Rgba };
+
+let codecs: CodecModules | undefined;
+
+/**
+ * Hand over the compiled decoders. Nothing is instantiated here: each image gets a fresh
+ * instance of its format's decoder (codecs.ts says why).
+ */
+export function initCodecs(modules: CodecModules): void {
+  codecs = modules;
+}
+
+/** Stored pixels and the EXIF orientation a viewer shows them in; an Rgba is shown as stored. */
+export interface OrientedRgba {
+  /** (H, W, 4) RGBA in the order the file stores it */
+  stored: Rgba;
+  orientation: Orientation;
+}
+
+export interface DecodedImage extends OrientedRgba {
+  info: ImageInfo;
+  /** the displayed size: the stored size, swapped for orientations 5..8 */
   width: number;
   height: number;
-  data: Uint8ClampedArray;
 }
 
-export interface CodecModules {
-  jpeg: WebAssembly.Module;
-  png: WebAssembly.Module;
-  webp: WebAssembly.Module;
-}
+export const asOriented = (image: Rgba | OrientedRgba): OrientedRgba =>
+  "stored" in image ? image : { stored: image, orientation: 1 };
 
-let ready: Promise<void> | undefined;
-
-/** Instantiate the three decoders once per isolate/process. */
-export function initCodecs(modules: CodecModules): Promise<void> {
-  ready ??= Promise.all([initJpeg(modules.jpeg), initPng(modules.png), initWebp(modules.webp)]).then(
-    () => undefined,
-    (error) => {
-      ready = undefined; // never cache a failed start
-      throw error;
-    },
-  );
-  return ready;
-}
-
-export interface DecodedImage extends Rgba {
-  info: ImageInfo;
-  /** EXIF orientation that was applied (1 = none). */
-  orientation: number;
+/**
+ * The pixels as a viewer shows them. This is a full-size copy for orientations 2..8: the
+ * tiers that need upright pixels (tiling, batching, labels) call it; segment() does not need it.
+ */
+export function upright(image: OrientedRgba): Rgba {
+  return applyOrientation(image.stored, image.orientation);
 }
 
 /**
- * Check the header against the limits, decode, and apply EXIF orientation.
- * Throws InputError for anything the client can fix.
+ * Check the header against the limits and decode. The EXIF orientation is read, not applied
+ * (see `upright`). Throws InputError for anything the client can fix.
  */
 export async function decodeImage(bytes: Uint8Array, limits: ImageLimits): Promise<DecodedImage> {
   const info = readImageInfo(bytes);
   checkLimits(info, limits);
-  if (!ready) throw new Error("initCodecs() must run before decodeImage()");
-  await ready;
-  const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
-  let image: { width: number; height: number; data: Uint8ClampedArray } | null;
+  if (!codecs) throw new Error("initCodecs() must run before decodeImage()");
+  let stored: Rgba | null;
   try {
-    if (info.type === "image/jpeg") image = await decodeJpeg(buffer);
-    else if (info.type === "image/png") image = await decodePng(buffer);
-    else image = await decodeWebp(buffer);
+    if (info.type === "image/jpeg") stored = await decodeJpeg(codecs.jpeg, bytes);
+    else if (info.type === "image/png") stored = decodePng(codecs.png, bytes);
+    else stored = await decodeWebp(codecs.webp, bytes);
   } catch {
-    image = null;
+    stored = null;
   }
   if (
-    !image ||
-    image.width !== info.width ||
-    image.height !== info.height ||
-    image.data.length < image.width * image.height * 4
+    !stored ||
+    stored.width !== info.width ||
+    stored.height !== info.height ||
+    stored.data.length < stored.width * stored.height * 4
   ) {
     throw new InputError(
       "unreadable_image",
@@ -73,9 +73,6 @@ export async function decodeImage(bytes: Uint8Array, limits: ImageLimits): Promi
     );
   }
   const orientation = readOrientation(bytes);
-  const oriented = applyOrientation(
-    { width: image.width, height: image.height, data: image.data },
-    orientation,
-  );
-  return { ...oriented, info, orientation };
+  const [width, height] = orientedSize(stored.width, stored.height, orientation);
+  return { info, stored, orientation, width, height };
 }

@@ -2,7 +2,7 @@
  * EXIF orientation (tag 0x0112) from JPEG APP1, PNG eXIf and WebP EXIF chunks, and the
  * pixel transform that shows the image as a viewer would.
  */
-import type { Rgba } from "./decode.ts";
+import type { Rgba } from "./codecs.ts";
 
 export type Orientation = 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8;
 
@@ -83,51 +83,50 @@ export function orientedSize(width: number, height: number, o: Orientation): [nu
   return o >= 5 ? [height, width] : [width, height];
 }
 
-/** Apply an EXIF orientation to RGBA pixels. */
+/**
+ * Where a displayed pixel is stored: displayed (x, y) of a (height, width) stored image shown
+ * in orientation `o` is stored pixel `base + x * dx + y * dy` (row-major index). Every
+ * orientation is a flip and/or a transpose, so this one affine map covers all eight.
+ */
+export function storedIndex(
+  width: number,
+  height: number,
+  o: Orientation,
+): { base: number; dx: number; dy: number } {
+  const last = width - 1; // last column
+  const bottom = (height - 1) * width; // first pixel of the last row
+  switch (o) {
+    case 2:
+      return { base: last, dx: -1, dy: width };
+    case 3:
+      return { base: bottom + last, dx: -1, dy: -width };
+    case 4:
+      return { base: bottom, dx: 1, dy: -width };
+    case 5:
+      return { base: 0, dx: width, dy: 1 };
+    case 6:
+      return { base: bottom, dx: -width, dy: 1 };
+    case 7:
+      return { base: bottom + last, dx: -width, dy: -1 };
+    case 8:
+      return { base: last, dx: width, dy: -1 };
+    default:
+      return { base: 0, dx: 1, dy: width };
+  }
+}
+
+/** Apply an EXIF orientation to RGBA pixels: a full-size copy, unless `o` is 1. */
 export function applyOrientation(img: Rgba, o: Orientation): Rgba {
   if (o === 1) return img;
   const { width: w, height: h, data } = img;
   const [ow, oh] = orientedSize(w, h, o);
+  const { base, dx, dy } = storedIndex(w, h, o);
   const out = new Uint8ClampedArray(ow * oh * 4);
   const src32 = new Uint32Array(data.buffer, data.byteOffset, w * h);
   const dst32 = new Uint32Array(out.buffer);
   for (let y = 0; y < oh; y++) {
-    for (let x = 0; x < ow; x++) {
-      // (sx, sy): which stored pixel appears at displayed (x, y)
-      let sx: number;
-      let sy: number;
-      switch (o) {
-        case 2:
-          sx = w - 1 - x;
-          sy = y;
-          break;
-        case 3:
-          sx = w - 1 - x;
-          sy = h - 1 - y;
-          break;
-        case 4:
-          sx = x;
-          sy = h - 1 - y;
-          break;
-        case 5:
-          sx = y;
-          sy = x;
-          break;
-        case 6:
-          sx = y;
-          sy = h - 1 - x;
-          break;
-        case 7:
-          sx = w - 1 - y;
-          sy = h - 1 - x;
-          break;
-        default:
-          sx = w - 1 - y;
-          sy = x;
-          break; // 8
-      }
-      dst32[y * ow + x] = src32[sy * w + sx];
-    }
+    const row = base + y * dy;
+    for (let x = 0; x < ow; x++) dst32[y * ow + x] = src32[row + x * dx];
   }
   return { width: ow, height: oh, data: out };
 }

@@ -7,13 +7,59 @@ export interface ImageInfo {
   type: ImageType;
   width: number;
   height: number;
+  /** the file's size in bytes */
+  fileBytes: number;
+  /** how the pixels are coded, as far as the decoder's memory goes */
+  coding: Coding;
+}
+
+/** A coding ("progressive JPEG 4:2:0", "PNG RGB" ...) and the memory decoding it takes. */
+export interface Coding {
+  name: string;
+  /** bytes per pixel while decoding: the decoder's heap, plus the copy out of it if one is made */
+  bytesPerPixel: number;
 }
 
 /** Limits checked before decoding, so a decompression bomb costs us a few header bytes. */
 export interface ImageLimits {
   maxPixels: number;
   maxSide: number;
+  /** the most memory decoding may take (`decodeBytes`); unlimited if absent */
+  maxDecodeBytes?: number;
+  /** what a refused client can do instead, appended to the message */
+  advice?: string;
 }
+
+/**
+ * Memory the jSquash decoders (codecs.ts) take per pixel, measured on 2 to 12 MP images of
+ * every coding (the heaps grow alike in Node and in workerd; test/bench/preview.ts shows them
+ * in the Worker) and rounded up: the decoder's heap (the RGBA and the coding's working
+ * buffers) plus, for mozjpeg and libwebp, the RGBA copy their glue makes in JavaScript.
+ */
+const RGBA_COPY = 4;
+export const DECODER_BYTES_PER_PIXEL = {
+  /** one pass over the scan data, straight to RGBA (4 bytes, and emscripten's 20% growth slack) */
+  jpegSequential: 4.8 + RGBA_COPY,
+  /**
+   * progressive, or components in separate scans: every DCT coefficient (2 bytes) stays in the
+   * heap until the last scan. By coefficients per pixel (1.5 for 4:2:0, 2 for 4:2:2, 3 for
+   * 4:4:4): measured 8.3 bytes up to 2 (where the heap's growth steps dominate), 11.0 at 3.
+   */
+  jpegBuffered: (coefficientsPerPixel: number) =>
+    8.4 + 2.7 * Math.max(0, coefficientsPerPixel - 2) + RGBA_COPY,
+  webpLossy: 6 + RGBA_COPY,
+  webpLossyAlpha: 11 + RGBA_COPY,
+  webpLossless: 13 + RGBA_COPY,
+  /** by IHDR colour type (bit depth and interlacing make no difference); no copy is made */
+  png: { 0: 5.4, 2: 9.4, 3: 4.6, 4: 6.7, 6: 4.7 } as Record<number, number>,
+};
+
+/**
+ * What decoding takes, estimated from the header: the file twice (the body, and its copy in
+ * the decoder's heap) plus the coding's bytes per pixel.
+ */
+export const decodeBytes = (info: ImageInfo): number =>
+  2 * info.fileBytes + info.width * info.height * info.coding.bytesPerPixel;
 
 export function sniffType(bytes: Uint8Array): ImageType | undefined {
   if (bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return "image/jpeg";
@@ -45,21 +91,44 @@ export function readImageInfo(bytes: Uint8Array): ImageInfo {
   if (!type) {
     throw new InputError("unsupported_media_type", "the body is not a JPEG, PNG or WebP image");
   }
-  const [width, height] =
-    type === "image/jpeg" ? jpegSize(bytes) : type === "image/png" ? pngSize(bytes) : webpSize(bytes);
+  const [width, height, coding] =
+    type === "image/jpeg" ? jpegHeader(bytes) : type === "image/png" ? pngHeader(bytes) : webpHeader(bytes);
   if (!(width > 0 && height > 0)) throw unreadable(type.slice(6).toUpperCase());
-  return { type, width, height };
+  return { type, width, height, fileBytes: bytes.length, coding };
 }
 
-function pngSize(b: Uint8Array): [number, number] {
+const PNG_COLOURS: Record<number, string> = { 0: "grey", 2: "RGB", 3: "palette", 4: "grey+alpha", 6: "RGBA" };
+
+function pngHeader(b: Uint8Array): [number, number, Coding] {
   if (b.length < 24 || ascii(b, 12, 4) !== "IHDR") throw unreadable("PNG");
-  return [be32(b, 16), be32(b, 20)];
+  const colour = b.length > 25 ? b[25] : 2;
+  return [
+    be32(b, 16),
+    be32(b, 20),
+    {
+      name: `PNG ${PNG_COLOURS[colour] ?? `colour type ${colour}`}`,
+      // An unknown colour type fails to decode; until then assume the dearest.
+      bytesPerPixel:
+        DECODER_BYTES_PER_PIXEL.png[colour] ?? Math.max(...Object.values(DECODER_BYTES_PER_PIXEL.png)),
+    },
+  ];
 }
 
-function jpegSize(b: Uint8Array): [number, number] {
+/** JPEG chroma subsampling by its coefficients per pixel. */
+const SUBSAMPLING: Record<number, string> = { 1: "greyscale", 1.5: "4:2:0", 2: "4:2:2", 3: "4:4:4" };
+
+/**
+ * Size from the frame header (SOF); whether the decoder must buffer the whole image's DCT
+ * coefficients (progressive, or a first scan without every component) from SOF and first SOS.
+ */
+function jpegHeader(b: Uint8Array): [number, number, Coding] {
+  let size: [number, number] | undefined;
+  let progressive = false;
+  let components = 0;
+  let coefficientsPerPixel = 3;
   let i = 2;
   while (i + 4 <= b.length) {
-    if (b[i] !== 0xff) throw unreadable("JPEG");
+    if (b[i] !== 0xff) break; // not a marker: malformed before a frame header, or after it
     const marker = b[i + 1];
     if (marker === 0xff) {
       i += 1; // fill byte
@@ -71,42 +140,113 @@ function jpegSize(b: Uint8Array): [number, number] {
     }
     const length = be16(b, i + 2);
     const isSof = marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc;
-    if (isSof) {
+    if (isSof && !size) {
       if (i + 9 > b.length) break;
-      return [be16(b, i + 7), be16(b, i + 5)];
+      size = [be16(b, i + 7), be16(b, i + 5)];
+      progressive = (marker & 0x03) === 2; // SOF2, SOF6, SOF10, SOF14
+      [components, coefficientsPerPixel] = frameComponents(b, i);
     }
-    if (marker === 0xda || length < 2) break; // scan data before any frame header
+    if (marker === 0xda) {
+      // First scan: one without every component means more scans follow (buffered too).
+      const scanComponents = i + 4 < b.length ? b[i + 4] : 0;
+      return [
+        ...(size ?? jpegUnreadable()),
+        jpegCoding(progressive || scanComponents < components, coefficientsPerPixel),
+      ];
+    }
+    if (length < 2) break;
     i += 2 + length;
   }
-  throw unreadable("JPEG");
+  // No frame header: unreadable. No scan header after it: the decoder will most likely fail,
+  // but assume the dearest coding until then.
+  return [...(size ?? jpegUnreadable()), jpegCoding(true, coefficientsPerPixel)];
 }
 
-function webpSize(b: Uint8Array): [number, number] {
+const jpegUnreadable = (): never => {
+  throw unreadable("JPEG");
+};
+
+/** Components in a frame header at `i`, and DCT coefficients per pixel over all of them. */
+function frameComponents(b: Uint8Array, i: number): [number, number] {
+  const count = i + 9 < b.length ? b[i + 9] : 0;
+  const factors: [number, number][] = [];
+  for (let k = 0; k < count && i + 11 + 3 * k < b.length; k++) {
+    const sampling = b[i + 11 + 3 * k];
+    factors.push([Math.max(1, sampling >> 4), Math.max(1, sampling & 15)]);
+  }
+  if (factors.length === 0) return [count, 3];
+  const hMax = Math.max(...factors.map(([h]) => h));
+  const vMax = Math.max(...factors.map(([, v]) => v));
+  return [count, factors.reduce((n, [h, v]) => n + (h * v) / (hMax * vMax), 0)];
+}
+
+function jpegCoding(buffered: boolean, coefficientsPerPixel: number): Coding {
+  const subsampling =
+    SUBSAMPLING[coefficientsPerPixel] ?? `${coefficientsPerPixel.toFixed(2)} samples per pixel`;
+  return buffered
+    ? {
+        name: `progressive or multi-scan JPEG (${subsampling})`,
+        bytesPerPixel: DECODER_BYTES_PER_PIXEL.jpegBuffered(coefficientsPerPixel),
+      }
+    : { name: `baseline JPEG (${subsampling})`, bytesPerPixel: DECODER_BYTES_PER_PIXEL.jpegSequential };
+}
+
+const WEBP_CODINGS = {
+  lossy: { name: "lossy WebP", bytesPerPixel: DECODER_BYTES_PER_PIXEL.webpLossy },
+  alpha: { name: "lossy WebP with alpha", bytesPerPixel: DECODER_BYTES_PER_PIXEL.webpLossyAlpha },
+  lossless: { name: "lossless WebP", bytesPerPixel: DECODER_BYTES_PER_PIXEL.webpLossless },
+} satisfies Record<string, Coding>;
+
+function webpHeader(b: Uint8Array): [number, number, Coding] {
   if (b.length < 30) throw unreadable("WebP");
   const chunk = ascii(b, 12, 4);
   if (chunk === "VP8 ") {
     if (b[23] !== 0x9d || b[24] !== 0x01 || b[25] !== 0x2a) throw unreadable("WebP");
-    return [le16(b, 26) & 0x3fff, le16(b, 28) & 0x3fff];
+    return [le16(b, 26) & 0x3fff, le16(b, 28) & 0x3fff, WEBP_CODINGS.lossy];
   }
   if (chunk === "VP8L") {
     if (b[20] !== 0x2f) throw unreadable("WebP");
     const bits = b[21] | (b[22] << 8) | (b[23] << 16) | (b[24] << 24);
-    return [(bits & 0x3fff) + 1, ((bits >>> 14) & 0x3fff) + 1];
+    return [(bits & 0x3fff) + 1, ((bits >>> 14) & 0x3fff) + 1, WEBP_CODINGS.lossless];
   }
-  if (chunk === "VP8X") return [le24(b, 24) + 1, le24(b, 27) + 1];
+  if (chunk === "VP8X") return [le24(b, 24) + 1, le24(b, 27) + 1, extendedWebpCoding(b)];
   throw unreadable("WebP");
 }
 
-/** Refuse images whose header promises more pixels than we will decode. */
+/** An extended WebP's coding: its first image chunk, after an ALPH chunk or not. */
+function extendedWebpCoding(b: Uint8Array): Coding {
+  let alpha = false;
+  for (let i = 12; i + 8 <= b.length; ) {
+    const type = ascii(b, i, 4);
+    if (type === "VP8 ") return alpha ? WEBP_CODINGS.alpha : WEBP_CODINGS.lossy;
+    if (type === "VP8L") return WEBP_CODINGS.lossless;
+    if (type === "ALPH") alpha = true;
+    const length = (b[i + 4] | (b[i + 5] << 8) | (b[i + 6] << 16) | (b[i + 7] << 24)) >>> 0;
+    i += 8 + length + (length & 1);
+  }
+  return WEBP_CODINGS.lossless; // no image chunk found (yet): assume the dearest
+}
+
+/**
+ * Refuse images whose header promises more pixels than we will decode, or (with
+ * `maxDecodeBytes`) a coding whose decoder would need more memory than the limit.
+ */
 export function checkLimits(info: ImageInfo, limits: ImageLimits): void {
-  if (
-    info.width > limits.maxSide ||
-    info.height > limits.maxSide ||
-    info.width * info.height > limits.maxPixels
-  ) {
+  const advice = limits.advice ? `: ${limits.advice}` : "";
+  const { width, height } = info;
+  if (width > limits.maxSide || height > limits.maxSide || width * height > limits.maxPixels) {
     throw new InputError(
       "too_many_pixels",
-      `the image is ${info.width}x${info.height}; the limit is ${limits.maxPixels} pixels and ${limits.maxSide} per side`,
+      `the image is ${width}x${height}; the limit is ${limits.maxPixels} pixels and ${limits.maxSide} per side${advice}`,
+    );
+  }
+  if (limits.maxDecodeBytes !== undefined && decodeBytes(info) > limits.maxDecodeBytes) {
+    const room = (limits.maxDecodeBytes - 2 * info.fileBytes) / info.coding.bytesPerPixel;
+    const most = Math.max(0, Math.floor(room / 1e5) / 10);
+    throw new InputError(
+      "too_many_pixels",
+      `the image is ${width}x${height}, a ${info.coding.name}, which takes more memory to decode than ` +
+        `the limit allows: at this file size such an image may have ${most.toFixed(1)} megapixels${advice}`,
     );
   }
 }

@@ -1,9 +1,21 @@
-/** Input limits shared by every tier (the Worker checks them before reading the body). */
+/**
+ * Input limits shared by every tier (the Worker checks them before reading the body).
+ *
+ * Previews run in a Worker isolate, which may hold 128 MB in all: JS heap, ArrayBuffers and
+ * every WebAssembly memory. Idle it holds about 30 MB (onnxruntime's heap with the model 20,
+ * JS heap 8, buffers 2); a preview adds the body and what the decoder needs, then drops the
+ * full-size pixels once they are resized to the network's 320x240. `maxDecodeBytes` keeps
+ * that under 80 MB, so a preview peaks at most at about 112 MB (`npm run bench -- preview`
+ * measures it): what each coding needs per pixel is in image-info.ts (DECODER_BYTES_PER_PIXEL).
+ */
 export const PREVIEW_LIMITS = {
   maxBytes: 10 * 1024 * 1024,
-  // 12 MP (a phone photo) decodes to 48 MB of RGBA: the most a 128 MB Worker can afford.
-  maxPixels: 12_000_000,
+  // 8 MP: a baseline (camera) JPEG decodes within the memory limit up to this size; 3000x2000
+  // (6 MP) in any common coding (progressive 4:2:0 JPEG, PNG, lossy WebP).
+  maxPixels: 8_000_000,
   maxSide: 8192,
+  maxDecodeBytes: 80_000_000,
+  advice: "downscale it, or use POST /v1/jobs for full-size images",
 } as const;
 
 export const FULL_LIMITS = {

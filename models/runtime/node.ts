@@ -24,11 +24,16 @@ async function compile(specifier: string): Promise<WebAssembly.Module> {
   return WebAssembly.compile(await readFile(require.resolve(specifier)));
 }
 
-/** Load the same wasm decoders the Worker uses. */
+let compiled: Promise<CodecModules> | undefined;
+
+/** Load the same wasm decoders the Worker uses (compiled once per process). */
 export async function initNodeCodecs(): Promise<void> {
-  const [jpeg, png, webp] = await Promise.all(Object.values(CODEC_FILES).map(compile));
-  const modules: CodecModules = { jpeg, png, webp };
-  await initCodecs(modules);
+  compiled ??= Promise.all(Object.values(CODEC_FILES).map(compile)).then(([jpeg, png, webp]) => ({
+    jpeg,
+    png,
+    webp,
+  }));
+  initCodecs(await compiled);
 }
 
 /**

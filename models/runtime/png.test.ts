@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { decodePalettePng, encodePalettePng } from "./png.ts";
+import { decodePalettePng, encodeLabelMapPng, encodePalettePng } from "./png.ts";
+import { labelsAtImageSize } from "./tensor.ts";
 
 describe("palette PNG", () => {
   it("round-trips class ids and the palette at odd sizes", () => {
@@ -16,6 +17,26 @@ describe("palette PNG", () => {
       expect([back.width, back.height]).toEqual([w, h]);
       expect(back.labels).toEqual(labels);
       expect(back.palette).toEqual(palette);
+    }
+  });
+
+  it("writes a small label map at its displayed size, as nearest-neighbour upscaling would", () => {
+    const palette = Array.from({ length: 11 }, (_, i) => [i, 0, 0] as [number, number, number]);
+    for (const [width, height] of [
+      [480, 360],
+      [1, 1],
+      [37, 211],
+      [3000, 2000],
+    ]) {
+      const map = {
+        inferenceLabels: Uint8Array.from({ length: 320 * 240 }, (_, i) => (i * 13 + (i >> 9)) % 11),
+        inference: { width: 320, height: 240 },
+        width,
+        height,
+      };
+      const back = decodePalettePng(encodeLabelMapPng(map, palette));
+      expect([back.width, back.height]).toEqual([width, height]);
+      expect(Buffer.from(back.labels).equals(Buffer.from(labelsAtImageSize(map)))).toBe(true);
     }
   });
 });

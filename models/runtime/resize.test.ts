@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { applyOrientation, type Orientation } from "./exif.ts";
 import reference from "./fixtures/resize-reference.json" with { type: "json" };
-import { resizeBilinearToPlanar, resizeLabelsNearest } from "./resize.ts";
+import { nearestIndex, resizeBilinearToPlanar, resizeLabelsNearest } from "./resize.ts";
 
 describe("resizeBilinearToPlanar", () => {
   it("equals PyTorch's bilinear interpolate (align_corners=False) for down, up and odd sizes", () => {
@@ -18,11 +19,37 @@ describe("resizeBilinearToPlanar", () => {
   });
 });
 
+describe("resizeBilinearToPlanar with an EXIF orientation", () => {
+  it("equals rotating the full-size image first, bit for bit, for all eight orientations", () => {
+    const [w, h] = [37, 23];
+    const data = Uint8ClampedArray.from({ length: w * h * 4 }, (_, i) => (i * 37 + (i >> 7)) % 256);
+    for (let o = 1 as Orientation; o <= 8; o++) {
+      const shown = applyOrientation({ width: w, height: h, data }, o);
+      for (const [ow, oh] of [
+        [16, 12],
+        [61, 45],
+        [shown.width, shown.height],
+      ]) {
+        const rotatedFirst = resizeBilinearToPlanar(shown.data, shown.width, shown.height, 4, ow, oh);
+        const folded = resizeBilinearToPlanar(data, w, h, 4, ow, oh, o);
+        expect(Buffer.from(folded.buffer).equals(Buffer.from(rotatedFirst.buffer)), `orientation ${o}`).toBe(
+          true,
+        );
+      }
+    }
+  });
+});
+
 describe("resizeLabelsNearest", () => {
   it("never blends classes and keeps the exact target size", () => {
     const labels = Uint8Array.from([0, 1, 2, 3]);
     const up = resizeLabelsNearest(labels, 2, 2, 4, 4);
     expect(Array.from(up)).toEqual([0, 0, 1, 1, 0, 0, 1, 1, 2, 2, 3, 3, 2, 2, 3, 3]);
     expect(resizeLabelsNearest(labels, 2, 2, 37, 211).length).toBe(37 * 211);
+  });
+
+  it("maps every output to the source pixel whose centre is nearest", () => {
+    expect(Array.from(nearestIndex(3, 7))).toEqual([0, 0, 1, 1, 1, 2, 2]);
+    expect(Array.from(nearestIndex(4, 2))).toEqual([1, 3]);
   });
 });

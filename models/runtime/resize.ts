@@ -2,6 +2,7 @@
  * Bilinear resampling with half-pixel centres (PyTorch `interpolate(mode="bilinear",
  * align_corners=False)`, OpenCV INTER_LINEAR), the resize the models were trained with.
  */
+import { type Orientation, orientedSize, storedIndex } from "./exif.ts";
 
 interface Taps {
   lo: Int32Array;
@@ -27,6 +28,11 @@ function taps(inSize: number, outSize: number): Taps {
 /**
  * Resize interleaved 8-bit pixels (`channels` per pixel; the first three are RGB) to
  * planar float RGB: output shape (3, outHeight, outWidth), values 0..255.
+ *
+ * `pixels` is (height, width, channels) as stored; with an EXIF `orientation` the output is
+ * the resize of the image as displayed (width and height swapped for 5..8). Reading the
+ * displayed pixels through their stored positions computes exactly what rotating first and
+ * resizing after would (same pixels, same weights, same order), without the full-size copy.
  */
 export function resizeBilinearToPlanar(
   pixels: Uint8Array | Uint8ClampedArray,
@@ -35,19 +41,25 @@ export function resizeBilinearToPlanar(
   channels: number,
   outWidth: number,
   outHeight: number,
+  orientation: Orientation = 1,
 ): Float32Array {
-  const xs = taps(width, outWidth);
-  const ys = taps(height, outHeight);
+  const [shownWidth, shownHeight] = orientedSize(width, height, orientation);
+  const xs = taps(shownWidth, outWidth);
+  const ys = taps(shownHeight, outHeight);
+  // Offset of displayed (x, y) in `pixels` = column[x] + row[y], for the two taps of each axis.
+  const { base, dx, dy } = storedIndex(width, height, orientation);
+  const column = (x: Int32Array) => x.map((i) => (base + i * dx) * channels);
+  const row = (y: Int32Array) => y.map((i) => i * dy * channels);
+  const [c0s, c1s, r0s, r1s] = [column(xs.lo), column(xs.hi), row(ys.lo), row(ys.hi)];
   const plane = outWidth * outHeight;
   const out = new Float32Array(3 * plane);
-  const stride = width * channels;
   for (let y = 0; y < outHeight; y++) {
-    const r0 = ys.lo[y] * stride;
-    const r1 = ys.hi[y] * stride;
+    const r0 = r0s[y];
+    const r1 = r1s[y];
     const fy = ys.frac[y];
     for (let x = 0; x < outWidth; x++) {
-      const c0 = xs.lo[x] * channels;
-      const c1 = xs.hi[x] * channels;
+      const c0 = c0s[x];
+      const c1 = c1s[x];
       const fx = xs.frac[x];
       const o = y * outWidth + x;
       for (let c = 0; c < 3; c++) {
@@ -60,6 +72,17 @@ export function resizeBilinearToPlanar(
   return out;
 }
 
+/**
+ * Nearest-neighbour source index along one axis, for each of `outSize` outputs from `inSize`
+ * inputs (pixel centres aligned): the one mapping every label upscale uses.
+ */
+export function nearestIndex(inSize: number, outSize: number): Int32Array {
+  const index = new Int32Array(outSize);
+  for (let i = 0; i < outSize; i++)
+    index[i] = Math.min(inSize - 1, Math.floor(((i + 0.5) * inSize) / outSize));
+  return index;
+}
+
 /** Nearest-neighbour resize of a label map (class ids must never be blended). */
 export function resizeLabelsNearest(
   labels: Uint8Array,
@@ -70,12 +93,10 @@ export function resizeLabelsNearest(
 ): Uint8Array {
   if (width === outWidth && height === outHeight) return labels;
   const out = new Uint8Array(outWidth * outHeight);
-  const xmap = new Int32Array(outWidth);
-  for (let x = 0; x < outWidth; x++)
-    xmap[x] = Math.min(width - 1, Math.floor(((x + 0.5) * width) / outWidth));
+  const xmap = nearestIndex(width, outWidth);
+  const ymap = nearestIndex(height, outHeight);
   for (let y = 0; y < outHeight; y++) {
-    const sy = Math.min(height - 1, Math.floor(((y + 0.5) * height) / outHeight));
-    const row = sy * width;
+    const row = ymap[y] * width;
     const o = y * outWidth;
     for (let x = 0; x < outWidth; x++) out[o + x] = labels[row + xmap[x]];
   }

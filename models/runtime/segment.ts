@@ -3,10 +3,11 @@
  * It takes any onnxruntime flavour (web in the Worker, node in the CLI and GPU service):
  * both expose the same `InferenceSession.run` and `Tensor` shapes.
  */
-import type { Rgba } from "./decode.ts";
+import { asOriented, type OrientedRgba, type Rgba } from "./decode.ts";
+import { orientedSize } from "./exif.ts";
 import type { ModelMetadata } from "./model-metadata.ts";
 import { type CoarseNet, shiftAndStitch } from "./shift-stitch.ts";
-import { argmax, inferenceSize, labelsToImageSize, preprocess } from "./tensor.ts";
+import { argmax, inferenceSize, type LabelMap, preprocess } from "./tensor.ts";
 import { bilinearDeconv, bilinearDeconvArgmax, type CoarseScores } from "./upsample.ts";
 
 export interface TensorLike {
@@ -30,13 +31,12 @@ export interface Model {
   meta: ModelMetadata;
 }
 
-export interface Segmentation {
-  /** (height, width) class ids at the image's displayed size */
-  labels: Uint8Array;
-  width: number;
-  height: number;
-  /** the size the network ran at */
-  inference: { width: number; height: number };
+/**
+ * Class ids at the size the network ran at (`inference`), for an image displayed at (height,
+ * width): `labelsAtImageSize` gives them at that size, the palette PNG encoder and
+ * `labelMapFractions` work from the small map directly.
+ */
+export interface Segmentation extends LabelMap {
   /** (C, h, w) logits at the inference size, kept only when asked for */
   logits?: Float32Array;
   timings: { resize: number; inference: number; postprocess: number };
@@ -92,16 +92,56 @@ export function coarseNet(model: Model): CoarseNet {
   };
 }
 
-export async function segment(
+/** What segment() keeps of an image: the network input, made from the full-size pixels. */
+export interface PreparedInput {
+  /** normalised (3, h, w) */
+  input: Float32Array;
+  size: { width: number; height: number };
+  /** the image's displayed size */
+  width: number;
+  height: number;
+  /** milliseconds spent resizing */
+  resize: number;
+}
+
+/** Resize and normalise an image for the network (synchronous: the pixels can go right after). */
+export function prepareInput(
   model: Model,
-  image: Rgba,
-  options: { keepLogits?: boolean; mode?: UpsamplingMode; now?: () => number } = {},
+  image: Rgba | OrientedRgba,
+  now = () => performance.now(),
+): PreparedInput {
+  const oriented = asOriented(image);
+  const { width, height } = oriented.stored;
+  const [shownWidth, shownHeight] = orientedSize(width, height, oriented.orientation);
+  const size = inferenceSize(model.meta, shownWidth, shownHeight);
+  const t0 = now();
+  const input = preprocess(oriented, size, model.meta);
+  return { input, size, width: shownWidth, height: shownHeight, resize: now() - t0 };
+}
+
+type SegmentOptions = { keepLogits?: boolean; mode?: UpsamplingMode; now?: () => number };
+
+/**
+ * Segment an image: stored pixels with their EXIF orientation, or upright RGBA. Not an async
+ * function on purpose: the image is only read while the input is made, so nothing holds the
+ * full-size pixels while the network runs.
+ */
+export function segment(
+  model: Model,
+  image: Rgba | OrientedRgba,
+  options: SegmentOptions = {},
+): Promise<Segmentation> {
+  return segmentPrepared(model, prepareInput(model, image, options.now), options);
+}
+
+export async function segmentPrepared(
+  model: Model,
+  prepared: PreparedInput,
+  options: SegmentOptions = {},
 ): Promise<Segmentation> {
   const now = options.now ?? (() => performance.now());
   const { meta } = model;
-  const size = inferenceSize(meta, image.width, image.height);
-  const t0 = now();
-  const input = preprocess(image, size, meta);
+  const { input, size } = prepared;
   const t1 = now();
   let logits: Float32Array | undefined;
   let coarse: CoarseScores | undefined;
@@ -120,19 +160,18 @@ export async function segment(
     logits = await runLogits(model, input, size.width, size.height);
   }
   const t2 = now();
-  const small =
+  const inferenceLabels =
     coarse && meta.upsample
       ? // Only the labels are wanted: upsample and argmax in one pass, never holding the logits.
         bilinearDeconvArgmax(coarse, size.width, size.height, meta.upsample)
       : argmax(logits!, meta.classes.length, size.width * size.height);
-  const labels = labelsToImageSize(small, size, image.width, image.height);
   const t3 = now();
   return {
-    labels,
-    width: image.width,
-    height: image.height,
+    inferenceLabels,
     inference: size,
+    width: prepared.width,
+    height: prepared.height,
     logits: options.keepLogits ? logits : undefined,
-    timings: { resize: t1 - t0, inference: t2 - t1, postprocess: t3 - t2 },
+    timings: { resize: prepared.resize, inference: t2 - t1, postprocess: t3 - t2 },
   };
 }

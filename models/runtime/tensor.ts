@@ -1,13 +1,14 @@
 /**
  * Pre- and post-processing around the network. Shapes, written once:
- *   image   RGBA (H, W, 4) uint8, as decoded
- *   input   float32 (1, 3, h, w): resized to the model's resolution (or not), normalised
+ *   image   RGBA uint8, as stored (EXIF orientation not applied); (H, W) is its displayed size
+ *   input   float32 (1, 3, h, w): the displayed image resized to the model's resolution (or
+ *           not), normalised
  *   logits  float32 (1, C, h, w): the network output, same h x w as its input
- *   labels  uint8 (H, W): argmax over C, brought back to the image's size
+ *   labels  uint8 (h, w): argmax over C; shown at (H, W) by nearest neighbour (LabelMap)
  */
-import type { Rgba } from "./decode.ts";
+import type { OrientedRgba } from "./decode.ts";
 import type { ModelMetadata } from "./model-metadata.ts";
-import { resizeBilinearToPlanar, resizeLabelsNearest } from "./resize.ts";
+import { nearestIndex, resizeBilinearToPlanar, resizeLabelsNearest } from "./resize.ts";
 
 /** The size the network runs at for an image of `width` x `height`. */
 export function inferenceSize(
@@ -18,13 +19,14 @@ export function inferenceSize(
   return meta.resolution ?? { width, height };
 }
 
-/** RGBA image -> normalised planar float input of the network, shape (3, h, w). */
+/** Stored RGBA + orientation -> normalised planar float input of the network, shape (3, h, w). */
 export function preprocess(
-  image: Rgba,
+  { stored, orientation }: OrientedRgba,
   size: { width: number; height: number },
   meta: ModelMetadata,
 ): Float32Array {
-  const planar = resizeBilinearToPlanar(image.data, image.width, image.height, 4, size.width, size.height);
+  const { data, width, height } = stored;
+  const planar = resizeBilinearToPlanar(data, width, height, 4, size.width, size.height, orientation);
   normalizeInPlace(planar, size.width * size.height, meta.mean, meta.std);
   return planar;
 }
@@ -54,7 +56,26 @@ export function argmax(logits: Float32Array, classes: number, plane: number): Ui
   return labels;
 }
 
-/** Labels at network resolution -> labels at the displayed image size. */
+/**
+ * A label map as the network made it, (h, w) = `inference`, shown at the image's (height,
+ * width) by nearest neighbour. Kept small: a preview's labels are 320x240 whatever the photo.
+ */
+export interface LabelMap {
+  inferenceLabels: Uint8Array;
+  inference: { width: number; height: number };
+  width: number;
+  height: number;
+}
+
+/** Labels that are already at the image's size, as a LabelMap. */
+export const fullSizeLabels = (labels: Uint8Array, width: number, height: number): LabelMap => ({
+  inferenceLabels: labels,
+  inference: { width, height },
+  width,
+  height,
+});
+
+/** Labels at network resolution -> labels at the displayed image size (a full-size buffer). */
 export function labelsToImageSize(
   labels: Uint8Array,
   size: { width: number; height: number },
@@ -64,12 +85,38 @@ export function labelsToImageSize(
   return resizeLabelsNearest(labels, size.width, size.height, width, height);
 }
 
-/** Share of pixels per class, in class order. */
-export function classFractions(labels: Uint8Array, classes: number): number[] {
-  const counts = new Float64Array(classes);
-  for (let i = 0; i < labels.length; i++) counts[labels[i]]++;
-  return Array.from(counts, (n) => n / Math.max(1, labels.length));
+export const labelsAtImageSize = (map: LabelMap): Uint8Array =>
+  labelsToImageSize(map.inferenceLabels, map.inference, map.width, map.height);
+
+/** How many displayed pixels along an axis show each source index (nearest neighbour). */
+function nearestCounts(inSize: number, outSize: number): Float64Array {
+  const counts = new Float64Array(inSize);
+  for (const i of nearestIndex(inSize, outSize)) counts[i]++;
+  return counts;
 }
+
+/**
+ * Share of displayed pixels per class, in class order: exactly the fractions of
+ * `labelsAtImageSize(map)`, counted on the small labels (each one stands for the product of
+ * how many displayed columns and rows show it).
+ */
+export function labelMapFractions(map: LabelMap, classes: number): number[] {
+  const { inferenceLabels: labels, inference } = map;
+  const columns = nearestCounts(inference.width, map.width);
+  const rows = nearestCounts(inference.height, map.height);
+  const counts = new Float64Array(classes);
+  for (let y = 0; y < inference.height; y++) {
+    const shown = rows[y];
+    if (shown === 0) continue;
+    for (let x = 0, i = y * inference.width; x < inference.width; x++, i++)
+      counts[labels[i]] += shown * columns[x];
+  }
+  return Array.from(counts, (n) => n / Math.max(1, map.width * map.height));
+}
+
+/** Share of pixels per class, in class order, of labels at the image's size. */
+export const classFractions = (labels: Uint8Array, classes: number): number[] =>
+  labelMapFractions(fullSizeLabels(labels, labels.length, 1), classes);
 
 /** Per-pixel softmax probabilities quantised to uint8 (0..255), planar (C, h, w). */
 export function probabilitiesUint8(logits: Float32Array, classes: number, plane: number): Uint8Array {

@@ -1,8 +1,17 @@
 /**
  * Preview benchmark, measured side by side in one run: POST /v1/preview through
  * `wrangler dev` (client-side latency, and the Worker's own Server-Timing inference) against
- * the same model on the same preprocessed tensor in onnxruntime-node; workerd's peak memory;
- * and the deploy bundle (`wrangler deploy --dry-run`), raw and gzip.
+ * the same model on the same preprocessed tensor in onnxruntime-node; the Worker isolate's
+ * memory, read through the V8 inspector (JS heap + ArrayBuffers + WebAssembly memories, what
+ * Cloudflare's 128 MB per-isolate limit counts; see isolate-memory.ts), with workerd's
+ * whole-process RSS beside it; and the deploy bundle (`wrangler deploy --dry-run`), raw and gzip.
+ *
+ * The large previews run in one isolate, one after the other, each with breakpoints on the
+ * pipeline's stages (the first also once timed with a `Runtime.getHeapUsage` every 5 ms: it
+ * shows the isolate answers only between tasks). The images are noisy, so their files are as
+ * large as photos' (the body is held twice: in JavaScript and in the decoder's heap), in every
+ * encoding whose decoder needs a different amount of memory; the last row sends the heaviest of
+ * each format back to back.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
@@ -10,16 +19,82 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { decodeImage } from "../../models/runtime/decode.ts";
-import { FULL_LIMITS } from "../../models/runtime/limits.ts";
+import { FULL_LIMITS, PREVIEW_LIMITS } from "../../models/runtime/limits.ts";
 import { initNodeCodecs, loadNodeModel } from "../../models/runtime/node.ts";
 import { runLogits } from "../../models/runtime/segment.ts";
 import { inferenceSize, preprocess } from "../../models/runtime/tensor.ts";
-import { jpeg } from "../fixtures/images.ts";
+import { encodeImage, jpeg, noisyPattern, withExifOrientation } from "../fixtures/images.ts";
+import { encodePngVariant } from "../fixtures/png-writer.ts";
 import { freePort } from "../fixtures/system.ts";
+import {
+  describe,
+  IsolateInspector,
+  type IsolateMemory,
+  type StageReading,
+  totalBytes,
+} from "./isolate-memory.ts";
 
 const SAMPLE = "worker/demo/public/samples/0016E5_07959.jpg";
 const MODEL = "models/fcn32s-edge-int8.onnx";
 const BIG_SAMPLE = "test/artifacts/bench-3000x2000.jpg";
+/**
+ * Where the memory probes pause, on entry to each function: ImageData (the class the
+ * emscripten decoders' glue constructs once it has copied the RGBA out of the heap: mozjpeg's
+ * and libwebp's peak, heap at its largest plus the copy), resizeBilinearToPlanar (decoded; the
+ * PNG decoder's heap, which holds the pixels, at its largest), segmentPrepared (resized: the
+ * full-size pixels should be garbage), encodeLabelMapPng (after inference), pngChunk (the
+ * compressed mask being framed).
+ */
+const STAGES = ["ImageData", "resizeBilinearToPlanar", "segmentPrepared", "encodeLabelMapPng", "pngChunk"];
+
+interface LargeCase {
+  label: string;
+  bytes: Uint8Array<ArrayBuffer>;
+  type: string;
+}
+
+/**
+ * 3000x2000 in each encoding whose decoder needs a different amount of memory, as large as a
+ * photo's file (noise amplitude 20 at quality 90; PNG noise kept under the body limit).
+ */
+async function sixMegapixelCases(): Promise<LargeCase[]> {
+  const [w, h] = [3000, 2000];
+  const noisy = noisyPattern(w, h, 20);
+  const jpegCase = async (label: string, options: Record<string, unknown>) => ({
+    label: `3000x2000 JPEG ${label}`,
+    bytes: (await encodeImage("jpeg", noisy, {
+      quality: 90,
+      auto_subsample: false,
+      ...options,
+    })) as Uint8Array<ArrayBuffer>,
+    type: "image/jpeg",
+  });
+  return [
+    await jpegCase("baseline 4:2:0", { progressive: false, baseline: true, chroma_subsample: 2 }),
+    await jpegCase("progressive 4:2:0", { chroma_subsample: 2 }),
+    await jpegCase("progressive 4:4:4", { chroma_subsample: 1 }),
+    {
+      label: "3000x2000 PNG RGBA 8-bit",
+      bytes: (await encodeImage("png", noisyPattern(w, h, 2))) as Uint8Array<ArrayBuffer>,
+      type: "image/png",
+    },
+    {
+      label: "3000x2000 PNG RGB 8-bit",
+      bytes: encodePngVariant(w, h, { colour: 2, depth: 8 }) as Uint8Array<ArrayBuffer>,
+      type: "image/png",
+    },
+    {
+      label: "3000x2000 WebP lossy",
+      bytes: (await encodeImage("webp", noisy, { quality: 90 })) as Uint8Array<ArrayBuffer>,
+      type: "image/webp",
+    },
+    {
+      label: "3000x2000 WebP lossless",
+      bytes: (await encodeImage("webp", noisyPattern(w, h, 2), { lossless: 1 })) as Uint8Array<ArrayBuffer>,
+      type: "image/webp",
+    },
+  ];
+}
 
 export const percentile = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -45,9 +120,9 @@ function descendants(pid: number): number[] {
 }
 
 /**
- * Resident memory of the workerd process under wrangler dev, in MB: `VmRSS` now or `VmHWM`
- * (the peak). It hosts the local R2/D1/Queues simulators too, so the Worker's own share is
- * the growth over the idle baseline.
+ * Resident memory of the whole workerd process under wrangler dev, in MB: `VmRSS` now or
+ * `VmHWM` (the peak). It hosts the runtime and the local R2/D1/Queues simulators too, so it
+ * says nothing about the per-isolate limit; kept as a cross-check of the isolate figures.
  */
 function workerdMb(root: number, field: "VmRSS" | "VmHWM"): number {
   let most = 0;
@@ -83,11 +158,33 @@ export interface PreviewBench {
   rows: [string, string][];
 }
 
+/** The largest reading of `pick` over the probes, and where it was. */
+function peakStage(
+  stages: StageReading[],
+  pick: (s: StageReading) => IsolateMemory,
+): [StageReading, IsolateMemory] {
+  const best = stages.reduce((a, b) => (totalBytes(pick(b)) > totalBytes(pick(a)) ? b : a));
+  return [best, pick(best)];
+}
+
 export async function benchPreview(options: { requests?: number } = {}): Promise<PreviewBench> {
   const requests = options.requests ?? 40;
   mkdirSync("test/artifacts", { recursive: true });
   writeFileSync(BIG_SAMPLE, await jpeg(3000, 2000, { quality: 80 }));
+  // A 4:3 baseline JPEG (as cameras write them) of about the preview pixel limit, photo-sized,
+  // and the same with EXIF orientation 6 (shown rotated).
+  const limitWidth = Math.floor(Math.sqrt((PREVIEW_LIMITS.maxPixels * 4) / 3) / 4) * 4;
+  const limitHeight = (limitWidth / 4) * 3;
+  const atLimit = await encodeImage("jpeg", noisyPattern(limitWidth, limitHeight, 20), {
+    quality: 90,
+    progressive: false,
+    baseline: true,
+    auto_subsample: false,
+    chroma_subsample: 2,
+  });
+  const sixMegapixels = await sixMegapixelCases();
   const port = await freePort();
+  const inspectorPort = await freePort();
   const state = mkdtempSync(join(tmpdir(), "fcn-bench-state-"));
   const dev: ChildProcess = spawn(
     "wrangler",
@@ -97,6 +194,8 @@ export async function benchPreview(options: { requests?: number } = {}): Promise
       "127.0.0.1",
       "--port",
       String(port),
+      "--inspector-port",
+      String(inspectorPort),
       "--persist-to",
       state,
       "--show-interactive-dev-session=false",
@@ -104,6 +203,7 @@ export async function benchPreview(options: { requests?: number } = {}): Promise
     { stdio: "ignore", detached: true },
   );
   const base = `http://127.0.0.1:${port}`;
+  let inspector: IsolateInspector | undefined;
   try {
     for (let i = 0; ; i++) {
       try {
@@ -113,16 +213,24 @@ export async function benchPreview(options: { requests?: number } = {}): Promise
       await new Promise((r) => setTimeout(r, 200));
     }
     const idle = workerdMb(dev.pid!, "VmRSS");
+    inspector = await IsolateInspector.connect(inspectorPort);
     const body = readFileSync(SAMPLE);
-    const once = async () => {
-      const t0 = performance.now();
+    const send = async (bytes: Uint8Array<ArrayBuffer>, type = "image/jpeg") => {
       const r = await fetch(`${base}/v1/preview`, {
         method: "POST",
-        body,
-        headers: { "content-type": "image/jpeg" },
+        body: bytes,
+        headers: { "content-type": type },
       });
-      await r.arrayBuffer();
-      if (!r.ok) throw new Error(`preview answered ${r.status}`);
+      return { r, body: await r.text() };
+    };
+    const post = async (bytes: Uint8Array<ArrayBuffer>, type = "image/jpeg") => {
+      const { r, body } = await send(bytes, type);
+      if (!r.ok) throw new Error(`preview answered ${r.status}: ${body.slice(0, 300)}`);
+      return r;
+    };
+    const once = async () => {
+      const t0 = performance.now();
+      const r = await post(body);
       const timing = Object.fromEntries(
         (r.headers.get("server-timing") ?? "")
           .split(", ")
@@ -130,7 +238,9 @@ export async function benchPreview(options: { requests?: number } = {}): Promise
       );
       return { total: performance.now() - t0, inference: timing.inference as number };
     };
-    for (let i = 0; i < 5; i++) await once(); // session creation and JIT warm-up
+    await once(); // creates the model session
+    const isolateIdle = await inspector.read({ gc: true });
+    for (let i = 0; i < 4; i++) await once(); // JIT warm-up
     // Interleave edge and native runs so machine noise hits both alike.
     await initNodeCodecs();
     const model = await loadNodeModel(MODEL, { provider: "cpu", threads: 1 });
@@ -147,14 +257,82 @@ export async function benchPreview(options: { requests?: number } = {}): Promise
       native.push(performance.now() - t0);
     }
     const peakSmall = workerdMb(dev.pid!, "VmHWM");
-    // A 6 MP photo (3000x2000, as in the tests) sets the memory peak.
-    const big = readFileSync(BIG_SAMPLE);
-    const r = await fetch(`${base}/v1/preview`, {
-      method: "POST",
-      body: big,
-      headers: { "content-type": "image/jpeg" },
+    const afterSmall = await inspector.read({ gc: false });
+    const afterSmallGc = await inspector.read({ gc: true });
+
+    const memoryRows: [string, string][] = [];
+    const mbOf = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
+    const sampleCase = sixMegapixels[0];
+    const sampled = await inspector.sampleDuring(post(sampleCase.bytes, sampleCase.type));
+    memoryRows.push([
+      `${sampleCase.label}: Runtime.getHeapUsage every 5 ms while it ran (${sampled.ms.toFixed(0)} ms)`,
+      `${sampled.answered} of ${sampled.sent} answered before the response; none for ` +
+        `${sampled.longestGapMs.toFixed(0)} ms (answered between tasks only)`,
+    ]);
+    const large: LargeCase[] = [
+      {
+        label: "3000x2000 JPEG, test pattern (progressive 4:2:2, q80)",
+        bytes: readFileSync(BIG_SAMPLE),
+        type: "image/jpeg",
+      },
+      ...sixMegapixels,
+      {
+        label: `${limitWidth}x${limitHeight} JPEG baseline 4:2:0 (preview pixel limit)`,
+        bytes: new Uint8Array(atLimit),
+        type: "image/jpeg",
+      },
+      {
+        label: `${limitWidth}x${limitHeight} JPEG baseline 4:2:0, EXIF orientation 6`,
+        bytes: new Uint8Array(withExifOrientation(atLimit, 6)),
+        type: "image/jpeg",
+      },
+    ];
+    let worst = 0;
+    const served: LargeCase[] = [];
+    for (const c of large) {
+      const label = `${c.label} (${mbOf(c.bytes.length)} file)`;
+      const first = await send(c.bytes, c.type);
+      if (!first.r.ok) {
+        memoryRows.push([label, `refused: ${first.r.status} ${first.body.slice(0, 200)}`]);
+        continue;
+      }
+      served.push(c);
+      const { stages } = await inspector.probeStages(STAGES, () => post(c.bytes, c.type));
+      const rightAfter = await inspector.read({ gc: false });
+      const afterGc = await inspector.read({ gc: true });
+      const perStage = new Map<string, number>();
+      for (const s of stages) perStage.set(s.stage, Math.max(perStage.get(s.stage) ?? 0, totalBytes(s.live)));
+      const [liveAt, live] = peakStage(stages, (s) => s.live);
+      const [allocatedAt, allocated] = peakStage(stages, (s) => s.allocated);
+      worst = Math.max(worst, totalBytes(live));
+      memoryRows.push(
+        [`${label}: live peak, at ${liveAt.stage}`, describe(live)],
+        [
+          `${c.label}: live MB at each probe (GC there)`,
+          [...perStage].map(([stage, bytes]) => `${stage} ${(bytes / 1e6).toFixed(1)}`).join(", "),
+        ],
+        [`${c.label}: largest reading before that GC, at ${allocatedAt.stage}`, describe(allocated)],
+        [`${c.label}: right after the response, before any GC`, describe(rightAfter)],
+        [`${c.label}: isolate after GC, idle again`, describe(afterGc)],
+      );
+    }
+    // Every served case again, back to back by format (PNG, WebP, JPEG), probed (and collected)
+    // only at the stages: a long-lived isolate that gets large uploads of every kind in a row.
+    const mixed = ["image/png", "image/webp", "image/jpeg"].flatMap((type) =>
+      served.filter((c) => c.type === type),
+    );
+    const { stages: mixedStages } = await inspector.probeStages(STAGES, async () => {
+      for (const c of mixed) await post(c.bytes, c.type);
     });
-    await r.arrayBuffer();
+    const [mixedAt, mixedPeak] = peakStage(mixedStages, (s) => s.live);
+    worst = Math.max(worst, totalBytes(mixedPeak));
+    memoryRows.push(
+      [
+        `back to back: ${mixed.map((c) => c.label).join(" -> ")}: live peak, at ${mixedAt.stage}`,
+        describe(mixedPeak),
+      ],
+      ["worst live peak of all the large previews (limit 128 MB)", mbOf(worst)],
+    );
     const peak = workerdMb(dev.pid!, "VmHWM");
     const bundle = bundleSize();
     const total = edge.map((e) => e.total);
@@ -175,13 +353,20 @@ export async function benchPreview(options: { requests?: number } = {}): Promise
           "ratio edge / native inference (p50)",
           `${(percentile(inference, 50) / percentile(native, 50)).toFixed(2)}x`,
         ],
-        ["workerd resident memory, idle (runtime + local R2/D1/Queues simulators)", `${idle.toFixed(0)} MB`],
+        ["Worker isolate (limit 128 MB), idle after the first preview, after GC", describe(isolateIdle)],
+        [`isolate right after the ${requests} timed 480x360 previews, before GC`, describe(afterSmall)],
+        [`isolate after ${requests} 480x360 previews, after GC`, describe(afterSmallGc)],
+        ...memoryRows,
         [
-          "workerd peak resident memory after the 480x360 previews",
+          "whole workerd process RSS, idle (runtime + local R2/D1/Queues simulators)",
+          `${idle.toFixed(0)} MB`,
+        ],
+        [
+          "whole workerd process peak RSS after the 480x360 previews",
           `${peakSmall.toFixed(0)} MB (+${(peakSmall - idle).toFixed(0)} over idle)`,
         ],
         [
-          "workerd peak after one 3000x2000 preview",
+          "whole workerd process peak RSS after the large previews",
           `${peak.toFixed(0)} MB (+${(peak - idle).toFixed(0)} over idle)`,
         ],
         ["edge model file", mb(modelBytes)],
@@ -190,6 +375,7 @@ export async function benchPreview(options: { requests?: number } = {}): Promise
       ],
     };
   } finally {
+    inspector?.close();
     try {
       process.kill(-dev.pid!, "SIGTERM");
     } catch {}

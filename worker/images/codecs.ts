@@ -5,4 +5,5 @@ import png from "@jsquash/png/codec/pkg/squoosh_png_bg.wasm";
 import webp from "@jsquash/webp/codec/dec/webp_dec.wasm";
 import { initCodecs } from "../../models/runtime/decode.ts";
 
+/** Hands the modules over; each image instantiates its decoder on its own (codecs.ts). */
 export const ensureCodecs = () => initCodecs({ jpeg, png, webp });

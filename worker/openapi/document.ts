@@ -78,7 +78,10 @@ const jobGone = (what = "job"): ErrorDoc => ({
   codes: ["not_found"],
   description: `no such ${what} (another key's jobs answer the same)`,
 });
-const imageUploadErrors = (limits: { maxBytes: number }): Record<number, ErrorDoc> => ({
+const imageUploadErrors = (limits: {
+  maxBytes: number;
+  maxDecodeBytes?: number;
+}): Record<number, ErrorDoc> => ({
   400: {
     codes: ["empty_body", "unreadable_image", "invalid_request"],
     description: "the body is empty, the image header or data cannot be read, or the request is malformed",
@@ -91,7 +94,12 @@ const imageUploadErrors = (limits: { maxBytes: number }): Record<number, ErrorDo
     codes: ["unsupported_media_type"],
     description: "neither image/jpeg, image/png, image/webp nor multipart/form-data, or not such an image",
   },
-  422: { codes: ["too_many_pixels"], description: "more pixels (or a longer side) than the limit" },
+  422: {
+    codes: ["too_many_pixels"],
+    description: limits.maxDecodeBytes
+      ? "more pixels (or a longer side) than the limit, or more than the memory limit allows for this kind of image"
+      : "more pixels (or a longer side) than the limit",
+  },
 });
 const IMAGE_BODY = {
   "image/jpeg": bytes("JPEG bytes"),
@@ -164,7 +172,11 @@ export const ROUTES: RouteDoc[] = [
       "Runs the int8 edge model in the Worker and answers the mask at the input's size (after EXIF " +
       "orientation). Send the image as the raw body or as the `image` field of multipart/form-data. " +
       `Limits: ${PREVIEW_LIMITS.maxBytes / (1024 * 1024)} MiB, ${PREVIEW_LIMITS.maxPixels / 1e6} megapixels, ` +
-      `${PREVIEW_LIMITS.maxSide} pixels per side.`,
+      `${PREVIEW_LIMITS.maxSide} pixels per side, and what the image's decoder needs must fit the Worker's ` +
+      "memory: 3000x2000 (6 MP) fits in every common coding (baseline and progressive 4:2:0 JPEG, PNG, " +
+      "lossy WebP); progressive 4:4:4 JPEGs and lossless or alpha WebPs fit at about 4 to 5 MP. A larger " +
+      "image is refused with 422 `too_many_pixels`, whose message says how many megapixels that kind of " +
+      "image may have: downscale it, or use POST /v1/jobs for full-size images.",
     security: [],
     params: { query: S.PreviewQuery },
     body: {

@@ -113,13 +113,19 @@ export const PreviewResult = component(
 );
 
 const MiB = 1024 * 1024;
-const imageFile = (limits: { maxBytes: number; maxPixels: number; maxSide: number }) =>
+const imageFile = (limits: {
+  maxBytes: number;
+  maxPixels: number;
+  maxSide: number;
+  maxDecodeBytes?: number;
+}) =>
   z
     .file()
     .mime(["image/jpeg", "image/png", "image/webp"])
     .describe(
       `the image: JPEG, PNG or WebP, up to ${limits.maxBytes / MiB} MiB and ` +
-        `${limits.maxPixels / 1e6} megapixels (${limits.maxSide} per side)`,
+        `${limits.maxPixels / 1e6} megapixels (${limits.maxSide} per side)` +
+        (limits.maxDecodeBytes ? ", fewer for the codings whose decoders need more memory" : ""),
     );
 
 export const PreviewForm = component(

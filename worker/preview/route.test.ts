@@ -72,6 +72,22 @@ describe("POST /v1/preview", () => {
     await expectMask(await post(fromBase64(images.portraitExif6), "image/jpeg"), 32, 48);
   });
 
+  it("refuses, before decoding, images over the pixel limit or whose decoder would not fit in memory", async () => {
+    const refusal = async (image: string) => {
+      const response = await post(fromBase64(image), "image/jpeg");
+      expect(response.status).toBe(422);
+      const { error } = (await response.json()) as { error: { code: string; message: string } };
+      expect(error.code).toBe("too_many_pixels");
+      expect(error.message).toMatch(/downscale it, or use POST \/v1\/jobs/);
+      return error.message;
+    };
+    // 8 MP exactly, within the pixel limit, but a progressive JPEG's coefficients would not fit
+    expect(await refusal(images.progressiveJpeg4000x2000)).toMatch(
+      /4000x2000, a progressive or multi-scan JPEG \(4:2:[02]\).* may have [56]\.\d megapixels/,
+    );
+    expect(await refusal(images.jpeg3266x2450)).toMatch(/the limit is 8000000 pixels/);
+  });
+
   it("accepts multipart/form-data with an `image` field", async () => {
     const form = new FormData();
     form.append("image", new Blob([fromBase64(images.png64x48)], { type: "image/png" }), "x.png");

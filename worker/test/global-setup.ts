@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startFauxqs } from "fauxqs";
 import type { TestProject } from "vitest/node";
+import { withJpegSize } from "../../test/fixtures/craft.ts";
 import { jpeg, png, toBase64, webp, withExifOrientation } from "../../test/fixtures/images.ts";
 
 export const SAMPLES_DIR = "worker/demo/public/samples";
@@ -64,6 +65,9 @@ export default async function setup(project: TestProject) {
     png64x48: toBase64(await png(64, 48)),
     webp64x48: toBase64(await webp(64, 48)),
     progressiveJpeg: toBase64(await jpeg(80, 60, { progressive: true })),
+    // headers only (the scan data is an 80x60 image's): refused before decoding
+    progressiveJpeg4000x2000: toBase64(withJpegSize(await jpeg(80, 60, { progressive: true }), 4000, 2000)),
+    jpeg3266x2450: toBase64(withJpegSize(await jpeg(80, 60, { progressive: true }), 3266, 2450)),
   });
   return async () => {
     await sqs.stop();

@@ -1,0 +1,126 @@
+/**
+ * The jSquash WebAssembly decoders (mozjpeg, libwebp, Rust `png`), each image decoded by a
+ * fresh instance of its compiled module that is dropped afterwards.
+ *
+ * Why a fresh instance per image: a WebAssembly memory never shrinks. A long-lived decoder
+ * keeps the heap of the largest image it ever decoded (a progressive 6 MP JPEG leaves
+ * mozjpeg's at about 50 MB), and each format's decoder starts at 17 MB even if never used;
+ * inside a 128 MB Worker isolate that is the difference between serving a photo and not.
+ * Instantiating an already compiled module costs well under a millisecond (the compiled code
+ * is shared), and a dropped instance takes its whole heap, and anything its JavaScript glue
+ * still holds (embind keeps the last call's arguments), with it to the garbage collector.
+ * Workers may only instantiate the compiled modules they import, never compile bytes.
+ */
+import mozjpegDecoder from "@jsquash/jpeg/codec/dec/mozjpeg_dec.js";
+import { initEmscriptenModule } from "@jsquash/jpeg/utils.js";
+import webpDecoder from "@jsquash/webp/codec/dec/webp_dec.js";
+
+/** Interleaved RGBA, 8 bits per channel, row-major: (height, width, 4). */
+export interface Rgba {
+  width: number;
+  height: number;
+  data: Uint8ClampedArray;
+}
+
+/** The three decoders as compiled modules (Workers import them; Node compiles the files). */
+export interface CodecModules {
+  jpeg: WebAssembly.Module;
+  png: WebAssembly.Module;
+  webp: WebAssembly.Module;
+}
+
+/**
+ * The emscripten glue defines `globalThis.ImageData` (Workers and Node have none) inside its
+ * factory, the first time one runs: that class would close over the first instance's scope and
+ * keep its heap alive for good (measured: 17 MB, or all of a large first image's). Defined here
+ * first, the glue leaves it alone, and no decoder instance outlives its image.
+ */
+class ImageData {
+  data: Uint8ClampedArray;
+  width: number;
+  height: number;
+  constructor(data: Uint8ClampedArray, width: number, height: number) {
+    this.data = data;
+    this.width = width;
+    this.height = height;
+  }
+}
+(globalThis as { ImageData?: unknown }).ImageData ??= ImageData;
+
+interface EmscriptenDecoder {
+  decode(data: Uint8Array, ...options: boolean[]): Rgba | null;
+}
+type EmscriptenFactory = Parameters<typeof initEmscriptenModule>[0];
+
+/**
+ * mozjpeg and libwebp (emscripten + embind): the glue copies the RGBA out of the heap into a
+ * JavaScript array, so the result does not hold the instance.
+ */
+async function decodeEmscripten(
+  factory: EmscriptenFactory,
+  module: WebAssembly.Module,
+  bytes: Uint8Array,
+  ...options: boolean[]
+): Promise<Rgba | null> {
+  const decoder = (await initEmscriptenModule(factory, module)) as unknown as EmscriptenDecoder;
+  // embind copies a Uint8Array (view offsets honoured) into the heap: no copy needed here.
+  return decoder.decode(bytes, ...options);
+}
+
+export const decodeJpeg = (module: WebAssembly.Module, bytes: Uint8Array) =>
+  decodeEmscripten(mozjpegDecoder as EmscriptenFactory, module, bytes, false); // false: no EXIF rotation
+export const decodeWebp = (module: WebAssembly.Module, bytes: Uint8Array) =>
+  decodeEmscripten(webpDecoder as EmscriptenFactory, module, bytes);
+
+interface PngExports {
+  memory: WebAssembly.Memory;
+  __wbindgen_malloc(size: number, align: number): number;
+  decode(ptr: number, length: number): number;
+}
+
+/**
+ * The Rust `png` decoder (wasm-bindgen). Its generated glue keeps one instance per module for
+ * good, so this instantiates the module itself with the few imports `decode` uses. The result
+ * is a view of the RGBA the decoder hands over inside its own heap: no copy is made, and since
+ * nothing calls this instance again, nothing overwrites it. The view keeps the heap alive
+ * until the pixels are dropped.
+ */
+export function decodePng(module: WebAssembly.Module, bytes: Uint8Array): Rgba {
+  let exports!: PngExports;
+  let image: Rgba | undefined;
+  const text = (ptr: number, length: number) =>
+    new TextDecoder().decode(new Uint8Array(exports.memory.buffer, ptr, length));
+  // wasm-bindgen names its imports `__wbg_<what>_<hash>`; match on <what>, the hash is per build.
+  const handlers: [RegExp, (...args: number[]) => unknown][] = [
+    [
+      /^__wbg_newwithownedu8clampedarrayandsh_/,
+      (ptr, length, width, height) => {
+        image = { width, height, data: new Uint8ClampedArray(exports.memory.buffer, ptr, length) };
+        return 0; // the object handle `decode` hands back; the image is taken from `image`
+      },
+    ],
+    [/^__wbindgen_object_drop_ref$/, () => {}],
+    [
+      /^__wbindgen_throw$/,
+      (ptr, length) => {
+        throw new Error(text(ptr, length));
+      },
+    ],
+  ];
+  const wbg: Record<string, (...args: number[]) => unknown> = {};
+  for (const { name } of WebAssembly.Module.imports(module)) {
+    wbg[name] =
+      handlers.find(([pattern]) => pattern.test(name))?.[1] ??
+      (() => {
+        throw new Error(`the PNG decoder called ${name}, which this loader does not provide`);
+      });
+  }
+  exports = new WebAssembly.Instance(module, { wbg }).exports as unknown as PngExports;
+  const ptr = exports.__wbindgen_malloc(bytes.length, 1);
+  new Uint8Array(exports.memory.buffer).set(bytes, ptr);
+  exports.decode(ptr, bytes.length);
+  if (!image) throw new Error("the PNG decoder returned no image");
+  // Rust's allocator aligns large buffers, but 32-bit pixel access needs it: copy if not.
+  if (image.data.byteOffset % 4 !== 0) image.data = image.data.slice();
+  return image;
+}
