@@ -67,6 +67,20 @@ async function runCoarse(
   return { data: out.data as Float32Array, classes: out.dims[1], height: out.dims[2], width: out.dims[3] };
 }
 
+/**
+ * The graph alone, as `segment` runs it (the "inference" of Server-Timing): the coarse scores
+ * of a model that leaves its last layer to the runtime, the logits otherwise.
+ */
+export function runGraph(
+  model: Model,
+  input: Float32Array,
+  width: number,
+  height: number,
+): Promise<TensorLike> {
+  const output = model.meta.upsample ? "coarse" : model.session.outputNames[0];
+  return runOutput(model, input, width, height, output);
+}
+
 /** Run the network on a normalised (3, h, w) input; returns (C, h, w) logits. */
 export async function runLogits(
   model: Model,

@@ -20,8 +20,8 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { decodeImage } from "../../models/runtime/decode.ts";
 import { FULL_LIMITS, PREVIEW_LIMITS } from "../../models/runtime/limits.ts";
-import { initNodeCodecs, loadNodeModel } from "../../models/runtime/node.ts";
-import { runLogits } from "../../models/runtime/segment.ts";
+import { initNodeCodecs, loadNodeModel, loadWasmModel } from "../../models/runtime/node.ts";
+import { type Model, runGraph } from "../../models/runtime/segment.ts";
 import { inferenceSize, preprocess } from "../../models/runtime/tensor.ts";
 import { encodeImage, jpeg, noisyPattern, withExifOrientation } from "../fixtures/images.ts";
 import { encodePngVariant } from "../fixtures/png-writer.ts";
@@ -155,7 +155,11 @@ function bundleSize(): { raw: number; gzip: number; files: number } {
 }
 
 export interface PreviewBench {
+  /** latency, inference side by side, sizes */
   rows: [string, string][];
+  /** the Worker isolate's memory (JS heap + ArrayBuffers + every wasm memory), case by case */
+  memory: [string, string][];
+  notes: string[];
 }
 
 /** The largest reading of `pick` over the probes, and where it was. */
@@ -241,20 +245,27 @@ export async function benchPreview(options: { requests?: number } = {}): Promise
     await once(); // creates the model session
     const isolateIdle = await inspector.read({ gc: true });
     for (let i = 0; i < 4; i++) await once(); // JIT warm-up
-    // Interleave edge and native runs so machine noise hits both alike.
+    // Interleave the Worker, native onnxruntime and the Worker's wasm engine in Node, so
+    // machine noise hits all three alike. Each runs the graph alone, as Server-Timing does.
     await initNodeCodecs();
     const model = await loadNodeModel(MODEL, { provider: "cpu", threads: 1 });
+    const wasmInNode = await loadWasmModel(MODEL);
     const image = await decodeImage(new Uint8Array(body), FULL_LIMITS);
     const size = inferenceSize(model.meta, image.width, image.height);
     const input = preprocess(image, size, model.meta);
-    for (let i = 0; i < 3; i++) await runLogits(model, input, size.width, size.height);
+    const timeGraph = async (m: Model) => {
+      const t0 = performance.now();
+      await runGraph(m, input, size.width, size.height);
+      return performance.now() - t0;
+    };
+    for (let i = 0; i < 3; i++) await Promise.all([timeGraph(model), timeGraph(wasmInNode)]);
     const edge: { total: number; inference: number }[] = [];
     const native: number[] = [];
+    const wasmNode: number[] = [];
     for (let i = 0; i < requests; i++) {
       edge.push(await once());
-      const t0 = performance.now();
-      await runLogits(model, input, size.width, size.height);
-      native.push(performance.now() - t0);
+      native.push(await timeGraph(model));
+      wasmNode.push(await timeGraph(wasmInNode));
     }
     const peakSmall = workerdMb(dev.pid!, "VmHWM");
     const afterSmall = await inspector.read({ gc: false });
@@ -264,11 +275,10 @@ export async function benchPreview(options: { requests?: number } = {}): Promise
     const mbOf = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
     const sampleCase = sixMegapixels[0];
     const sampled = await inspector.sampleDuring(post(sampleCase.bytes, sampleCase.type));
-    memoryRows.push([
-      `${sampleCase.label}: Runtime.getHeapUsage every 5 ms while it ran (${sampled.ms.toFixed(0)} ms)`,
-      `${sampled.answered} of ${sampled.sent} answered before the response; none for ` +
-        `${sampled.longestGapMs.toFixed(0)} ms (answered between tasks only)`,
-    ]);
+    const samplingNote =
+      `Runtime.getHeapUsage, sent every 5 ms during a ${sampled.ms.toFixed(0)} ms preview, went ` +
+      `unanswered for ${sampled.longestGapMs.toFixed(0)} ms of it (the inspector answers between ` +
+      "tasks only), so the peaks above are read at function-call breakpoints instead.";
     const large: LargeCase[] = [
       {
         label: "3000x2000 JPEG, test pattern (progressive 4:2:2, q80)",
@@ -293,28 +303,22 @@ export async function benchPreview(options: { requests?: number } = {}): Promise
       const label = `${c.label} (${mbOf(c.bytes.length)} file)`;
       const first = await send(c.bytes, c.type);
       if (!first.r.ok) {
-        memoryRows.push([label, `refused: ${first.r.status} ${first.body.slice(0, 200)}`]);
+        const code = /"code":"([a-z_]+)"/.exec(first.body)?.[1] ?? "";
+        memoryRows.push([label, `refused before decoding: ${first.r.status} ${code}`]);
         continue;
       }
       served.push(c);
       const { stages } = await inspector.probeStages(STAGES, () => post(c.bytes, c.type));
       const rightAfter = await inspector.read({ gc: false });
       const afterGc = await inspector.read({ gc: true });
-      const perStage = new Map<string, number>();
-      for (const s of stages) perStage.set(s.stage, Math.max(perStage.get(s.stage) ?? 0, totalBytes(s.live)));
       const [liveAt, live] = peakStage(stages, (s) => s.live);
-      const [allocatedAt, allocated] = peakStage(stages, (s) => s.allocated);
+      const [, allocated] = peakStage(stages, (s) => s.allocated);
       worst = Math.max(worst, totalBytes(live));
-      memoryRows.push(
-        [`${label}: live peak, at ${liveAt.stage}`, describe(live)],
-        [
-          `${c.label}: live MB at each probe (GC there)`,
-          [...perStage].map(([stage, bytes]) => `${stage} ${(bytes / 1e6).toFixed(1)}`).join(", "),
-        ],
-        [`${c.label}: largest reading before that GC, at ${allocatedAt.stage}`, describe(allocated)],
-        [`${c.label}: right after the response, before any GC`, describe(rightAfter)],
-        [`${c.label}: isolate after GC, idle again`, describe(afterGc)],
-      );
+      memoryRows.push([
+        label,
+        `peak ${describe(live)} at ${liveAt.stage}; ${mbOf(totalBytes(allocated))} before GC; ` +
+          `${mbOf(totalBytes(rightAfter))} right after, ${mbOf(totalBytes(afterGc))} idle again`,
+      ]);
     }
     // Every served case again, back to back by format (PNG, WebP, JPEG), probed (and collected)
     // only at the stages: a long-lived isolate that gets large uploads of every kind in a row.
@@ -328,10 +332,10 @@ export async function benchPreview(options: { requests?: number } = {}): Promise
     worst = Math.max(worst, totalBytes(mixedPeak));
     memoryRows.push(
       [
-        `back to back: ${mixed.map((c) => c.label).join(" -> ")}: live peak, at ${mixedAt.stage}`,
-        describe(mixedPeak),
+        `all ${mixed.length} served cases back to back, PNG then WebP then JPEG`,
+        `peak ${describe(mixedPeak)} at ${mixedAt.stage}`,
       ],
-      ["worst live peak of all the large previews (limit 128 MB)", mbOf(worst)],
+      ["**worst peak of all the large previews**", `**${mbOf(worst)}**`],
     );
     const peak = workerdMb(dev.pid!, "VmHWM");
     const bundle = bundleSize();
@@ -340,39 +344,43 @@ export async function benchPreview(options: { requests?: number } = {}): Promise
     const modelBytes = statSync(MODEL).size;
     const ms = (v: number) => `${v.toFixed(1)} ms`;
     const mb = (v: number) => `${(v / 1e6).toFixed(2)} MB`;
+    const ratio = (a: number[], b: number[]) => `${(percentile(a, 50) / percentile(b, 50)).toFixed(2)}x`;
     return {
       rows: [
-        [`POST /v1/preview 480x360 JPEG via wrangler dev, p50 (n=${requests})`, ms(percentile(total, 50))],
+        [
+          `POST /v1/preview 480x360 JPEG via wrangler dev, whole request, p50 (n=${requests})`,
+          ms(percentile(total, 50)),
+        ],
         ["POST /v1/preview, p95", ms(percentile(total, 95))],
         [
           `edge inference in workerd (onnxruntime-web wasm, 1 thread), p50, at ${size.width}x${size.height}`,
           ms(percentile(inference, 50)),
         ],
-        ["same model, same tensor, onnxruntime-node CPU 1 thread, p50", ms(percentile(native, 50))],
         [
-          "ratio edge / native inference (p50)",
-          `${(percentile(inference, 50) / percentile(native, 50)).toFixed(2)}x`,
-        ],
-        ["Worker isolate (limit 128 MB), idle after the first preview, after GC", describe(isolateIdle)],
-        [`isolate right after the ${requests} timed 480x360 previews, before GC`, describe(afterSmall)],
-        [`isolate after ${requests} 480x360 previews, after GC`, describe(afterSmallGc)],
-        ...memoryRows,
-        [
-          "whole workerd process RSS, idle (runtime + local R2/D1/Queues simulators)",
-          `${idle.toFixed(0)} MB`,
+          "same model and tensor, onnxruntime-web wasm in Node, p50 (workerd / Node)",
+          `${ms(percentile(wasmNode, 50))} (${ratio(inference, wasmNode)})`,
         ],
         [
-          "whole workerd process peak RSS after the 480x360 previews",
-          `${peakSmall.toFixed(0)} MB (+${(peakSmall - idle).toFixed(0)} over idle)`,
-        ],
-        [
-          "whole workerd process peak RSS after the large previews",
-          `${peak.toFixed(0)} MB (+${(peak - idle).toFixed(0)} over idle)`,
+          "same model and tensor, onnxruntime-node CPU 1 thread, p50 (workerd / native)",
+          `${ms(percentile(native, 50))} (${ratio(inference, native)})`,
         ],
         ["edge model file", mb(modelBytes)],
-        [`Worker bundle (wrangler deploy --dry-run, ${bundle.files} files), raw`, mb(bundle.raw)],
-        ["Worker bundle, gzip -9", mb(bundle.gzip)],
+        [
+          `Worker bundle (wrangler deploy --dry-run, ${bundle.files} files), raw / gzip -9`,
+          `${mb(bundle.raw)} / ${mb(bundle.gzip)}`,
+        ],
       ],
+      memory: [
+        ["idle, after the first preview (GC)", describe(isolateIdle)],
+        [`right after ${requests} previews of 480x360, before GC`, describe(afterSmall)],
+        [`after ${requests} previews of 480x360, GC`, describe(afterSmallGc)],
+        ...memoryRows,
+        [
+          "(cross-check) whole workerd process RSS: idle / after 480x360 / after the large previews",
+          `${idle.toFixed(0)} / ${peakSmall.toFixed(0)} / ${peak.toFixed(0)} MB (runtime and local simulators included)`,
+        ],
+      ],
+      notes: [samplingNote],
     };
   } finally {
     inspector?.close();

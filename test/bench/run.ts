@@ -20,5 +20,10 @@ const want = (p: string) => parts.length === 0 || parts.includes(p);
 console.log(
   `bench on ${process.platform} ${process.arch}, Node ${process.version}, ${new Date().toISOString()}`,
 );
-if (want("preview")) table("Edge preview (int8 FCN-32s)", (await benchPreview()).rows);
+if (want("preview")) {
+  const preview = await benchPreview();
+  table("Edge preview (int8 FCN-32s)", preview.rows);
+  table("Worker isolate memory (Cloudflare's limit: 128 MB)", preview.memory);
+  for (const note of preview.notes) console.log(`\n${note}`);
+}
 if (want("gpu")) await benchGpuService();
