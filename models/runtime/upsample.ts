@@ -54,31 +54,28 @@ export function deconvTaps(coarseLength: number, outLength: number, { factor, cr
   return taps;
 }
 
-/** First pass: every coarse row interpolated to the output width, shape (C, ch, w). */
-function horizontalPass(
-  coarse: Float32Array,
-  classes: number,
-  coarseHeight: number,
-  coarseWidth: number,
-  x: Taps,
-): Float32Array {
-  const width = x.lo.length;
-  const rows = new Float32Array(classes * coarseHeight * width);
-  for (let r = 0; r < classes * coarseHeight; r++) {
-    const src = r * coarseWidth;
-    const dst = r * width;
-    for (let i = 0; i < width; i++) {
-      rows[dst + i] = x.wLo[i] * coarse[src + x.lo[i]] + x.wHi[i] * coarse[src + x.hi[i]];
-    }
-  }
-  return rows;
-}
-
 export interface CoarseScores {
   data: Float32Array;
   classes: number;
   height: number;
   width: number;
+}
+
+/**
+ * First pass: every coarse row interpolated to the output width, shape (C, ch, w); and the
+ * vertical taps the second pass mixes those rows with.
+ */
+function horizontalPass(coarse: CoarseScores, width: number, height: number, layer: BilinearDeconv) {
+  const x = deconvTaps(coarse.width, width, layer);
+  const rows = new Float32Array(coarse.classes * coarse.height * width);
+  for (let r = 0; r < coarse.classes * coarse.height; r++) {
+    const src = r * coarse.width;
+    const dst = r * width;
+    for (let i = 0; i < width; i++) {
+      rows[dst + i] = x.wLo[i] * coarse.data[src + x.lo[i]] + x.wHi[i] * coarse.data[src + x.hi[i]];
+    }
+  }
+  return { rows, y: deconvTaps(coarse.height, height, layer) };
 }
 
 /** Full logits (C, height, width) from coarse scores: the layer's exact output. */
@@ -89,9 +86,7 @@ export function bilinearDeconv(
   layer: BilinearDeconv,
 ): Float32Array {
   const { classes } = coarse;
-  const x = deconvTaps(coarse.width, width, layer);
-  const y = deconvTaps(coarse.height, height, layer);
-  const rows = horizontalPass(coarse.data, classes, coarse.height, coarse.width, x);
+  const { rows, y } = horizontalPass(coarse, width, height, layer);
   const out = new Float32Array(classes * height * width);
   for (let c = 0; c < classes; c++) {
     const plane = c * coarse.height * width;
@@ -118,9 +113,7 @@ export function bilinearDeconvArgmax(
   layer: BilinearDeconv,
 ): Uint8Array {
   const { classes } = coarse;
-  const x = deconvTaps(coarse.width, width, layer);
-  const y = deconvTaps(coarse.height, height, layer);
-  const rows = horizontalPass(coarse.data, classes, coarse.height, coarse.width, x);
+  const { rows, y } = horizontalPass(coarse, width, height, layer);
   const labels = new Uint8Array(width * height);
   const best = new Float32Array(width);
   const plane = coarse.height * width;
