@@ -16,7 +16,8 @@ const post = (body: BodyInit | null, type: string | null, query = "") =>
   );
 
 async function expectMask(response: Response, width: number, height: number) {
-  expect(response.status, await response.clone().text()).toBe(200);
+  // Read the body as text only for the failure message: a PNG read as text makes workerd warn.
+  expect(response.status, response.status === 200 ? "" : await response.text()).toBe(200);
   expect(response.headers.get("content-type")).toBe("image/png");
   expect(response.headers.get("server-timing")).toMatch(/decode;dur=.*inference;dur=.*encode;dur=/);
   const mask = decodePalettePng(new Uint8Array(await response.arrayBuffer()));
