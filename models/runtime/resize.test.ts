@@ -40,6 +40,23 @@ describe("resizeBilinearToPlanar with an EXIF orientation", () => {
   });
 });
 
+describe("resizeBilinearToPlanar at the same size (the GPU tier's fast path)", () => {
+  it("is each displayed pixel's RGB, planar, for all eight orientations", () => {
+    const [w, h] = [29, 17];
+    const data = Uint8ClampedArray.from({ length: w * h * 4 }, (_, i) => (i * 53 + (i >> 5)) % 256);
+    for (let o = 1 as Orientation; o <= 8; o++) {
+      const shown = applyOrientation({ width: w, height: h, data }, o);
+      const plane = shown.width * shown.height;
+      const expected = new Float32Array(3 * plane);
+      for (let i = 0; i < plane; i++)
+        for (let c = 0; c < 3; c++) expected[c * plane + i] = shown.data[i * 4 + c];
+      expect(resizeBilinearToPlanar(data, w, h, 4, shown.width, shown.height, o), `orientation ${o}`).toEqual(
+        expected,
+      );
+    }
+  });
+});
+
 describe("resizeLabelsNearest", () => {
   it("never blends classes and keeps the exact target size", () => {
     const labels = Uint8Array.from([0, 1, 2, 3]);

@@ -53,6 +53,20 @@ export function resizeBilinearToPlanar(
   const [c0s, c1s, r0s, r1s] = [column(xs.lo), column(xs.hi), row(ys.lo), row(ys.hi)];
   const plane = outWidth * outHeight;
   const out = new Float32Array(3 * plane);
+  if (outWidth === shownWidth && outHeight === shownHeight) {
+    // Same size (the GPU tier runs at the image's own size): every weight is 0, so each output
+    // is its pixel, exactly what the loop below computes, at a fraction of the time.
+    for (let y = 0; y < outHeight; y++) {
+      for (let x = 0; x < outWidth; x++) {
+        const p = r0s[y] + c0s[x];
+        const o = y * outWidth + x;
+        out[o] = pixels[p];
+        out[plane + o] = pixels[p + 1];
+        out[2 * plane + o] = pixels[p + 2];
+      }
+    }
+    return out;
+  }
   for (let y = 0; y < outHeight; y++) {
     const r0 = r0s[y];
     const r1 = r1s[y];
