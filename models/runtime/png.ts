@@ -89,7 +89,8 @@ export function encodeLabelMapPng(
   ]);
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
+/** Byte arrays joined end to end. */
+export function concat(parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
   for (const p of parts) {
