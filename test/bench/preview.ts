@@ -25,7 +25,7 @@ import { type Model, runGraph } from "../../models/runtime/segment.ts";
 import { inferenceSize, preprocess } from "../../models/runtime/tensor.ts";
 import { encodeImage, jpeg, noisyPattern, withExifOrientation } from "../fixtures/images.ts";
 import { encodePngVariant } from "../fixtures/png-writer.ts";
-import { freePort } from "../fixtures/system.ts";
+import { descendants, freePort } from "../fixtures/system.ts";
 import {
   describe,
   IsolateInspector,
@@ -100,24 +100,6 @@ export const percentile = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
 };
-
-function descendants(pid: number): number[] {
-  const out = spawnSync("ps", ["-e", "-o", "pid=,ppid="], { encoding: "utf8" }).stdout;
-  const children = new Map<number, number[]>();
-  for (const line of out.trim().split("\n")) {
-    const [p, pp] = line.trim().split(/\s+/).map(Number);
-    children.set(pp, [...(children.get(pp) ?? []), p]);
-  }
-  const all: number[] = [];
-  const walk = (p: number) => {
-    for (const c of children.get(p) ?? []) {
-      all.push(c);
-      walk(c);
-    }
-  };
-  walk(pid);
-  return all;
-}
 
 /**
  * Resident memory of the whole workerd process under wrangler dev, in MB: `VmRSS` now or

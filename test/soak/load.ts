@@ -10,12 +10,13 @@
  * process's resident memory (VmRSS from /proc, sampled every second) at the start, its peak
  * and the end, and writes it all to test/artifacts/load.json.
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { cpus, loadavg } from "node:os";
 import path from "node:path";
 import autocannon from "autocannon";
 import { multipart } from "../fixtures/craft.ts";
+import { descendants } from "../fixtures/system.ts";
 import { ARTIFACTS, PartsSystem, ROOT, sleep } from "../reliability/system.ts";
 
 const DURATION = Number(process.env.LOAD_DURATION ?? 10);
@@ -23,30 +24,6 @@ const CONNECTIONS = Number(process.env.LOAD_CONNECTIONS ?? 4);
 const JOB_DURATION = Number(process.env.LOAD_JOB_DURATION ?? 3);
 const JOB_CONNECTIONS = Number(process.env.LOAD_JOB_CONNECTIONS ?? 2);
 const SAMPLE = path.join(ROOT, "worker/demo/public/samples/0016E5_07959.jpg");
-
-/** Pids of every process below `root`. */
-function descendants(root: number): number[] {
-  const children = new Map<number, number[]>();
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  const out: number[] = [];
-  const walk = (pid: number) => {
-    for (const c of children.get(pid) ?? []) {
-      out.push(c);
-      walk(c);
-    }
-  };
-  walk(root);
-  return out;
-}
 
 function workerdPid(wranglerPid: number): number {
   const pid = descendants(wranglerPid).find((p) => {
