@@ -6,7 +6,7 @@ import json
 import math
 import os
 from pathlib import Path
-from typing import Tuple
+from typing import List, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -25,10 +25,28 @@ def camvid_root() -> Path:
     return Path(os.environ.get("CAMVID_DIR", DEFAULT_ROOT))
 
 
-def load_split(split: str, root: Path | None = None, limit: int | None = None) -> Tuple[torch.Tensor, torch.Tensor]:
-    """Images (N, 3, H, W) uint8 and labels (N, H, W) uint8 of ``train`` or ``val``."""
+def drive_of(image_path: str) -> str:
+    """CamVid frames are named ``<drive>_<frame>``: ``train/0006R0_f02310.png`` -> ``0006R0``."""
+    return Path(image_path).name.split("_")[0]
+
+
+def list_pairs(split: str, root: Path | None = None, drives: Sequence[str] | None = None,
+               exclude_drives: Sequence[str] = ()) -> List[Tuple[str, str]]:
+    """(image, label) paths of ``split``, which may join splits with ``+`` (``train+val``),
+    keeping only ``drives`` when given and dropping ``exclude_drives``."""
     root = root or camvid_root()
-    pairs = [line.split() for line in (root / f"{split}.txt").read_text().splitlines() if line.strip()]
+    pairs = []
+    for name in split.split("+"):
+        pairs += [tuple(line.split()) for line in (root / f"{name}.txt").read_text().splitlines() if line.strip()]
+    return [(img, lbl) for img, lbl in pairs
+            if (drives is None or drive_of(img) in drives) and drive_of(img) not in exclude_drives]
+
+
+def load_split(split: str, root: Path | None = None, limit: int | None = None, drives: Sequence[str] | None = None,
+               exclude_drives: Sequence[str] = ()) -> Tuple[torch.Tensor, torch.Tensor]:
+    """Images (N, 3, H, W) uint8 and labels (N, H, W) uint8 of a split (see ``list_pairs``)."""
+    root = root or camvid_root()
+    pairs = list_pairs(split, root, drives, exclude_drives)
     pairs = pairs[:limit] if limit else pairs
     images = np.stack([np.asarray(Image.open(root / img).convert("RGB")) for img, _ in pairs])
     labels = np.stack([np.asarray(Image.open(root / lbl)) for _, lbl in pairs])
@@ -48,32 +66,71 @@ def normalize(images_uint8: torch.Tensor) -> torch.Tensor:
     return (images_uint8.float() / 255.0 - mean) / std
 
 
-def augment_batch(images: torch.Tensor, labels: torch.Tensor, crop: int, scale: Tuple[float, float],
-                  generator: torch.Generator) -> Tuple[torch.Tensor, torch.Tensor]:
+def photometric(x: torch.Tensor, r: List[float], strength: str) -> torch.Tensor:
+    """Colour and camera jitter on one float image (3, H, W) in 0..255, from 10 uniforms ``r``.
+
+    ``basic``: brightness and contrast +-25%. ``strong`` adds what differs between drives and
+    cameras: gamma 0.7-1.4, saturation 0.6-1.4, hue +-0.05 turn, a 3x3 blur on a quarter of the
+    images and Gaussian sensor noise (sigma up to 6 grey levels) on half of them."""
+    bright = 0.75 + 0.5 * r[0]
+    contrast = 0.75 + 0.5 * r[1]
+    mean = x.mean()
+    x = (((x - mean) * contrast + mean) * bright).clamp(0, 255)
+    if strength == "basic":
+        return x
+    gamma = math.exp(math.log(0.7) + r[2] * (math.log(1.4) - math.log(0.7)))
+    x = 255.0 * (x / 255.0) ** gamma
+    grey = (0.299 * x[0] + 0.587 * x[1] + 0.114 * x[2])[None]
+    x = grey + (x - grey) * (0.6 + 0.8 * r[3])
+    x = _rotate_hue(x, (r[4] - 0.5) * 0.1 * 2 * math.pi)
+    if r[5] < 0.25:
+        k = torch.tensor([1.0, 2.0, 1.0])
+        k = (k[:, None] * k[None, :] / 16.0).expand(3, 1, 3, 3)
+        x = F.conv2d(F.pad(x[None], (1, 1, 1, 1), mode="replicate"), k, groups=3)[0]
+    if r[6] < 0.5:
+        x = x + torch.randn(x.shape, generator=_NOISE) * (6.0 * r[7])
+    return x.clamp(0, 255)
+
+
+# Sensor noise needs many numbers; a generator of its own keeps the per-image uniforms (and so
+# every other augmentation) identical whether or not noise is drawn.
+_NOISE = torch.Generator().manual_seed(1234)
+
+
+def _rotate_hue(x: torch.Tensor, angle: float) -> torch.Tensor:
+    """Rotate the chroma of an RGB image by ``angle`` radians in YIQ space."""
+    to_yiq = torch.tensor([[0.299, 0.587, 0.114], [0.596, -0.274, -0.322], [0.211, -0.523, 0.312]])
+    c, s = math.cos(angle), math.sin(angle)
+    rot = torch.tensor([[1.0, 0.0, 0.0], [0.0, c, -s], [0.0, s, c]])
+    m = torch.linalg.inv(to_yiq) @ rot @ to_yiq
+    return torch.einsum("ij,jhw->ihw", m, x)
+
+
+def augment_batch(images: torch.Tensor, labels: torch.Tensor, crop: int | None, scale: Tuple[float, float],
+                  generator: torch.Generator, strength: str = "basic") -> Tuple[torch.Tensor, torch.Tensor]:
     """Random log-uniform scale, random crop (padded with void), horizontal flip and colour
-    jitter. Returns normalised float images (N, 3, crop, crop) and int64 labels."""
+    jitter (see ``photometric``). ``crop=None`` keeps whole frames (no scaling or cropping).
+    Returns normalised float images (N, 3, crop, crop) and int64 labels."""
     out_x, out_y = [], []
     for img, lbl in zip(images, labels):
-        r = torch.rand(6, generator=generator).tolist()
-        s = math.exp(math.log(scale[0]) + r[0] * (math.log(scale[1]) - math.log(scale[0])))
-        h, w = max(1, round(img.shape[1] * s)), max(1, round(img.shape[2] * s))
-        x = F.interpolate(img[None].float(), size=(h, w), mode="bilinear", align_corners=False)[0]
-        y = F.interpolate(lbl[None, None].float(), size=(h, w), mode="nearest")[0, 0].long()
-        ph, pw = max(0, crop - h), max(0, crop - w)
-        if ph or pw:
-            x = F.pad(x, (0, pw, 0, ph), value=0.0)
-            y = F.pad(y, (0, pw, 0, ph), value=IGNORE_INDEX)
-        top = int(r[1] * (x.shape[1] - crop + 1))
-        left = int(r[2] * (x.shape[2] - crop + 1))
-        x = x[:, top : top + crop, left : left + crop]
-        y = y[top : top + crop, left : left + crop]
+        r = torch.rand(14, generator=generator).tolist()
+        if crop is None:
+            x, y = img.float(), lbl.long()
+        else:
+            s = math.exp(math.log(scale[0]) + r[0] * (math.log(scale[1]) - math.log(scale[0])))
+            h, w = max(1, round(img.shape[1] * s)), max(1, round(img.shape[2] * s))
+            x = F.interpolate(img[None].float(), size=(h, w), mode="bilinear", align_corners=False)[0]
+            y = F.interpolate(lbl[None, None].float(), size=(h, w), mode="nearest")[0, 0].long()
+            ph, pw = max(0, crop - h), max(0, crop - w)
+            if ph or pw:
+                x = F.pad(x, (0, pw, 0, ph), value=0.0)
+                y = F.pad(y, (0, pw, 0, ph), value=IGNORE_INDEX)
+            top = int(r[1] * (x.shape[1] - crop + 1))
+            left = int(r[2] * (x.shape[2] - crop + 1))
+            x = x[:, top : top + crop, left : left + crop]
+            y = y[top : top + crop, left : left + crop]
         if r[3] < 0.5:
             x, y = x.flip(-1), y.flip(-1)
-        # brightness and contrast jitter of +-25%
-        bright = 0.75 + 0.5 * r[4]
-        contrast = 0.75 + 0.5 * r[5]
-        mean = x.mean()
-        x = ((x - mean) * contrast + mean) * bright
-        out_x.append(x.clamp(0, 255))
+        out_x.append(photometric(x, r[4:], strength))
         out_y.append(y)
     return normalize(torch.stack(out_x)), torch.stack(out_y)

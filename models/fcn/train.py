@@ -3,8 +3,13 @@ initialised from it, then FCN-8s initialised from FCN-16s.
 
     python3 -m fcn.train --stage all --out runs/vgg16-w025     # from models/
     python3 -m fcn.train --stage 16 --init runs/.../fcn32s/best.pt --out ...
+    python3 -m fcn.train --holdout-drive 0006R0 --out runs/xdrive-baseline   # cross-drive
 
 Every epoch writes ``<out>/fcn<stride>s/last.pt``; rerunning the same command resumes.
+
+Checkpoints are chosen by the score that best predicts streets the net never saw: with
+``--holdout-drive`` that drive's frames leave the training set and become the selection set
+(val, the same drive as half of train, is still scored and reported beside it).
 """
 
 from __future__ import annotations
@@ -21,7 +26,8 @@ import torch
 import torch.nn.functional as F
 
 from .backbones import BACKBONES
-from .data import IGNORE_INDEX, augment_batch, class_weights, load_split, normalize
+from .data import augment_batch, class_weights, load_split, normalize
+from .losses import LOSSES
 from .fcn import BUILDERS, FCN, NUM_CLASSES, count_parameters, init_from_coarser
 from .metrics import confusion, scores
 from .progress import Progress
@@ -59,8 +65,14 @@ def lr_at(step: int, total: int, warmup: int, base: float) -> float:
     return base * (0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * t)))
 
 
+def evaluate_all(model: FCN, sets: dict, size: tuple | None) -> dict:
+    """Scores on every evaluation set (``holdout`` first when present, then ``val``)."""
+    return {name: evaluate(model, *data, size=size) for name, data in sets.items()}
+
+
 def train_stage(cfg: dict, stride: int, epochs: int, lr: float, out: Path, init: Path | None,
-                train: tuple, val: tuple) -> Path:
+                train: tuple, evals: dict) -> Path:
+    """Train one stage; ``evals`` maps a name to (images, labels), the first one selects."""
     stage_dir = out / f"fcn{stride}s"
     stage_dir.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(cfg["seed"] + stride)
@@ -89,6 +101,9 @@ def train_stage(cfg: dict, stride: int, epochs: int, lr: float, out: Path, init:
         return stage_dir / "best.pt"
     model = model.to(memory_format=torch.channels_last)
     weights = class_weights(power=cfg["class_weight_power"])
+    loss_fn = LOSSES[cfg.get("loss", "ce")]
+    select = next(iter(evals))
+    full_frame_from = epochs - cfg.get("full_frame_epochs", 0)
     images, labels = train
     steps_per_epoch = math.ceil(len(images) / cfg["batch"])
     total_steps = epochs * steps_per_epoch
@@ -101,11 +116,21 @@ def train_stage(cfg: dict, stride: int, epochs: int, lr: float, out: Path, init:
         t0, losses = time.time(), []
         for step in range(steps_per_epoch):
             idx = order[step * cfg["batch"] : (step + 1) * cfg["batch"]]
-            x, y = augment_batch(images[idx], labels[idx], cfg["crop"], tuple(cfg["scale"]), gen)
+            crop = None if epoch >= full_frame_from else cfg["crop"]
+            x, y = augment_batch(images[idx], labels[idx], crop, tuple(cfg["scale"]), gen,
+                                 cfg.get("photometric", "basic"))
             for group in opt.param_groups:
                 group["lr"] = lr_at(epoch * steps_per_epoch + step, total_steps, 2 * steps_per_epoch, lr)
-            loss = F.cross_entropy(model(x.contiguous(memory_format=torch.channels_last)), y,
-                                   weight=weights, ignore_index=IGNORE_INDEX)
+            # bf16 autocast on CPUs with AVX512-BF16 (measured in the model card); the loss in fp32.
+            # Whole 480x360 frames stay fp32: torch 1.13's bf16 CPU kernels turned the first
+            # convs' weights into NaN in one step there (seen on this CPU; 256-pixel crops are fine).
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.get("bf16", False) and crop is not None):
+                logits = model(x.contiguous(memory_format=torch.channels_last))
+            loss = loss_fn(logits.float(), y, weights)
+            if not torch.isfinite(loss):
+                # One bad batch must not poison the weights: skip it, and say so.
+                print(f"fcn{stride}s epoch {epoch + 1} step {step}: non-finite loss, step skipped", file=sys.stderr)
+                continue
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -113,14 +138,18 @@ def train_stage(cfg: dict, stride: int, epochs: int, lr: float, out: Path, init:
             bar.update(step + 1, loss=float(np.mean(losses[-20:])), best_miou=max(best, 0.0))
         record = {"epoch": epoch + 1, "loss": float(np.mean(losses)), "seconds": time.time() - t0}
         if (epoch + 1) % cfg["eval_every"] == 0 or epoch + 1 == epochs:
-            result = evaluate(model, *val, size=tuple(cfg["eval_size"]) if cfg.get("eval_size") else None)
+            results = evaluate_all(model, evals, tuple(cfg["eval_size"]) if cfg.get("eval_size") else None)
+            result = results[select]
             record.update({k: v for k, v in result.items() if k != "iu"})
+            record["scores"] = results
             if result["mean_iu"] > best:
                 best = result["mean_iu"]
                 torch.save({"model": model.state_dict(), "stride": stride, "config": cfg, "epoch": epoch + 1,
-                            "val": result}, stage_dir / "best.pt")
-            print(f"fcn{stride}s epoch {epoch + 1}: loss {record['loss']:.4f} val mIoU {result['mean_iu']*100:.2f}"
-                  f" pixel acc {result['pixel_accuracy']*100:.2f} (best {best*100:.2f})", file=sys.stderr)
+                            "val": results.get("val", result), "scores": results, "selected_by": select},
+                           stage_dir / "best.pt")
+            shown = " ".join(f"{k} mIoU {v['mean_iu']*100:.2f}" for k, v in results.items())
+            print(f"fcn{stride}s epoch {epoch + 1}: loss {record['loss']:.4f} {shown}"
+                  f" (best {select} {best*100:.2f})", file=sys.stderr)
         history.append(record)
         torch.save({"model": model.state_dict(), "optimizer": opt.state_dict(), "epoch": epoch + 1,
                     "best": best, "history": history, "stride": stride, "config": cfg}, last)
@@ -147,6 +176,14 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--eval-every", type=int, default=5)
     p.add_argument("--eval-size", type=int, nargs=2, metavar=("HEIGHT", "WIDTH"),
                    help="validate at this resolution (the edge model's preview size)")
+    p.add_argument("--photometric", default="basic", choices=["basic", "strong"],
+                   help="colour jitter: brightness/contrast, or also gamma, saturation, hue, blur, noise")
+    p.add_argument("--loss", default="ce", choices=sorted(LOSSES), help="ce, ohem or ce+lovasz")
+    p.add_argument("--full-frame-epochs", type=int, default=0,
+                   help="last N epochs of each stage on whole 480x360 frames (no crop or rescale)")
+    p.add_argument("--bf16", action="store_true", help="bfloat16 autocast (CPUs with AVX512-BF16, GPUs)")
+    p.add_argument("--train-split", default="train", help="train, or train+val for the shipped models")
+    p.add_argument("--holdout-drive", help="leave this drive out of training and select checkpoints on it")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--limit", type=int, help="use only the first N train/val images (smoke tests)")
     p.add_argument("--seed", type=int, default=0)
@@ -155,15 +192,26 @@ def main(argv: list[str] | None = None) -> None:
     cfg = {"backbone": a.backbone, "width": a.width, "fc_channels": a.fc_channels, "dropout": a.dropout,
            "batch": a.batch, "crop": a.crop, "scale": a.scale, "weight_decay": a.weight_decay,
            "class_weight_power": a.class_weight_power, "eval_every": a.eval_every, "seed": a.seed,
-           "eval_size": a.eval_size}
+           "eval_size": a.eval_size, "photometric": a.photometric, "loss": a.loss,
+           "full_frame_epochs": a.full_frame_epochs, "bf16": a.bf16, "train_split": a.train_split,
+           "holdout_drive": a.holdout_drive}
     t0 = time.time()
-    train, val = load_split("train", limit=a.limit), load_split("val", limit=a.limit)
-    print(f"loaded {len(train[0])} train / {len(val[0])} val images in {time.time() - t0:.1f}s", file=sys.stderr)
+    held = [a.holdout_drive] if a.holdout_drive else []
+    train = load_split(a.train_split, limit=a.limit, exclude_drives=held)
+    evals = {}
+    if a.holdout_drive:
+        evals["holdout"] = load_split("train+val", limit=a.limit, drives=held)
+    if "val" not in a.train_split.split("+"):
+        evals["val"] = load_split("val", limit=a.limit, exclude_drives=held)
+    if not evals:
+        raise SystemExit("nothing to select checkpoints on: train on train+val only with --holdout-drive")
+    sizes = " / ".join(f"{len(v[0])} {k}" for k, v in evals.items())
+    print(f"loaded {len(train[0])} train / {sizes} images in {time.time() - t0:.1f}s", file=sys.stderr)
     stages = [32, 16, 8] if a.stage == "all" else [int(a.stage)]
     init = a.init
     for stride in stages:
         i = [32, 16, 8].index(stride)
-        init = train_stage(cfg, stride, a.epochs[i], a.lr[i], a.out, init if stride != 32 else None, train, val)
+        init = train_stage(cfg, stride, a.epochs[i], a.lr[i], a.out, init if stride != 32 else None, train, evals)
     print(f"done in {(time.time() - t0) / 60:.1f} min", file=sys.stderr)
 
 

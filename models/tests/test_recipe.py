@@ -1,0 +1,71 @@
+"""The cross-drive split, the augmentations and the losses on tiny shapes."""
+
+import unittest
+
+import torch
+
+from fcn.data import IGNORE_INDEX, augment_batch, camvid_root, drive_of, list_pairs, photometric
+from fcn.losses import LOSSES, lovasz_softmax, ohem
+
+
+class CrossDriveSplitTest(unittest.TestCase):
+    def test_drive_is_the_file_name_prefix(self):
+        self.assertEqual(drive_of("train/0006R0_f02310.png"), "0006R0")
+
+    @unittest.skipUnless((camvid_root() / "train.txt").exists(), "CamVid not found (set CAMVID_DIR)")
+    def test_holdout_drive_leaves_training_and_is_whole(self):
+        train = list_pairs("train", exclude_drives=["0006R0"])
+        held = list_pairs("train+val", drives=["0006R0"])
+        self.assertEqual((len(train), len(held)), (266, 101))
+        self.assertFalse({drive_of(i) for i, _ in train} & {"0006R0"})
+        self.assertEqual(len(list_pairs("train+val")), 468)
+
+
+class AugmentTest(unittest.TestCase):
+    def test_crops_and_whole_frames_keep_images_and_labels_aligned(self):
+        g = torch.Generator().manual_seed(0)
+        images = torch.randint(0, 256, (2, 3, 36, 48), dtype=torch.uint8)
+        labels = torch.randint(0, 12, (2, 36, 48), dtype=torch.uint8)
+        x, y = augment_batch(images, labels, 32, (0.35, 2.5), g, "strong")
+        self.assertEqual((tuple(x.shape), tuple(y.shape)), ((2, 3, 32, 32), (2, 32, 32)))
+        x, y = augment_batch(images, labels, None, (0.35, 2.5), g, "strong")
+        self.assertEqual(tuple(x.shape), (2, 3, 36, 48))
+        self.assertTrue(torch.isfinite(x).all())
+
+    def test_strong_jitter_stays_in_range_and_changes_colour(self):
+        x = torch.rand(3, 8, 8) * 255
+        for seed in range(20):
+            r = torch.rand(10, generator=torch.Generator().manual_seed(seed)).tolist()
+            y = photometric(x.clone(), r, "strong")
+            self.assertGreaterEqual(float(y.min()), 0.0)
+            self.assertLessEqual(float(y.max()), 255.0)
+
+
+class LossTest(unittest.TestCase):
+    def test_every_loss_ignores_void_and_has_finite_gradients(self):
+        torch.manual_seed(0)
+        logits = torch.randn(2, 11, 16, 16, requires_grad=True)
+        labels = torch.randint(0, 11, (2, 16, 16))
+        labels[:, :4] = IGNORE_INDEX
+        for name, loss in LOSSES.items():
+            value = loss(logits, labels, torch.ones(11))
+            (grad,) = torch.autograd.grad(value, logits)
+            self.assertTrue(torch.isfinite(grad).all(), name)
+            self.assertEqual(float(grad[:, :, :4].abs().sum()), 0.0, f"{name} learns from void")
+
+    def test_lovasz_is_zero_for_a_perfect_confident_prediction(self):
+        labels = torch.randint(0, 11, (1, 8, 8))
+        logits = torch.nn.functional.one_hot(labels, 11).permute(0, 3, 1, 2).float() * 100
+        self.assertAlmostEqual(float(lovasz_softmax(logits, labels)), 0.0, places=5)
+
+    def test_ohem_keeps_the_hardest_pixels(self):
+        labels = torch.zeros(1, 1, 4, dtype=torch.long)
+        logits = torch.zeros(1, 11, 1, 4)
+        logits[0, 0, 0, :3] = 20.0  # three easy pixels, one hard one
+        hard_only = ohem(logits, labels, torch.ones(11), min_kept_fraction=0.25)
+        all_pixels = LOSSES["ce"](logits, labels, torch.ones(11))
+        self.assertGreater(float(hard_only), float(all_pixels))
+
+
+if __name__ == "__main__":
+    unittest.main()
