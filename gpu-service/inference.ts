@@ -2,30 +2,32 @@
  * The service's one onnxruntime session, shared by all jobs through a queue: inputs wait
  * their turn, and same-size inputs waiting together run as one batch (micro-batching).
  *
- * Each run reads preprocess -> session -> postprocess. A lone input goes through the shared
- * segment() pipeline itself (the exact code path of `npx fcn predict` and the Worker), a
- * batch through the same steps with N > 1, and an input too large for one run through
- * tiling.ts.
+ * Each run reads preprocess -> session -> postprocess through the shared segmentBatch() (the
+ * code path of `npx fcn predict` and the Worker): a lone input is a batch of one, and an input
+ * too large for one run (models without a reference scale) goes through tiling.ts.
  */
-import { asOriented, type Rgba } from "../models/runtime/decode.ts";
+import type { Rgba } from "../models/runtime/decode.ts";
 import type { NodeModel } from "../models/runtime/node.ts";
-import { resizeLabelsNearest } from "../models/runtime/resize.ts";
-import { segment, type UpsamplingMode } from "../models/runtime/segment.ts";
 import {
-  argmax,
+  prepareInput,
+  probabilitiesAtImageSize,
+  type Quality,
+  segmentBatch,
+  type UpsamplingMode,
+} from "../models/runtime/segment.ts";
+import {
   classFractions,
   inferenceSize,
   labelMapFractions,
   labelsAtImageSize,
-  labelsToImageSize,
-  preprocess,
-  probabilitiesUint8,
 } from "../models/runtime/tensor.ts";
 import { segmentTiled } from "./tiling.ts";
 
 export interface PredictRequest {
   image: Rgba;
   mode: UpsamplingMode;
+  /** "high": test-time augmentation (never batched with other inputs) */
+  quality?: Quality;
   /** also return per-class probabilities as uint8 */
   probabilities: boolean;
 }
@@ -91,16 +93,29 @@ export class InferenceQueue {
     return this.pending.length;
   }
 
-  /** Whether an input is cut into tiles (it never joins a batch then). */
+  /**
+   * Whether an input is cut into tiles (it never joins a batch then): only for models that run
+   * at the image's own size; a model with a reference scale runs large images brought down to it.
+   */
   needsTiling(image: { width: number; height: number }): boolean {
-    return this.model.meta.resolution === null && image.width * image.height > this.options.tileMaxPixels;
+    const { meta } = this.model;
+    return (
+      !meta.resolution && !meta.referencePixels && image.width * image.height > this.options.tileMaxPixels
+    );
   }
 
+  /** Inputs with the same key run as one batch: same inference size, one plain pass each. */
   private batchKey(request: PredictRequest): string | undefined {
-    if (this.options.batchSize <= 1 || request.mode !== "learned" || this.needsTiling(request.image)) {
+    if (
+      this.options.batchSize <= 1 ||
+      request.mode !== "learned" ||
+      request.quality === "high" ||
+      this.needsTiling(request.image)
+    ) {
       return undefined;
     }
-    return `${request.image.width}x${request.image.height}`;
+    const size = inferenceSize(this.model.meta, request.image.width, request.image.height);
+    return `${size.width}x${size.height}`;
   }
 
   private async drain(): Promise<void> {
@@ -139,85 +154,33 @@ export class InferenceQueue {
 
   private async run(requests: PredictRequest[]): Promise<Prediction[]> {
     const started = performance.now();
-    let predictions: Prediction[];
-    if (requests.length > 1) predictions = await this.runBatch(requests);
-    else if (this.needsTiling(requests[0].image)) predictions = [await this.runTiled(requests[0])];
-    else predictions = [await this.runOne(requests[0])];
+    const predictions = this.needsTiling(requests[0].image)
+      ? [await this.runTiled(requests[0])]
+      : await this.runBatch(requests);
     const ms = performance.now() - started;
     for (const p of predictions) p.inferenceMs = ms;
     this.options.onRun?.({ inputs: requests.length, tiles: predictions[0].tiles, ms });
     return predictions;
   }
 
-  /** One input through segment(), the pipeline every tier shares. */
-  private async runOne(request: PredictRequest): Promise<Prediction> {
+  /** Inputs of one batch key through segmentBatch(): one (N, 3, h, w) run. */
+  private async runBatch(requests: PredictRequest[]): Promise<Prediction[]> {
     const { model } = this;
     const classes = model.meta.classes.length;
-    const result = await segment(model, request.image, {
-      mode: request.mode,
-      keepLogits: request.probabilities,
-    });
-    const probabilities = result.logits
-      ? probabilitiesAtImageSize(
-          probabilitiesUint8(result.logits, classes, result.inference.width * result.inference.height),
-          classes,
-          result.inference,
-          result,
-        )
-      : undefined;
-    return {
+    const { mode, quality } = requests[0];
+    const keepLogits = requests.some((r) => r.probabilities);
+    const prepared = requests.map((r) => prepareInput(model, r.image, { quality }));
+    const results = await segmentBatch(model, prepared, { mode, keepLogits });
+    return results.map((result, i) => ({
       labels: labelsAtImageSize(result),
       width: result.width,
       height: result.height,
-      probabilities,
+      probabilities: requests[i].probabilities ? probabilitiesAtImageSize(model, result) : undefined,
       classFractions: labelMapFractions(result, classes),
       inferenceMs: 0,
-      batchSize: 1,
+      batchSize: requests.length,
       tiles: 1,
-    };
-  }
-
-  /** Same-size inputs as one (N, 3, h, w) tensor: the steps of segment() with N > 1. */
-  private async runBatch(requests: PredictRequest[]): Promise<Prediction[]> {
-    const { model } = this;
-    const { meta, session } = model;
-    const classes = meta.classes.length;
-    const { width, height } = requests[0].image;
-    const size = inferenceSize(meta, width, height);
-    const plane = size.width * size.height;
-
-    // preprocess: each image to its normalised planar input, stacked along the batch axis
-    const batch = new Float32Array(requests.length * 3 * plane);
-    requests.forEach((r, i) => {
-      batch.set(preprocess(asOriented(r.image), size, meta), i * 3 * plane);
-    });
-
-    // session
-    const inputName = session.inputNames[0];
-    const outputName = session.outputNames[0];
-    const feeds = {
-      [inputName]: new model.Tensor("float32", batch, [requests.length, 3, size.height, size.width]),
-    };
-    const logits = (await session.run(feeds, [outputName]))[outputName].data as Float32Array;
-
-    // postprocess: per input, argmax over classes and back to the image's size
-    return requests.map((r, i) => {
-      const own = logits.subarray(i * classes * plane, (i + 1) * classes * plane);
-      const labels = labelsToImageSize(argmax(own, classes, plane), size, width, height);
-      const probabilities = r.probabilities
-        ? probabilitiesAtImageSize(probabilitiesUint8(own, classes, plane), classes, size, { width, height })
-        : undefined;
-      return {
-        labels,
-        width,
-        height,
-        probabilities,
-        classFractions: classFractions(labels, classes),
-        inferenceMs: 0,
-        batchSize: requests.length,
-        tiles: 1,
-      };
-    });
+    }));
   }
 
   private async runTiled(request: PredictRequest): Promise<Prediction> {
@@ -238,25 +201,4 @@ export class InferenceQueue {
       tiles: tiled.tiles,
     };
   }
-}
-
-/**
- * Probabilities at the network's size -> the image's size, nearest neighbour per class like
- * the labels (a no-op for models that run at the input's own size).
- */
-function probabilitiesAtImageSize(
-  probabilities: Uint8Array,
-  classes: number,
-  from: { width: number; height: number },
-  to: { width: number; height: number },
-): Uint8Array {
-  if (from.width === to.width && from.height === to.height) return probabilities;
-  const fromPlane = from.width * from.height;
-  const toPlane = to.width * to.height;
-  const out = new Uint8Array(classes * toPlane);
-  for (let c = 0; c < classes; c++) {
-    const plane = probabilities.subarray(c * fromPlane, (c + 1) * fromPlane);
-    out.set(resizeLabelsNearest(plane, from.width, from.height, to.width, to.height), c * toPlane);
-  }
-  return out;
 }

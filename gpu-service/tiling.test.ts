@@ -64,18 +64,27 @@ async function mosaic(): Promise<Rgba> {
   return { width, height, data };
 }
 
+/**
+ * The FCN-8s as a model that runs at every input's own size (no reference scale): the kind
+ * tiling is for. The shipped one brings large images down to its training scale instead.
+ */
+async function ownSizeModel() {
+  const model = await testModel();
+  return { ...model, meta: { ...model.meta, referencePixels: undefined } };
+}
+
 describe("tiled segmentation", () => {
   let image: Rgba;
   let untiled: Awaited<ReturnType<typeof segment>>;
   beforeAll(async () => {
     image = await mosaic();
-    untiled = await segment(await testModel(), image, { keepLogits: true });
+    untiled = await segment(await ownSizeModel(), image, { keepLogits: true });
   });
 
   it("equals the untiled labels at every pixel farther than the overlap from a seam", async () => {
     const tileSize = 448;
     const overlap = 160;
-    const tiled = await segmentTiled(await testModel(), image, { tileSize, overlap });
+    const tiled = await segmentTiled(await ownSizeModel(), image, { tileSize, overlap });
     expect(tiled.tiles).toBe(3 * 2);
     const seamsX = seams(axisSpans(image.width, tileSize, overlap));
     const seamsY = seams(axisSpans(image.height, tileSize, overlap));
@@ -103,7 +112,7 @@ describe("tiled segmentation", () => {
   it("with the default overlap (448 = twice the network's reach) equals untiled everywhere", async () => {
     // Each tile's owned pixels are >= 224 px from its cut edges: beyond what any input pixel
     // can influence, so scores, labels and probabilities are exactly those of one whole run.
-    const tiled = await segmentTiled(await testModel(), image, {
+    const tiled = await segmentTiled(await ownSizeModel(), image, {
       tileSize: 928,
       overlap: 448,
       probabilities: true,
@@ -115,7 +124,7 @@ describe("tiled segmentation", () => {
   });
 
   it("is what the inference queue does with inputs over tileMaxPixels", async () => {
-    const inference = new InferenceQueue(await testModel(), {
+    const inference = new InferenceQueue(await ownSizeModel(), {
       batchSize: 1,
       batchWindowMs: 0,
       tileMaxPixels: 500_000,

@@ -89,15 +89,15 @@ export interface TiledSegmentation {
 }
 
 /**
- * Segment `image` tile by tile. Needs a model that runs at the input's own size
- * (`meta.resolution === null`): a resizing model sees the whole image anyway.
+ * Segment `image` tile by tile. Needs a model that runs at the input's own size (no fixed
+ * `resolution`, no `referencePixels`): a resizing model sees the whole image anyway.
  */
 export async function segmentTiled(
   model: Model,
   image: Rgba,
   options: { tileSize: number; overlap: number; mode?: UpsamplingMode; probabilities?: boolean },
 ): Promise<TiledSegmentation> {
-  if (model.meta.resolution)
+  if (model.meta.resolution || model.meta.referencePixels)
     throw new Error(`model ${model.meta.id} resizes its input; tiling does not apply`);
   const { width, height } = image;
   const classes = model.meta.classes.length;

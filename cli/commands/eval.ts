@@ -6,7 +6,8 @@ import { decodeImage, upright } from "../../models/runtime/decode.ts";
 import { FULL_LIMITS } from "../../models/runtime/limits.ts";
 import { ConfusionMatrix, scores } from "../../models/runtime/metrics.ts";
 import { initNodeCodecs, loadModelFor } from "../../models/runtime/node.ts";
-import { segment, type UpsamplingMode } from "../../models/runtime/segment.ts";
+import { resizeBilinearToPlanar, resizeLabelsNearest } from "../../models/runtime/resize.ts";
+import { type Quality, segment, type UpsamplingMode } from "../../models/runtime/segment.ts";
 import { labelsAtImageSize } from "../../models/runtime/tensor.ts";
 import { ProgressBar } from "../progress.ts";
 import type { Command } from "./types.ts";
@@ -17,7 +18,8 @@ export const camvidDir = () => process.env.CAMVID_DIR ?? resolve(REPO, "../share
 
 export const evaluate: Command = {
   summary: "score a model on CamVid: the paper's four metrics and per-class IoU",
-  help: `Usage: npx fcn eval --model <file.onnx> [--split val] [--mode learned|shift-and-stitch] [--limit N] [--json]
+  help: `Usage: npx fcn eval --model <file.onnx> [--split val] [--mode learned|shift-and-stitch]
+                    [--quality standard|high] [--upscale K] [--limit N] [--json]
 
 Runs the model exactly as the serving tiers do (same decoding, resize and metadata) on every
 image of the split and scores it against the labels, ignoring void (class 11).
@@ -27,6 +29,10 @@ Options:
   --split <name>   train or val (default val; the test split is withheld)
   --data <dir>     CamVid folder (default: $CAMVID_DIR or ../shared/datasets/camvid)
   --mode <m>       learned (default) or shift-and-stitch
+  --quality <q>    standard (default) or high (flips and three scales averaged, as jobs do)
+  --upscale <k>    enlarge every frame k times (bilinear) before segmenting, and score the mask
+                   brought back to the label size: how the model holds up on photos larger
+                   than CamVid's frames
   --provider <p>   auto (default), cpu, cuda, or wasm (onnxruntime-web, the Worker's engine)
   --limit <n>      only the first n images
   --json           print the scores as JSON`,
@@ -38,6 +44,8 @@ Options:
         split: { type: "string", default: "val" },
         data: { type: "string" },
         mode: { type: "string", default: "learned" },
+        quality: { type: "string", default: "standard" },
+        upscale: { type: "string", default: "1" },
         limit: { type: "string" },
         json: { type: "boolean", default: false },
         provider: { type: "string", default: "auto" },
@@ -45,6 +53,9 @@ Options:
     });
     if (!values.model) throw new Error("needs --model (see --help)");
     if (!["train", "val"].includes(values.split)) throw new Error("--split must be train or val");
+    if (!["standard", "high"].includes(values.quality)) throw new Error("--quality must be standard or high");
+    const upscale = Number(values.upscale);
+    if (!(upscale >= 1 && upscale <= 8)) throw new Error("--upscale must be a number from 1 to 8");
     const root = values.data ?? camvidDir();
     let pairs = (await readFile(join(root, `${values.split}.txt`), "utf8"))
       .split("\n")
@@ -63,8 +74,13 @@ Options:
       const truth = new Uint8Array(label.width * label.height);
       const { data } = upright(label);
       for (let p = 0; p < truth.length; p++) truth[p] = data[p * 4];
-      const result = await segment(model, image, { mode: values.mode as UpsamplingMode });
-      matrix.add(labelsAtImageSize(result), truth);
+      const input = upscale === 1 ? image : enlarge(upright(image), upscale);
+      const result = await segment(model, input, {
+        mode: values.mode as UpsamplingMode,
+        quality: values.quality as Quality,
+      });
+      const labels = labelsAtImageSize(result);
+      matrix.add(resizeLabelsNearest(labels, result.width, result.height, label.width, label.height), truth);
       bar.tick(i + 1, `mIoU ${(scores(matrix).meanIU * 100).toFixed(2)}`);
     }
     const s = scores(matrix);
@@ -75,6 +91,8 @@ Options:
           model: model.meta.id,
           split: values.split,
           mode: values.mode,
+          quality: values.quality,
+          upscale,
           images: pairs.length,
           seconds,
           ...s,
@@ -84,8 +102,9 @@ Options:
       return 0;
     }
     const pct = (v: number) => (v * 100).toFixed(2).padStart(6);
+    const scale = upscale === 1 ? "" : `, frames enlarged ${upscale}x`;
     console.log(
-      `${model.meta.id} on CamVid ${values.split} (${pairs.length} images, mode ${values.mode}, ${seconds.toFixed(1)} s)`,
+      `${model.meta.id} on CamVid ${values.split} (${pairs.length} images, mode ${values.mode}, quality ${values.quality}${scale}, ${seconds.toFixed(1)} s)`,
     );
     console.log(`  pixel accuracy   ${pct(s.pixelAccuracy)}`);
     console.log(`  mean accuracy    ${pct(s.meanAccuracy)}`);
@@ -97,3 +116,19 @@ Options:
     return 0;
   },
 };
+
+/** An upright RGBA image enlarged k times (bilinear), as a user's larger photo of the scene. */
+function enlarge(image: { data: Uint8Array | Uint8ClampedArray; width: number; height: number }, k: number) {
+  const width = Math.round(image.width * k);
+  const height = Math.round(image.height * k);
+  const planar = resizeBilinearToPlanar(image.data, image.width, image.height, 4, width, height);
+  const plane = width * height;
+  const data = new Uint8ClampedArray(plane * 4);
+  for (let i = 0; i < plane; i++) {
+    data[i * 4] = Math.round(planar[i]);
+    data[i * 4 + 1] = Math.round(planar[plane + i]);
+    data[i * 4 + 2] = Math.round(planar[2 * plane + i]);
+    data[i * 4 + 3] = 255;
+  }
+  return { data, width, height };
+}

@@ -82,6 +82,10 @@ def is_fixed_bilinear(layer: nn.ConvTranspose2d) -> bool:
     return layer.stride[0] * 2 == k and bool(np.array_equal(w, np.broadcast_to(want, w.shape)))
 
 
+# CamVid's 480x360 frames, the scale every model here is trained at (crops of rescaled frames).
+REFERENCE_PIXELS = 480 * 360
+
+
 def metadata(model: FCN, model_id: str, resolution, quantization: str, with_coarse: bool,
              runtime_upsample: bool = False) -> dict:
     classes = json.loads((camvid_root() / "classes.json").read_text())["classes"]
@@ -98,6 +102,10 @@ def metadata(model: FCN, model_id: str, resolution, quantization: str, with_coar
         "resolution": resolution,
         "quantization": quantization,
     }
+    if resolution is None:
+        # The scale the net was trained at: CamVid frames. Larger photos run brought down to it
+        # (models/runtime/tensor.ts inferenceSize); objects many times larger were never seen.
+        meta["referencePixels"] = REFERENCE_PIXELS
     if with_coarse or runtime_upsample:
         meta["coarse"] = {"stride": model.stride, "offset": int(np.floor(maps[finest].offset + 0.5))}
     if runtime_upsample:

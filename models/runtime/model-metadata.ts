@@ -27,6 +27,14 @@ export interface ModelMetadata {
    * (FCNs take any size).
    */
   resolution: { width: number; height: number } | null;
+  /**
+   * For a model without a fixed `resolution`: the pixel count of the frames it was trained on
+   * (CamVid's 480x360). Larger images run resized down to about this many pixels, aspect kept,
+   * because the net never saw objects as large as a 12 MP photo shows them; the scores are then
+   * brought back to the image's size by bilinear interpolation before the argmax. Smaller
+   * images run at their own size. Absent: every image runs at its own size.
+   */
+  referencePixels?: number;
   quantization: "fp32" | "int8";
   /** In an int8 model, how many leading backbone convolutions stay float. */
   floatConvs?: number;

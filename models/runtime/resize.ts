@@ -116,3 +116,119 @@ export function resizeLabelsNearest(
   }
   return out;
 }
+
+/** A planar score map: `classes` planes of height x width (logits or probabilities). */
+export interface ScoreMap {
+  data: Float32Array;
+  classes: number;
+  width: number;
+  height: number;
+}
+
+/**
+ * Bilinear resize of class scores (half-pixel centres, like the image resize), streamed row by
+ * row: `visit(y, row)` gets output row y as (C, outWidth) and must not keep `row`. Only two
+ * horizontally resized source rows are held at a time, so a 40 MP output never materialises
+ * its (C, H, W) scores.
+ */
+export function forEachResizedScoreRow(
+  scores: ScoreMap,
+  outWidth: number,
+  outHeight: number,
+  visit: (y: number, row: Float32Array) => void,
+): void {
+  const { data, classes, width, height } = scores;
+  const xs = taps(width, outWidth);
+  const ys = taps(height, outHeight);
+  const plane = width * height;
+  // Horizontally resized source rows, cached by source row index (two slots).
+  const slots = [new Float32Array(classes * outWidth), new Float32Array(classes * outWidth)];
+  const slotRow = [-1, -1];
+  const source = (r: number): Float32Array => {
+    const hit = slotRow.indexOf(r);
+    if (hit >= 0) return slots[hit];
+    // Evict the slot that does not hold the row the caller is also using (rows only grow).
+    const s = slotRow[0] < slotRow[1] ? 0 : 1;
+    slotRow[s] = r;
+    const out = slots[s];
+    for (let c = 0; c < classes; c++) {
+      const src = c * plane + r * width;
+      const dst = c * outWidth;
+      for (let x = 0; x < outWidth; x++) {
+        const a = data[src + xs.lo[x]];
+        out[dst + x] = a + (data[src + xs.hi[x]] - a) * xs.frac[x];
+      }
+    }
+    return out;
+  };
+  const row = new Float32Array(classes * outWidth);
+  for (let y = 0; y < outHeight; y++) {
+    const top = source(ys.lo[y]);
+    const bottom = source(ys.hi[y]);
+    const fy = ys.frac[y];
+    for (let i = 0; i < row.length; i++) row[i] = top[i] + (bottom[i] - top[i]) * fy;
+    visit(y, row);
+  }
+}
+
+/** Bilinear resize of a whole score map to (C, outHeight, outWidth). */
+export function resizeScoresBilinear(scores: ScoreMap, outWidth: number, outHeight: number): Float32Array {
+  const { classes } = scores;
+  const out = new Float32Array(classes * outWidth * outHeight);
+  const plane = outWidth * outHeight;
+  forEachResizedScoreRow(scores, outWidth, outHeight, (y, row) => {
+    for (let c = 0; c < classes; c++)
+      out.set(row.subarray(c * outWidth, (c + 1) * outWidth), c * plane + y * outWidth);
+  });
+  return out;
+}
+
+/** Class ids (outHeight, outWidth) of the bilinearly resized scores; ties go to the lower class. */
+export function resizeScoresArgmax(scores: ScoreMap, outWidth: number, outHeight: number): Uint8Array {
+  const { classes } = scores;
+  const labels = new Uint8Array(outWidth * outHeight);
+  forEachResizedScoreRow(scores, outWidth, outHeight, (y, row) => {
+    const o = y * outWidth;
+    for (let x = 0; x < outWidth; x++) {
+      let best = row[x];
+      let label = 0;
+      for (let c = 1; c < classes; c++) {
+        const v = row[c * outWidth + x];
+        if (v > best) {
+          best = v;
+          label = c;
+        }
+      }
+      labels[o + x] = label;
+    }
+  });
+  return labels;
+}
+
+/**
+ * Softmax probabilities, quantised to uint8 (C, outHeight, outWidth), of the bilinearly
+ * resized logits: the scores are brought to size before the softmax, as before the argmax.
+ */
+export function resizeLogitsToProbabilitiesUint8(
+  logits: ScoreMap,
+  outWidth: number,
+  outHeight: number,
+): Uint8Array {
+  const { classes } = logits;
+  const plane = outWidth * outHeight;
+  const out = new Uint8Array(classes * plane);
+  const e = new Float32Array(classes);
+  forEachResizedScoreRow(logits, outWidth, outHeight, (y, row) => {
+    for (let x = 0; x < outWidth; x++) {
+      let max = -Infinity;
+      for (let c = 0; c < classes; c++) max = Math.max(max, row[c * outWidth + x]);
+      let sum = 0;
+      for (let c = 0; c < classes; c++) {
+        e[c] = Math.exp(row[c * outWidth + x] - max);
+        sum += e[c];
+      }
+      for (let c = 0; c < classes; c++) out[c * plane + y * outWidth + x] = Math.round((255 * e[c]) / sum);
+    }
+  });
+  return out;
+}

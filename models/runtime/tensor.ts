@@ -10,13 +10,22 @@ import type { OrientedRgba } from "./decode.ts";
 import type { ModelMetadata } from "./model-metadata.ts";
 import { nearestIndex, resizeBilinearToPlanar, resizeLabelsNearest } from "./resize.ts";
 
-/** The size the network runs at for an image of `width` x `height`. */
+/**
+ * The size the network runs at for an image of `width` x `height`: the model's fixed
+ * resolution, or the image's own size brought down to the model's `referencePixels`, times
+ * `scale` (test-time augmentation runs a few scales around it).
+ */
 export function inferenceSize(
   meta: ModelMetadata,
   width: number,
   height: number,
+  scale = 1,
 ): { width: number; height: number } {
-  return meta.resolution ?? { width, height };
+  if (meta.resolution) return meta.resolution;
+  const reference = meta.referencePixels;
+  const k = scale * (reference && width * height > reference ? Math.sqrt(reference / (width * height)) : 1);
+  if (k === 1) return { width, height };
+  return { width: Math.max(1, Math.round(width * k)), height: Math.max(1, Math.round(height * k)) };
 }
 
 /** Stored RGBA + orientation -> normalised planar float input of the network, shape (3, h, w). */

@@ -1,0 +1,152 @@
+/**
+ * One inference path: a batch of N is N single runs, for both shipped models (the FCN-8s
+ * whose graph ends at the logits, the edge FCN-32s whose graph ends at the coarse scores);
+ * large photos run at the model's reference scale; the high-quality mode.
+ */
+import { readFile } from "node:fs/promises";
+import { resolve } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import type { Rgba } from "../models/runtime/decode.ts";
+import { readModelMetadata } from "../models/runtime/model-metadata.ts";
+import { loadNodeModel, type NodeModel } from "../models/runtime/node.ts";
+import { resizeBilinearToPlanar } from "../models/runtime/resize.ts";
+import {
+  prepareInput,
+  probabilitiesAtImageSize,
+  segment,
+  segmentBatch,
+  segmentPrepared,
+} from "../models/runtime/segment.ts";
+import { inferenceSize, labelsAtImageSize } from "../models/runtime/tensor.ts";
+import { decodeFile, REPO, SAMPLES, testModel } from "./test/harness.ts";
+
+const EDGE = resolve(REPO, "models/fcn32s-edge-int8.onnx");
+
+/** An upright RGBA image resized (bilinear), as a larger or smaller photo of the scene. */
+function resized(image: Rgba, width: number, height: number): Rgba {
+  const planar = resizeBilinearToPlanar(image.data, image.width, image.height, 4, width, height);
+  const plane = width * height;
+  const data = new Uint8ClampedArray(plane * 4);
+  for (let i = 0; i < plane; i++) {
+    for (let c = 0; c < 3; c++) data[i * 4 + c] = Math.round(planar[c * plane + i]);
+    data[i * 4 + 3] = 255;
+  }
+  return { data, width, height };
+}
+
+let images: Rgba[];
+let models: Record<string, NodeModel>;
+beforeAll(async () => {
+  images = await Promise.all(SAMPLES.map(decodeFile));
+  models = {
+    fcn8s: await testModel(),
+    edge: await loadNodeModel(EDGE, { provider: "cpu", threads: 1 }),
+  };
+});
+
+describe("segmentBatch", () => {
+  for (const name of ["fcn8s", "edge"]) {
+    it(`gives each input of a batch what a single run gives it (${name})`, async () => {
+      const model = models[name];
+      // Small inputs keep the test quick; the edge model resizes to its own resolution anyway.
+      const inputs = images.map((image) => resized(image, 160, 120));
+      const batch = await segmentBatch(
+        model,
+        inputs.map((image) => prepareInput(model, image)),
+        { keepLogits: true },
+      );
+      for (const [i, image] of inputs.entries()) {
+        const one = await segmentPrepared(model, prepareInput(model, image), { keepLogits: true });
+        const a = labelsAtImageSize(batch[i]);
+        const b = labelsAtImageSize(one);
+        // Batched convolutions may sum in another order: allow a rare tie to flip.
+        let differ = 0;
+        for (let p = 0; p < a.length; p++) if (a[p] !== b[p]) differ++;
+        expect(differ / a.length).toBeLessThan(0.001);
+        const pa = probabilitiesAtImageSize(model, batch[i]);
+        const pb = probabilitiesAtImageSize(model, one);
+        let far = 0;
+        for (let p = 0; p < pa.length; p++) if (Math.abs(pa[p] - pb[p]) > 1) far++;
+        expect(far).toBe(0);
+      }
+    });
+  }
+
+  it("refuses inputs of different inference sizes", async () => {
+    const model = models.fcn8s;
+    const a = prepareInput(model, resized(images[0], 64, 48));
+    const b = prepareInput(model, resized(images[0], 96, 64));
+    await expect(segmentBatch(model, [a, b])).rejects.toThrow(/same inference size/);
+  });
+});
+
+describe("the reference scale", () => {
+  it("is recorded in the FCN-8s (CamVid's 480x360) and not in the fixed-resolution edge model", async () => {
+    const meta = readModelMetadata(new Uint8Array(await readFile(resolve(REPO, "models/fcn8s.onnx"))));
+    expect(meta.referencePixels).toBe(480 * 360);
+    expect(models.edge.meta.referencePixels).toBeUndefined();
+  });
+
+  it("brings a 4x photo down to the training scale and returns a full-size mask from bilinear scores", async () => {
+    const model = models.fcn8s;
+    expect(inferenceSize(model.meta, 1920, 1440)).toEqual({ width: 480, height: 360 });
+    expect(inferenceSize(model.meta, 320, 240)).toEqual({ width: 320, height: 240 });
+    const frame = images[0];
+    const big = resized(frame, frame.width * 4, frame.height * 4);
+    const atFrame = labelsAtImageSize(await segment(model, frame));
+    const result = await segment(model, big, { keepLogits: true });
+    expect(result.scoreSize).toEqual({ width: 480, height: 360 });
+    expect([result.width, result.height]).toEqual([1920, 1440]);
+    const labels = labelsAtImageSize(result);
+    expect(labels.length).toBe(1920 * 1440);
+    // The 4x photo's mask, sampled at the frame's pixel centres, agrees with the frame's own.
+    let same = 0;
+    for (let y = 0; y < frame.height; y++)
+      for (let x = 0; x < frame.width; x++)
+        if (labels[(4 * y + 2) * 1920 + 4 * x + 2] === atFrame[y * frame.width + x]) same++;
+    expect(same / atFrame.length).toBeGreaterThan(0.97);
+    // Smooth borders: bilinear scores, not blocks of 4x4 nearest-neighbour labels.
+    let offGrid = 0;
+    for (let y = 0; y < 1440; y++)
+      for (let x = 1; x < 1920; x++)
+        if (labels[y * 1920 + x] !== labels[y * 1920 + x - 1] && x % 4 !== 0) offGrid++;
+    expect(offGrid).toBeGreaterThan(0);
+    const probabilities = probabilitiesAtImageSize(model, result);
+    expect(probabilities.length).toBe(11 * 1920 * 1440);
+  });
+});
+
+describe("quality high", () => {
+  it("runs mirrored and at three scales, and mostly agrees with the standard mode", async () => {
+    const model = models.fcn8s;
+    const image = images[1];
+    const calls: number[][] = [];
+    const session = model.session;
+    const spy = {
+      ...model,
+      session: {
+        inputNames: session.inputNames,
+        outputNames: session.outputNames,
+        run: (feeds: Parameters<typeof session.run>[0], fetches?: readonly string[]) => {
+          calls.push([...Object.values(feeds)[0].dims]);
+          return session.run(feeds, fetches);
+        },
+      },
+    };
+    const high = await segment(spy, image, { quality: "high", keepLogits: true });
+    expect(calls.map((d) => d.join("x"))).toEqual(["2x3x270x360", "2x3x360x480", "2x3x450x600"]);
+    const standard = labelsAtImageSize(await segment(model, image));
+    const labels = labelsAtImageSize(high);
+    let same = 0;
+    for (let p = 0; p < labels.length; p++) if (labels[p] === standard[p]) same++;
+    expect(same / labels.length).toBeGreaterThan(0.9);
+    // Its probabilities are the averaged ones: every pixel's classes sum to about 255.
+    const probabilities = probabilitiesAtImageSize(model, high);
+    const plane = image.width * image.height;
+    for (const p of [0, 1234, plane - 1]) {
+      let sum = 0;
+      for (let c = 0; c < 11; c++) sum += probabilities[c * plane + p];
+      expect(Math.abs(sum - 255)).toBeLessThanOrEqual(6);
+    }
+  });
+});
