@@ -142,6 +142,19 @@ describe("a job", () => {
     expect(png.labels).not.toEqual(labelsAtImageSize(learned));
   });
 
+  it("runs quality high (mirrored, three scales) when the message asks for it", async () => {
+    edge.addJob("hq", small);
+    await send(queue, edge.message("hq", { quality: "high" }));
+    const c = await consumer();
+    await waitFor(() => edge.accepted("hq", "succeeded").length, 20_000, "the succeeded callback");
+    const png = decodePalettePng(edge.putsFor("hq", "mask")[0].body);
+    const expected = await segment(await testModel(), await decodeImage(small, FULL_LIMITS), {
+      quality: "high",
+    });
+    expect(png.labels).toEqual(labelsAtImageSize(expected));
+    expect(c.logs.find((l) => l.msg === "job received")).toMatchObject({ job_id: "hq", quality: "high" });
+  });
+
   it("runs same-size inputs as one onnxruntime batch with the results of one-by-one runs", async () => {
     const other = await jpeg(96, 64, { quality: 40 });
     edge.addJob("b1", small);

@@ -256,7 +256,13 @@ export class JobConsumer {
     const createdAt = Date.parse(message.created_at);
     const queueWaitMs = Number.isFinite(createdAt) ? Math.max(0, Date.now() - createdAt) : 0;
     if (Number.isFinite(createdAt)) metrics.queueWaitSeconds.observe(queueWaitMs / 1000);
-    log.info("job received", { job_id: jobId, attempt, mode: message.mode, queue_wait_ms: queueWaitMs });
+    log.info("job received", {
+      job_id: jobId,
+      attempt,
+      mode: message.mode,
+      quality: message.quality ?? "standard",
+      queue_wait_ms: queueWaitMs,
+    });
 
     const finish = (outcome: JobOutcome, fields: Record<string, unknown> = {}) => {
       const ms = performance.now() - received;
@@ -351,7 +357,13 @@ export class JobConsumer {
       job,
       jobId,
       "inference",
-      () => inference.predict({ image, mode: message.mode, probabilities: wanted.includes("probabilities") }),
+      () =>
+        inference.predict({
+          image,
+          mode: message.mode,
+          quality: message.quality ?? "standard",
+          probabilities: wanted.includes("probabilities"),
+        }),
       timings,
     );
 

@@ -12,6 +12,8 @@
 export const JOB_MESSAGE_VERSION = 1;
 
 export type JobMode = "learned" | "shift-and-stitch";
+/** `high`: test-time augmentation (mirror and three scales averaged), about 6x the inference. */
+export type JobQuality = "standard" | "high";
 /** `mask` is always produced; `probabilities` on request (uint8 per class and pixel). */
 export type JobOutputName = "mask" | "probabilities";
 
@@ -19,6 +21,8 @@ export interface JobMessage {
   version: typeof JOB_MESSAGE_VERSION;
   job_id: string;
   mode: JobMode;
+  /** absent in messages from before it existed: standard */
+  quality?: JobQuality;
   input: { url: string; content_type: string; bytes: number };
   /** PUT targets, one per requested output */
   outputs: Partial<Record<JobOutputName, { url: string; content_type: string }>>;
@@ -73,6 +77,7 @@ export function parseJobMessage(value: unknown): JobMessage {
   if (v!.version !== JOB_MESSAGE_VERSION) fail(`version must be ${JOB_MESSAGE_VERSION}`);
   if (typeof v!.job_id !== "string" || !v!.job_id) fail("job_id");
   if (v!.mode !== "learned" && v!.mode !== "shift-and-stitch") fail("mode");
+  if (v!.quality !== undefined && v!.quality !== "standard" && v!.quality !== "high") fail("quality");
   if (typeof v!.input?.url !== "string") fail("input.url");
   if (typeof v!.outputs?.mask?.url !== "string") fail("outputs.mask.url");
   if (typeof v!.callback?.url !== "string") fail("callback.url");

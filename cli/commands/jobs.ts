@@ -62,8 +62,8 @@ async function wait(
 export const jobs: Command = {
   summary: "full-resolution FCN-8s jobs: submit, get, wait",
   help: `Usage:
-  npx fcn jobs submit <image> [--mode learned|shift-and-stitch] [--outputs mask,probabilities]
-                      [--webhook-url URL] [--idempotency-key K] [--wait] [--out mask.png]
+  npx fcn jobs submit <image> [--mode learned|shift-and-stitch] [--quality standard|high]
+                      [--outputs mask,probabilities] [--webhook-url URL] [--idempotency-key K] [--wait] [--out mask.png]
   npx fcn jobs get <job-id>
   npx fcn jobs wait <job-id> [--out mask.png] [--timeout 600]
 
@@ -78,6 +78,7 @@ ${API_HELP}`,
       options: {
         ...COMMON_OPTIONS,
         mode: { type: "string" },
+        quality: { type: "string" },
         outputs: { type: "string" },
         "webhook-url": { type: "string" },
         "idempotency-key": { type: "string" },
@@ -93,6 +94,7 @@ ${API_HELP}`,
       const type = TYPES[extname(target).toLowerCase()] ?? "application/octet-stream";
       form.append("image", new Blob([await readFile(target)], { type }), basename(target));
       if (values.mode) form.append("mode", values.mode);
+      if (values.quality) form.append("quality", values.quality);
       if (values.outputs) form.append("outputs", values.outputs);
       if (values["webhook-url"]) form.append("webhook_url", values["webhook-url"]);
       const headers: Record<string, string> = values["idempotency-key"]

@@ -16,6 +16,7 @@ import {
   type JobMessage,
   type JobMode,
   type JobOutputName,
+  type JobQuality,
   PROBABILITIES_CONTENT_TYPE,
 } from "../../protocol/jobs.ts";
 
@@ -104,7 +105,13 @@ export class EdgeStub {
   /** The job message the edge would send for job `id`. */
   message(
     id: string,
-    options: { mode?: JobMode; outputs?: JobOutputName[]; createdAt?: Date; expiresAt?: Date } = {},
+    options: {
+      mode?: JobMode;
+      quality?: JobQuality;
+      outputs?: JobOutputName[];
+      createdAt?: Date;
+      expiresAt?: Date;
+    } = {},
   ): JobMessage {
     const outputs: JobMessage["outputs"] = {};
     for (const name of options.outputs ?? ["mask"]) {
@@ -118,6 +125,7 @@ export class EdgeStub {
       version: 1,
       job_id: id,
       mode: options.mode ?? "learned",
+      ...(options.quality ? { quality: options.quality } : {}),
       input: {
         url: `${this.url}/jobs/${id}/input?sig=test`,
         content_type: job?.contentType ?? "image/jpeg",

@@ -4,17 +4,19 @@
  */
 import { z } from "zod";
 import { InputError } from "../../models/runtime/errors.ts";
-import type { JobMode, JobOutputName } from "../../protocol/jobs.ts";
+import type { JobMode, JobOutputName, JobQuality } from "../../protocol/jobs.ts";
 import type { WebhookEvent } from "../webhooks/enqueue.ts";
 
 export interface JobOptions {
   mode: JobMode;
+  quality: JobQuality;
   outputs: JobOutputName[];
   webhookUrl: string | null;
   webhookEvents: WebhookEvent[];
 }
 
 export const JOB_MODES = ["learned", "shift-and-stitch"] as const satisfies readonly JobMode[];
+export const JOB_QUALITIES = ["standard", "high"] as const satisfies readonly JobQuality[];
 export const JOB_OUTPUTS = ["mask", "probabilities"] as const satisfies readonly JobOutputName[];
 export const WEBHOOK_EVENTS = ["job.succeeded", "job.failed"] as const satisfies readonly WebhookEvent[];
 export const MAX_WEBHOOK_URL_LENGTH = 2048;
@@ -54,6 +56,14 @@ export const jobOptionFields = z.strictObject(
       .describe(
         "`learned`: the network's learned upsampling (FCN-8s). `shift-and-stitch`: dense " +
           "predictions from the coarse scores of shifted inputs (several times slower).",
+      ),
+    quality: z
+      .enum(JOB_QUALITIES, { error: () => `quality must be one of ${JOB_QUALITIES.join(", ")}` })
+      .default("standard")
+      .describe(
+        "`standard`: one pass of the network. `high`: test-time augmentation, the image mirrored " +
+          "and at three scales, scores averaged before the argmax (more accurate, about 6x the " +
+          "inference time; see the model card).",
       ),
     outputs: z
       .string()
@@ -103,6 +113,6 @@ export function parseJobOptions(fields: Record<string, string>): JobOptions {
     const issue = issues.find((i) => i.code === "unrecognized_keys") ?? issues[0];
     throw new InputError("invalid_request", issue.message);
   }
-  const { mode, outputs, webhook_url, webhook_events } = parsed.data;
-  return { mode, outputs, webhookUrl: webhook_url, webhookEvents: webhook_events };
+  const { mode, quality, outputs, webhook_url, webhook_events } = parsed.data;
+  return { mode, quality, outputs, webhookUrl: webhook_url, webhookEvents: webhook_events };
 }

@@ -1,5 +1,5 @@
 /** D1 access for jobs: rows in, public job objects out. */
-import type { JobMode, JobOutputName, JobResultSummary } from "../../protocol/jobs.ts";
+import type { JobMode, JobOutputName, JobQuality, JobResultSummary } from "../../protocol/jobs.ts";
 import type { JobStatus } from "./state.ts";
 
 export interface JobRow {
@@ -7,6 +7,7 @@ export interface JobRow {
   api_key_id: string;
   status: JobStatus;
   mode: JobMode;
+  quality: JobQuality;
   outputs: string;
   webhook_url: string | null;
   webhook_events: string;
@@ -74,6 +75,7 @@ export function jobView(row: JobRow, links?: ResultLinks) {
     object: "job",
     status: row.status,
     mode: row.mode,
+    quality: row.quality,
     outputs: JSON.parse(row.outputs) as JobOutputName[],
     input: { content_type: row.input_type, bytes: row.input_bytes, width: row.width, height: row.height },
     webhook: row.webhook_url

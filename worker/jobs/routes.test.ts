@@ -54,12 +54,24 @@ describe("POST /v1/jobs", () => {
     expect(await env.BUCKET.head(`inputs/${job.id}`)).not.toBeNull();
     const messages = await drainQueue();
     expect(messages).toHaveLength(1);
-    expect(messages[0]).toMatchObject({ version: 1, job_id: job.id, mode: "learned" });
+    expect(messages[0]).toMatchObject({ version: 1, job_id: job.id, mode: "learned", quality: "standard" });
     expect(Object.keys(messages[0].outputs).sort()).toEqual(["mask", "probabilities"]);
     const row = await env.DB.prepare("SELECT dispatched_at FROM jobs WHERE id = ?")
       .bind(job.id)
       .first<{ dispatched_at: string }>();
     expect(row?.dispatched_at).toBeTruthy();
+  });
+
+  it("takes quality high to the GPU tier, and refuses an unknown quality", async () => {
+    const r = await submit(key, png(), { quality: "high" });
+    expect(r.status).toBe(202);
+    expect(((await r.json()) as { quality: string }).quality).toBe("high");
+    expect((await drainQueue())[0]).toMatchObject({ quality: "high" });
+    const bad = await submit(key, png(), { quality: "ultra" });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: { message: string } }).error.message).toMatch(
+      /quality must be one of/,
+    );
   });
 
   it("is idempotent: same key and body give the same job, a different body 409", async () => {

@@ -13,6 +13,7 @@ import {
   type JobMessage,
   type JobMode,
   type JobOutputName,
+  type JobQuality,
   PROBABILITIES_CONTENT_TYPE,
 } from "../../protocol/jobs.ts";
 import { randomId } from "../auth/keys.ts";
@@ -36,6 +37,7 @@ export interface NewJob {
   width: number;
   height: number;
   mode: JobMode;
+  quality: JobQuality;
   outputs: JobOutputName[];
   webhookUrl: string | null;
   webhookEvents: string[];
@@ -52,6 +54,7 @@ export async function acceptJob(env: Env, job: NewJob): Promise<JobRow> {
     api_key_id: job.apiKeyId,
     status: "queued",
     mode: job.mode,
+    quality: job.quality,
     outputs: JSON.stringify(job.outputs),
     webhook_url: job.webhookUrl,
     webhook_events: JSON.stringify(job.webhookEvents),
@@ -101,6 +104,7 @@ export async function jobMessage(env: Env, row: JobRow): Promise<JobMessage> {
     version: JOB_MESSAGE_VERSION,
     job_id: row.id,
     mode: row.mode,
+    quality: row.quality,
     input: { url: input.url, content_type: row.input_type, bytes: row.input_bytes },
     outputs,
     callback: { url: `${base}/internal/jobs/${row.id}/callback` },

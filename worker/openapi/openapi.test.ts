@@ -453,6 +453,7 @@ describe("parseJobOptions (validated by its zod schema)", () => {
   it("fills in defaults and reads lists in every syntax", () => {
     expect(parseJobOptions({})).toEqual({
       mode: "learned",
+      quality: "standard",
       outputs: ["mask"],
       webhookUrl: null,
       webhookEvents: ["job.succeeded", "job.failed"],
@@ -471,11 +472,13 @@ describe("parseJobOptions (validated by its zod schema)", () => {
     expect(
       parseJobOptions({
         mode: "shift-and-stitch",
+        quality: "high",
         webhook_url: " https://hooks.example.com/x ",
         webhook_events: "job.failed, job.failed",
       }),
     ).toEqual({
       mode: "shift-and-stitch",
+      quality: "high",
       outputs: ["mask"],
       webhookUrl: "https://hooks.example.com/x",
       webhookEvents: ["job.failed"],
@@ -486,6 +489,7 @@ describe("parseJobOptions (validated by its zod schema)", () => {
     const refused: [Record<string, string>, string][] = [
       [{ colour: "red", mode: "magic" }, 'unknown field "colour"'],
       [{ mode: "magic" }, "mode must be one of learned, shift-and-stitch"],
+      [{ quality: "ultra" }, "quality must be one of standard, high"],
       [{ mode: "" }, "mode must be one of learned, shift-and-stitch"],
       [{ outputs: "mask,depth" }, "outputs may contain mask, probabilities"],
       [{ outputs: '["mask"' }, "outputs is not valid JSON"],

@@ -11,7 +11,7 @@ import type {
 } from "../../protocol/jobs.ts";
 import type { CreatedKey as CreatedKeyType } from "../auth/keys.ts";
 import type { ErrorBody as ErrorBodyType } from "../errors/index.ts";
-import { JOB_MODES, JOB_OUTPUTS, jobOptionFields, WEBHOOK_EVENTS } from "../jobs/options.ts";
+import { JOB_MODES, JOB_OUTPUTS, JOB_QUALITIES, jobOptionFields, WEBHOOK_EVENTS } from "../jobs/options.ts";
 import type { JobView } from "../jobs/repo.ts";
 
 /** Schemas that become `#/components/schemas/<id>` in the document. */
@@ -170,6 +170,7 @@ export const Job = component(
     object: z.literal("job"),
     status: JobStatus,
     mode: JobMode,
+    quality: z.enum(JOB_QUALITIES),
     outputs: z.array(JobOutputName),
     input: z.object({
       content_type: z.string(),

@@ -26,6 +26,7 @@ async function finishedJob(webhookUrl: string): Promise<JobRow> {
     api_key_id: apiKey.id,
     status: "succeeded",
     mode: "learned",
+    quality: "standard",
     outputs: '["mask"]',
     webhook_url: webhookUrl,
     webhook_events: '["job.succeeded","job.failed"]',
