@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -56,8 +57,15 @@ Options:
     if (!["standard", "high"].includes(values.quality)) throw new Error("--quality must be standard or high");
     const upscale = Number(values.upscale);
     if (!(upscale >= 1 && upscale <= 8)) throw new Error("--upscale must be a number from 1 to 8");
-    const root = values.data ?? camvidDir();
-    let pairs = (await readFile(join(root, `${values.split}.txt`), "utf8"))
+    const root = resolve(values.data ?? camvidDir());
+    const list = join(root, `${values.split}.txt`);
+    if (!existsSync(list)) {
+      throw new Error(
+        `CamVid not found: ${list} does not exist. Pass --data <dir> or set CAMVID_DIR to the folder ` +
+          "that holds train.txt and val.txt (default: ../shared/datasets/camvid beside the repository)",
+      );
+    }
+    let pairs = (await readFile(list, "utf8"))
       .split("\n")
       .filter(Boolean)
       .map((line) => line.split(" ") as [string, string]);
