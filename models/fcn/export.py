@@ -193,6 +193,9 @@ def main(argv=None) -> None:
     meta = metadata(model, a.id, resolution, "fp32", a.coarse, a.runtime_upsample)
     export(model, a.out, meta, a.coarse)
     print(f"wrote {a.out} ({a.out.stat().st_size / 1e6:.2f} MB)")
+    # The Worker describes the GPU tier's model from this copy (worker/inference/jobs-model.ts).
+    sidecar = a.out.with_suffix(".meta.json")
+    sidecar.write_text(json.dumps({**meta, "bytes": a.out.stat().st_size}, indent=2) + "\n")
     if not a.skip_parity:
         ref = load_checkpoint(a.checkpoint)
         print(f"parity onnxruntime-node vs PyTorch: max |logit diff| = {parity(ref, a.out):.3e}")

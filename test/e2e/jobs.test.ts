@@ -123,10 +123,12 @@ describe("jobs end to end", () => {
     // polling shows the same job
     const polled = (await (await api(`/v1/jobs/${job.id}`)).json()) as {
       status: string;
-      result: { class_fractions: number[] };
+      result: { class_fractions: number[]; classes: { id: number; name: string; fraction: number }[] };
     };
     expect(polled.status).toBe("succeeded");
     expect(polled.result.class_fractions.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+    expect(polled.result.classes.map((c) => c.name).slice(0, 3)).toEqual(["Sky", "Building", "Pole"]);
+    expect(polled.result.classes.map((c) => c.fraction)).toEqual(polled.result.class_fractions);
   });
 
   it("a receiver that fails its first 3 deliveries gets the 4th, and every attempt is recorded", async () => {

@@ -7,11 +7,19 @@ it("GET /v1/health answers ok", async () => {
   expect(await response.json()).toMatchObject({ status: "ok" });
 });
 
-it("GET /v1/models lists the edge model with its size and resolution", async () => {
+it("GET /v1/models lists the edge model and the GPU tier's, with the model card's val scores", async () => {
   const body = (await (await exports.default.fetch("http://edge.test/v1/models")).json()) as {
     models: Record<string, unknown>[];
   };
   expect(body.models[0]).toMatchObject({ role: "preview", variant: "fcn32s", bytes: expect.any(Number) });
+  expect(body.models[0].val).toMatchObject({ mean_iu: 0.5381 });
+  expect(body.models[1]).toMatchObject({
+    role: "jobs",
+    variant: "fcn8s",
+    resolution: null,
+    loaded: null,
+    val: { mean_iu: 0.595 },
+  });
 });
 
 it("unknown routes answer a JSON 404", async () => {

@@ -2,6 +2,7 @@
 import { Hono } from "hono";
 import edgeModelBytes from "../../models/fcn32s-edge-int8.onnx";
 import { edgeModelLoaded, edgeModelMeta } from "../inference/edge-model.ts";
+import { jobsModelMeta } from "../inference/jobs-model.ts";
 
 export const health = new Hono<{ Bindings: Env }>();
 
@@ -21,6 +22,19 @@ health.get("/models", (c) =>
         loaded: edgeModelLoaded(),
         classes: edgeModelMeta.classes,
         val: edgeModelMeta.val ?? null,
+      },
+      {
+        id: jobsModelMeta.id,
+        role: "jobs",
+        variant: jobsModelMeta.variant,
+        backbone: jobsModelMeta.backbone,
+        quantization: jobsModelMeta.quantization,
+        bytes: jobsModelMeta.bytes,
+        resolution: jobsModelMeta.resolution,
+        // It runs on the GPU tier, not in this isolate.
+        loaded: null,
+        classes: jobsModelMeta.classes,
+        val: jobsModelMeta.val ?? null,
       },
     ],
   }),

@@ -1,5 +1,6 @@
 /** D1 access for jobs: rows in, public job objects out. */
 import type { JobMode, JobOutputName, JobQuality, JobResultSummary } from "../../protocol/jobs.ts";
+import { namedFractions } from "../inference/jobs-model.ts";
 import type { JobStatus } from "./state.ts";
 
 export interface JobRow {
@@ -92,6 +93,7 @@ export function jobView(row: JobRow, links?: ResultLinks) {
             model: summary.model,
             width: summary.width,
             height: summary.height,
+            classes: namedFractions(summary.class_fractions),
             class_fractions: summary.class_fractions,
             provider: summary.provider,
             timings_ms: summary.timings_ms,

@@ -17,6 +17,7 @@ describe("job options", () => {
   it("defaults and normalises", () => {
     expect(parseJobOptions({})).toEqual({
       mode: "learned",
+      quality: "standard",
       outputs: ["mask"],
       webhookUrl: null,
       webhookEvents: ["job.succeeded", "job.failed"],

@@ -61,7 +61,11 @@ export const ModelInfo = component(
   "Model",
   z.object({
     id: z.string(),
-    role: z.literal("preview").describe("`preview`: the model behind POST /v1/preview"),
+    role: z
+      .enum(["preview", "jobs"])
+      .describe(
+        "`preview`: the model behind POST /v1/preview (this Worker); `jobs`: behind /v1/jobs (the GPU tier)",
+      ),
     variant: z.string().describe("fcn32s, fcn16s or fcn8s"),
     backbone: z.string(),
     quantization: z.enum(["fp32", "int8"]),
@@ -70,11 +74,14 @@ export const ModelInfo = component(
       .object({ width: z.number().int().positive(), height: z.number().int().positive() })
       .nullable()
       .describe("size the input is resized to before inference; null: the input's own size"),
-    loaded: z.boolean().describe("whether this isolate has created the session yet"),
+    loaded: z
+      .boolean()
+      .nullable()
+      .describe("whether this isolate has created the session yet; null for the GPU tier's model"),
     classes: z.array(z.object({ name: z.string(), color: Rgb })).describe("class id = index"),
     val: z.record(z.string(), z.number()).nullable().describe("validation metrics measured at export"),
   }),
-  "A model served by the edge tier.",
+  "A model served by the edge (preview) or the GPU tier (jobs).",
 );
 
 export const ModelList = component("ModelList", z.object({ models: z.array(ModelInfo) }), "Models served.");
@@ -192,7 +199,12 @@ export const Job = component(
         model: z.string(),
         width: z.number().int().positive(),
         height: z.number().int().positive(),
-        class_fractions: z.array(z.number()).describe("share of pixels per class id"),
+        classes: z
+          .array(z.object({ id: z.number().int(), name: z.string(), fraction: z.number() }))
+          .describe("share of the mask's pixels per class, as in the preview's answer"),
+        class_fractions: z
+          .array(z.number())
+          .describe("deprecated: the same shares by class id, without names (use `classes`)"),
         provider: z.enum(["cuda", "cpu"]),
         timings_ms: JobTimings,
         mask_url: z.url().describe("signed link to the mask (palette PNG, pixel value = class id)"),
