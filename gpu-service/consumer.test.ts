@@ -10,11 +10,11 @@ import { promisify } from "node:util";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { decodeImage } from "../models/runtime/decode.ts";
 import { FULL_LIMITS } from "../models/runtime/limits.ts";
-import { decodePalettePng } from "../models/runtime/png.ts";
 import { segment } from "../models/runtime/segment.ts";
 import { labelsAtImageSize, probabilitiesUint8 } from "../models/runtime/tensor.ts";
 import { PROBABILITIES_CONTENT_TYPE } from "../protocol/jobs.ts";
 import { jpeg } from "../test/fixtures/images.ts";
+import { readPalettePngStrict } from "../test/fixtures/strict-png.ts";
 import { type LocalQueue, startLocalQueue } from "./local-queue.ts";
 import { EdgeStub } from "./test/edge-stub.ts";
 import {
@@ -81,7 +81,7 @@ describe("a job", () => {
     const expected = await segment(model, image, { keepLogits: true });
     const [mask] = edge.putsFor("job-1", "mask");
     expect(mask.contentType).toBe("image/png");
-    const png = decodePalettePng(mask.body);
+    const png = readPalettePngStrict(mask.body);
     expect([png.width, png.height]).toEqual([480, 360]);
     expect(png.labels).toEqual(labelsAtImageSize(expected));
     expect(png.palette).toEqual(model.meta.classes.map((k) => k.color));
@@ -132,7 +132,7 @@ describe("a job", () => {
     await send(queue, edge.message("sas", { mode: "shift-and-stitch" }));
     await consumer();
     await waitFor(() => edge.accepted("sas", "succeeded").length, 20_000, "the succeeded callback");
-    const png = decodePalettePng(edge.putsFor("sas", "mask")[0].body);
+    const png = readPalettePngStrict(edge.putsFor("sas", "mask")[0].body);
     const expected = await segment(await testModel(), await decodeImage(small, FULL_LIMITS), {
       mode: "shift-and-stitch",
     });
@@ -157,7 +157,9 @@ describe("a job", () => {
       ["b2", other],
     ] as const) {
       const expected = await segment(model, await decodeImage(bytes, FULL_LIMITS));
-      expect(decodePalettePng(edge.putsFor(id, "mask")[0].body).labels).toEqual(labelsAtImageSize(expected));
+      expect(readPalettePngStrict(edge.putsFor(id, "mask")[0].body).labels).toEqual(
+        labelsAtImageSize(expected),
+      );
     }
   });
 });

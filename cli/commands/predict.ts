@@ -48,7 +48,7 @@ Options:
       try {
         const image = await decodeImage(new Uint8Array(await readFile(file)), FULL_LIMITS);
         const result = await segment(model, image, { mode: values.mode as UpsamplingMode });
-        await writeFile(join(values.out, `${stem(file)}.png`), encodeLabelMapPng(result, palette));
+        await writeFile(join(values.out, `${stem(file)}.png`), await encodeLabelMapPng(result, palette));
       } catch (error) {
         failures++;
         console.error(`\n${file}: ${error instanceof Error ? error.message : error}`);
