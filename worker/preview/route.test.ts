@@ -106,6 +106,17 @@ describe("POST /v1/preview", () => {
     expect(await refusal(images.jpeg3266x2450)).toMatch(/the limit is 8000000 pixels/);
   });
 
+  it("answers 400 unreadable_image 'truncated' for a JPEG cut at 2,000, 20,000 or 60,000 bytes", async () => {
+    const whole = fromBase64(samples[0].image);
+    for (const at of [2_000, 20_000, 60_000]) {
+      const response = await post(whole.slice(0, at), "image/jpeg");
+      expect(response.status, `cut at ${at}`).toBe(400);
+      const { error } = (await response.json()) as { error: { code: string; message: string } };
+      expect(error.code).toBe("unreadable_image");
+      expect(error.message).toMatch(/truncated/);
+    }
+  });
+
   it("accepts multipart/form-data with an `image` field", async () => {
     const form = new FormData();
     form.append("image", new Blob([fromBase64(images.png64x48)], { type: "image/png" }), "x.png");
