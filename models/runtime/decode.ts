@@ -1,8 +1,10 @@
 /**
- * Image decoding with the same WebAssembly codecs (jSquash: mozjpeg, png, libwebp) in every
- * tier, so the Worker, the CLI and the GPU service see identical pixels for the same bytes.
- * The caller hands over compiled wasm modules (Workers import them; Node compiles the files).
+ * Image decoding with the same codecs (jSquash's WebAssembly mozjpeg, png and libwebp, and
+ * jpeg-js for CMYK/YCCK JPEGs) in every tier, so the Worker, the CLI and the GPU service see
+ * identical pixels for the same bytes. The caller hands over compiled wasm modules (Workers import them; Node compiles the files).
  */
+
+import { decodeCmykJpeg } from "./cmyk-jpeg.ts";
 import { type CodecModules, decodeJpeg, decodePng, decodeWebp, type Rgba } from "./codecs.ts";
 import { checkComplete, checkJpegDecoderWarnings } from "./completeness.ts";
 import { InputError } from "./errors.ts";
@@ -56,10 +58,17 @@ export async function decodeImage(bytes: Uint8Array, limits: ImageLimits): Promi
   checkLimits(info, limits);
   checkComplete(bytes, info);
   if (!codecs) throw new Error("initCodecs() must run before decodeImage()");
+  if (info.coding.inks === "cmyk-unmarked") {
+    throw new InputError(
+      "unreadable_image",
+      "a CMYK JPEG without Adobe's APP14 marker cannot be decoded: it does not say whether its inks are inverted",
+    );
+  }
   let stored: Rgba | null;
   const warnings: string[] = [];
   try {
-    if (info.type === "image/jpeg") stored = await decodeJpeg(codecs.jpeg, bytes, warnings);
+    if (info.coding.inks) stored = decodeCmykJpeg(bytes, info.coding.inks, limits.maxPixels / 1e6);
+    else if (info.type === "image/jpeg") stored = await decodeJpeg(codecs.jpeg, bytes, warnings);
     else if (info.type === "image/png") stored = decodePng(codecs.png, bytes);
     else stored = await decodeWebp(codecs.webp, bytes);
   } catch {

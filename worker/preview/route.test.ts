@@ -86,6 +86,11 @@ describe("POST /v1/preview", () => {
     await expectMask(await post(fromBase64(images.jpeg3000x2000), "image/jpeg"), 3000, 2000);
   });
 
+  it("decodes CMYK and YCCK JPEGs (Adobe) instead of refusing them", async () => {
+    await expectMask(await post(fromBase64(images.cmykAdobe), "image/jpeg"), 96, 72);
+    await expectMask(await post(fromBase64(images.ycckAdobe), "image/jpeg"), 96, 72);
+  });
+
   it("honours EXIF orientation: a 48x32 JPEG tagged 'rotate 90' gives a 32x48 mask", async () => {
     await expectMask(await post(fromBase64(images.portraitExif6), "image/jpeg"), 32, 48);
   });

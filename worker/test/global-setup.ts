@@ -73,6 +73,9 @@ export default async function setup(project: TestProject) {
     progressiveJpeg: toBase64(await jpeg(80, 60, { progressive: true })),
     // headers only (the scan data is an 80x60 image's): refused before decoding
     progressiveJpeg4000x2000: toBase64(withJpegSize(await jpeg(80, 60, { progressive: true }), 4000, 2000)),
+    // CMYK and YCCK JPEGs written by libjpeg (test/fixtures/cmyk/generate.py), 96x72
+    cmykAdobe: toBase64(readFileSync("test/fixtures/cmyk/cmyk-adobe.jpg")),
+    ycckAdobe: toBase64(readFileSync("test/fixtures/cmyk/ycck-adobe.jpg")),
     jpeg3266x2450: toBase64(withJpegSize(await jpeg(80, 60, { progressive: true }), 3266, 2450)),
   });
   return async () => {
