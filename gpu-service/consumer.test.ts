@@ -10,11 +10,11 @@ import { promisify } from "node:util";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { decodeImage } from "../models/runtime/decode.ts";
 import { FULL_LIMITS } from "../models/runtime/limits.ts";
-import { decodePalettePng } from "../models/runtime/png.ts";
 import { segment } from "../models/runtime/segment.ts";
-import { labelsAtImageSize, probabilitiesUint8 } from "../models/runtime/tensor.ts";
+import { labelsAtImageSize } from "../models/runtime/tensor.ts";
 import { PROBABILITIES_CONTENT_TYPE } from "../protocol/jobs.ts";
 import { jpeg } from "../test/fixtures/images.ts";
+import { readPalettePngStrict } from "../test/fixtures/strict-png.ts";
 import { type LocalQueue, startLocalQueue } from "./local-queue.ts";
 import { EdgeStub } from "./test/edge-stub.ts";
 import {
@@ -63,6 +63,32 @@ const queueEmpty = async () => {
   return counts.visible === 0 && counts.inFlight === 0;
 };
 
+/**
+ * Read a probabilities file as its documented format says (uint8 (C, H, W), round(255 * p)),
+ * against a softmax computed here in float64 from the logits, not by the code that wrote it.
+ */
+function expectProbabilitiesFile(body: Uint8Array, logits: Float32Array, labels: Uint8Array) {
+  const classes = 11;
+  const plane = labels.length;
+  expect(body.length).toBe(classes * plane);
+  let worst = 0;
+  let argmaxMismatches = 0;
+  for (let i = 0; i < plane; i++) {
+    const z = Array.from({ length: classes }, (_, c) => logits[c * plane + i]);
+    const top = Math.max(...z);
+    const e = z.map((v) => Math.exp(v - top));
+    const sum = e.reduce((a, b) => a + b, 0);
+    let best = 0;
+    for (let c = 0; c < classes; c++) {
+      worst = Math.max(worst, Math.abs(body[c * plane + i] - (255 * e[c]) / sum));
+      if (body[c * plane + i] > body[best * plane + i]) best = c;
+    }
+    if (best !== labels[i] && body[best * plane + i] !== body[labels[i] * plane + i]) argmaxMismatches++;
+  }
+  expect(worst).toBeLessThanOrEqual(0.5 + 1e-6); // rounding, nothing more
+  expect(argmaxMismatches).toBe(0); // the mask is the most probable class (ties aside)
+}
+
 describe("a job", () => {
   it("writes the mask that segment() and `npx fcn predict` write, probabilities, and a signed callback", async () => {
     const bytes = new Uint8Array(await readFile(SAMPLE));
@@ -81,7 +107,7 @@ describe("a job", () => {
     const expected = await segment(model, image, { keepLogits: true });
     const [mask] = edge.putsFor("job-1", "mask");
     expect(mask.contentType).toBe("image/png");
-    const png = decodePalettePng(mask.body);
+    const png = readPalettePngStrict(mask.body);
     expect([png.width, png.height]).toEqual([480, 360]);
     expect(png.labels).toEqual(labelsAtImageSize(expected));
     expect(png.palette).toEqual(model.meta.classes.map((k) => k.color));
@@ -101,7 +127,7 @@ describe("a job", () => {
 
     const [probabilities] = edge.putsFor("job-1", "probabilities");
     expect(probabilities.contentType).toBe(PROBABILITIES_CONTENT_TYPE);
-    expect(probabilities.body).toEqual(probabilitiesUint8(expected.logits!, 11, 480 * 360));
+    expectProbabilitiesFile(probabilities.body, expected.logits!, png.labels);
 
     expect(done.status).toBe("succeeded");
     if (done.status !== "succeeded") return;
@@ -132,7 +158,7 @@ describe("a job", () => {
     await send(queue, edge.message("sas", { mode: "shift-and-stitch" }));
     await consumer();
     await waitFor(() => edge.accepted("sas", "succeeded").length, 20_000, "the succeeded callback");
-    const png = decodePalettePng(edge.putsFor("sas", "mask")[0].body);
+    const png = readPalettePngStrict(edge.putsFor("sas", "mask")[0].body);
     const expected = await segment(await testModel(), await decodeImage(small, FULL_LIMITS), {
       mode: "shift-and-stitch",
     });
@@ -147,7 +173,7 @@ describe("a job", () => {
     await send(queue, edge.message("hq", { quality: "high" }));
     const c = await consumer();
     await waitFor(() => edge.accepted("hq", "succeeded").length, 20_000, "the succeeded callback");
-    const png = decodePalettePng(edge.putsFor("hq", "mask")[0].body);
+    const png = readPalettePngStrict(edge.putsFor("hq", "mask")[0].body);
     const expected = await segment(await testModel(), await decodeImage(small, FULL_LIMITS), {
       quality: "high",
     });
@@ -170,7 +196,9 @@ describe("a job", () => {
       ["b2", other],
     ] as const) {
       const expected = await segment(model, await decodeImage(bytes, FULL_LIMITS));
-      expect(decodePalettePng(edge.putsFor(id, "mask")[0].body).labels).toEqual(labelsAtImageSize(expected));
+      expect(readPalettePngStrict(edge.putsFor(id, "mask")[0].body).labels).toEqual(
+        labelsAtImageSize(expected),
+      );
     }
   });
 });

@@ -387,22 +387,22 @@ export class JobConsumer {
     signal: AbortSignal,
   ): Promise<void> {
     const palette = this.o.inference.model.meta.classes.map((c) => c.color);
-    const bodies: Record<JobOutputName, () => Uint8Array> = {
+    const bodies: Record<JobOutputName, () => Promise<Uint8Array>> = {
       mask: () => encodePalettePng(prediction.labels, prediction.width, prediction.height, palette),
-      probabilities: () => prediction.probabilities ?? new Uint8Array(),
+      probabilities: async () => prediction.probabilities ?? new Uint8Array(),
     };
     const contentTypes: Record<JobOutputName, string> = {
       mask: "image/png",
       probabilities: PROBABILITIES_CONTENT_TYPE,
     };
     await Promise.all(
-      wanted.map((name) => {
+      wanted.map(async (name) => {
         const target = message.outputs[name];
         if (!target) return undefined;
         return this.o.edge.putOutput(
           target.url,
           target.content_type || contentTypes[name],
-          bodies[name](),
+          await bodies[name](),
           signal,
         );
       }),

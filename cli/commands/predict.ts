@@ -56,7 +56,7 @@ Options:
           mode: values.mode as UpsamplingMode,
           quality: values.quality as Quality,
         });
-        await writeFile(join(values.out, `${stem(file)}.png`), encodeLabelMapPng(result, palette));
+        await writeFile(join(values.out, `${stem(file)}.png`), await encodeLabelMapPng(result, palette));
       } catch (error) {
         failures++;
         console.error(`\n${file}: ${error instanceof Error ? error.message : error}`);

@@ -1,17 +1,13 @@
 /**
  * A stand-in for the edge's internal routes (worker/internal/routes.ts), for tests: it serves
- * job inputs, records output PUTs, and checks each callback's HMAC signature with
- * protocol/hmac.ts. Like the real edge, a job with a final state answers 409
+ * job inputs, records output PUTs, and checks each callback's HMAC signature with node:crypto
+ * (test/fixtures/callback-hmac.ts), not with the protocol/hmac.ts the service signs with. Like the real edge, a job with a final state answers 409
  * `already_completed` to every further request, and `succeeded` without its outputs is
  * refused with 409 `missing_outputs`.
  */
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { callbackSignature, timingSafeEqual } from "../../protocol/hmac.ts";
 import {
-  CALLBACK_ID_HEADER,
-  CALLBACK_SIGNATURE_HEADER,
-  CALLBACK_TIMESTAMP_HEADER,
   type JobCallback,
   type JobMessage,
   type JobMode,
@@ -19,6 +15,7 @@ import {
   type JobQuality,
   PROBABILITIES_CONTENT_TYPE,
 } from "../../protocol/jobs.ts";
+import { verifyCallbackIndependently } from "../../test/fixtures/callback-hmac.ts";
 
 export interface RecordedPut {
   jobId: string;
@@ -182,16 +179,13 @@ export class EdgeStub {
     }
     if (request.method === "POST" && what === "callback") {
       const raw = new TextDecoder().decode(await readBody(request));
-      const callbackId = String(request.headers[CALLBACK_ID_HEADER] ?? "");
-      const timestamp = Number(request.headers[CALLBACK_TIMESTAMP_HEADER]);
-      const signature = String(request.headers[CALLBACK_SIGNATURE_HEADER] ?? "").replace(/^v1=/, "");
-      const expected = await callbackSignature(this.secret, callbackId, timestamp, raw);
       const callback = JSON.parse(raw) as JobCallback;
       const answer = (status: number, code?: string) => {
         this.callbacks.push({ jobId: id, callback, status });
         return code ? error(status, code) : { status, body: { ok: true } };
       };
-      if (!callbackId || !timingSafeEqual(signature, expected)) return answer(401, "invalid_signature");
+      if (!verifyCallbackIndependently(this.secret, request.headers, raw))
+        return answer(401, "invalid_signature");
       if (callback.job_id !== id) return answer(400, "job_mismatch");
       if (final) return answer(409, "already_completed");
       if (callback.status === "succeeded") {

@@ -54,23 +54,28 @@ type EmscriptenFactory = Parameters<typeof initEmscriptenModule>[0];
 
 /**
  * mozjpeg and libwebp (emscripten + embind): the glue copies the RGBA out of the heap into a
- * JavaScript array, so the result does not hold the instance.
+ * JavaScript array, so the result does not hold the instance. With `warnings`, what the
+ * decoder prints to stderr (libjpeg's warnings, such as "Premature end of JPEG file") is
+ * collected there instead of going to console.error: one instance per image, so one image's.
  */
 async function decodeEmscripten(
   factory: EmscriptenFactory,
   module: WebAssembly.Module,
   bytes: Uint8Array,
+  warnings: string[] | undefined,
   ...options: boolean[]
 ): Promise<Rgba | null> {
-  const decoder = (await initEmscriptenModule(factory, module)) as unknown as EmscriptenDecoder;
+  const overrides = warnings ? { printErr: (line: string) => warnings.push(line) } : {};
+  const decoder = (await initEmscriptenModule(factory, module, overrides)) as unknown as EmscriptenDecoder;
   // embind copies a Uint8Array (view offsets honoured) into the heap: no copy needed here.
   return decoder.decode(bytes, ...options);
 }
 
-export const decodeJpeg = (module: WebAssembly.Module, bytes: Uint8Array) =>
-  decodeEmscripten(mozjpegDecoder as EmscriptenFactory, module, bytes, false); // false: no EXIF rotation
+/** mozjpeg to RGBA; its warnings go to `warnings` if given. */
+export const decodeJpeg = (module: WebAssembly.Module, bytes: Uint8Array, warnings?: string[]) =>
+  decodeEmscripten(mozjpegDecoder as EmscriptenFactory, module, bytes, warnings, false); // false: no EXIF rotation
 export const decodeWebp = (module: WebAssembly.Module, bytes: Uint8Array) =>
-  decodeEmscripten(webpDecoder as EmscriptenFactory, module, bytes);
+  decodeEmscripten(webpDecoder as EmscriptenFactory, module, bytes, undefined);
 
 interface PngExports {
   memory: WebAssembly.Memory;

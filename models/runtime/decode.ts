@@ -1,9 +1,12 @@
 /**
- * Image decoding with the same WebAssembly codecs (jSquash: mozjpeg, png, libwebp) in every
- * tier, so the Worker, the CLI and the GPU service see identical pixels for the same bytes.
- * The caller hands over compiled wasm modules (Workers import them; Node compiles the files).
+ * Image decoding with the same codecs (jSquash's WebAssembly mozjpeg, png and libwebp, and
+ * jpeg-js for CMYK/YCCK JPEGs) in every tier, so the Worker, the CLI and the GPU service see
+ * identical pixels for the same bytes. The caller hands over compiled wasm modules (Workers import them; Node compiles the files).
  */
+
+import { decodeCmykJpeg } from "./cmyk-jpeg.ts";
 import { type CodecModules, decodeJpeg, decodePng, decodeWebp, type Rgba } from "./codecs.ts";
+import { checkComplete, checkJpegDecoderWarnings } from "./completeness.ts";
 import { InputError } from "./errors.ts";
 import { applyOrientation, type Orientation, orientedSize, readOrientation } from "./exif.ts";
 import { checkLimits, type ImageInfo, type ImageLimits, readImageInfo } from "./image-info.ts";
@@ -46,16 +49,26 @@ export function upright(image: OrientedRgba): Rgba {
 }
 
 /**
- * Check the header against the limits and decode. The EXIF orientation is read, not applied
- * (see `upright`). Throws InputError for anything the client can fix.
+ * Check the header against the limits, check the file is whole, and decode. The EXIF
+ * orientation is read, not applied (see `upright`). Throws InputError for anything the client
+ * can fix, including a truncated file (which mozjpeg alone would decode, filled with grey).
  */
 export async function decodeImage(bytes: Uint8Array, limits: ImageLimits): Promise<DecodedImage> {
   const info = readImageInfo(bytes);
   checkLimits(info, limits);
+  checkComplete(bytes, info);
   if (!codecs) throw new Error("initCodecs() must run before decodeImage()");
+  if (info.coding.inks === "cmyk-unmarked") {
+    throw new InputError(
+      "unreadable_image",
+      "a CMYK JPEG without Adobe's APP14 marker cannot be decoded: it does not say whether its inks are inverted",
+    );
+  }
   let stored: Rgba | null;
+  const warnings: string[] = [];
   try {
-    if (info.type === "image/jpeg") stored = await decodeJpeg(codecs.jpeg, bytes);
+    if (info.coding.inks) stored = decodeCmykJpeg(bytes, info.coding.inks, limits.maxPixels / 1e6);
+    else if (info.type === "image/jpeg") stored = await decodeJpeg(codecs.jpeg, bytes, warnings);
     else if (info.type === "image/png") stored = decodePng(codecs.png, bytes);
     else stored = await decodeWebp(codecs.webp, bytes);
   } catch {
@@ -72,6 +85,8 @@ export async function decodeImage(bytes: Uint8Array, limits: ImageLimits): Promi
       `the ${info.type.slice(6).toUpperCase()} data could not be decoded`,
     );
   }
+  // The structure reached EOI, but the decoder may still have run out inside a scan.
+  checkJpegDecoderWarnings(warnings);
   const orientation = readOrientation(bytes);
   const [width, height] = orientedSize(stored.width, stored.height, orientation);
   return { info, stored, orientation, width, height };

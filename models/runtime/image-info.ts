@@ -18,7 +18,14 @@ export interface Coding {
   name: string;
   /** bytes per pixel while decoding: the decoder's heap, plus the copy out of it if one is made */
   bytesPerPixel: number;
+  /**
+   * A 4-component JPEG's colours: CMYK or YCCK as the Adobe APP14 marker says (stored
+   * inverted, Adobe's convention), or "cmyk-unmarked" without that marker.
+   */
+  inks?: JpegInks;
 }
+
+export type JpegInks = "adobe-cmyk" | "adobe-ycck" | "cmyk-unmarked";
 
 /** Limits checked before decoding, so a decompression bomb costs us a few header bytes. */
 export interface ImageLimits {
@@ -47,6 +54,13 @@ export const DECODER_BYTES_PER_PIXEL = {
    */
   jpegBuffered: (coefficientsPerPixel: number) =>
     8.4 + 2.7 * Math.max(0, coefficientsPerPixel - 2) + RGBA_COPY,
+  /**
+   * 4-component (CMYK, YCCK) JPEG, decoded in JavaScript by jpeg-js (cmyk-jpeg.ts): each
+   * component's DCT coefficients and samples, a 4-channel copy and the RGBA, all on the JS heap.
+   * Measured in Node as heap + ArrayBuffer growth over a 3 MP 4:4:4:4 decode, garbage included
+   * (jpeg-js allocates per block row): 42 bytes at 4 coefficients per pixel; scaled by them.
+   */
+  jpegFourComponent: (coefficientsPerPixel: number) => 10.5 * coefficientsPerPixel,
   webpLossy: 6 + RGBA_COPY,
   webpLossyAlpha: 11 + RGBA_COPY,
   webpLossless: 13 + RGBA_COPY,
@@ -126,6 +140,7 @@ function jpegHeader(b: Uint8Array): [number, number, Coding] {
   let progressive = false;
   let components = 0;
   let coefficientsPerPixel = 3;
+  let adobeTransform: number | undefined;
   let i = 2;
   while (i + 4 <= b.length) {
     if (b[i] !== 0xff) break; // not a marker: malformed before a frame header, or after it
@@ -146,9 +161,14 @@ function jpegHeader(b: Uint8Array): [number, number, Coding] {
       progressive = (marker & 0x03) === 2; // SOF2, SOF6, SOF10, SOF14
       [components, coefficientsPerPixel] = frameComponents(b, i);
     }
+    if (marker === 0xee && length >= 12 && i + 15 < b.length && ascii(b, i + 4, 5) === "Adobe") {
+      adobeTransform = b[i + 15];
+    }
     if (marker === 0xda) {
       // First scan: one without every component means more scans follow (buffered too).
       const scanComponents = i + 4 < b.length ? b[i + 4] : 0;
+      if (components === 4)
+        return [...(size ?? jpegUnreadable()), fourComponentCoding(adobeTransform, coefficientsPerPixel)];
       return [
         ...(size ?? jpegUnreadable()),
         jpegCoding(progressive || scanComponents < components, coefficientsPerPixel),
@@ -178,6 +198,22 @@ function frameComponents(b: Uint8Array, i: number): [number, number] {
   const hMax = Math.max(...factors.map(([h]) => h));
   const vMax = Math.max(...factors.map(([, v]) => v));
   return [count, factors.reduce((n, [h, v]) => n + (h * v) / (hMax * vMax), 0)];
+}
+
+/** A 4-component JPEG: Adobe's APP14 transform 2 is YCCK, anything else CMYK. */
+function fourComponentCoding(adobeTransform: number | undefined, coefficientsPerPixel: number): Coding {
+  const inks: JpegInks =
+    adobeTransform === undefined ? "cmyk-unmarked" : adobeTransform === 2 ? "adobe-ycck" : "adobe-cmyk";
+  const names: Record<JpegInks, string> = {
+    "adobe-cmyk": "CMYK JPEG (Adobe)",
+    "adobe-ycck": "YCCK JPEG (Adobe)",
+    "cmyk-unmarked": "CMYK JPEG without an Adobe marker",
+  };
+  return {
+    name: names[inks],
+    bytesPerPixel: DECODER_BYTES_PER_PIXEL.jpegFourComponent(coefficientsPerPixel),
+    inks,
+  };
 }
 
 function jpegCoding(buffered: boolean, coefficientsPerPixel: number): Coding {

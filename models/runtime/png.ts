@@ -2,7 +2,8 @@
  * Indexed-colour (palette) PNG: pixel values are class ids, the palette holds class colours,
  * so the file is both a viewable picture and the exact label map.
  */
-import { unzlibSync, Zlib } from "fflate";
+import { concat } from "./bytes.ts";
+import { deflate } from "./deflate.ts";
 import { nearestIndex } from "./resize.ts";
 import { fullSizeLabels, type LabelMap } from "./tensor.ts";
 
@@ -42,20 +43,24 @@ export function encodePalettePng(
   width: number,
   height: number,
   palette: ReadonlyArray<readonly [number, number, number]>,
-): Uint8Array {
+): Promise<Uint8Array> {
   return encodeLabelMapPng(fullSizeLabels(labels, width, height), palette);
 }
 
+/** Rows per deflate block: about 64 KiB of raw rows, at least one row. */
+const BLOCK_BYTES = 64 * 1024;
+
 /**
  * Encode a label map at its displayed size as an 8-bit palette PNG, upscaling by nearest
- * neighbour one row at a time while deflating: neither full-size labels nor the PNG's raw
- * rows are ever held (for a 12 MP photo that is 24 MB saved), only the compressed stream.
+ * neighbour a block of rows at a time while deflating: neither full-size labels nor the PNG's
+ * raw rows are ever held (for a 12 MP photo that is 24 MB saved), only a block in flight and
+ * the compressed stream.
  */
-export function encodeLabelMapPng(
+export async function encodeLabelMapPng(
   map: LabelMap,
   palette: ReadonlyArray<readonly [number, number, number]>,
-): Uint8Array {
-  const { width, height, inference, inferenceLabels: labels } = map;
+): Promise<Uint8Array> {
+  const { width, height } = map;
   const ihdr = new Uint8Array(13);
   const v = new DataView(ihdr.buffer);
   v.setUint32(0, width);
@@ -63,23 +68,7 @@ export function encodeLabelMapPng(
   ihdr.set([8, 3, 0, 0, 0], 8); // bit depth 8, colour type 3 (indexed)
   const plte = new Uint8Array(palette.length * 3);
   for (const [i, rgb] of palette.entries()) plte.set(rgb, i * 3);
-
-  const compressed: Uint8Array[] = [];
-  // IDAT is one zlib stream; label maps compress well even at a fast level.
-  const zlib = new Zlib({ level: 3 }, (chunk) => compressed.push(chunk));
-  const xmap = nearestIndex(inference.width, width);
-  const ymap = nearestIndex(inference.height, height);
-  const row = new Uint8Array(width + 1); // filter byte 0 (None), then the row's class ids
-  let filled = -1; // the source row `row` holds: consecutive rows often repeat it
-  for (let y = 0; y < height; y++) {
-    const from = ymap[y] * inference.width;
-    if (from !== filled) {
-      for (let x = 0; x < width; x++) row[x + 1] = labels[from + xmap[x]];
-      filled = from;
-    }
-    zlib.push(row, y === height - 1); // push copies the row into fflate's window
-  }
-  const idat = concat(compressed);
+  const idat = await deflate(filteredRowBlocks(map)); // IDAT is one zlib stream
   return concat([
     SIGNATURE,
     pngChunk("IHDR", ihdr),
@@ -89,69 +78,27 @@ export function encodeLabelMapPng(
   ]);
 }
 
-/** Byte arrays joined end to end. */
-export function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
-export interface PalettePng {
-  width: number;
-  height: number;
-  labels: Uint8Array;
-  palette: [number, number, number][];
-}
-
-/** Decode an 8-bit palette PNG back to its indices (for tests and clients). */
-export function decodePalettePng(bytes: Uint8Array): PalettePng {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let pos = 8;
-  let width = 0;
-  let height = 0;
-  const palette: [number, number, number][] = [];
-  const idat: Uint8Array[] = [];
-  while (pos < bytes.length) {
-    const length = view.getUint32(pos);
-    const type = String.fromCharCode(...bytes.subarray(pos + 4, pos + 8));
-    const data = bytes.subarray(pos + 8, pos + 8 + length);
-    if (type === "IHDR") {
-      width = view.getUint32(pos + 8);
-      height = view.getUint32(pos + 12);
-      if (data[8] !== 8 || data[9] !== 3 || data[12] !== 0)
-        throw new Error("not an 8-bit non-interlaced palette PNG");
-    } else if (type === "PLTE") {
-      for (let i = 0; i + 2 < data.length; i += 3) palette.push([data[i], data[i + 1], data[i + 2]]);
-    } else if (type === "IDAT") idat.push(data);
-    pos += 12 + length;
-  }
-  const raw = unzlibSync(concat(idat));
-  const labels = new Uint8Array(width * height);
+/**
+ * The PNG's raw scanlines (filter byte 0, then the row's class ids at the displayed size), in
+ * fresh blocks of whole rows: the deflate stream keeps each block until it has read it.
+ */
+function* filteredRowBlocks(map: LabelMap): Generator<Uint8Array<ArrayBuffer>> {
+  const { width, height, inference, inferenceLabels: labels } = map;
   const stride = width + 1;
-  for (let y = 0; y < height; y++) {
-    const filter = raw[y * stride];
-    for (let x = 0; x < width; x++) {
-      const cur = raw[y * stride + 1 + x];
-      const a = x > 0 ? labels[y * width + x - 1] : 0;
-      const b = y > 0 ? labels[(y - 1) * width + x] : 0;
-      const c = x > 0 && y > 0 ? labels[(y - 1) * width + x - 1] : 0;
-      let pred = 0;
-      if (filter === 1) pred = a;
-      else if (filter === 2) pred = b;
-      else if (filter === 3) pred = (a + b) >> 1;
-      else if (filter === 4) {
-        const p = a + b - c;
-        const pa = Math.abs(p - a);
-        const pb = Math.abs(p - b);
-        const pc = Math.abs(p - c);
-        pred = pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
-      }
-      labels[y * width + x] = (cur + pred) & 0xff;
+  const rowsPerBlock = Math.max(1, Math.floor(BLOCK_BYTES / stride));
+  const xmap = nearestIndex(inference.width, width);
+  const ymap = nearestIndex(inference.height, height);
+  for (let y0 = 0; y0 < height; y0 += rowsPerBlock) {
+    const rows = Math.min(rowsPerBlock, height - y0);
+    const block = new Uint8Array(rows * stride); // filter bytes stay 0 (None)
+    for (let r = 0; r < rows; r++) {
+      const from = ymap[y0 + r] * inference.width;
+      const row = block.subarray(r * stride + 1, (r + 1) * stride);
+      // Consecutive rows often repeat a source row: copy the previous one instead.
+      if (r > 0 && ymap[y0 + r - 1] === ymap[y0 + r])
+        row.set(block.subarray((r - 1) * stride + 1, r * stride));
+      else for (let x = 0; x < width; x++) row[x] = labels[from + xmap[x]];
     }
+    yield block;
   }
-  return { width, height, labels, palette };
 }

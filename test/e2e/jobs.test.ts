@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { decodePalettePng } from "../../models/runtime/png.ts";
+import { readPalettePngStrict } from "../fixtures/strict-png.ts";
 import { freePort, type RunningSystem, startSystem } from "../fixtures/system.ts";
 
 const SAMPLE = "worker/demo/public/samples/0016E5_08085.jpg";
@@ -108,7 +108,7 @@ describe("jobs end to end", () => {
     const hook = await waitFor("the webhook", () => delivered.find((d) => d.data.id === job.id));
     expect(hook.type).toBe("job.succeeded");
     expect(hook.data.status).toBe("succeeded");
-    const mask = decodePalettePng(
+    const mask = readPalettePngStrict(
       new Uint8Array(await (await fetch(hook.data.result!.mask_url)).arrayBuffer()),
     );
     const out = mkdtempSync(join(tmpdir(), "fcn-e2e-"));
@@ -117,7 +117,7 @@ describe("jobs end to end", () => {
       ["cli/fcn.js", "predict", "--model", "models/fcn8s.onnx", "--out", out, SAMPLE],
       { stdio: "ignore" },
     );
-    const reference = decodePalettePng(readFileSync(join(out, "0016E5_08085.png")));
+    const reference = readPalettePngStrict(readFileSync(join(out, "0016E5_08085.png")));
     expect([mask.width, mask.height]).toEqual([480, 360]);
     expect(Buffer.from(mask.labels).equals(Buffer.from(reference.labels))).toBe(true);
     // polling shows the same job

@@ -4,6 +4,8 @@
  * options for /v1/jobs, and for an accepted job what the GPU service's decode will say.
  * Anything but an InputError (or the webhook policy's refusal) escapes: that is a bug.
  */
+
+import { checkComplete } from "../../models/runtime/completeness.ts";
 import { decodeImage } from "../../models/runtime/decode.ts";
 import { InputError } from "../../models/runtime/errors.ts";
 import { checkLimits, readImageInfo } from "../../models/runtime/image-info.ts";
@@ -87,7 +89,9 @@ export async function classifyInNode(c: CorpusCase): Promise<Outcome> {
     const type = (c.contentType ?? "").split(";")[0].trim().toLowerCase();
     if (type !== "multipart/form-data") throw new InputError("unsupported_media_type", "multipart only");
     const upload = await readImageUpload(request, JOB_LIMITS);
-    checkLimits(readImageInfo(upload.bytes), JOB_LIMITS);
+    const info = readImageInfo(upload.bytes);
+    checkLimits(info, JOB_LIMITS);
+    checkComplete(upload.bytes, info);
     const options = parseJobOptions(upload.fields);
     if (options.webhookUrl) await checkWebhookUrl(options.webhookUrl, { development: true });
     bytes = upload.bytes;

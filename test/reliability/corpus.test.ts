@@ -14,7 +14,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { initNodeCodecs } from "../../models/runtime/node.ts";
-import { signCallback } from "../../protocol/hmac.ts";
+import { signCallbackIndependently } from "../fixtures/callback-hmac.ts";
 import { buildCorpus, type CorpusCase } from "../fixtures/corpus.ts";
 import { jpeg, png } from "../fixtures/images.ts";
 import { chunkedBody, classifyInNode, expected, type Outcome, quietCodecChatter } from "./classify.ts";
@@ -329,20 +329,23 @@ describe("abuse, end to end", () => {
       system.api.fetch(cbPath, { method: "POST", body, headers });
     // no signature, a wrong secret, a stale timestamp
     expect((await post({ "content-type": "application/json" })).status).toBe(401);
-    expect((await post(await signCallback("not-the-secret", forged))).status).toBe(401);
+    expect((await post(signCallbackIndependently("not-the-secret", forged))).status).toBe(401);
     expect(
-      (await post(await signCallback(system.api.secrets.CALLBACK_SECRET, forged, Date.now() - 3_600_000)))
-        .status,
+      (
+        await post(
+          signCallbackIndependently(system.api.secrets.CALLBACK_SECRET, forged, Date.now() - 3_600_000),
+        )
+      ).status,
     ).toBe(401);
     // a genuine signature over another body
-    const genuine = await signCallback(
+    const genuine = signCallbackIndependently(
       system.api.secrets.CALLBACK_SECRET,
       JSON.stringify({ job_id: target.id, status: "running", attempt: 1 }),
     );
     expect((await post(genuine)).status).toBe(401);
     // a genuine callback replayed
     const body = JSON.stringify({ job_id: mine.id, status: "running", attempt: 9 });
-    const headers = await signCallback(system.api.secrets.CALLBACK_SECRET, body);
+    const headers = signCallbackIndependently(system.api.secrets.CALLBACK_SECRET, body);
     const first = await system.api.fetch(`/internal/jobs/${mine.id}/callback`, {
       method: "POST",
       body,

@@ -133,6 +133,18 @@ describe("POST /v1/jobs", () => {
       "too_many_pixels",
     ],
   ];
+  it("refuses a JPEG cut at 2,000, 20,000 or 60,000 bytes as truncated, before anything is queued", async () => {
+    const whole = fromBase64(inject("samples")[0].image);
+    for (const at of [2_000, 20_000, 60_000]) {
+      const r = await submit(key, whole.slice(0, at));
+      expect(r.status, `cut at ${at}`).toBe(400);
+      const { error } = (await r.json()) as { error: { code: string; message: string } };
+      expect(error.code).toBe("unreadable_image");
+      expect(error.message).toMatch(/truncated/);
+    }
+    expect(await drainQueue()).toHaveLength(0);
+  });
+
   for (const [name, send, status, code] of invalid) {
     it(`refuses ${name} with ${status} ${code}`, async () => {
       const r = await send();

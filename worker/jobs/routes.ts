@@ -1,5 +1,6 @@
 /** /v1/jobs: submit, read, list, cancel, deliveries, and result downloads. */
 import { Hono } from "hono";
+import { checkComplete } from "../../models/runtime/completeness.ts";
 import { InputError } from "../../models/runtime/errors.ts";
 import { checkLimits, readImageInfo } from "../../models/runtime/image-info.ts";
 import { JOB_LIMITS } from "../../models/runtime/limits.ts";
@@ -59,6 +60,7 @@ jobs.post("/", rateLimit("jobs", 60), async (c) => {
   const upload = await readImageUpload(c.req.raw, JOB_LIMITS);
   const info = readImageInfo(upload.bytes);
   checkLimits(info, JOB_LIMITS);
+  checkComplete(upload.bytes, info); // refused now rather than failed after the queue
   const options = parseJobOptions(upload.fields);
   if (options.webhookUrl) {
     try {

@@ -1,10 +1,11 @@
 import { exports } from "cloudflare:workers";
 import { describe, expect, inject, it } from "vitest";
-import { decodePalettePng } from "../../models/runtime/png.ts";
+import { readPalettePngStrict } from "../../test/fixtures/strict-png.ts";
 
 const fromBase64 = (s: string) => Uint8Array.from(atob(s), (ch) => ch.charCodeAt(0));
 const images = inject("images");
 const samples = inject("samples");
+const camvidVal = inject("camvidVal");
 
 const post = (body: BodyInit | null, type: string | null, query = "") =>
   exports.default.fetch(
@@ -20,7 +21,7 @@ async function expectMask(response: Response, width: number, height: number) {
   expect(response.status, response.status === 200 ? "" : await response.text()).toBe(200);
   expect(response.headers.get("content-type")).toBe("image/png");
   expect(response.headers.get("server-timing")).toMatch(/decode;dur=.*inference;dur=.*encode;dur=/);
-  const mask = decodePalettePng(new Uint8Array(await response.arrayBuffer()));
+  const mask = readPalettePngStrict(new Uint8Array(await response.arrayBuffer()));
   expect([mask.width, mask.height]).toEqual([width, height]);
   expect(mask.labels.every((v) => v < 11)).toBe(true);
   expect(mask.palette.length).toBe(11);
@@ -35,12 +36,28 @@ describe("POST /v1/preview", () => {
       const response = await post(fromBase64(sample.image), "image/jpeg");
       const mask = await expectMask(response, 480, 360);
       // Same engine (onnxruntime-web wasm), same code path: identical.
-      expect(differing(mask.labels, decodePalettePng(fromBase64(sample.mask)).labels), sample.name).toBe(0);
+      expect(differing(mask.labels, readPalettePngStrict(fromBase64(sample.mask)).labels), sample.name).toBe(
+        0,
+      );
       // Native CPU kernels round the float layers differently: a few near-tie pixels may flip.
-      const native = differing(mask.labels, decodePalettePng(fromBase64(sample.nativeMask)).labels);
+      const native = differing(mask.labels, readPalettePngStrict(fromBase64(sample.nativeMask)).labels);
       expect(native / mask.labels.length, sample.name).toBeLessThan(1e-3);
     }
   });
+
+  it.skipIf(camvidVal.length === 0)(
+    "writes every CamVid val image's mask as a PNG a strict zlib reads (node:zlib, every CRC)",
+    async () => {
+      expect(camvidVal.length).toBe(101);
+      for (const { name, image } of camvidVal) {
+        const response = await post(fromBase64(image), "image/jpeg");
+        expect(response.status, name).toBe(200);
+        const mask = readPalettePngStrict(new Uint8Array(await response.arrayBuffer()));
+        expect([mask.width, mask.height], name).toEqual([480, 360]);
+      }
+    },
+    300_000,
+  );
 
   it("answers JSON with sizes, class fractions and timings", async () => {
     const response = await post(fromBase64(samples[0].image), "image/jpeg", "?format=json");
@@ -69,6 +86,11 @@ describe("POST /v1/preview", () => {
     await expectMask(await post(fromBase64(images.jpeg3000x2000), "image/jpeg"), 3000, 2000);
   });
 
+  it("decodes CMYK and YCCK JPEGs (Adobe) instead of refusing them", async () => {
+    await expectMask(await post(fromBase64(images.cmykAdobe), "image/jpeg"), 96, 72);
+    await expectMask(await post(fromBase64(images.ycckAdobe), "image/jpeg"), 96, 72);
+  });
+
   it("honours EXIF orientation: a 48x32 JPEG tagged 'rotate 90' gives a 32x48 mask", async () => {
     await expectMask(await post(fromBase64(images.portraitExif6), "image/jpeg"), 32, 48);
   });
@@ -87,6 +109,17 @@ describe("POST /v1/preview", () => {
       /4000x2000, a progressive or multi-scan JPEG \(4:2:[02]\).* may have [56]\.\d megapixels/,
     );
     expect(await refusal(images.jpeg3266x2450)).toMatch(/the limit is 8000000 pixels/);
+  });
+
+  it("answers 400 unreadable_image 'truncated' for a JPEG cut at 2,000, 20,000 or 60,000 bytes", async () => {
+    const whole = fromBase64(samples[0].image);
+    for (const at of [2_000, 20_000, 60_000]) {
+      const response = await post(whole.slice(0, at), "image/jpeg");
+      expect(response.status, `cut at ${at}`).toBe(400);
+      const { error } = (await response.json()) as { error: { code: string; message: string } };
+      expect(error.code).toBe("unreadable_image");
+      expect(error.message).toMatch(/truncated/);
+    }
   });
 
   it("accepts multipart/form-data with an `image` field", async () => {

@@ -73,7 +73,7 @@ preview.post("/", async (c) => {
   }
   const palette = model.meta.classes.map((cls) => cls.color);
   // The mask at the photo's displayed size, upscaled from the network's labels while deflating.
-  const png = encodeLabelMapPng(result, palette);
+  const png = await encodeLabelMapPng(result, palette);
   timings.encode = performance.now() - t3;
   return c.body(png as Uint8Array<ArrayBuffer>, 200, {
     "Content-Type": "image/png",

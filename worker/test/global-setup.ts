@@ -5,9 +5,10 @@
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { startFauxqs } from "fauxqs";
 import type { TestProject } from "vitest/node";
+import { camvidValImages } from "../../test/fixtures/camvid.ts";
 import { withJpegSize } from "../../test/fixtures/craft.ts";
 import { jpeg, png, toBase64, webp, withExifOrientation } from "../../test/fixtures/images.ts";
 
@@ -56,6 +57,11 @@ export default async function setup(project: TestProject) {
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
+  // Every CamVid val image, for the strict check of every preview mask (none without the dataset).
+  project.provide(
+    "camvidVal",
+    camvidValImages().map((path) => ({ name: basename(path), image: toBase64(readFileSync(path)) })),
+  );
   const portrait = withExifOrientation(await jpeg(48, 32), 6);
   project.provide("images", {
     jpeg37x211: toBase64(await jpeg(37, 211)),
@@ -67,6 +73,9 @@ export default async function setup(project: TestProject) {
     progressiveJpeg: toBase64(await jpeg(80, 60, { progressive: true })),
     // headers only (the scan data is an 80x60 image's): refused before decoding
     progressiveJpeg4000x2000: toBase64(withJpegSize(await jpeg(80, 60, { progressive: true }), 4000, 2000)),
+    // CMYK and YCCK JPEGs written by libjpeg (test/fixtures/cmyk/generate.py), 96x72
+    cmykAdobe: toBase64(readFileSync("test/fixtures/cmyk/cmyk-adobe.jpg")),
+    ycckAdobe: toBase64(readFileSync("test/fixtures/cmyk/ycck-adobe.jpg")),
     jpeg3266x2450: toBase64(withJpegSize(await jpeg(80, 60, { progressive: true }), 3266, 2450)),
   });
   return async () => {

@@ -8,6 +8,8 @@ declare module "vitest" {
      * `mask` on the Worker's engine (`--provider wasm`), `nativeMask` on onnxruntime-node CPU.
      */
     samples: { name: string; image: string; mask: string; nativeMask: string }[];
+    /** the CamVid val images (base64 JPEG); empty where the dataset is absent */
+    camvidVal: { name: string; image: string }[];
     /** generated test images, base64 */
     images: Record<string, string>;
   }

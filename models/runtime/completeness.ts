@@ -1,0 +1,76 @@
+/**
+ * Whether an image file is whole, from its structure alone (no pixel is decoded), so that a
+ * cut-off upload is refused as truncated in every tier, even where only headers are read
+ * (job submission at the edge).
+ *
+ * JPEG: mozjpeg decodes a file whose scan data ends early with the rest filled grey and only
+ * a warning ("Premature end of JPEG file"); a mask of half a photo is no answer. The marker
+ * structure says it for certain: a whole JPEG reaches its EOI marker. PNG and WebP decoders
+ * refuse a truncated stream themselves.
+ */
+import { InputError } from "./errors.ts";
+import type { ImageInfo } from "./image-info.ts";
+
+/** Throw `unreadable_image` (saying "truncated") if the file ends before its format's end. */
+export function checkComplete(bytes: Uint8Array, info: Pick<ImageInfo, "type">): void {
+  if (info.type === "image/jpeg" && !jpegReachesEoi(bytes)) {
+    throw new InputError(
+      "unreadable_image",
+      `the JPEG is truncated: its data ends after ${bytes.length} bytes, before the end-of-image marker`,
+    );
+  }
+}
+
+/** libjpeg's warnings that mean the scan data ended early (jerror.h JWRN_JPEG_EOF, JWRN_HIT_MARKER). */
+const TRUNCATION_WARNINGS = [/^Premature end of JPEG file/, /premature end of data segment/];
+
+/** Throw `unreadable_image` if the JPEG decoder warned that the scan data ended early. */
+export function checkJpegDecoderWarnings(warnings: readonly string[]): void {
+  const warning = warnings.find((w) => TRUNCATION_WARNINGS.some((pattern) => pattern.test(w)));
+  if (warning) {
+    throw new InputError("unreadable_image", `the JPEG is truncated: its scan data ends early (${warning})`);
+  }
+}
+
+/**
+ * Walk a JPEG's markers as a decoder does: segments by their length, entropy-coded data after
+ * each SOS up to the next marker (0xFF followed by anything but 0x00, a restart marker or
+ * fill). True once EOI is reached (bytes after it are allowed), false if the bytes run out
+ * first. Malformed structure is the decoder's to judge: the walk resynchronises on the next
+ * 0xFF as libjpeg does, and only running out of bytes counts as truncation.
+ */
+export function jpegReachesEoi(b: Uint8Array): boolean {
+  let i = 2; // after SOI
+  for (;;) {
+    i = b.indexOf(0xff, i);
+    if (i < 0) return false;
+    while (b[i + 1] === 0xff) i++; // fill bytes before a marker
+    if (i + 1 >= b.length) return false;
+    const marker = b[i + 1];
+    if (marker === 0xd9) return true;
+    if (marker === 0x00 || marker === 0x01 || (marker >= 0xd0 && marker <= 0xd8)) {
+      i += 2; // stuffed byte, TEM, restart or SOI: no length follows
+      continue;
+    }
+    if (i + 3 >= b.length) return false;
+    const end = i + 2 + ((b[i + 2] << 8) | b[i + 3]);
+    if (end > b.length) return false;
+    i = end;
+    if (marker === 0xda) {
+      // Entropy-coded data: 0xFF 0x00 is a stuffed byte, 0xFF 0xD0-0xD7 a restart marker.
+      for (;;) {
+        i = b.indexOf(0xff, i);
+        if (i < 0) return false;
+        let next = i + 1;
+        while (b[next] === 0xff) next++;
+        if (next >= b.length) return false;
+        if (b[next] === 0x00 || (b[next] >= 0xd0 && b[next] <= 0xd7)) {
+          i = next + 1;
+          continue;
+        }
+        i = next - 1; // the marker that ends the scan
+        break;
+      }
+    }
+  }
+}
