@@ -38,8 +38,9 @@ export interface CreatedKey {
   created_at: string;
 }
 
-export async function createApiKey(db: D1Database, name: string): Promise<CreatedKey> {
-  const key = `fcn_${base64url(crypto.getRandomValues(new Uint8Array(32)))}`;
+/** Create a key: a random one, or `key` itself when given (the demo page's stable key). */
+export async function createApiKey(db: D1Database, name: string, key?: string): Promise<CreatedKey> {
+  key ??= `fcn_${base64url(crypto.getRandomValues(new Uint8Array(32)))}`;
   const row = {
     id: randomId("key"),
     name,
@@ -77,4 +78,37 @@ export async function revokeKey(db: D1Database, id: string): Promise<boolean> {
     .bind(new Date().toISOString(), id)
     .run();
   return r.meta.changes > 0;
+}
+
+/**
+ * The one key of a name derived from a secret (`fcn_` + base64url HMAC-SHA256(secret, name)),
+ * created on first use: every caller gets the same key, and the table does not grow per call.
+ */
+export async function derivedApiKey(db: D1Database, secret: string, name: string): Promise<string> {
+  const hmac = await crypto.subtle.importKey(
+    "raw",
+    new TextEncoder().encode(secret),
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    ["sign"],
+  );
+  const mac = new Uint8Array(await crypto.subtle.sign("HMAC", hmac, new TextEncoder().encode(name)));
+  const key = `fcn_${base64url(mac)}`;
+  const known = await db
+    .prepare("SELECT id FROM api_keys WHERE key_hash = ?")
+    .bind(await sha256Hex(key))
+    .first();
+  if (!known) {
+    try {
+      await createApiKey(db, name, key);
+    } catch (error) {
+      // Two first calls at once: the other one inserted it (key_hash is unique).
+      const now = await db
+        .prepare("SELECT id FROM api_keys WHERE key_hash = ?")
+        .bind(await sha256Hex(key))
+        .first();
+      if (!now) throw error;
+    }
+  }
+  return key;
 }
