@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { beforeAll, describe, expect, it } from "vitest";
-import { jpeg } from "../../test/fixtures/images.ts";
-import { checkComplete, jpegReachesEoi } from "./completeness.ts";
+import { jpeg, png, webp } from "../../test/fixtures/images.ts";
+import { checkComplete, jpegReachesEoi, pngReachesIend, webpIsWhole } from "./completeness.ts";
 import { decodeImage } from "./decode.ts";
 import { InputError } from "./errors.ts";
 import { FULL_LIMITS } from "./limits.ts";
@@ -65,5 +65,23 @@ describe("a truncated JPEG", () => {
     const error = await refusal(patched);
     expect(error.code).toBe("unreadable_image");
     expect(error.message).toMatch(/truncated: its scan data ends early \(.*(Premature end|premature end)/);
+  });
+});
+
+describe("a truncated PNG or WebP", () => {
+  it("is told from a whole one by its structure alone, at every cut, before any decoding", async () => {
+    for (const [type, whole, isWhole] of [
+      ["image/png", await png(64, 48), pngReachesIend],
+      ["image/webp", await webp(64, 48), webpIsWhole],
+    ] as const) {
+      expect(isWhole(whole), type).toBe(true);
+      expect(() => checkComplete(whole, { type })).not.toThrow();
+      for (let at = 1; at < whole.length; at++) {
+        expect(isWhole(whole.slice(0, at)), `${type} cut at ${at}`).toBe(false);
+        expect(() => checkComplete(whole.slice(0, at), { type }), `${type} cut at ${at}`).toThrow(
+          /truncated/,
+        );
+      }
+    }
   });
 });

@@ -6,7 +6,8 @@
  * JPEG: mozjpeg decodes a file whose scan data ends early with the rest filled grey and only
  * a warning ("Premature end of JPEG file"); a mask of half a photo is no answer. The marker
  * structure says it for certain: a whole JPEG reaches its EOI marker. PNG and WebP decoders
- * refuse a truncated stream themselves.
+ * refuse a truncated stream themselves, but only once they decode it; the structure (PNG chunks
+ * up to IEND, the RIFF length of a WebP) lets job submission refuse it before it is queued.
  */
 import { InputError } from "./errors.ts";
 import type { ImageInfo } from "./image-info.ts";
@@ -19,6 +20,40 @@ export function checkComplete(bytes: Uint8Array, info: Pick<ImageInfo, "type">):
       `the JPEG is truncated: its data ends after ${bytes.length} bytes, before the end-of-image marker`,
     );
   }
+  if (info.type === "image/png" && !pngReachesIend(bytes)) {
+    throw new InputError(
+      "unreadable_image",
+      `the PNG is truncated: its data ends after ${bytes.length} bytes, before the IEND chunk`,
+    );
+  }
+  if (info.type === "image/webp" && !webpIsWhole(bytes)) {
+    throw new InputError(
+      "unreadable_image",
+      `the WebP is truncated: its data ends after ${bytes.length} bytes, before the length its RIFF header gives`,
+    );
+  }
+}
+
+/** Walk PNG chunks by their lengths (4 length + 4 type + data + 4 CRC) until IEND. */
+export function pngReachesIend(b: Uint8Array): boolean {
+  const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  let i = 8; // after the signature
+  while (i + 8 <= b.length) {
+    const length = view.getUint32(i);
+    const type = String.fromCharCode(b[i + 4], b[i + 5], b[i + 6], b[i + 7]);
+    const end = i + 12 + length;
+    if (end > b.length) return false;
+    if (type === "IEND") return true;
+    i = end;
+  }
+  return false;
+}
+
+/** A WebP's RIFF header gives its length: the file must hold at least that many bytes. */
+export function webpIsWhole(b: Uint8Array): boolean {
+  if (b.length < 12) return false;
+  const riffLength = new DataView(b.buffer, b.byteOffset, b.byteLength).getUint32(4, true);
+  return b.length >= 8 + riffLength;
 }
 
 /** libjpeg's warnings that mean the scan data ended early (jerror.h JWRN_JPEG_EOF, JWRN_HIT_MARKER). */
