@@ -16,8 +16,8 @@ import { decodeImage, type Rgba, upright } from "../models/runtime/decode.ts";
 import { FULL_LIMITS } from "../models/runtime/limits.ts";
 import { ConfusionMatrix, scores } from "../models/runtime/metrics.ts";
 import { initNodeCodecs, loadNodeModel, type NodeModel } from "../models/runtime/node.ts";
-import { segment, type UpsamplingMode } from "../models/runtime/segment.ts";
-import { labelsAtImageSize } from "../models/runtime/tensor.ts";
+import { type Quality, segment, type UpsamplingMode } from "../models/runtime/segment.ts";
+import { inferenceSize, labelsAtImageSize } from "../models/runtime/tensor.ts";
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -32,6 +32,8 @@ export interface BenchOptions {
   runsLarge?: number;
   /** timed shift-and-stitch runs at 480x360 (default 2) */
   runsShiftStitch?: number;
+  /** timed quality "high" runs at 480x360 (default 2) */
+  runsHighQuality?: number;
   /** the PyTorch interpreter, or null to skip PyTorch (default /usr/bin/python3) */
   python?: string | null;
   /** val images to score both modes on (default 0: skipped) */
@@ -57,6 +59,7 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+const sizeText = (s: { width: number; height: number }) => `${s.width}x${s.height}`;
 const round = (x: number, digits = 1) => Math.round(x * 10 ** digits) / 10 ** digits;
 
 /** Nearest-neighbour resize of RGBA: a benchmark input of any size with real image content. */
@@ -79,12 +82,13 @@ async function timeSegment(
   mode: UpsamplingMode,
   warmup: number,
   runs: number,
+  quality: Quality = "standard",
 ): Promise<{ network: number[]; total: number[] }> {
   const network: number[] = [];
   const total: number[] = [];
   for (let i = 0; i < warmup + runs; i++) {
     const started = performance.now();
-    const result = await segment(model, image, { mode });
+    const result = await segment(model, image, { mode, quality });
     const elapsed = performance.now() - started;
     if (i >= warmup) {
       network.push(result.timings.inference);
@@ -160,6 +164,7 @@ export async function benchGpuService(options: BenchOptions = {}): Promise<Bench
   const runsSmall = options.runsSmall ?? 5;
   const runsLarge = options.runsLarge ?? 2;
   const runsShiftStitch = options.runsShiftStitch ?? 2;
+  const runsHighQuality = options.runsHighQuality ?? 2;
   const python = options.python === undefined ? "/usr/bin/python3" : options.python;
   const print = options.print ?? ((line: string) => console.log(line));
 
@@ -181,13 +186,16 @@ export async function benchGpuService(options: BenchOptions = {}): Promise<Bench
   const ortSmall = await timeSegment(model, small, "learned", warmup, runsSmall);
   const ortLarge = await timeSegment(model, large, "learned", warmup, runsLarge);
   const shiftStitch = await timeSegment(model, small, "shift-and-stitch", warmup, runsShiftStitch);
+  const highQuality = await timeSegment(model, small, "learned", warmup, runsHighQuality, "high");
   const torch = python
-    ? await timeTorch(python, threads, warmup, [`480x360:${runsSmall}`, `1920x1080:${runsLarge}`]).catch(
-        (error: unknown) => {
-          print(`PyTorch skipped: ${error instanceof Error ? error.message.split("\n")[0] : error}`);
-          return undefined;
-        },
-      )
+    ? await timeTorch(python, threads, warmup, [
+        `${sizeText(inferenceSize(model.meta, 480, 360))}:${runsSmall}`,
+        // PyTorch runs the network at the size onnxruntime runs it for a 1920x1080 image.
+        `${sizeText(inferenceSize(model.meta, 1920, 1080))}:${runsLarge}`,
+      ]).catch((error: unknown) => {
+        print(`PyTorch skipped: ${error instanceof Error ? error.message.split("\n")[0] : error}`);
+        return undefined;
+      })
     : undefined;
 
   const rows: BenchRow[] = [];
@@ -196,15 +204,20 @@ export async function benchGpuService(options: BenchOptions = {}): Promise<Bench
     ["480x360", 480, ortSmall, runsSmall],
     ["1920x1080", 1920, ortLarge, runsLarge],
   ] as const) {
-    const reference = torchMs(width);
+    const runsAt = inferenceSize(model.meta, width, width === 480 ? 360 : 1080);
+    const reference = torchMs(runsAt.width);
     const speedup = reference ? `${round(median(reference) / median(timing.network), 2)}x PyTorch; ` : "";
+    const scaled =
+      runsAt.width === width
+        ? ""
+        : `runs at ${runsAt.width}x${runsAt.height} (the training scale), scores resized bilinearly to ${size}; `;
     rows.push({
       benchmark: ortName,
       size,
       runs,
       p50_ms: round(median(timing.network)),
       images_per_s: round(1000 / mean(timing.network), 2),
-      note: `${speedup}end to end (pre + network + argmax) p50 ${round(median(timing.total))} ms`,
+      note: `${scaled}${speedup}end to end (pre + network + argmax) p50 ${round(median(timing.total))} ms`,
     });
   }
   if (torch) {
@@ -226,6 +239,14 @@ export async function benchGpuService(options: BenchOptions = {}): Promise<Bench
     p50_ms: round(median(shiftStitch.network)),
     images_per_s: round(1000 / mean(shiftStitch.network), 3),
     note: `${round(median(shiftStitch.network) / median(ortSmall.network), 1)}x the learned upsampling's time`,
+  });
+  rows.push({
+    benchmark: "FCN-8s quality high (mirror x scales 0.75/1/1.25, onnxruntime-node)",
+    size: "480x360",
+    runs: runsHighQuality,
+    p50_ms: round(median(highQuality.network)),
+    images_per_s: round(1000 / mean(highQuality.network), 3),
+    note: `${round(median(highQuality.network) / median(ortSmall.network), 1)}x the standard mode's network time; end to end p50 ${round(median(highQuality.total))} ms`,
   });
   if (options.evalImages) {
     const camvid = options.camvidDir ?? process.env.CAMVID_DIR ?? resolve(REPO, "../shared/datasets/camvid");
