@@ -241,16 +241,26 @@ describe("slow bodies", () => {
     const big = new Uint8Array(11 * 1024 * 1024);
     big.set(await jpeg(8, 8, { progressive: false }));
     const [over] = await Promise.all([
-      system.api.fetch("/v1/preview", {
-        method: "POST",
-        body: chunkedBody(big, 5),
-        headers: { "content-type": "image/jpeg" },
-        duplex: "half",
-      } as RequestInit),
+      system.api
+        .fetch("/v1/preview", {
+          method: "POST",
+          body: chunkedBody(big, 5),
+          headers: { "content-type": "image/jpeg" },
+          duplex: "half",
+        } as RequestInit)
+        .catch((error: unknown) => error),
       stillServes(),
     ]);
-    expect(over.status).toBe(413);
-    expect(((await over.json()) as { error: { code: string } }).error.code).toBe("payload_too_large");
+    if (over instanceof Response) {
+      expect(over.status).toBe(413);
+      expect(((await over.json()) as { error: { code: string } }).error.code).toBe("payload_too_large");
+    } else {
+      // The server may answer 413 and close while the client is still writing: the client then
+      // sees the closed socket (EPIPE or a reset) before it reads the answer. Either way the
+      // body was cut off; what matters is that the other requests were served meanwhile.
+      const cause = (over as { cause?: { code?: string } }).cause ?? (over as { code?: string });
+      expect(["EPIPE", "ECONNRESET", "UND_ERR_SOCKET"]).toContain(cause.code);
+    }
   }, 60_000);
 });
 
