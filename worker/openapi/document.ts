@@ -277,14 +277,21 @@ export const ROUTES: RouteDoc[] = [
     path: "/v1/jobs/{id}",
     tag: "jobs",
     operationId: "cancelJob",
-    summary: "Cancel a queued job",
+    summary: "Cancel a queued job, or delete a finished job's data",
+    description:
+      "A queued job is canceled; a final job (succeeded, failed, canceled) keeps its status. Either way its " +
+      "stored input and outputs are deleted at once (otherwise 7 days after it became final, see " +
+      "`expires_at`) and the job stays readable. A running job cannot be stopped: 409, delete it once it " +
+      "has finished. Repeating the call is harmless.",
     security: ["apiKey"],
     params: { path: S.JobIdPath },
-    responses: { 200: { description: "the canceled job", content: { "application/json": S.Job } } },
+    responses: {
+      200: { description: "the job, its data deleted", content: { "application/json": S.Job } },
+    },
     errors: {
       401: unauthorized("the API key is"),
       404: jobGone(),
-      409: { codes: ["not_cancelable"], description: "the job is no longer queued" },
+      409: { codes: ["not_cancelable"], description: "the job is running" },
     },
   },
   {

@@ -183,6 +183,12 @@ export const Job = component(
     created_at: timestamp(),
     started_at: timestamp().nullable(),
     finished_at: timestamp().nullable(),
+    expires_at: timestamp()
+      .nullable()
+      .describe(
+        "when the stored input and outputs are deleted (7 days after the job became final, or when it was " +
+          "deleted with DELETE); null until then. The job itself stays readable, with `result` null once they are gone",
+      ),
     error: z
       .object({ code: z.string(), message: z.string() })
       .nullable()

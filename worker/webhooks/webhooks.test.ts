@@ -55,6 +55,8 @@ async function finishedJob(webhookUrl: string): Promise<JobRow> {
     deadline_at: null,
     origin: "http://edge.test",
     updated_at: now,
+    expires_at: null,
+    purged_at: null,
   };
   await insertJob(env.DB, row);
   return row;
