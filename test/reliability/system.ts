@@ -279,8 +279,11 @@ export interface WholeSystem {
   stop(): Promise<void>;
 }
 
-/** `node scripts/start.ts` on free ports and a private state folder. */
-export async function startWholeSystem(timeoutMs = 150_000): Promise<WholeSystem> {
+/** `node scripts/start.ts` on free ports and a private state folder (`env` over its defaults). */
+export async function startWholeSystem(
+  timeoutMs = 150_000,
+  env: Record<string, string> = {},
+): Promise<WholeSystem> {
   const port = await freePort();
   const gpuPort = await freePort();
   const state = await mkdtemp(path.join(tmpdir(), "fcn-rel-state-"));
@@ -291,6 +294,7 @@ export async function startWholeSystem(timeoutMs = 150_000): Promise<WholeSystem
     FCN_STATE_DIR: state,
     WAIT_TIME_SECONDS: "1",
     LOG_LEVEL: "warn",
+    ...env,
   });
   const base = `http://127.0.0.1:${port}`;
   const stop = async () => {
