@@ -149,7 +149,13 @@ export interface JobJson {
   status: string;
   attempts: number;
   error: { code: string; message: string } | null;
-  result: null | { mask_url: string; width: number; height: number; class_fractions: number[] };
+  result: null | {
+    mask_url: string;
+    probabilities_url?: string;
+    width: number;
+    height: number;
+    class_fractions: number[];
+  };
   [field: string]: unknown;
 }
 
