@@ -6,6 +6,7 @@
  */
 import { MAX_OUTPUT_PARTS, OUTPUT_PART_BYTES, type UploadedPart } from "../../protocol/jobs.ts";
 import { ApiError } from "../errors/index.ts";
+import { readCapped } from "../images/read-body.ts";
 
 /**
  * The request's body as a stream of known length, which R2 needs to store it without
@@ -67,13 +68,20 @@ export async function uploadPart(
   return { part_number: part.partNumber, etag: part.etag };
 }
 
-/** Join the parts into the output. */
+/** Join the parts the request lists (`{ parts: UploadedPart[] }`) into the output. */
 export async function completeUpload(
   bucket: R2Bucket,
   key: string,
   uploadId: string,
-  body: unknown,
+  request: Request,
 ): Promise<void> {
+  const text = new TextDecoder().decode(await readCapped(request.body, 64 * 1024));
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw new ApiError(400, "invalid_request", "the body must be JSON: { parts }");
+  }
   const parts = (body as { parts?: unknown } | null)?.parts;
   if (
     !Array.isArray(parts) ||

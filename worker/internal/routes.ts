@@ -79,14 +79,7 @@ internal.post("/jobs/:id/outputs/:name", async (c) => {
   const key = await outputTarget(c);
   const uploadId = c.req.query("upload_id");
   if (uploadId !== undefined) {
-    const text = new TextDecoder().decode(await readCapped(c.req.raw.body, 64 * 1024));
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      throw new ApiError(400, "invalid_request", "the body must be JSON: { parts }");
-    }
-    await completeUpload(c.env.BUCKET, key, uploadId, body);
+    await completeUpload(c.env.BUCKET, key, uploadId, c.req.raw);
     return c.body(null, 204);
   }
   if (c.req.query("uploads") === undefined)
