@@ -4,7 +4,7 @@
  * consumer knows whether to retry, give up, or stop because the job is already done.
  */
 import { signCallback } from "../protocol/hmac.ts";
-import type { JobCallback } from "../protocol/jobs.ts";
+import { type JobCallback, OUTPUT_PART_BYTES, type UploadedPart } from "../protocol/jobs.ts";
 
 /**
  * - `done`: the edge says the job is already finished or canceled (HTTP 409): nothing to do
@@ -67,6 +67,15 @@ export interface EdgeClientOptions {
   timeoutMs: number;
   /** the largest input accepted, bytes */
   maxInputBytes: number;
+  /** outputs larger than this go up in parts of this size (default OUTPUT_PART_BYTES) */
+  partBytes?: number;
+}
+
+/** `url` with more query parameters (a signed URL keeps its own). */
+function withQuery(url: string, params: Record<string, string>): string {
+  const u = new URL(url);
+  for (const [k, v] of Object.entries(params)) u.searchParams.set(k, v);
+  return u.toString();
 }
 
 /** Input download, output upload and signed callbacks over fetch. */
@@ -95,17 +104,61 @@ export class EdgeClient {
     }
   }
 
-  /** PUT one output to its signed URL. */
+  /**
+   * Store one output through its signed URL: one PUT when it fits a part, else a multipart
+   * upload (protocol/jobs.ts), part by part from views of `body`, so nothing is copied whole.
+   */
   async putOutput(url: string, contentType: string, body: Uint8Array, signal?: AbortSignal): Promise<void> {
-    const response = await this.request(
-      "output",
-      "PUT output",
-      url,
-      // Our arrays never sit on a SharedArrayBuffer, which is all the DOM typing rules out.
-      { method: "PUT", headers: { "content-type": contentType }, body: body as Uint8Array<ArrayBuffer> },
+    const partBytes = this.options.partBytes ?? OUTPUT_PART_BYTES;
+    if (body.byteLength <= partBytes) {
+      const put = { method: "PUT", headers: { "content-type": contentType }, body };
+      await (await this.send("PUT output", url, put, signal)).body?.cancel();
+      return;
+    }
+    const created = await this.send(
+      "POST output upload",
+      withQuery(url, { uploads: "" }),
+      { method: "POST", headers: { "content-type": contentType } },
       signal,
     );
-    await response.body?.cancel();
+    const { upload_id: uploadId } = (await created.json()) as { upload_id: string };
+    try {
+      const parts: UploadedPart[] = [];
+      for (let offset = 0, n = 1; offset < body.byteLength; offset += partBytes, n++) {
+        const part = body.subarray(offset, Math.min(offset + partBytes, body.byteLength));
+        const response = await this.send(
+          `PUT output part ${n}`,
+          withQuery(url, { upload_id: uploadId, part_number: String(n) }),
+          { method: "PUT", body: part },
+          signal,
+        );
+        parts.push((await response.json()) as UploadedPart);
+      }
+      const complete = await this.send(
+        "POST output upload complete",
+        withQuery(url, { upload_id: uploadId }),
+        { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ parts }) },
+        signal,
+      );
+      await complete.body?.cancel();
+    } catch (error) {
+      // Best effort: R2 also drops uploads left incomplete for days.
+      await this.send("DELETE output upload", withQuery(url, { upload_id: uploadId }), { method: "DELETE" })
+        .then((r) => r.body?.cancel())
+        .catch(() => {});
+      throw error;
+    }
+  }
+
+  /** One request of an output upload; the caller reads or drops the answer's body. */
+  private send(
+    what: string,
+    url: string,
+    init: Omit<RequestInit, "body"> & { body?: Uint8Array | string },
+    signal?: AbortSignal,
+  ): Promise<Response> {
+    // Our arrays never sit on a SharedArrayBuffer, which is all the DOM typing rules out.
+    return this.request("output", what, url, init as RequestInit, signal);
   }
 
   /** POST a callback, signed with the shared secret (protocol/hmac.ts). */

@@ -67,6 +67,32 @@ export const CALLBACK_TOLERANCE_SECONDS = 300;
 /** Content of the probabilities output: uint8 (C, H, W), value = round(255 * p). */
 export const PROBABILITIES_CONTENT_TYPE = "application/vnd.fcn.probabilities+uint8";
 
+/**
+ * Output uploads. Cloudflare refuses request bodies over 100 MB (Free and Pro plans) and the
+ * probabilities of a 40 MP job are 440 MB, so an output larger than one part goes up as an
+ * R2 multipart upload through the same signed URL, in the style of S3:
+ *
+ *     PUT    url                                 the whole output, at most OUTPUT_PART_BYTES
+ *     POST   url&uploads                         -> { upload_id }
+ *     PUT    url&upload_id=U&part_number=N       -> { part_number, etag }   (N = 1, 2, ...)
+ *     POST   url&upload_id=U   { parts }         completes: the output exists from now on
+ *     DELETE url&upload_id=U                     aborts
+ *
+ * Every body carries a Content-Length, so the edge streams it into storage without holding
+ * it. Every part but the last has the same size (an R2 rule), at least 5 MiB.
+ */
+export const OUTPUT_PART_BYTES = 64 * 1024 * 1024;
+/** R2's smallest part (all but the last). */
+export const MIN_OUTPUT_PART_BYTES = 5 * 1024 * 1024;
+/** Parts per output: 16 x 64 MiB = 1 GiB, over 11 classes x 40 MP = 440 MB of probabilities. */
+export const MAX_OUTPUT_PARTS = 16;
+
+/** A stored part, as the edge answers it and the completing request lists it. */
+export interface UploadedPart {
+  part_number: number;
+  etag: string;
+}
+
 /** Narrow an unknown JSON value to a JobMessage, or say what is wrong. */
 export function parseJobMessage(value: unknown): JobMessage {
   const v = value as Partial<JobMessage> | null;

@@ -30,6 +30,7 @@ const WORKERD_TESTS = [
   "worker/internal/routes.test.ts",
   "worker/webhooks/ssrf.test.ts",
   "worker/webhooks/webhooks.test.ts",
+  "worker/jobs/retention.test.ts",
 ];
 
 interface Step {
@@ -126,6 +127,8 @@ const vitest = read<VitestJson>(path.join(OUT, "vitest.json"));
 const workerd = read<VitestJson>(path.join(OUT, "workerd.json"));
 const corpus = read<Record<string, CorpusRecord>>(path.join(OUT, "corpus.json")) ?? {};
 const faults = read<Record<string, Record<string, unknown>>>(path.join(OUT, "faults.json")) ?? {};
+const largeOutputs =
+  read<Record<string, Record<string, unknown>>>(path.join(OUT, "large-outputs.json")) ?? {};
 const load = read<{
   generated_at: string;
   machine: { cpus: number; cpu_model: string; loadavg_at_start: number[]; node: string };
@@ -153,6 +156,12 @@ const mark = (status: string | undefined) =>
 const KNOWN_BUG_TITLES = [
   "terminates on a WebP chunk length that would run backwards",
   "production refuses private IPv4 embedded in IPv6",
+  // issue #15
+  "3300x2200 with probabilities",
+  "a receiver that never answers does not hold back the others",
+  "racing submits with one Idempotency-Key leave no input without a job",
+  "stops every part and exits non-zero when one is killed by a signal",
+  "runs the Worker's scheduled handler on its schedule",
 ];
 const isKnownBug = (a: Assertion) => KNOWN_BUG_TITLES.some((t) => a.title.startsWith(t));
 
@@ -202,7 +211,9 @@ w(
 w();
 w("| command | what it runs |");
 w("|---|---|");
-w("| `npm test` | includes `test/reliability/*.test.ts` (corpus, fuzz, faults) in the node project |");
+w(
+  "| `npm test` | includes `test/reliability/*.test.ts` (corpus, fuzz, faults, large outputs, local system) in the node project; `FCN_TEST_40MP=1` adds a 40 MP job |",
+);
 w("| `npm run test:soak` | `test/soak/load.ts`: the bounded load test (not part of `npm test`) |");
 w(
   "| `npm run reliability:report` | both, plus the workerd tests listed in section 6, then writes this file |",
@@ -274,6 +285,20 @@ w(
 );
 w(
   "7. **Development only:** `wrangler dev` rebuilds when any source file changes and answers 503 to requests in flight during the reload. The harness (`test/reliability/system.ts`) sends such a request once more and says so on the console.",
+);
+const found = (json: VitestJson | undefined, file: string, title: string) =>
+  still(find(json, file, (a) => a.title.startsWith(title)));
+w(
+  `8. **Medium (issue #15): probabilities above about 6 MP failed.** They are 11 bytes per pixel (440 MB at the documented 40 MP); the GPU service PUT them in one body, which the Worker buffered up to 64 MiB and refused beyond with 413, after the whole inference. Cloudflare also refuses request bodies over 100 MB (Free and Pro plans). Fix: outputs stream into R2 with a known length (\`FixedLengthStream\`, never held by the Worker), and an output over 64 MiB goes up as an R2 multipart upload through the same signed URL (\`protocol/jobs.ts\`, \`worker/internal/outputs.ts\`, \`gpu-service/edge-client.ts\`: parts are views of the one array, sent one at a time). Status: ${found(vitest, "test/reliability/large-outputs.test.ts", KNOWN_BUG_TITLES[2])} (section 7).`,
+);
+w(
+  `9. **Medium (issue #15): one slow webhook receiver delayed everyone's webhooks.** The queue consumer delivered a batch one message at a time with a 10 s timeout each. Fix: up to 6 deliveries of a batch at once (\`worker/webhooks/consumer.ts\`; 6 is also the Workers limit of open connections per invocation), and a failing message is retried alone. Status: ${found(workerd, "worker/webhooks/webhooks.test.ts", KNOWN_BUG_TITLES[3])}.`,
+);
+w(
+  `10. **Low (issue #15): racing duplicate submits left stored inputs behind, and nothing deleted stored data.** Fix: an input whose job row was never written is deleted at once; a final job's input and outputs are deleted after its \`expires_at\` (7 days, in the job JSON) by the minute cron, or at once by \`DELETE /v1/jobs/:id\` (which cancels a queued job and answers 409 for a running one) (\`worker/jobs/retention.ts\`). Status: ${found(workerd, "worker/jobs/retention.test.ts", KNOWN_BUG_TITLES[4])}.`,
+);
+w(
+  `11. **Development only (issue #15): \`npm start\` hung when a part was killed by a signal** (it waited for an exit code that stays null) and then ignored SIGTERM; the cron never ran under \`wrangler dev\`. Fix: any part's exit stops every other part's process group and exits 1; the cron handler runs every minute through \`--test-scheduled\`. The local queue stays in memory (the README says so; the cron re-sends what was lost). Status: ${found(vitest, "test/reliability/local-system.test.ts", KNOWN_BUG_TITLES[5])} (section 8).`,
 );
 w();
 
@@ -426,7 +451,37 @@ if (workerd) {
 }
 w();
 
-w("## 7. Load (`test/soak/load.ts`)");
+w("## 7. Large outputs (`test/reliability/large-outputs.test.ts`)");
+w();
+w(
+  "The system as separate processes (as in section 5; the GPU service with 2 onnxruntime threads). A job with `outputs=mask,probabilities` must succeed, and its probabilities download must have 11 x W x H bytes summing to about 255 per pixel. Peak memory is each process's VmHWM after the job.",
+);
+w();
+table("test/reliability/large-outputs.test.ts", "*", "case");
+w(
+  "| image | probabilities | parts | job time | inference | upload | GPU service peak | workerd peak | measured |",
+);
+w("|---|---:|---:|---:|---:|---:|---:|---:|---|");
+for (const [name, o] of Object.entries(largeOutputs)) {
+  const t = o.timings_ms as Record<string, number>;
+  w(
+    `| ${cell(name)} (${o.megapixels} MP) | ${((o.probabilities_bytes as number) / 1e6).toFixed(0)} MB | ${o.parts} | ${o.seconds} s | ${(t.inference / 1000).toFixed(1)} s | ${(t.upload / 1000).toFixed(1)} s | ${o.gpu_service_peak_mb} MB | ${o.workerd_peak_mb} MB | ${o.measured_at ?? ""} |`,
+  );
+}
+if (Object.keys(largeOutputs).length === 0) w("| not run | | | | | | | | |");
+w();
+w(
+  "workerd's peak is the whole process under `wrangler dev`, with the local R2 simulator and the test's download of the probabilities; the Worker isolate itself stays flat during uploads, since bodies stream from the request into R2 (read through the inspector while 130 MiB went up in 3 parts and 60 MiB in one PUT: 7.6 MB before and during, JS heap and ArrayBuffers). The GPU service's peak is onnxruntime on 2048-pixel tiles plus the one (C, H, W) probabilities array.",
+);
+w();
+
+w("## 8. The local system (`test/reliability/local-system.test.ts`)");
+w();
+w("`node scripts/start.ts` (what `npm start` runs) on free ports, its cron period shortened to 2 s.");
+w();
+table("test/reliability/local-system.test.ts", "*", "case");
+
+w("## 9. Load (`test/soak/load.ts`)");
 w();
 if (load) {
   w(

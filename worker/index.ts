@@ -8,6 +8,7 @@ import { admin } from "./admin/routes.ts";
 import { notFound, onError } from "./errors/index.ts";
 import { health } from "./health/route.ts";
 import { internal } from "./internal/routes.ts";
+import { purgeExpired } from "./jobs/retention.ts";
 import { jobs } from "./jobs/routes.ts";
 import { sweep } from "./jobs/service.ts";
 import { openapi } from "./openapi/routes.ts";
@@ -32,6 +33,6 @@ export default {
   fetch: app.fetch,
   queue: (batch, env) => handleWebhookBatch(batch as MessageBatch<WebhookTask>, env),
   scheduled: async (_controller, env, ctx) => {
-    ctx.waitUntil(sweep(env));
+    ctx.waitUntil(Promise.all([sweep(env), purgeExpired(env)]));
   },
 } satisfies ExportedHandler<Env, WebhookTask>;

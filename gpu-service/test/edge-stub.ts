@@ -3,7 +3,7 @@
  * job inputs, records output PUTs, and checks each callback's HMAC signature with node:crypto
  * (test/fixtures/callback-hmac.ts), not with the protocol/hmac.ts the service signs with. Like the real edge, a job with a final state answers 409
  * `already_completed` to every further request, and `succeeded` without its outputs is
- * refused with 409 `missing_outputs`.
+ * refused with 409 `missing_outputs`. Outputs arrive whole or as multipart uploads.
  */
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -14,6 +14,7 @@ import {
   type JobOutputName,
   type JobQuality,
   PROBABILITIES_CONTENT_TYPE,
+  type UploadedPart,
 } from "../../protocol/jobs.ts";
 import { verifyCallbackIndependently } from "../../test/fixtures/callback-hmac.ts";
 
@@ -29,6 +30,15 @@ export interface RecordedCallback {
   callback: JobCallback;
   /** HTTP status the stub answered */
   status: number;
+}
+
+/** A multipart output upload (protocol/jobs.ts): its parts by number. */
+export interface StubUpload {
+  jobId: string;
+  name: string;
+  contentType: string;
+  parts: Map<number, Uint8Array>;
+  done: boolean;
 }
 
 interface StubJob {
@@ -50,6 +60,10 @@ export class EdgeStub {
   readonly puts: RecordedPut[] = [];
   readonly callbacks: RecordedCallback[] = [];
   readonly inputGets: string[] = [];
+  /** multipart uploads by id, kept once completed (aborted ones are removed) */
+  readonly uploads = new Map<string, StubUpload>();
+  /** answer 503 to this part number of every upload */
+  failPart: number | undefined;
   private readonly jobs = new Map<string, StubJob>();
   private server: Server | undefined;
   url = "";
@@ -171,11 +185,39 @@ export class EdgeStub {
       if (failure) return error(failure, "injected_failure");
       return { status: 200, raw: job.input, contentType: job.contentType };
     }
-    if (request.method === "PUT" && what === "outputs") {
+    if (what === "outputs") {
       const body = await readBody(request);
       if (final) return error(409, "already_completed");
-      this.puts.push({ jobId: id, name, contentType: request.headers["content-type"] ?? "", body });
-      return { status: 204 };
+      const uploadId = url.searchParams.get("upload_id");
+      const upload = uploadId ? this.uploads.get(uploadId) : undefined;
+      if (uploadId && !upload) return error(400, "no_such_upload");
+      if (request.method === "PUT" && !upload) {
+        this.puts.push({ jobId: id, name, contentType: request.headers["content-type"] ?? "", body });
+        return { status: 204 };
+      }
+      if (request.method === "POST" && url.searchParams.has("uploads")) {
+        const created = `upload-${this.uploads.size + 1}`;
+        const contentType = request.headers["content-type"] ?? "";
+        this.uploads.set(created, { jobId: id, name, contentType, parts: new Map(), done: false });
+        return { status: 200, body: { upload_id: created } };
+      }
+      if (request.method === "PUT" && upload) {
+        const n = Number(url.searchParams.get("part_number"));
+        if (n === this.failPart) return error(503, "injected_failure");
+        upload.parts.set(n, body);
+        return { status: 200, body: { part_number: n, etag: `etag-${n}` } };
+      }
+      if (request.method === "POST" && upload) {
+        const { parts } = JSON.parse(new TextDecoder().decode(body)) as { parts: UploadedPart[] };
+        const bytes = Buffer.concat(parts.map((p) => upload.parts.get(p.part_number)!));
+        upload.done = true;
+        this.puts.push({ jobId: id, name, contentType: upload.contentType, body: new Uint8Array(bytes) });
+        return { status: 204 };
+      }
+      if (request.method === "DELETE" && upload) {
+        this.uploads.delete(uploadId!);
+        return { status: 204 };
+      }
     }
     if (request.method === "POST" && what === "callback") {
       const raw = new TextDecoder().decode(await readBody(request));

@@ -149,7 +149,13 @@ export interface JobJson {
   status: string;
   attempts: number;
   error: { code: string; message: string } | null;
-  result: null | { mask_url: string; width: number; height: number; class_fractions: number[] };
+  result: null | {
+    mask_url: string;
+    probabilities_url?: string;
+    width: number;
+    height: number;
+    class_fractions: number[];
+  };
   [field: string]: unknown;
 }
 
@@ -279,8 +285,11 @@ export interface WholeSystem {
   stop(): Promise<void>;
 }
 
-/** `node scripts/start.ts` on free ports and a private state folder. */
-export async function startWholeSystem(timeoutMs = 150_000): Promise<WholeSystem> {
+/** `node scripts/start.ts` on free ports and a private state folder (`env` over its defaults). */
+export async function startWholeSystem(
+  timeoutMs = 150_000,
+  env: Record<string, string> = {},
+): Promise<WholeSystem> {
   const port = await freePort();
   const gpuPort = await freePort();
   const state = await mkdtemp(path.join(tmpdir(), "fcn-rel-state-"));
@@ -291,6 +300,7 @@ export async function startWholeSystem(timeoutMs = 150_000): Promise<WholeSystem
     FCN_STATE_DIR: state,
     WAIT_TIME_SECONDS: "1",
     LOG_LEVEL: "warn",
+    ...env,
   });
   const base = `http://127.0.0.1:${port}`;
   const stop = async () => {

@@ -1,6 +1,13 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, inject, it } from "vitest";
-import type { JobCallback, JobResultSummary } from "../../protocol/jobs.ts";
+import {
+  type JobCallback,
+  type JobResultSummary,
+  MAX_OUTPUT_PARTS,
+  OUTPUT_PART_BYTES,
+  PROBABILITIES_CONTENT_TYPE,
+  type UploadedPart,
+} from "../../protocol/jobs.ts";
 import { getJob } from "../jobs/repo.ts";
 import { sweep } from "../jobs/service.ts";
 import { signUrl } from "../jobs/signed-urls.ts";
@@ -74,6 +81,78 @@ describe("signed URLs", () => {
     const r = await call(pathOf(expired.url));
     expect(r.status).toBe(403);
     expect(((await r.json()) as { error: { code: string } }).error.code).toBe("url_expired");
+  });
+});
+
+describe("outputs larger than one request (issue #15: 40 MP probabilities)", () => {
+  const MiB = 1024 * 1024;
+  const filled = (n: number, value: number) => new Uint8Array(n).fill(value);
+  const withQuery = (url: string, query: string) => `${pathOf(url)}&${query}`;
+
+  it("streams a multipart upload into storage: equal parts, a shorter last one", async () => {
+    const { job, message } = await queuedJob({ outputs: "mask,probabilities" });
+    const url = message.outputs.probabilities!.url;
+    const created = await call(withQuery(url, "uploads"), {
+      method: "POST",
+      headers: { "content-type": PROBABILITIES_CONTENT_TYPE },
+    });
+    expect(created.status).toBe(200);
+    const { upload_id } = (await created.json()) as { upload_id: string };
+    const parts: UploadedPart[] = [];
+    for (const [n, body] of [filled(5 * MiB, 1), filled(5 * MiB, 2), filled(3, 3)].entries()) {
+      const r = await call(withQuery(url, `upload_id=${upload_id}&part_number=${n + 1}`), {
+        method: "PUT",
+        body,
+        headers: { "content-length": String(body.byteLength) },
+      });
+      expect(r.status).toBe(200);
+      parts.push((await r.json()) as UploadedPart);
+    }
+    // the output does not exist before the upload completes
+    expect(await env.BUCKET.head(`outputs/${job.id}/probabilities`)).toBeNull();
+    const done = await call(withQuery(url, `upload_id=${upload_id}`), {
+      method: "POST",
+      body: JSON.stringify({ parts }),
+    });
+    expect(done.status).toBe(204);
+    const stored = await env.BUCKET.get(`outputs/${job.id}/probabilities`);
+    expect(stored?.size).toBe(10 * MiB + 3);
+    expect(stored?.httpMetadata?.contentType).toBe(PROBABILITIES_CONTENT_TYPE);
+    const bytes = new Uint8Array(await stored!.arrayBuffer());
+    expect([bytes[0], bytes[5 * MiB], bytes[10 * MiB + 2]]).toEqual([1, 2, 3]);
+  });
+
+  it("refuses a body without a length or over one part, a bad part number, and aborts", async () => {
+    const { message } = await queuedJob({ outputs: "mask,probabilities" });
+    const url = message.outputs.probabilities!.url;
+    const stream = new ReadableStream({
+      start(c) {
+        c.enqueue(new Uint8Array([1]));
+        c.close();
+      },
+    });
+    const chunked = await call(pathOf(url), { method: "PUT", body: stream });
+    expect(chunked.status).toBe(411);
+    const huge = await call(pathOf(url), {
+      method: "PUT",
+      body: new Uint8Array([1]),
+      headers: { "content-length": String(OUTPUT_PART_BYTES + 1) },
+    });
+    expect(huge.status).toBe(413);
+    const { upload_id } = (await (await call(withQuery(url, "uploads"), { method: "POST" })).json()) as {
+      upload_id: string;
+    };
+    const bad = await call(withQuery(url, `upload_id=${upload_id}&part_number=${MAX_OUTPUT_PARTS + 1}`), {
+      method: "PUT",
+      body: new Uint8Array([1]),
+      headers: { "content-length": "1" },
+    });
+    expect(bad.status).toBe(400);
+    expect((await call(withQuery(url, `upload_id=${upload_id}`), { method: "DELETE" })).status).toBe(204);
+    // another job's upload URL cannot be used with this signature
+    expect(
+      (await call(withQuery(url, "uploads").replace(message.job_id, "job_other"), { method: "POST" })).status,
+    ).toBe(403);
   });
 });
 

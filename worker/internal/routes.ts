@@ -2,7 +2,7 @@
  * Routes for the GPU tier, authorised per request: signed URLs (input read, output write)
  * and the HMAC-signed completion callback. Nothing here accepts an API key.
  */
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { callbackSignature, timingSafeEqual } from "../../protocol/hmac.ts";
 import {
   CALLBACK_ID_HEADER,
@@ -19,11 +19,11 @@ import { applyCallback, outputKey } from "../jobs/service.ts";
 import { verifySignedUrl } from "../jobs/signed-urls.ts";
 import { isFinal } from "../jobs/state.ts";
 import type { AppEnv } from "../types.ts";
+import { abortUpload, completeUpload, createUpload, putOutput, uploadPart } from "./outputs.ts";
 
 export const internal = new Hono<AppEnv>();
 
 const OUTPUT_NAMES: JobOutputName[] = ["mask", "probabilities"];
-const MAX_OUTPUT_BYTES = 64 * 1024 * 1024;
 
 async function jobFor(env: Env, id: string): Promise<JobRow> {
   const row = await getJob(env.DB, id);
@@ -53,18 +53,46 @@ internal.get("/jobs/:id/input", async (c) => {
   });
 });
 
-internal.put("/jobs/:id/outputs/:name", async (c) => {
+/** The job and the storage key a signed output URL may write. */
+async function outputTarget(c: Context<AppEnv>): Promise<string> {
   await verifySignedUrl(c.env.URL_SIGNING_SECRET, "PUT", new URL(c.req.url));
   const name = c.req.param("name") as JobOutputName;
   if (!OUTPUT_NAMES.includes(name)) throw new ApiError(404, "not_found", `no output named ${name}`);
-  const row = await jobFor(c.env, c.req.param("id"));
+  const row = await jobFor(c.env, c.req.param("id")!);
   refuseIfFinal(row);
-  const bytes = await readCapped(c.req.raw.body, MAX_OUTPUT_BYTES);
-  if (bytes.byteLength === 0) throw new ApiError(400, "empty_body", "the output is empty");
   // Keyed by job and output name: a redelivered job overwrites with the same bytes.
-  await c.env.BUCKET.put(outputKey(row.id, name), bytes, {
-    httpMetadata: { contentType: c.req.header("content-type") ?? "application/octet-stream" },
-  });
+  return outputKey(row.id, name);
+}
+
+// One signature (PUT on the output's path) authorises every request of an upload.
+internal.put("/jobs/:id/outputs/:name", async (c) => {
+  const key = await outputTarget(c);
+  const uploadId = c.req.query("upload_id");
+  if (uploadId === undefined) {
+    await putOutput(c.env.BUCKET, key, c.req.raw);
+    return c.body(null, 204);
+  }
+  return c.json(await uploadPart(c.env.BUCKET, key, uploadId, c.req.query("part_number"), c.req.raw));
+});
+
+internal.post("/jobs/:id/outputs/:name", async (c) => {
+  const key = await outputTarget(c);
+  const uploadId = c.req.query("upload_id");
+  if (uploadId !== undefined) {
+    await completeUpload(c.env.BUCKET, key, uploadId, c.req.raw);
+    return c.body(null, 204);
+  }
+  if (c.req.query("uploads") === undefined)
+    throw new ApiError(404, "not_found", "POST url&uploads starts an upload");
+  const contentType = c.req.header("content-type") ?? "application/octet-stream";
+  return c.json({ upload_id: await createUpload(c.env.BUCKET, key, contentType) });
+});
+
+internal.delete("/jobs/:id/outputs/:name", async (c) => {
+  const key = await outputTarget(c);
+  const uploadId = c.req.query("upload_id");
+  if (!uploadId) throw new ApiError(404, "not_found", "DELETE url&upload_id=U aborts an upload");
+  await abortUpload(c.env.BUCKET, key, uploadId);
   return c.body(null, 204);
 });
 

@@ -30,6 +30,10 @@ export interface JobRow {
   deadline_at: string | null;
   origin: string;
   updated_at: string;
+  /** when the input and outputs are deleted (set once the job is final; retention.ts) */
+  expires_at: string | null;
+  /** when they were deleted */
+  purged_at: string | null;
 }
 
 export const getJob = (db: D1Database, id: string) =>
@@ -86,6 +90,7 @@ export function jobView(row: JobRow, links?: ResultLinks) {
     created_at: row.created_at,
     started_at: row.started_at,
     finished_at: row.finished_at,
+    expires_at: row.expires_at,
     error: row.error_code ? { code: row.error_code, message: row.error_message ?? "" } : null,
     result:
       summary && links

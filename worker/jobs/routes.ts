@@ -15,6 +15,7 @@ import { urlPolicy } from "../webhooks/deliver.ts";
 import { checkWebhookUrl, UnsafeWebhookUrl } from "../webhooks/ssrf.ts";
 import { parseJobOptions } from "./options.ts";
 import { getJob, type JobRow } from "./repo.ts";
+import { purgeJob } from "./retention.ts";
 import { acceptJob, cancelJob, outputKey, publicJob } from "./service.ts";
 import { verifySignedUrl } from "./signed-urls.ts";
 
@@ -167,11 +168,23 @@ jobs.get("/:id", async (c) =>
   c.json(await publicJob(c.env, await ownJob(c, c.req.param("id")), originOf(c.env, c.req.url))),
 );
 
+/**
+ * Cancel a queued job, or delete a final job's stored data; either way the input and outputs
+ * are gone at once and the job stays readable. A running job cannot be stopped on the GPU
+ * tier: 409, to be deleted once it has finished.
+ */
 jobs.delete("/:id", async (c) => {
   const row = await ownJob(c, c.req.param("id"));
-  if (!(await cancelJob(c.env, row))) {
-    throw new ApiError(409, "not_cancelable", `the job is ${row.status}; only queued jobs can be canceled`);
+  if (row.status === "queued" || row.status === "running") {
+    if (!(await cancelJob(c.env, row))) {
+      throw new ApiError(
+        409,
+        "not_cancelable",
+        "the job is running; only queued jobs can be canceled (delete it once it has finished)",
+      );
+    }
   }
+  await purgeJob(c.env, row);
   return c.json(await publicJob(c.env, (await getJob(c.env.DB, row.id))!, originOf(c.env, c.req.url)));
 });
 

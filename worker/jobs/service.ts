@@ -21,7 +21,7 @@ import { enqueueWebhook } from "../webhooks/enqueue.ts";
 import { sendToQueue } from "./dispatch.ts";
 import { getJob, insertJob, type JobRow, jobView, type ResultLinks, transition } from "./repo.ts";
 import { signUrl } from "./signed-urls.ts";
-import { MAX_ATTEMPTS, REDISPATCH_AFTER_MS, RUN_DEADLINE_MS } from "./state.ts";
+import { expiryFor, MAX_ATTEMPTS, REDISPATCH_AFTER_MS, RUN_DEADLINE_MS } from "./state.ts";
 
 /** Signed URLs for the GPU tier live as long as a job may (queue wait + run + retries). */
 const WORKER_URL_TTL_SECONDS = 60 * 60;
@@ -76,9 +76,18 @@ export async function acceptJob(env: Env, job: NewJob): Promise<JobRow> {
     deadline_at: null,
     origin: job.origin,
     updated_at: now,
+    expires_at: null,
+    purged_at: null,
   };
   await env.BUCKET.put(row.input_key, job.bytes, { httpMetadata: { contentType: job.contentType } });
-  await insertJob(env.DB, row);
+  try {
+    await insertJob(env.DB, row);
+  } catch (error) {
+    // No row will ever name this input (a lost race for the Idempotency-Key, or D1 failed):
+    // delete it now, since retention only finds data through job rows.
+    await env.BUCKET.delete(row.input_key).catch(() => {});
+    throw error;
+  }
   await dispatch(env, row);
   return (await getJob(env.DB, id)) ?? row;
 }
@@ -133,7 +142,8 @@ export async function dispatch(env: Env, row: JobRow): Promise<boolean> {
 }
 
 export async function resultLinks(env: Env, row: JobRow, origin: string): Promise<ResultLinks | undefined> {
-  if (row.status !== "succeeded") return undefined;
+  // After retention (or DELETE) removed the outputs there is nothing to link to.
+  if (row.status !== "succeeded" || row.purged_at) return undefined;
   const secret = env.URL_SIGNING_SECRET;
   const mask = await signUrl(
     secret,
@@ -182,6 +192,7 @@ export async function applyCallback(env: Env, row: JobRow, cb: JobCallback): Pro
       result: JSON.stringify(cb.result),
       started_at: row.started_at ?? now,
       finished_at: now,
+      expires_at: expiryFor(Date.parse(now)),
     });
     return ok ? "applied" : "already_completed";
   }
@@ -190,18 +201,22 @@ export async function applyCallback(env: Env, row: JobRow, cb: JobCallback): Pro
 
 export async function failJob(env: Env, row: JobRow, code: string, message: string): Promise<boolean> {
   await enqueueWebhook(env, row, "job.failed"); // first, as in applyCallback
+  const now = Date.now();
   return transition(env.DB, row.id, ["queued", "running"], {
     status: "failed",
     error_code: code,
     error_message: message,
-    finished_at: new Date().toISOString(),
+    finished_at: new Date(now).toISOString(),
+    expires_at: expiryFor(now),
   });
 }
 
 export async function cancelJob(env: Env, row: JobRow): Promise<boolean> {
+  const now = Date.now();
   return transition(env.DB, row.id, ["queued"], {
     status: "canceled",
-    finished_at: new Date().toISOString(),
+    finished_at: new Date(now).toISOString(),
+    expires_at: expiryFor(now),
   });
 }
 

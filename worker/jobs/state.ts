@@ -19,3 +19,13 @@ export const RUN_DEADLINE_MS = 10 * 60 * 1000;
 export const REDISPATCH_AFTER_MS = 5 * 60 * 1000;
 /** After this many starts a job is failed rather than retried. */
 export const MAX_ATTEMPTS = 3;
+
+/**
+ * How long a final job's input and outputs are kept (worker/jobs/retention.ts deletes them):
+ * 7 days, far longer than the webhook retry schedule (at most about an hour: 5 retries with
+ * backoff capped at 10 minutes), so a receiver that comes back late still finds the outputs.
+ */
+export const RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
+
+/** When the data of a job that became final at `finishedAt` (ms) is deleted. */
+export const expiryFor = (finishedAt: number) => new Date(finishedAt + RETENTION_MS).toISOString();

@@ -6,7 +6,7 @@
  */
 import { z } from "zod";
 import { JOB_LIMITS, PREVIEW_LIMITS } from "../../models/runtime/limits.ts";
-import { PROBABILITIES_CONTENT_TYPE } from "../../protocol/jobs.ts";
+import { OUTPUT_PART_BYTES, PROBABILITIES_CONTENT_TYPE } from "../../protocol/jobs.ts";
 import * as S from "./schemas.ts";
 
 export type Method = "get" | "post" | "put" | "delete";
@@ -107,6 +107,7 @@ const IMAGE_BODY = {
   "image/webp": bytes("WebP bytes"),
 };
 const MASK_PNG = bytes("palette PNG: pixel value = class id, palette = class colours");
+const PART_MIB = OUTPUT_PART_BYTES / (1024 * 1024);
 
 // ---------------------------------------------------------------------------------------
 // The routes
@@ -276,14 +277,21 @@ export const ROUTES: RouteDoc[] = [
     path: "/v1/jobs/{id}",
     tag: "jobs",
     operationId: "cancelJob",
-    summary: "Cancel a queued job",
+    summary: "Cancel a queued job, or delete a finished job's data",
+    description:
+      "A queued job is canceled; a final job (succeeded, failed, canceled) keeps its status. Either way its " +
+      "stored input and outputs are deleted at once (otherwise 7 days after it became final, see " +
+      "`expires_at`) and the job stays readable. A running job cannot be stopped: 409, delete it once it " +
+      "has finished. Repeating the call is harmless.",
     security: ["apiKey"],
     params: { path: S.JobIdPath },
-    responses: { 200: { description: "the canceled job", content: { "application/json": S.Job } } },
+    responses: {
+      200: { description: "the job, its data deleted", content: { "application/json": S.Job } },
+    },
     errors: {
       401: unauthorized("the API key is"),
       404: jobGone(),
-      409: { codes: ["not_cancelable"], description: "the job is no longer queued" },
+      409: { codes: ["not_cancelable"], description: "the job is running" },
     },
   },
   {
@@ -396,10 +404,14 @@ export const ROUTES: RouteDoc[] = [
     path: "/internal/jobs/{id}/outputs/{name}",
     tag: "internal",
     operationId: "putJobOutput",
-    summary: "Write a job's output (GPU tier)",
-    description: "Signed URL from the job message (`outputs[name].url`). Up to 64 MiB.",
+    summary: "Write a job's output, or one part of it (GPU tier)",
+    description:
+      "Signed URL from the job message (`outputs[name].url`). Without `upload_id`: the whole output, " +
+      `up to ${PART_MIB} MiB. With \`upload_id\` and \`part_number\`: one part of a multipart upload ` +
+      `(every part but the last of one size, at least 5 MiB, at most ${PART_MIB} MiB). The body needs a ` +
+      "Content-Length: it is streamed into storage.",
     security: ["signedUrl"],
-    params: { path: S.JobOutputPath, query: S.SignedUrlQuery },
+    params: { path: S.JobOutputPath, query: S.OutputPartQuery },
     body: {
       required: true,
       content: {
@@ -407,13 +419,63 @@ export const ROUTES: RouteDoc[] = [
         [PROBABILITIES_CONTENT_TYPE]: bytes("uint8 (C, H, W): round(255 * probability)"),
       },
     },
-    responses: { 204: { description: "stored" } },
+    responses: {
+      200: { description: "the part is stored", content: { "application/json": S.OutputUploadPart } },
+      204: { description: "stored" },
+    },
     errors: {
-      400: { codes: ["empty_body"], description: "the output is empty" },
+      400: {
+        codes: ["empty_body", "invalid_request"],
+        description: "the output is empty; a bad part_number",
+      },
       403: signedUrlRefused,
       404: { codes: ["not_found"], description: "no such job or output name" },
       409: { codes: ["already_completed", "job_canceled"], description: "the job takes no more work" },
-      413: { codes: ["payload_too_large"], description: "more than 64 MiB" },
+      411: { codes: ["length_required"], description: "no Content-Length" },
+      413: { codes: ["payload_too_large"], description: `more than ${PART_MIB} MiB in one body` },
+    },
+  },
+  {
+    method: "post",
+    path: "/internal/jobs/{id}/outputs/{name}",
+    tag: "internal",
+    operationId: "postJobOutputUpload",
+    summary: "Start or complete a multipart output upload (GPU tier)",
+    description:
+      "For outputs over one body (the probabilities of large images). The output's signed URL, signed " +
+      "for PUT, with `uploads` starts an upload; with `upload_id` and the list of parts it completes it.",
+    security: ["signedUrl"],
+    params: { path: S.JobOutputPath, query: S.OutputUploadQuery },
+    body: {
+      required: false,
+      description: "to complete: every part",
+      content: { "application/json": S.OutputUploadComplete },
+    },
+    responses: {
+      200: { description: "started", content: { "application/json": S.OutputUploadCreated } },
+      204: { description: "completed: the output is stored" },
+    },
+    errors: {
+      400: { codes: ["invalid_request"], description: "the list of parts is not JSON like the schema" },
+      403: signedUrlRefused,
+      404: { codes: ["not_found"], description: "no such job or output name, or neither query" },
+      409: { codes: ["already_completed", "job_canceled"], description: "the job takes no more work" },
+      413: { codes: ["payload_too_large"], description: "a body over 64 KiB" },
+    },
+  },
+  {
+    method: "delete",
+    path: "/internal/jobs/{id}/outputs/{name}",
+    tag: "internal",
+    operationId: "abortJobOutputUpload",
+    summary: "Abort a multipart output upload (GPU tier)",
+    security: ["signedUrl"],
+    params: { path: S.JobOutputPath, query: S.OutputAbortQuery },
+    responses: { 204: { description: "aborted: its parts are gone" } },
+    errors: {
+      403: signedUrlRefused,
+      404: { codes: ["not_found"], description: "no such job or output name, or no upload_id" },
+      409: { codes: ["already_completed", "job_canceled"], description: "the job takes no more work" },
     },
   },
   {

@@ -5,9 +5,10 @@
  */
 import { z } from "zod";
 import { JOB_LIMITS, PREVIEW_LIMITS } from "../../models/runtime/limits.ts";
-import type {
-  JobCallback as ProtocolJobCallback,
-  JobResultSummary as ProtocolJobResultSummary,
+import {
+  MAX_OUTPUT_PARTS,
+  type JobCallback as ProtocolJobCallback,
+  type JobResultSummary as ProtocolJobResultSummary,
 } from "../../protocol/jobs.ts";
 import type { CreatedKey as CreatedKeyType } from "../auth/keys.ts";
 import type { ErrorBody as ErrorBodyType } from "../errors/index.ts";
@@ -190,6 +191,12 @@ export const Job = component(
     created_at: timestamp(),
     started_at: timestamp().nullable(),
     finished_at: timestamp().nullable(),
+    expires_at: timestamp()
+      .nullable()
+      .describe(
+        "when the stored input and outputs are deleted (7 days after the job became final, or when it was " +
+          "deleted with DELETE); null until then. The job itself stays readable, with `result` null once they are gone",
+      ),
     error: z
       .object({ code: z.string(), message: z.string() })
       .nullable()
@@ -345,6 +352,24 @@ export const JobCallback = component(
 
 export const CallbackAck = component("CallbackAck", z.object({ ok: z.literal(true) }), "Applied.");
 
+export const OutputUploadCreated = component(
+  "OutputUploadCreated",
+  z.object({ upload_id: z.string().describe("names the upload in its later requests") }),
+  "A multipart output upload has started.",
+);
+
+export const OutputUploadPart = component(
+  "OutputUploadPart",
+  z.object({ part_number: z.number().int().min(1).max(MAX_OUTPUT_PARTS), etag: z.string() }),
+  "A stored part: list it when completing the upload.",
+);
+
+export const OutputUploadComplete = component(
+  "OutputUploadComplete",
+  z.object({ parts: z.array(OutputUploadPart).min(1).max(MAX_OUTPUT_PARTS) }),
+  "Every part of the upload, in order.",
+);
+
 export const WebhookPayload = component(
   "WebhookPayload",
   z.object({
@@ -389,6 +414,19 @@ export const JobCreateHeaders = z.object({
 export const SignedUrlQuery = z.object({
   exp: z.number().int().describe("expiry, unix seconds"),
   sig: z.string().describe('hex HMAC-SHA256 of "METHOD path exp"'),
+});
+
+/** The output's signed URL (signed for PUT) with the request's part of a multipart upload. */
+export const OutputPartQuery = SignedUrlQuery.extend({
+  upload_id: z.string().optional().describe("the upload (absent: the whole output in one body)"),
+  part_number: z.number().int().min(1).max(MAX_OUTPUT_PARTS).optional().describe("with upload_id"),
+});
+export const OutputUploadQuery = SignedUrlQuery.extend({
+  uploads: z.string().optional().describe("present: start an upload"),
+  upload_id: z.string().optional().describe("present: complete this upload"),
+});
+export const OutputAbortQuery = SignedUrlQuery.extend({
+  upload_id: z.string().describe("the upload to abort"),
 });
 
 export const CallbackHeaders = z.object({

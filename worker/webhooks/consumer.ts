@@ -7,10 +7,28 @@
 import { deliverWebhook, retryDelaySeconds } from "./deliver.ts";
 import type { WebhookTask } from "./enqueue.ts";
 
+/**
+ * Deliveries of one batch in flight together. A receiver that never answers holds its slot for
+ * the 10 s timeout, not the whole batch; Workers open at most 6 connections at once per
+ * invocation (more would only wait inside the runtime), so 6 is also the useful bound.
+ */
+export const DELIVERY_CONCURRENCY = 6;
+
 export async function handleWebhookBatch(batch: MessageBatch<WebhookTask>, env: Env): Promise<void> {
   const dead = batch.queue.endsWith("-dlq");
   const base = Number(env.WEBHOOK_RETRY_BASE_SECONDS ?? 2);
-  for (const message of batch.messages) {
+  await forEachBounded(batch.messages, DELIVERY_CONCURRENCY, async (message) => {
+    try {
+      await handle(message);
+    } catch (error) {
+      // One message's failure (a D1 hiccup) must not fail the others: it alone comes back.
+      // (A handler that returns acknowledges every message not retried explicitly.)
+      console.error(JSON.stringify({ level: "error", msg: "webhook message failed", error: String(error) }));
+      message.retry({ delaySeconds: retryDelaySeconds(message.attempts, base) });
+    }
+  });
+
+  async function handle(message: Message<WebhookTask>): Promise<void> {
     const task = message.body;
     if (dead) {
       await env.DB.prepare(
@@ -19,7 +37,7 @@ export async function handleWebhookBatch(batch: MessageBatch<WebhookTask>, env: 
         .bind(task.webhook_id, task.event, new Date().toISOString(), task.job_id)
         .run();
       message.ack();
-      continue;
+      return;
     }
     const job = await env.DB.prepare(
       "SELECT status, (SELECT COUNT(*) FROM webhook_deliveries d WHERE d.webhook_id = ? AND d.outcome = 'delivered') AS delivered FROM jobs WHERE id = ?",
@@ -30,11 +48,11 @@ export async function handleWebhookBatch(batch: MessageBatch<WebhookTask>, env: 
     // and never deliver the same webhook id twice.
     if (job && (job.status === "queued" || job.status === "running")) {
       message.retry({ delaySeconds: 2 });
-      continue;
+      return;
     }
     if (!job || `job.${job.status}` !== task.event || job.delivered > 0) {
       message.ack();
-      continue;
+      return;
     }
     const result = await deliverWebhook(env, task, message.attempts);
     console.log(
@@ -51,4 +69,13 @@ export async function handleWebhookBatch(batch: MessageBatch<WebhookTask>, env: 
       message.retry({ delaySeconds: retryDelaySeconds(message.attempts, base) });
     else message.ack(); // delivered, or refused by policy (retrying cannot help)
   }
+}
+
+/** Run `work` on every item, at most `limit` at a time; resolves when all have settled. */
+async function forEachBounded<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>) {
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) await work(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
 }

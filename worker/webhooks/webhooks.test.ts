@@ -56,6 +56,8 @@ async function finishedJob(webhookUrl: string): Promise<JobRow> {
     deadline_at: null,
     origin: "http://edge.test",
     updated_at: now,
+    expires_at: null,
+    purged_at: null,
   };
   await insertJob(env.DB, row);
   return row;
@@ -139,6 +141,38 @@ describe("delivery", () => {
     await handleWebhookBatch(dead, env);
     expect((await getQueueResult(dead, createExecutionContext())).explicitAcks).toEqual(["m2"]);
     expect((await deliveries(row.id)).map((d) => d.outcome)).toEqual(["failed", "failed", "dead_lettered"]);
+  });
+
+  it("a receiver that never answers does not hold back the others in its batch (issue #15, item 4)", async () => {
+    const slow = await finishedJob("https://slow.example.com/hook");
+    const fast = await finishedJob("https://fast.example.com/hook");
+    let release: (() => void) | undefined;
+    const released = new Promise<void>((r) => {
+      release = r;
+    });
+    let fastCalled: (() => void) | undefined;
+    const fastSeen = new Promise<"fast">((r) => {
+      fastCalled = () => r("fast");
+    });
+    vi.spyOn(globalThis, "fetch").mockImplementation(async (input) => {
+      if (String(input).startsWith("https://slow.")) {
+        await released; // hangs like a receiver that never answers (until the test lets go)
+        return new Response("late");
+      }
+      fastCalled?.();
+      return new Response("ok");
+    });
+    const batch = createMessageBatch<WebhookTask>("fcn-webhooks", [
+      { id: "s1", timestamp: Date.now(), attempts: 1, body: task(slow) },
+      { id: "f1", timestamp: Date.now(), attempts: 1, body: task(fast) },
+    ]);
+    const handled = handleWebhookBatch(batch, env);
+    const first = await Promise.race([fastSeen, new Promise((r) => setTimeout(() => r("timeout"), 2000))]);
+    release?.();
+    await handled;
+    expect(first).toBe("fast");
+    expect((await deliveries(fast.id)).map((d) => d.outcome)).toEqual(["delivered"]);
+    expect((await getQueueResult(batch, createExecutionContext())).explicitAcks.sort()).toEqual(["f1", "s1"]);
   });
 
   it("in production refuses private targets, also behind a redirect or a DNS name", async () => {

@@ -1,0 +1,58 @@
+/**
+ * `npm start` (scripts/start.ts) as a supervisor (issue #15, item 8): it fires the Worker's
+ * cron handler on schedule like production (here every 2 s instead of 60), and when any part
+ * dies, even by a signal, it stops every other part and exits non-zero instead of hanging.
+ */
+import { readFileSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { descendants } from "../fixtures/system.ts";
+import { startWholeSystem, type WholeSystem, waitFor } from "./system.ts";
+
+let system: WholeSystem;
+
+beforeAll(async () => {
+  system = await startWholeSystem(180_000, { CRON_INTERVAL_SECONDS: "2" });
+}, 200_000);
+
+afterAll(async () => {
+  await system?.stop();
+}, 60_000);
+
+/** Running, not a zombie waiting to be reaped. */
+function running(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
+  } catch {
+    return false;
+  }
+}
+
+const scheduledRuns = () => system.proc.log.join("").split("GET /__scheduled 200").length - 1;
+
+describe("npm start", () => {
+  it("runs the Worker's scheduled handler on its schedule", async () => {
+    const before = scheduledRuns();
+    await waitFor("two more scheduled runs", () => scheduledRuns() >= before + 2, 20_000);
+  });
+
+  it("stops every part and exits non-zero when one is killed by a signal", async () => {
+    const start = system.proc.child;
+    const parts = descendants(start.pid!);
+    const gpu = parts.find((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("gpu-service/main.ts");
+      } catch {
+        return false;
+      }
+    });
+    expect(gpu).toBeDefined();
+    expect(parts.length).toBeGreaterThanOrEqual(3); // wrangler, workerd, the GPU service
+    const exited = new Promise<number | null>((r) => start.once("exit", (code) => r(code)));
+    process.kill(gpu!, "SIGKILL");
+    const code = await Promise.race([exited, new Promise((r) => setTimeout(() => r("hung"), 30_000))]);
+    expect(code).toBe(1);
+    expect(system.proc.log.join("")).toContain("[gpu] exited (SIGKILL); stopping the system");
+    await waitFor("every part to be gone", () => parts.every((pid) => !running(pid)), 10_000);
+  });
+});
