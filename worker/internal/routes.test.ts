@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, inject, it } from "vitest";
 import type { JobCallback, JobResultSummary } from "../../protocol/jobs.ts";
 import { getJob } from "../jobs/repo.ts";
 import { sweep } from "../jobs/service.ts";
+import { MAX_DISPATCHES } from "../jobs/state.ts";
 import { signUrl } from "../jobs/signed-urls.ts";
 import {
   BASE,
@@ -195,5 +196,27 @@ describe("the sweep", () => {
     await env.DB.prepare("UPDATE jobs SET dispatched_at = NULL WHERE id = ?").bind(job.id).run();
     await sweep(env);
     expect((await drainQueue()).some((m) => m.job_id === job.id)).toBe(true);
+  });
+
+  // Issue #15 finding 2: a queued job whose callbacks went elsewhere was re-sent forever.
+  it("re-sends a queued job that never starts at most MAX_DISPATCHES times, then fails it not_started", async () => {
+    const { job } = await queuedJob();
+    expect((await getJob(env.DB, job.id))?.dispatches).toBe(1);
+    const stale = () =>
+      env.DB.prepare("UPDATE jobs SET dispatched_at = ? WHERE id = ?")
+        .bind(new Date(Date.now() - 10 * 60_000).toISOString(), job.id)
+        .run();
+    for (let sent = 1; sent < MAX_DISPATCHES; sent++) {
+      await stale();
+      await sweep(env);
+      expect((await drainQueue()).filter((m) => m.job_id === job.id)).toHaveLength(1);
+      expect((await getJob(env.DB, job.id))?.dispatches).toBe(sent + 1);
+    }
+    await stale();
+    await sweep(env);
+    expect((await drainQueue()).some((m) => m.job_id === job.id)).toBe(false);
+    const row = await getJob(env.DB, job.id);
+    expect([row?.status, row?.error_code]).toEqual(["failed", "not_started"]);
+    expect(row?.error_message).toContain(`after ${MAX_DISPATCHES} sends`);
   });
 });

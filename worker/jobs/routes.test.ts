@@ -1,6 +1,7 @@
-import { env } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
 import { beforeAll, describe, expect, inject, it } from "vitest";
-import { call, drainQueue, fromBase64, type JobJson, newKey, submit } from "../test/helpers.ts";
+import { call, drainQueue, fromBase64, type JobJson, jobForm, newKey, submit } from "../test/helpers.ts";
+import { acceptJob } from "./service.ts";
 
 const images = inject("images");
 const png = () => fromBase64(images.png64x48);
@@ -128,6 +129,51 @@ describe("POST /v1/jobs", () => {
       expect(((await r.json()) as { error: { code: string } }).error.code).toBe(code);
     });
   }
+});
+
+// Issue #15 finding 2: job URLs were built from the request's origin, so a client's Host
+// header decided where the GPU tier connected.
+describe("the public origin", () => {
+  it("job message URLs and result links use PUBLIC_BASE_URL, never the request's Host", async () => {
+    await drainQueue();
+    const request = new Request("http://127.0.0.1:9602/v1/jobs", {
+      method: "POST",
+      body: jobForm(png()),
+      headers: { authorization: `Bearer ${key}`, host: "127.0.0.1:9602" },
+    });
+    const r = await exports.default.fetch(request);
+    expect(r.status).toBe(202);
+    const job = (await r.json()) as JobJson;
+    const [message] = (await drainQueue()).filter((m) => m.job_id === job.id);
+    const urls = [message.input.url, message.callback.url, message.outputs.mask!.url];
+    for (const url of urls) expect(new URL(url).origin).toBe(env.PUBLIC_BASE_URL);
+  });
+
+  it("a production Worker without PUBLIC_BASE_URL refuses jobs with 503 misconfigured and stores nothing", async () => {
+    const misconfigured = { ...env, ENVIRONMENT: "production", PUBLIC_BASE_URL: "" };
+    const before = await env.DB.prepare("SELECT COUNT(*) AS n FROM jobs").first<{ n: number }>();
+    let thrown: unknown;
+    try {
+      await acceptJob(misconfigured, {
+        apiKeyId: "key_x",
+        bytes: png(),
+        contentType: "image/png",
+        width: 64,
+        height: 48,
+        mode: "learned",
+        outputs: ["mask"],
+        webhookUrl: null,
+        webhookEvents: [],
+        idempotencyKey: null,
+        requestHash: "h",
+      });
+    } catch (error) {
+      thrown = error;
+    }
+    expect((thrown as { code?: string }).code).toBe("misconfigured");
+    const after = await env.DB.prepare("SELECT COUNT(*) AS n FROM jobs").first<{ n: number }>();
+    expect(after?.n).toBe(before?.n);
+  });
 });
 
 describe("reading jobs", () => {

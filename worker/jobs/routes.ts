@@ -19,8 +19,6 @@ import { verifySignedUrl } from "./signed-urls.ts";
 
 export const jobs = new Hono<AppEnv>();
 
-const originOf = (env: Env, url: string) => env.PUBLIC_BASE_URL ?? new URL(url).origin;
-
 // Result downloads are authorised by their signature, not by a key: they are links to hand on.
 jobs.get("/:id/outputs/:name", async (c) => {
   const url = new URL(c.req.url);
@@ -70,7 +68,6 @@ jobs.post("/", rateLimit("jobs", 60), async (c) => {
   }
   const apiKey = c.get("apiKey");
   const requestHash = await sha256Hex(`${await sha256Hex(upload.bytes)}:${JSON.stringify(options)}`);
-  const origin = originOf(c.env, c.req.url);
   if (idempotencyKey) {
     const existing = await c.env.DB.prepare("SELECT * FROM jobs WHERE api_key_id = ? AND idempotency_key = ?")
       .bind(apiKey.id, idempotencyKey)
@@ -88,7 +85,6 @@ jobs.post("/", rateLimit("jobs", 60), async (c) => {
       ...options,
       idempotencyKey,
       requestHash,
-      origin,
     });
   } catch (error) {
     // Two concurrent requests with one Idempotency-Key: the loser answers with the winner's job.
@@ -109,7 +105,7 @@ jobs.post("/", rateLimit("jobs", 60), async (c) => {
       mode: row.mode,
     }),
   );
-  return c.json(await publicJob(c.env, row, origin), 202, { Location: `/v1/jobs/${row.id}` });
+  return c.json(await publicJob(c.env, row), 202, { Location: `/v1/jobs/${row.id}` });
 
   async function replay(existing: JobRow) {
     if (existing.request_hash !== requestHash) {
@@ -119,7 +115,7 @@ jobs.post("/", rateLimit("jobs", 60), async (c) => {
         "this Idempotency-Key was used with a different request",
       );
     }
-    return c.json(await publicJob(c.env, existing, origin), 202, {
+    return c.json(await publicJob(c.env, existing), 202, {
       Location: `/v1/jobs/${existing.id}`,
       "Idempotent-Replayed": "true",
     });
@@ -153,16 +149,15 @@ jobs.get("/", async (c) => {
         .all<JobRow>();
   const page = results.slice(0, limit);
   const last = page.at(-1);
-  const origin = originOf(c.env, c.req.url);
   return c.json({
     object: "list",
-    data: await Promise.all(page.map((r) => publicJob(c.env, r, origin))),
+    data: await Promise.all(page.map((r) => publicJob(c.env, r))),
     next_cursor: results.length > limit && last ? btoa(JSON.stringify([last.created_at, last.id])) : null,
   });
 });
 
 jobs.get("/:id", async (c) =>
-  c.json(await publicJob(c.env, await ownJob(c, c.req.param("id")), originOf(c.env, c.req.url))),
+  c.json(await publicJob(c.env, await ownJob(c, c.req.param("id")))),
 );
 
 jobs.delete("/:id", async (c) => {
@@ -170,7 +165,7 @@ jobs.delete("/:id", async (c) => {
   if (!(await cancelJob(c.env, row))) {
     throw new ApiError(409, "not_cancelable", `the job is ${row.status}; only queued jobs can be canceled`);
   }
-  return c.json(await publicJob(c.env, (await getJob(c.env.DB, row.id))!, originOf(c.env, c.req.url)));
+  return c.json(await publicJob(c.env, (await getJob(c.env.DB, row.id))!));
 });
 
 jobs.get("/:id/deliveries", async (c) => {

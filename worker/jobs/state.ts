@@ -19,3 +19,9 @@ export const RUN_DEADLINE_MS = 10 * 60 * 1000;
 export const REDISPATCH_AFTER_MS = 5 * 60 * 1000;
 /** After this many starts a job is failed rather than retried. */
 export const MAX_ATTEMPTS = 3;
+/**
+ * A queued job whose message was sent this many times (first send and re-sends) without
+ * starting is failed instead of sent again: about half an hour at REDISPATCH_AFTER_MS,
+ * longer than a GPU cold start from zero.
+ */
+export const MAX_DISPATCHES = 6;

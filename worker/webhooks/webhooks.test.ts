@@ -37,6 +37,7 @@ async function finishedJob(webhookUrl: string): Promise<JobRow> {
     idempotency_key: null,
     request_hash: "h",
     attempts: 1,
+    dispatches: 1,
     dispatched_at: now,
     error_code: null,
     error_message: null,
@@ -141,7 +142,7 @@ describe("delivery", () => {
   });
 
   it("in production refuses private targets, also behind a redirect or a DNS name", async () => {
-    const production = { ...env, ENVIRONMENT: "production" };
+    const production = { ...env, ENVIRONMENT: "production", PUBLIC_BASE_URL: "https://edge.test" };
     const row = await finishedJob("https://hooks.example.com/redirect");
     const calls: string[] = [];
     vi.spyOn(globalThis, "fetch").mockImplementation(async (input) => {
