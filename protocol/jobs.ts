@@ -76,5 +76,27 @@ export function parseJobMessage(value: unknown): JobMessage {
   if (typeof v!.input?.url !== "string") fail("input.url");
   if (typeof v!.outputs?.mask?.url !== "string") fail("outputs.mask.url");
   if (typeof v!.callback?.url !== "string") fail("callback.url");
+  const origin = messageOrigin(v as JobMessage);
+  if (!origin) fail("every URL must be http(s) on one origin (the edge's)");
   return v as JobMessage;
+}
+
+/**
+ * The one origin every URL of a job message points at (the edge's public origin), or
+ * undefined when they are not all http(s) URLs on a single origin.
+ */
+export function messageOrigin(message: JobMessage): string | undefined {
+  const urls = [
+    message.input.url,
+    message.callback.url,
+    ...Object.values(message.outputs).map((o) => o?.url),
+  ];
+  const origins = new Set<string>();
+  for (const raw of urls) {
+    if (typeof raw !== "string" || !URL.canParse(raw)) return undefined;
+    const url = new URL(raw);
+    if (url.protocol !== "https:" && url.protocol !== "http:") return undefined;
+    origins.add(url.origin);
+  }
+  return origins.size === 1 ? [...origins][0] : undefined;
 }
