@@ -28,9 +28,11 @@ describe("deployment settings", () => {
   });
 
   it("falls back to the local dev origin in development only", () => {
-    expect(publicOrigin({ ...env, ENVIRONMENT: "development", PUBLIC_BASE_URL: "" })).toBe(DEV_PUBLIC_BASE_URL);
-    expect(publicOrigin({ ...env, ENVIRONMENT: "development", PUBLIC_BASE_URL: "http://127.0.0.1:9000" })).toBe(
-      "http://127.0.0.1:9000",
+    expect(publicOrigin({ ...env, ENVIRONMENT: "development", PUBLIC_BASE_URL: "" })).toBe(
+      DEV_PUBLIC_BASE_URL,
     );
+    expect(
+      publicOrigin({ ...env, ENVIRONMENT: "development", PUBLIC_BASE_URL: "http://127.0.0.1:9000" }),
+    ).toBe("http://127.0.0.1:9000");
   });
 });

@@ -3,8 +3,8 @@ import { beforeAll, describe, expect, inject, it } from "vitest";
 import type { JobCallback, JobResultSummary } from "../../protocol/jobs.ts";
 import { getJob } from "../jobs/repo.ts";
 import { sweep } from "../jobs/service.ts";
-import { MAX_DISPATCHES } from "../jobs/state.ts";
 import { signUrl } from "../jobs/signed-urls.ts";
+import { MAX_DISPATCHES } from "../jobs/state.ts";
 import {
   BASE,
   call,
@@ -143,6 +143,37 @@ describe("callbacks and state transitions", () => {
     });
     const row = await getJob(env.DB, job.id);
     expect([row?.status, row?.error_code]).toEqual(["failed", "unreadable_image"]);
+  });
+
+  // Issue #15 finding 5: a signed `failed` callback without `error` answered 500.
+  it("answers 400 to a signed callback of the wrong shape and changes nothing", async () => {
+    const { job } = await queuedJob();
+    const bad: unknown[] = [
+      { job_id: job.id, status: "failed", attempt: 1 },
+      { job_id: job.id, status: "failed", attempt: 1, error: "boom" },
+      { job_id: job.id, status: "failed", attempt: 1, error: { code: 7, message: "x" } },
+      { job_id: job.id, status: "succeeded", attempt: 1 },
+      { job_id: job.id, status: "succeeded", attempt: 1, result: { ...summary(), outputs: "mask" } },
+      { job_id: job.id, status: "succeeded", attempt: 1, result: { ...summary(), width: -1 } },
+      { job_id: job.id, status: "running" },
+      { job_id: job.id, status: "running", attempt: "1" },
+      { job_id: job.id, status: "exploded", attempt: 1 },
+      { status: "running", attempt: 1 },
+      [],
+      null,
+      "running",
+    ];
+    for (const body of bad) {
+      const r = await postCallback(job.id, body as JobCallback);
+      const answer = (await r.json()) as { error: { code: string; message: string } };
+      expect([JSON.stringify(body), r.status, answer.error.code]).toEqual([
+        JSON.stringify(body),
+        400,
+        // a body naming no job or another job is a mismatch; the rest are invalid
+        expect.stringMatching(/^(invalid_request|job_mismatch)$/),
+      ]);
+    }
+    expect((await getJob(env.DB, job.id))?.status).toBe("queued");
   });
 
   it("rejects a bad signature, a replay, a stale timestamp and the wrong job", async () => {

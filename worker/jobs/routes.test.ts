@@ -208,6 +208,31 @@ describe("reading jobs", () => {
     expect((await call("/v1/jobs?limit=0", { headers: auth })).status).toBe(400);
   });
 
+  // Issue #15 finding 5: these answered 500 (a D1 type error) instead of 400.
+  it("answers 400 invalid_request with an error body for every malformed cursor or limit", async () => {
+    const auth = { authorization: `Bearer ${key}` };
+    const bad = [
+      "cursor=MQ==", // 1
+      "cursor=W10=", // []
+      `cursor=${btoa('["x","y"]')}`,
+      `cursor=${btoa("[1,2]")}`,
+      `cursor=${btoa('{"a":1}')}`,
+      "cursor=%%%",
+      "cursor=bm90IGpzb24=",
+      "limit=abc",
+      "limit=1e1",
+      "limit=-1",
+      "limit=101",
+    ];
+    for (const query of bad) {
+      const r = await call(`/v1/jobs?${query}`, { headers: auth });
+      expect([query, r.status]).toEqual([query, 400]);
+      const body = (await r.json()) as { error: { code: string; message: string } };
+      expect(body.error.code).toBe("invalid_request");
+      expect(body.error.message).toEqual(expect.any(String));
+    }
+  });
+
   it("cancels a queued job once; a second cancel is 409", async () => {
     const job = (await (await submit(key, png())).json()) as JobJson;
     const auth = { authorization: `Bearer ${key}` };

@@ -12,6 +12,7 @@ import { readImageUpload } from "../images/read-body.ts";
 import type { AppEnv } from "../types.ts";
 import { urlPolicy } from "../webhooks/deliver.ts";
 import { checkWebhookUrl, UnsafeWebhookUrl } from "../webhooks/ssrf.ts";
+import { decodeCursor, encodeCursor } from "./cursor.ts";
 import { parseJobOptions } from "./options.ts";
 import { getJob, type JobRow } from "./repo.ts";
 import { acceptJob, cancelJob, outputKey, publicJob } from "./service.ts";
@@ -123,18 +124,12 @@ jobs.post("/", rateLimit("jobs", 60), async (c) => {
 });
 
 jobs.get("/", async (c) => {
-  const limit = Number(c.req.query("limit") ?? 20);
-  if (!Number.isInteger(limit) || limit < 1 || limit > 100)
-    throw new ApiError(400, "invalid_request", "limit must be 1 to 100");
+  const rawLimit = c.req.query("limit") ?? "20";
+  const limit = Number(rawLimit);
+  if (!/^\d{1,3}$/.test(rawLimit) || limit < 1 || limit > 100)
+    throw new ApiError(400, "invalid_request", "limit must be an integer from 1 to 100");
   const cursor = c.req.query("cursor");
-  let before: [string, string] | undefined;
-  if (cursor) {
-    try {
-      before = JSON.parse(atob(cursor)) as [string, string];
-    } catch {
-      throw new ApiError(400, "invalid_request", "cursor is not valid");
-    }
-  }
+  const before = cursor ? decodeCursor(cursor) : undefined;
   const key = c.get("apiKey").id;
   const { results } = before
     ? await c.env.DB.prepare(
@@ -152,13 +147,11 @@ jobs.get("/", async (c) => {
   return c.json({
     object: "list",
     data: await Promise.all(page.map((r) => publicJob(c.env, r))),
-    next_cursor: results.length > limit && last ? btoa(JSON.stringify([last.created_at, last.id])) : null,
+    next_cursor: results.length > limit && last ? encodeCursor(last.created_at, last.id) : null,
   });
 });
 
-jobs.get("/:id", async (c) =>
-  c.json(await publicJob(c.env, await ownJob(c, c.req.param("id")))),
-);
+jobs.get("/:id", async (c) => c.json(await publicJob(c.env, await ownJob(c, c.req.param("id")))));
 
 jobs.delete("/:id", async (c) => {
   const row = await ownJob(c, c.req.param("id"));
