@@ -1,5 +1,7 @@
+import { createExecutionContext } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
-import { beforeAll, describe, expect, inject, it } from "vitest";
+import { beforeAll, describe, expect, inject, it, vi } from "vitest";
+import worker from "../index.ts";
 import { call, drainQueue, fromBase64, type JobJson, jobForm, newKey, submit } from "../test/helpers.ts";
 import { acceptJob } from "./service.ts";
 
@@ -173,6 +175,46 @@ describe("the public origin", () => {
     expect((thrown as { code?: string }).code).toBe("misconfigured");
     const after = await env.DB.prepare("SELECT COUNT(*) AS n FROM jobs").first<{ n: number }>();
     expect(after?.n).toBe(before?.n);
+  });
+});
+
+// Issue #15 findings 1 and 7, through the whole app with production settings.
+describe("a production Worker", () => {
+  const production = { ...env, ENVIRONMENT: "production", PUBLIC_BASE_URL: "https://edge.test" };
+  const submitTo = (fields: Record<string, string>) =>
+    worker.fetch(
+      new Request("https://edge.test/v1/jobs", {
+        method: "POST",
+        body: jobForm(png(), fields),
+        headers: { authorization: `Bearer ${key}` },
+      }),
+      production,
+      createExecutionContext(),
+    );
+
+  it("refuses a metadata-service webhook_url and hands out no demo key", async () => {
+    const r = await submitTo({ webhook_url: "http://169.254.169.254/latest/meta-data" });
+    expect(r.status).toBe(400);
+    expect(((await r.json()) as { error: { code: string } }).error.code).toBe("invalid_webhook_url");
+    const demo = await worker.fetch(
+      new Request("https://edge.test/v1/demo/key"),
+      production,
+      createExecutionContext(),
+    );
+    expect(demo.status).toBe(404);
+  });
+
+  it("answers 503 dns_unavailable with Retry-After when DNS-over-HTTPS is unreachable, not 500", async () => {
+    const fetchSpy = vi.spyOn(globalThis, "fetch").mockRejectedValue(new TypeError("fetch failed"));
+    try {
+      const r = await submitTo({ webhook_url: "https://hooks.example.com/fcn" });
+      expect(r.status).toBe(503);
+      expect(r.headers.get("retry-after")).toBe("30");
+      const body = (await r.json()) as { error: { code: string; message: string } };
+      expect(body.error.code).toBe("dns_unavailable");
+    } finally {
+      fetchSpy.mockRestore();
+    }
   });
 });
 

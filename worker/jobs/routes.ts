@@ -11,7 +11,7 @@ import { ApiError } from "../errors/index.ts";
 import { readImageUpload } from "../images/read-body.ts";
 import type { AppEnv } from "../types.ts";
 import { urlPolicy } from "../webhooks/deliver.ts";
-import { checkWebhookUrl, UnsafeWebhookUrl } from "../webhooks/ssrf.ts";
+import { checkWebhookUrl, ResolverUnavailable, UnsafeWebhookUrl } from "../webhooks/ssrf.ts";
 import { decodeCursor, encodeCursor } from "./cursor.ts";
 import { parseJobOptions } from "./options.ts";
 import { getJob, type JobRow } from "./repo.ts";
@@ -64,6 +64,10 @@ jobs.post("/", rateLimit("jobs", 60), async (c) => {
       await checkWebhookUrl(options.webhookUrl, urlPolicy(c.env));
     } catch (error) {
       if (error instanceof UnsafeWebhookUrl) throw new ApiError(400, "invalid_webhook_url", error.message);
+      if (error instanceof ResolverUnavailable)
+        throw new ApiError(503, "dns_unavailable", `webhook_url could not be checked now: ${error.message}`, {
+          "Retry-After": "30",
+        });
       throw error;
     }
   }
