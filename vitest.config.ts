@@ -8,6 +8,9 @@ import { defineConfig } from "vitest/config";
 /** Bindings the workerd tests run with: test secrets and the test SQS queue (global setup). */
 export const TEST_SQS_PORT = Number(process.env.FCN_TEST_SQS_PORT ?? 9335);
 const workerTestBindings = {
+  // wrangler.toml defaults to production; tests that need it set it per call.
+  ENVIRONMENT: "development",
+  PUBLIC_BASE_URL: "http://edge.test",
   TEST_MIGRATIONS: await readD1Migrations("worker/db/migrations"),
   URL_SIGNING_SECRET: "test-url-signing-secret",
   CALLBACK_SECRET: "test-callback-secret",

@@ -37,6 +37,8 @@ export interface Config {
   tileSize: number;
   tileOverlap: number;
   shutdownGraceSeconds: number;
+  /** the edge's public origin; when set, job URLs on any other origin are refused */
+  edgeOrigin: string | undefined;
   /** timeout of each request to the edge (input, outputs, callback) */
   httpTimeoutSeconds: number;
   port: number;
@@ -102,6 +104,13 @@ export function loadConfig(env: Env = process.env): Config {
   };
 
   const queueUrl = url("QUEUE_URL", text("QUEUE_URL")) ?? "";
+  const edgeOriginRaw = url("EDGE_ORIGIN", env.EDGE_ORIGIN?.trim() || undefined);
+  let edgeOrigin: string | undefined;
+  if (edgeOriginRaw && URL.canParse(edgeOriginRaw)) {
+    edgeOrigin = new URL(edgeOriginRaw).origin;
+    if (edgeOrigin !== edgeOriginRaw.replace(/\/$/, ""))
+      problems.push(`EDGE_ORIGIN must be an origin such as https://fcn.example.com (got "${edgeOriginRaw}")`);
+  }
   const sqsEndpoint = url(
     env.AWS_ENDPOINT_URL_SQS ? "AWS_ENDPOINT_URL_SQS" : "SQS_ENDPOINT",
     (env.AWS_ENDPOINT_URL_SQS ?? env.SQS_ENDPOINT)?.trim() || undefined,
@@ -161,6 +170,7 @@ export function loadConfig(env: Env = process.env): Config {
     tileSize,
     tileOverlap,
     shutdownGraceSeconds: number("SHUTDOWN_GRACE_SECONDS", 25, { min: 0, max: 3600 }),
+    edgeOrigin,
     httpTimeoutSeconds: number("HTTP_TIMEOUT_SECONDS", 30, { min: 0.1, max: 3600 }),
     port: number("PORT", 8080, { min: 0, max: 65_535, integer: true }),
     host: text("HOST", "127.0.0.1"),

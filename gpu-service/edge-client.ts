@@ -63,6 +63,11 @@ function networkError(request: EdgeRequest, what: string, error: unknown): EdgeE
 
 export interface EdgeClientOptions {
   callbackSecret: string;
+  /**
+   * The edge's public origin (EDGE_ORIGIN): when set, a URL on any other origin is refused
+   * before connecting, whatever a job message says.
+   */
+  edgeOrigin?: string;
   /** per request, ms */
   timeoutMs: number;
   /** the largest input accepted, bytes */
@@ -182,12 +187,32 @@ export class EdgeClient {
     init: RequestInit,
     signal?: AbortSignal,
   ): Promise<Response> {
+    const { edgeOrigin } = this.options;
+    if (edgeOrigin && (!URL.canParse(url) || new URL(url).origin !== edgeOrigin)) {
+      throw new EdgeError("permanent", request, `${what}: ${url} is not on the edge's origin ${edgeOrigin}`);
+    }
     const timeout = AbortSignal.timeout(this.options.timeoutMs);
     let response: Response;
     try {
-      response = await fetch(url, { ...init, signal: signal ? AbortSignal.any([signal, timeout]) : timeout });
+      // The edge never redirects: following one would take signed requests (and the input)
+      // wherever the answer points.
+      response = await fetch(url, {
+        ...init,
+        redirect: "manual",
+        signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+      });
     } catch (error) {
       throw networkError(request, what, error);
+    }
+    if (response.status >= 300 && response.status < 400) {
+      await response.body?.cancel();
+      const location = response.headers.get("location") ?? "nowhere";
+      throw new EdgeError(
+        "permanent",
+        request,
+        `${what} answered a redirect (${response.status} to ${location}); the GPU tier follows none`,
+        response.status,
+      );
     }
     if (!response.ok) throw await errorFor(request, what, response);
     return response;

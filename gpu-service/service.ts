@@ -81,6 +81,7 @@ export async function startService(
     inference,
     edge: new EdgeClient({
       callbackSecret: config.callbackSecret,
+      edgeOrigin: config.edgeOrigin,
       timeoutMs: config.httpTimeoutSeconds * 1000,
       maxInputBytes: FULL_LIMITS.maxBytes,
     }),

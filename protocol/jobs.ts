@@ -8,6 +8,7 @@
  * short-lived and signed by the Worker for this one job: the GPU tier holds no storage
  * credentials of the edge.
  */
+import { z } from "zod";
 
 export const JOB_MESSAGE_VERSION = 1;
 
@@ -33,29 +34,52 @@ export interface JobMessage {
   expires_at: string;
 }
 
-export interface JobResultSummary {
-  model: string;
-  width: number;
-  height: number;
-  /** share of pixels per class id */
-  class_fractions: number[];
-  /** which outputs were written */
-  outputs: JobOutputName[];
-  timings_ms: {
-    queue_wait: number;
-    download: number;
-    decode: number;
-    inference: number;
-    upload: number;
-    total: number;
-  };
-  provider: "cuda" | "cpu";
-}
+/** What the GPU tier reports for a successful job. */
+export const jobResultSummarySchema = z
+  .object({
+    model: z.string().min(1).max(200),
+    width: z.number().int().positive(),
+    height: z.number().int().positive(),
+    /** share of pixels per class id */
+    class_fractions: z.array(z.number().min(0).max(1)).max(1024),
+    /** which outputs were written */
+    outputs: z
+      .array(z.enum(["mask", "probabilities"]))
+      .max(2)
+      .describe("outputs written; each must have been PUT first"),
+    timings_ms: z.object({
+      queue_wait: z.number().nonnegative(),
+      download: z.number().nonnegative(),
+      decode: z.number().nonnegative(),
+      inference: z.number().nonnegative(),
+      upload: z.number().nonnegative(),
+      total: z.number().nonnegative(),
+    }),
+    provider: z.enum(["cuda", "cpu"]),
+  })
+  .describe("What the GPU tier reports for a successful job (protocol/jobs.ts).");
+export type JobResultSummary = z.infer<typeof jobResultSummarySchema>;
 
-export type JobCallback =
-  | { job_id: string; status: "running"; attempt: number }
-  | { job_id: string; status: "succeeded"; attempt: number; result: JobResultSummary }
-  | { job_id: string; status: "failed"; attempt: number; error: { code: string; message: string } };
+const attempt = z.number().int().positive();
+const jobId = z.string().min(1).max(100);
+
+/**
+ * The GPU tier's signed report on a job. The edge parses every callback with this schema
+ * after checking its signature: a signed body of the wrong shape is a 400, never a crash.
+ */
+export const jobCallbackSchema = z
+  .discriminatedUnion("status", [
+    z.object({ job_id: jobId, status: z.literal("running"), attempt }),
+    z.object({ job_id: jobId, status: z.literal("succeeded"), attempt, result: jobResultSummarySchema }),
+    z.object({
+      job_id: jobId,
+      status: z.literal("failed"),
+      attempt,
+      error: z.object({ code: z.string().min(1).max(100), message: z.string().max(10_000) }),
+    }),
+  ])
+  .describe("The GPU tier's report on a job (protocol/jobs.ts `JobCallback`).");
+export type JobCallback = z.infer<typeof jobCallbackSchema>;
 
 /** Headers of a signed callback (see protocol/hmac.ts). */
 export const CALLBACK_SIGNATURE_HEADER = "x-fcn-signature";
@@ -107,5 +131,27 @@ export function parseJobMessage(value: unknown): JobMessage {
   if (typeof v!.input?.url !== "string") fail("input.url");
   if (typeof v!.outputs?.mask?.url !== "string") fail("outputs.mask.url");
   if (typeof v!.callback?.url !== "string") fail("callback.url");
+  const origin = messageOrigin(v as JobMessage);
+  if (!origin) fail("every URL must be http(s) on one origin (the edge's)");
   return v as JobMessage;
+}
+
+/**
+ * The one origin every URL of a job message points at (the edge's public origin), or
+ * undefined when they are not all http(s) URLs on a single origin.
+ */
+export function messageOrigin(message: JobMessage): string | undefined {
+  const urls = [
+    message.input.url,
+    message.callback.url,
+    ...Object.values(message.outputs).map((o) => o?.url),
+  ];
+  const origins = new Set<string>();
+  for (const raw of urls) {
+    if (typeof raw !== "string" || !URL.canParse(raw)) return undefined;
+    const url = new URL(raw);
+    if (url.protocol !== "https:" && url.protocol !== "http:") return undefined;
+    origins.add(url.origin);
+  }
+  return origins.size === 1 ? [...origins][0] : undefined;
 }

@@ -24,7 +24,11 @@ const BIN = path.join(ROOT, "node_modules/.bin");
 const args = new Set(process.argv.slice(2));
 const renderOnly = args.has("--render-only");
 
+/** Node tests outside test/reliability that pin findings: run with the reliability suites. */
+const NODE_TESTS = ["test/reliability", "gpu-service/edge-origin.test.ts"];
+
 const WORKERD_TESTS = [
+  "worker/config.test.ts",
   "worker/preview/route.test.ts",
   "worker/jobs/routes.test.ts",
   "worker/internal/routes.test.ts",
@@ -60,7 +64,7 @@ if (!renderOnly) {
     "run",
     "--project",
     "node",
-    "test/reliability",
+    ...NODE_TESTS,
     "--reporter=default",
     "--reporter=json",
     `--outputFile.json=${path.join(OUT, "vitest.json")}`,
@@ -163,7 +167,49 @@ const KNOWN_BUG_TITLES = [
   "stops every part and exits non-zero when one is killed by a signal",
   "runs the Worker's scheduled handler on its schedule",
 ];
-const isKnownBug = (a: Assertion) => KNOWN_BUG_TITLES.some((t) => a.title.startsWith(t));
+
+/**
+ * Regression tests of issue #15's findings, by finding: [suite json, file, title prefix].
+ * Each test failed before its fix.
+ */
+type Pin = ["vitest" | "workerd", string, string];
+const ISSUE_15_PINS: Record<string, Pin[]> = {
+  production: [
+    ["vitest", "test/reliability/deploy.test.ts", "is production with PUBLIC_BASE_URL"],
+    ["vitest", "test/reliability/deploy.test.ts", "without any --var is still production"],
+    ["workerd", "worker/jobs/routes.test.ts", "refuses a metadata-service webhook_url"],
+  ],
+  origin: [
+    ["workerd", "worker/jobs/routes.test.ts", "job message URLs and result links use PUBLIC_BASE_URL"],
+    ["workerd", "worker/jobs/routes.test.ts", "a production Worker without PUBLIC_BASE_URL"],
+    ["workerd", "worker/config.test.ts", "takes the public origin from PUBLIC_BASE_URL"],
+    ["workerd", "worker/internal/routes.test.ts", "re-sends a queued job that never starts"],
+    ["vitest", "test/reliability/corpus.test.ts", "a forged Host header does not move the GPU tier"],
+    ["vitest", "gpu-service/edge-origin.test.ts", "follows no redirect"],
+    ["vitest", "gpu-service/edge-origin.test.ts", "refuses a job message whose URLs"],
+  ],
+  malformed: [
+    [
+      "workerd",
+      "worker/jobs/routes.test.ts",
+      "answers 400 invalid_request with an error body for every malformed",
+    ],
+    ["workerd", "worker/internal/routes.test.ts", "answers 400 to a signed callback of the wrong shape"],
+    ["vitest", "test/reliability/corpus.test.ts", "malformed list cursors and signed callbacks"],
+  ],
+  webhookPolicy: [
+    ["vitest", "test/reliability/fuzz.test.ts", "production refuses trailing-dot internal names"],
+    ["workerd", "worker/webhooks/ssrf.test.ts", "refuses https://[fec0::1]/x"],
+    ["workerd", "worker/webhooks/ssrf.test.ts", "refuses https://[2001:0::1]/x"],
+    ["workerd", "worker/webhooks/ssrf.test.ts", "refuses https://localhost./x"],
+    ["workerd", "worker/jobs/routes.test.ts", "answers 503 dns_unavailable"],
+    ["workerd", "worker/webhooks/webhooks.test.ts", "in production a delivery whose DNS check cannot run"],
+    ["workerd", "worker/webhooks/ssrf.test.ts", "DNS rebinding"],
+  ],
+};
+const ISSUE_15_TITLES = Object.values(ISSUE_15_PINS).flatMap((pins) => pins.map(([, , title]) => title));
+const isKnownBug = (a: Assertion) =>
+  [...KNOWN_BUG_TITLES, ...ISSUE_15_TITLES].some((t) => a.title.startsWith(t));
 
 function results(json: VitestJson | undefined, file: string): Assertion[] {
   return json?.testResults.find((r) => rel(r.name) === file)?.assertionResults ?? [];
@@ -300,6 +346,29 @@ w(
 w(
   `11. **Development only (issue #15): \`npm start\` hung when a part was killed by a signal** (it waited for an exit code that stays null) and then ignored SIGTERM; the cron never ran under \`wrangler dev\`. Fix: any part's exit stops every other part's process group and exits 1; the cron handler runs every minute through \`--test-scheduled\`. The local queue stays in memory (the README says so; the cron re-sends what was lost). Status: ${found(vitest, "test/reliability/local-system.test.ts", KNOWN_BUG_TITLES[5])} (section 8).`,
 );
+const pinned = (key: string) => {
+  const found = ISSUE_15_PINS[key].map(([json, file, title]) =>
+    find(json === "vitest" ? vitest : workerd, file, (a) => a.title.startsWith(title)),
+  );
+  const failed = found.filter((a) => a && a.status !== "passed").length;
+  const missing = found.filter((a) => !a).length;
+  const where = [...new Set(ISSUE_15_PINS[key].map(([, file]) => `\`${file}\``))].join(", ");
+  if (failed) return `**regressed**: ${failed} of its ${found.length} regression tests fail (${where})`;
+  if (missing === found.length) return `regression tests not run (${where})`;
+  return `**fixed**; its ${found.length - missing} regression tests pass (${where})${missing ? `, ${missing} not run` : ""}`;
+};
+w(
+  `12. **High: the documented deploy ran the Worker in development mode.** \`wrangler.toml\` said \`ENVIRONMENT = "development"\` and the deploy steps overrode only the queue vars, so a deployed Worker handed anyone an API key at \`GET /v1/demo/key\` and accepted \`webhook_url=http://169.254.169.254/...\`. Fix: \`wrangler.toml\` defaults to production; only \`npm start\` and the test harnesses ask for development (\`--var\`, test bindings); the deploy docs set every var a deployment needs, and a test runs the documented command with \`wrangler deploy --dry-run\` and reads the printed vars. Status: ${pinned("production")}.`,
+);
+w(
+  `13. **Medium: the request's \`Host\` header decided where the GPU tier connected.** Job URLs were built from the request's origin unless \`PUBLIC_BASE_URL\` was set; with \`Host: 127.0.0.1:9602\` the GPU service fetched the input there, followed a 302 to another local endpoint and posted a signed callback there, and the cron re-sent the still-queued job with no cap. Fix: the origin comes from \`PUBLIC_BASE_URL\` only (\`worker/config.ts\`; required and https in production, where a missing one answers 503 \`misconfigured\`); the GPU tier follows no redirect, refuses a message whose URLs span origins and, with \`EDGE_ORIGIN\`, any other origin; the sweep sends a queued job at most \`MAX_DISPATCHES\` (6) times, then fails it \`not_started\`. Status: ${pinned("origin")}.`,
+);
+w(
+  `14. **Low: malformed input answered 500.** A \`cursor\` of \`MQ==\` or \`W10=\` on \`GET /v1/jobs\` reached D1 with the wrong types; a signed \`failed\` callback without an \`error\` object crashed the state change. Fix: the cursor is decoded and checked (\`worker/jobs/cursor.ts\`), \`limit\` must be plain digits, and every callback is parsed with the zod schema in \`protocol/jobs.ts\` (the one the OpenAPI document shows): 400 \`invalid_request\`. Status: ${pinned("malformed")}.`,
+);
+w(
+  `15. **Low: production webhook policy gaps.** Names with a trailing dot (\`localhost.\`, \`metadata.google.internal.\`, \`printer.local.\`) passed the internal-name filter; \`fec0::/10\` and Teredo \`2001::/32\` were accepted; an unreachable DNS-over-HTTPS resolver made the submit answer 500. Fix: names are normalised (lower case, trailing dots dropped) before the checks; every range of the IANA IPv4 and IPv6 special-purpose registries that is not globally reachable is refused (IPv6 outside 2000::/3 except mapped and NAT64 forms judged by their IPv4, 2001::/23, documentation, 6to4 of a non-global IPv4); a resolver failure is 503 \`dns_unavailable\` with \`Retry-After\` at submit and a retried (not refused) delivery. DNS rebinding: the name is checked again at every delivery and redirect hop (tested with a name that turns private after the submit); the Worker's own fetch resolves once more after the check, a gap that Workers' outbound network (no private networks) closes in production. Status: ${pinned("webhookPolicy")}.`,
+);
 w();
 
 // corpus
@@ -360,7 +429,7 @@ w("## 4. Abuse, end to end (`test/reliability/corpus.test.ts`)");
 w();
 table("test/reliability/corpus.test.ts", "abuse, end to end", "case (expected behaviour)");
 w(
-  "Webhook targets: in development (`ENVIRONMENT=development`, what `npm start` runs) any http(s) receiver is accepted at submit time *by design*, so a local receiver works; production refuses private, loopback, link-local and internal targets, also behind DNS names and redirects (`worker/webhooks/ssrf.test.ts`, `worker/webhooks/webhooks.test.ts`, section 6).",
+  "Webhook targets: in development (`ENVIRONMENT=development`, what `npm start` and the tests ask for; a deployed Worker is production) any http(s) receiver is accepted at submit time *by design*, so a local receiver works; production refuses every address that is not globally reachable and internal names (trailing dots included), also behind DNS names and redirects, and answers 503 `dns_unavailable` when the name cannot be checked (`worker/webhooks/ssrf.test.ts`, `worker/webhooks/webhooks.test.ts`, section 6).",
 );
 w();
 
@@ -481,7 +550,23 @@ w("`node scripts/start.ts` (what `npm start` runs) on free ports, its cron perio
 w();
 table("test/reliability/local-system.test.ts", "*", "case");
 
-w("## 9. Load (`test/soak/load.ts`)");
+w("## 9. Deployment and the GPU tier's origin (node project)");
+w();
+w(
+  "`test/reliability/deploy.test.ts` runs the deploy command of infra/README.md with `wrangler deploy --dry-run`; `gpu-service/edge-origin.test.ts` checks that the GPU tier talks to the edge's origin only.",
+);
+w();
+w("| file | test | result |");
+w("|---|---|---|");
+for (const file of ["test/reliability/deploy.test.ts", "gpu-service/edge-origin.test.ts"]) {
+  const all = results(vitest, file);
+  if (!all.length) w(`| \`${file}\` | not run in this report | ⚪ |`);
+  for (const a of all)
+    w(`| \`${file}\` | ${cell([...a.ancestorTitles, a.title].join(" › "))} | ${mark(a.status)} |`);
+}
+w();
+
+w("## 10. Load (`test/soak/load.ts`)");
 w();
 if (load) {
   w(

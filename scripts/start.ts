@@ -153,6 +153,11 @@ run("worker", "wrangler", [
   "--persist-to",
   STATE,
   "--show-interactive-dev-session=false",
+  // wrangler.toml defaults to production (what a deploy gets): ask for development here.
+  "--var",
+  "ENVIRONMENT:development",
+  "--var",
+  `PUBLIC_BASE_URL:http://${HOST}:${PORT}`,
   "--var",
   `SQS_QUEUE_URL:http://${HOST}:${SQS_PORT}/000000000000/fcn-jobs`,
 ]);

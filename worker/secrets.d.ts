@@ -7,8 +7,6 @@ interface __BaseEnv_Env {
   URL_SIGNING_SECRET: string;
   CALLBACK_SECRET: string;
   ADMIN_TOKEN: string;
-  /** Base URL the GPU service uses to reach this Worker (defaults to the request's origin). */
-  PUBLIC_BASE_URL?: string;
   /** First webhook retry delay; doubles per attempt (default 2 s). */
   WEBHOOK_RETRY_BASE_SECONDS?: string;
   /** Job submissions per API key per minute (default 60). */

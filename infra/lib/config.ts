@@ -21,6 +21,11 @@ export interface GpuTierConfig {
   backlogPerTask: number;
   /** Optional address subscribed to the alarm topic. */
   alarmEmail?: string;
+  /**
+   * The Worker's public https origin (its PUBLIC_BASE_URL). When set, the gpu-service refuses
+   * job URLs on any other origin (EDGE_ORIGIN).
+   */
+  edgeOrigin?: string;
   /** Absolute path of the gpu-service image's build context (the repository root). */
   imageBuildContext: string;
   /** Dockerfile path, relative to the build context. */
@@ -35,6 +40,7 @@ export const CONTEXT_KEYS = {
   maxInstances: "maxInstances",
   backlogPerTask: "backlogPerTask",
   alarmEmail: "alarmEmail",
+  edgeOrigin: "edgeOrigin",
   imageBuildContext: "gpuServiceBuildContext",
   imageDockerfile: "gpuServiceDockerfile",
 } as const;
@@ -73,6 +79,18 @@ export function configFromContext(get: (key: string) => unknown, baseDir: string
     throw new Error(`context "${CONTEXT_KEYS.region}" is not an AWS region: "${region}"`);
   }
 
+  const edgeOrigin = text(get, CONTEXT_KEYS.edgeOrigin)?.replace(/\/$/, "");
+  if (
+    edgeOrigin !== undefined &&
+    (!URL.canParse(edgeOrigin) ||
+      new URL(edgeOrigin).origin !== edgeOrigin ||
+      !edgeOrigin.startsWith("https://"))
+  ) {
+    throw new Error(
+      `context "${CONTEXT_KEYS.edgeOrigin}" must be an https origin such as https://fcn.example.com, got "${edgeOrigin}"`,
+    );
+  }
+
   const buildContext = text(get, CONTEXT_KEYS.imageBuildContext) ?? "..";
   return {
     environment,
@@ -81,6 +99,7 @@ export function configFromContext(get: (key: string) => unknown, baseDir: string
     maxInstances: integer(get, CONTEXT_KEYS.maxInstances, 2, 1, MAX_INSTANCES_LIMIT),
     backlogPerTask: integer(get, CONTEXT_KEYS.backlogPerTask, 50, 1, 10_000),
     alarmEmail,
+    edgeOrigin,
     imageBuildContext: isAbsolute(buildContext) ? buildContext : resolve(baseDir, buildContext),
     imageDockerfile: text(get, CONTEXT_KEYS.imageDockerfile) ?? "gpu-service/Dockerfile",
   };

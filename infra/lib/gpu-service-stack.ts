@@ -88,6 +88,7 @@ export class GpuServiceStack extends Stack {
       // One GPU per instance and per task: the fleet cap is the task cap.
       maxTasks: config.maxInstances,
       backlogPerTask: config.backlogPerTask,
+      edgeOrigin: config.edgeOrigin,
       logRetention,
       removalPolicy: keep,
     });

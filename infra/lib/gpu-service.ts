@@ -28,6 +28,8 @@ export interface GpuServiceProps {
   concurrency?: number;
   /** Images per inference batch on the GPU. */
   batchSize?: number;
+  /** The Worker's public origin: when set, the service talks to no other (EDGE_ORIGIN). */
+  edgeOrigin?: string;
 }
 
 /**
@@ -84,6 +86,7 @@ export class GpuService extends Construct {
       PROVIDER: "cuda",
       PORT: String(SERVICE_PORT),
       LOG_LEVEL: props.environment === "prod" ? "info" : "debug",
+      ...(props.edgeOrigin ? { EDGE_ORIGIN: props.edgeOrigin } : {}),
     };
     const secrets: Record<string, ecs.Secret> = {};
     for (const [name, value] of Object.entries(settings)) {

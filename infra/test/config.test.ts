@@ -55,6 +55,8 @@ describe("given -c overrides as the CLI passes them (strings)", () => {
     [{ maxInstances: "two" }, /"maxInstances" must be an integer/],
     [{ alarmEmail: "not-an-address" }, /not an e-mail address/],
     [{ region: "Frankfurt" }, /not an AWS region/],
+    [{ edgeOrigin: "http://fcn.example.com" }, /"edgeOrigin" must be an https origin/],
+    [{ edgeOrigin: "https://fcn.example.com/api" }, /"edgeOrigin" must be an https origin/],
   ])("when %j is read, then it is refused naming the key", (context, message) => {
     expect(() => read(context)).toThrow(message);
   });

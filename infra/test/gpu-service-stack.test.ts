@@ -22,6 +22,7 @@ beforeAll(() => {
     backlogPerTask: "20",
     region: "eu-west-1",
     alarmEmail: "ops@example.com",
+    edgeOrigin: "https://fcn.example.com",
   });
 });
 
@@ -199,6 +200,18 @@ describe("given the dev stack from cdk.json defaults", () => {
         "/fcn/dev/gpu-service/PROVIDER": "cuda",
         "/fcn/dev/gpu-service/LOG_LEVEL": "debug",
       });
+    });
+
+    it("then EDGE_ORIGIN is set only when edgeOrigin is given (the GPU tier then talks to that origin only)", () => {
+      const settings = (t: SynthesizedStack) =>
+        Object.fromEntries(
+          Object.values(t.template.findResources("AWS::SSM::Parameter")).map((p) => [
+            p.Properties.Name,
+            p.Properties.Value,
+          ]),
+        );
+      expect(settings(prod)["/fcn/prod/gpu-service/EDGE_ORIGIN"]).toBe("https://fcn.example.com");
+      expect(Object.keys(settings(dev)).some((name) => name.endsWith("/EDGE_ORIGIN"))).toBe(false);
     });
 
     it("then the service places tasks through the capacity provider, with no desired count of its own", () => {

@@ -132,6 +132,10 @@ async function startWrangler(): Promise<System> {
       "--persist-to",
       state,
       "--show-interactive-dev-session=false",
+      "--var",
+      "ENVIRONMENT:development",
+      "--var",
+      `PUBLIC_BASE_URL:http://127.0.0.1:${port}`,
     ],
     {},
   );

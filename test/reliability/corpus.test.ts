@@ -11,6 +11,8 @@
  * Observed answers go to test/artifacts/reliability/corpus.json for docs/RELIABILITY.md.
  */
 import { mkdir, writeFile } from "node:fs/promises";
+import { createServer, request } from "node:http";
+import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { initNodeCodecs } from "../../models/runtime/node.ts";
@@ -380,6 +382,83 @@ describe("abuse, end to end", () => {
       webhook_url: "http://169.254.169.254/latest/meta-data/",
     });
     expect(r.status).toBe(202);
+  });
+
+  // Issue #15 finding 2, end to end: with `Host: 127.0.0.1:<trap>` the GPU service used to
+  // fetch the input from the trap, follow its 302 and post the signed callback elsewhere.
+  it("a forged Host header does not move the GPU tier: the job succeeds and the named host hears nothing", async () => {
+    const hits: string[] = [];
+    const trap = createServer((req, res) => {
+      hits.push(`${req.method} ${req.url}`);
+      res.writeHead(302, { location: `${system.api.base}/v1/health` });
+      res.end();
+    });
+    await new Promise<void>((resolve) => trap.listen(0, "127.0.0.1", resolve));
+    const trapHost = `127.0.0.1:${(trap.address() as AddressInfo).port}`;
+    try {
+      const form = new FormData();
+      form.append(
+        "image",
+        new Blob([(await jpeg(32, 24)) as Uint8Array<ArrayBuffer>], { type: "image/jpeg" }),
+        "in",
+      );
+      const encoded = new Request("http://x/", { method: "POST", body: form });
+      const body = Buffer.from(await encoded.arrayBuffer());
+      const base = new URL(system.api.base);
+      const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = request(
+          {
+            host: base.hostname,
+            port: base.port,
+            path: "/v1/jobs",
+            method: "POST",
+            headers: {
+              host: trapHost,
+              authorization: `Bearer ${key.key}`,
+              "content-type": encoded.headers.get("content-type")!,
+              "content-length": body.byteLength,
+            },
+          },
+          (res) => {
+            let text = "";
+            res.on("data", (d: Buffer) => {
+              text += d.toString();
+            });
+            res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text }));
+          },
+        );
+        req.on("error", reject);
+        req.end(body);
+      });
+      expect(answer.status, answer.body).toBe(202);
+      const job = JSON.parse(answer.body) as { id: string };
+      const final = await system.api.waitFinal(key.key, job.id);
+      expect(final.status).toBe("succeeded");
+      expect(new URL(final.result!.mask_url).host).toBe(base.host);
+      expect(hits).toEqual([]);
+    } finally {
+      trap.close();
+    }
+  }, 90_000);
+
+  // Issue #15 finding 5, end to end: these answered 500.
+  it("malformed list cursors and signed callbacks of the wrong shape answer 400 with an error body", async () => {
+    for (const cursor of ["MQ==", "W10=", "%%%"]) {
+      const r = await system.api.fetch(`/v1/jobs?cursor=${cursor}`, {
+        headers: { authorization: `Bearer ${key.key}` },
+      });
+      expect([cursor, r.status]).toEqual([cursor, 400]);
+      expect(((await r.json()) as { error: { code: string } }).error.code).toBe("invalid_request");
+    }
+    const job = await system.api.submitOk(key.key, await jpeg(16, 16));
+    const callback = JSON.stringify({ job_id: job.id, status: "failed", attempt: 1 });
+    const r = await system.api.fetch(`/internal/jobs/${job.id}/callback`, {
+      method: "POST",
+      body: callback,
+      headers: signCallbackIndependently(system.api.secrets.CALLBACK_SECRET, callback),
+    });
+    expect(r.status).toBe(400);
+    expect(((await r.json()) as { error: { code: string } }).error.code).toBe("invalid_request");
   });
 
   it("rate-limits one key at 60 submissions a minute with 429 and Retry-After; other keys are unaffected", async () => {

@@ -460,4 +460,73 @@ describe("request parsing", () => {
       }
     }
   });
+  // Regression (docs/RELIABILITY.md, "Findings", issue #15 finding 7): names with a trailing
+  // dot passed the internal-name filter, and fec0::/10 and Teredo 2001::/32 were accepted.
+  it("production refuses trailing-dot internal names and every IANA non-global range (fec0::/10, Teredo, documentation, NAT64/6to4 of private IPv4)", async () => {
+    const refuse = async (url: string) =>
+      expect(
+        checkWebhookUrl(url, { development: false, resolve: async () => ["93.184.216.34"] }),
+        url,
+      ).rejects.toThrow(UnsafeWebhookUrl);
+    for (const name of [
+      "localhost",
+      "api.localhost",
+      "metadata.google.internal",
+      "printer.local",
+      "intranet",
+    ])
+      for (const dots of [".", ".."]) await refuse(`https://${name}${dots}/hook`);
+    // [prefix hextets, prefix length] of IPv6 ranges that are not globally reachable
+    const v6: [number[], number][] = [
+      [[0xfec0], 10],
+      [[0x2001, 0], 32],
+      [[0x2001, 0x0db8], 32],
+      [[0x2001, 0x0100], 23],
+      [[0x3fff], 20],
+      [[0xfc00], 7],
+      [[0xfe80], 10],
+      [[0xff00], 8],
+      [[0x0100, 0, 0, 0], 64],
+      [[0x64, 0xff9b, 1], 48],
+      [[0], 8],
+    ];
+    const v4: [number[], number][] = [
+      [[192, 0, 0], 24],
+      [[192, 0, 2], 24],
+      [[192, 88, 99], 24],
+      [[198, 51, 100], 24],
+      [[203, 0, 113], 24],
+      [[198, 18], 15],
+      [[240], 4],
+      [[10], 8],
+      [[127], 8],
+      [[169, 254], 16],
+      [[100, 64], 10],
+    ];
+    const inside = (prefix: number[], bits: number, width: number, parts: number, random: number[]) =>
+      random.slice(0, parts).map((r, i) => {
+        const fixed = Math.max(0, Math.min(width, bits - i * width));
+        const mask = fixed === 0 ? 0 : ((2 ** width - 1) << (width - fixed)) & (2 ** width - 1);
+        return ((prefix[i] ?? 0) & mask) | (r & ~mask & (2 ** width - 1));
+      });
+    const hextets = fc.array(fc.integer({ min: 0, max: 0xffff }), { minLength: 8, maxLength: 8 });
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...v6), hextets, async ([prefix, bits], random) => {
+        const g = inside(prefix, bits, 16, 8, random);
+        await refuse(`https://[${g.map((x) => x.toString(16)).join(":")}]/hook`);
+      }),
+      params(200),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...v4), hextets, async ([prefix, bits], random) => {
+        const a = inside(prefix, bits, 8, 4, random);
+        await refuse(`https://${a.join(".")}/hook`);
+        const hex = `${((a[0] << 8) | a[1]).toString(16)}:${((a[2] << 8) | a[3]).toString(16)}`;
+        await refuse(`https://[64:ff9b::${hex}]/hook`); // NAT64
+        await refuse(`https://[2002:${hex}::1]/hook`); // 6to4
+        await refuse(`https://[::ffff:${a.join(".")}]/hook`); // mapped
+      }),
+      params(200),
+    );
+  });
 });

@@ -421,6 +421,9 @@ export class PartsSystem {
   async startWorker(timeoutMs = 120_000): Promise<void> {
     const vars: Record<string, string> = {
       ...this.secrets,
+      // wrangler.toml defaults to production: a local system asks for development explicitly
+      ENVIRONMENT: "development",
+      PUBLIC_BASE_URL: this.api.base,
       SQS_QUEUE_URL: this.queue.queueUrl,
       ...this.options.workerVars,
     };

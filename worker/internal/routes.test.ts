@@ -11,6 +11,7 @@ import {
 import { getJob } from "../jobs/repo.ts";
 import { sweep } from "../jobs/service.ts";
 import { signUrl } from "../jobs/signed-urls.ts";
+import { MAX_DISPATCHES } from "../jobs/state.ts";
 import {
   BASE,
   call,
@@ -223,6 +224,37 @@ describe("callbacks and state transitions", () => {
     expect([row?.status, row?.error_code]).toEqual(["failed", "unreadable_image"]);
   });
 
+  // Issue #15 finding 5: a signed `failed` callback without `error` answered 500.
+  it("answers 400 to a signed callback of the wrong shape and changes nothing", async () => {
+    const { job } = await queuedJob();
+    const bad: unknown[] = [
+      { job_id: job.id, status: "failed", attempt: 1 },
+      { job_id: job.id, status: "failed", attempt: 1, error: "boom" },
+      { job_id: job.id, status: "failed", attempt: 1, error: { code: 7, message: "x" } },
+      { job_id: job.id, status: "succeeded", attempt: 1 },
+      { job_id: job.id, status: "succeeded", attempt: 1, result: { ...summary(), outputs: "mask" } },
+      { job_id: job.id, status: "succeeded", attempt: 1, result: { ...summary(), width: -1 } },
+      { job_id: job.id, status: "running" },
+      { job_id: job.id, status: "running", attempt: "1" },
+      { job_id: job.id, status: "exploded", attempt: 1 },
+      { status: "running", attempt: 1 },
+      [],
+      null,
+      "running",
+    ];
+    for (const body of bad) {
+      const r = await postCallback(job.id, body as JobCallback);
+      const answer = (await r.json()) as { error: { code: string; message: string } };
+      expect([JSON.stringify(body), r.status, answer.error.code]).toEqual([
+        JSON.stringify(body),
+        400,
+        // a body naming no job or another job is a mismatch; the rest are invalid
+        expect.stringMatching(/^(invalid_request|job_mismatch)$/),
+      ]);
+    }
+    expect((await getJob(env.DB, job.id))?.status).toBe("queued");
+  });
+
   it("rejects a bad signature, a replay, a stale timestamp and the wrong job", async () => {
     const { job } = await queuedJob();
     const cb: JobCallback = { job_id: job.id, status: "running", attempt: 1 };
@@ -274,5 +306,27 @@ describe("the sweep", () => {
     await env.DB.prepare("UPDATE jobs SET dispatched_at = NULL WHERE id = ?").bind(job.id).run();
     await sweep(env);
     expect((await drainQueue()).some((m) => m.job_id === job.id)).toBe(true);
+  });
+
+  // Issue #15 finding 2: a queued job whose callbacks went elsewhere was re-sent forever.
+  it("re-sends a queued job that never starts at most MAX_DISPATCHES times, then fails it not_started", async () => {
+    const { job } = await queuedJob();
+    expect((await getJob(env.DB, job.id))?.dispatches).toBe(1);
+    const stale = () =>
+      env.DB.prepare("UPDATE jobs SET dispatched_at = ? WHERE id = ?")
+        .bind(new Date(Date.now() - 10 * 60_000).toISOString(), job.id)
+        .run();
+    for (let sent = 1; sent < MAX_DISPATCHES; sent++) {
+      await stale();
+      await sweep(env);
+      expect((await drainQueue()).filter((m) => m.job_id === job.id)).toHaveLength(1);
+      expect((await getJob(env.DB, job.id))?.dispatches).toBe(sent + 1);
+    }
+    await stale();
+    await sweep(env);
+    expect((await drainQueue()).some((m) => m.job_id === job.id)).toBe(false);
+    const row = await getJob(env.DB, job.id);
+    expect([row?.status, row?.error_code]).toEqual(["failed", "not_started"]);
+    expect(row?.error_message).toContain(`after ${MAX_DISPATCHES} sends`);
   });
 });

@@ -20,6 +20,8 @@ export interface JobRow {
   idempotency_key: string | null;
   request_hash: string;
   attempts: number;
+  /** how many times the job's message was sent to the queue (capped by the sweep) */
+  dispatches: number;
   dispatched_at: string | null;
   error_code: string | null;
   error_message: string | null;
@@ -28,6 +30,7 @@ export interface JobRow {
   started_at: string | null;
   finished_at: string | null;
   deadline_at: string | null;
+  /** the configured public origin when the job was accepted (a record; URLs use the current one) */
   origin: string;
   updated_at: string;
   /** when the input and outputs are deleted (set once the job is final; retention.ts) */

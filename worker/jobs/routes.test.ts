@@ -1,6 +1,9 @@
-import { env } from "cloudflare:workers";
-import { beforeAll, describe, expect, inject, it } from "vitest";
-import { call, drainQueue, fromBase64, type JobJson, newKey, submit } from "../test/helpers.ts";
+import { createExecutionContext } from "cloudflare:test";
+import { env, exports } from "cloudflare:workers";
+import { beforeAll, describe, expect, inject, it, vi } from "vitest";
+import worker from "../index.ts";
+import { call, drainQueue, fromBase64, type JobJson, jobForm, newKey, submit } from "../test/helpers.ts";
+import { acceptJob } from "./service.ts";
 
 const images = inject("images");
 const png = () => fromBase64(images.png64x48);
@@ -154,6 +157,92 @@ describe("POST /v1/jobs", () => {
   }
 });
 
+// Issue #15 finding 2: job URLs were built from the request's origin, so a client's Host
+// header decided where the GPU tier connected.
+describe("the public origin", () => {
+  it("job message URLs and result links use PUBLIC_BASE_URL, never the request's Host", async () => {
+    await drainQueue();
+    const request = new Request("http://127.0.0.1:9602/v1/jobs", {
+      method: "POST",
+      body: jobForm(png()),
+      headers: { authorization: `Bearer ${key}`, host: "127.0.0.1:9602" },
+    });
+    const r = await exports.default.fetch(request);
+    expect(r.status).toBe(202);
+    const job = (await r.json()) as JobJson;
+    const [message] = (await drainQueue()).filter((m) => m.job_id === job.id);
+    const urls = [message.input.url, message.callback.url, message.outputs.mask!.url];
+    for (const url of urls) expect(new URL(url).origin).toBe(env.PUBLIC_BASE_URL);
+  });
+
+  it("a production Worker without PUBLIC_BASE_URL refuses jobs with 503 misconfigured and stores nothing", async () => {
+    const misconfigured = { ...env, ENVIRONMENT: "production", PUBLIC_BASE_URL: "" };
+    const before = await env.DB.prepare("SELECT COUNT(*) AS n FROM jobs").first<{ n: number }>();
+    let thrown: unknown;
+    try {
+      await acceptJob(misconfigured, {
+        apiKeyId: "key_x",
+        bytes: png(),
+        contentType: "image/png",
+        width: 64,
+        height: 48,
+        mode: "learned",
+        quality: "standard",
+        outputs: ["mask"],
+        webhookUrl: null,
+        webhookEvents: [],
+        idempotencyKey: null,
+        requestHash: "h",
+      });
+    } catch (error) {
+      thrown = error;
+    }
+    expect((thrown as { code?: string }).code).toBe("misconfigured");
+    const after = await env.DB.prepare("SELECT COUNT(*) AS n FROM jobs").first<{ n: number }>();
+    expect(after?.n).toBe(before?.n);
+  });
+});
+
+// Issue #15 findings 1 and 7, through the whole app with production settings.
+describe("a production Worker", () => {
+  const production = { ...env, ENVIRONMENT: "production", PUBLIC_BASE_URL: "https://edge.test" };
+  const submitTo = (fields: Record<string, string>) =>
+    worker.fetch(
+      new Request("https://edge.test/v1/jobs", {
+        method: "POST",
+        body: jobForm(png(), fields),
+        headers: { authorization: `Bearer ${key}` },
+      }),
+      production,
+      createExecutionContext(),
+    );
+
+  it("refuses a metadata-service webhook_url and hands out no demo key", async () => {
+    const r = await submitTo({ webhook_url: "http://169.254.169.254/latest/meta-data" });
+    expect(r.status).toBe(400);
+    expect(((await r.json()) as { error: { code: string } }).error.code).toBe("invalid_webhook_url");
+    const demo = await worker.fetch(
+      new Request("https://edge.test/v1/demo/key"),
+      production,
+      createExecutionContext(),
+    );
+    expect(demo.status).toBe(404);
+  });
+
+  it("answers 503 dns_unavailable with Retry-After when DNS-over-HTTPS is unreachable, not 500", async () => {
+    const fetchSpy = vi.spyOn(globalThis, "fetch").mockRejectedValue(new TypeError("fetch failed"));
+    try {
+      const r = await submitTo({ webhook_url: "https://hooks.example.com/fcn" });
+      expect(r.status).toBe(503);
+      expect(r.headers.get("retry-after")).toBe("30");
+      const body = (await r.json()) as { error: { code: string; message: string } };
+      expect(body.error.code).toBe("dns_unavailable");
+    } finally {
+      fetchSpy.mockRestore();
+    }
+  });
+});
+
 describe("reading jobs", () => {
   it("shows a key its own jobs only; another key gets 404", async () => {
     const job = (await (await submit(key, png())).json()) as JobJson;
@@ -184,6 +273,31 @@ describe("reading jobs", () => {
     expect([...page1.data, ...page2.data].map((j) => j.id).sort()).toEqual([...ids].sort());
     expect(page2.next_cursor).toBeNull();
     expect((await call("/v1/jobs?limit=0", { headers: auth })).status).toBe(400);
+  });
+
+  // Issue #15 finding 5: these answered 500 (a D1 type error) instead of 400.
+  it("answers 400 invalid_request with an error body for every malformed cursor or limit", async () => {
+    const auth = { authorization: `Bearer ${key}` };
+    const bad = [
+      "cursor=MQ==", // 1
+      "cursor=W10=", // []
+      `cursor=${btoa('["x","y"]')}`,
+      `cursor=${btoa("[1,2]")}`,
+      `cursor=${btoa('{"a":1}')}`,
+      "cursor=%%%",
+      "cursor=bm90IGpzb24=",
+      "limit=abc",
+      "limit=1e1",
+      "limit=-1",
+      "limit=101",
+    ];
+    for (const query of bad) {
+      const r = await call(`/v1/jobs?${query}`, { headers: auth });
+      expect([query, r.status]).toEqual([query, 400]);
+      const body = (await r.json()) as { error: { code: string; message: string } };
+      expect(body.error.code).toBe("invalid_request");
+      expect(body.error.message).toEqual(expect.any(String));
+    }
   });
 
   it("cancels a queued job once; a second DELETE only confirms it", async () => {

@@ -12,7 +12,8 @@ import { ApiError } from "../errors/index.ts";
 import { readImageUpload } from "../images/read-body.ts";
 import type { AppEnv } from "../types.ts";
 import { urlPolicy } from "../webhooks/deliver.ts";
-import { checkWebhookUrl, UnsafeWebhookUrl } from "../webhooks/ssrf.ts";
+import { checkWebhookUrl, ResolverUnavailable, UnsafeWebhookUrl } from "../webhooks/ssrf.ts";
+import { decodeCursor, encodeCursor } from "./cursor.ts";
 import { parseJobOptions } from "./options.ts";
 import { getJob, type JobRow } from "./repo.ts";
 import { purgeJob } from "./retention.ts";
@@ -20,8 +21,6 @@ import { acceptJob, cancelJob, outputKey, publicJob } from "./service.ts";
 import { verifySignedUrl } from "./signed-urls.ts";
 
 export const jobs = new Hono<AppEnv>();
-
-const originOf = (env: Env, url: string) => env.PUBLIC_BASE_URL ?? new URL(url).origin;
 
 // Result downloads are authorised by their signature, not by a key: they are links to hand on.
 jobs.get("/:id/outputs/:name", async (c) => {
@@ -68,12 +67,15 @@ jobs.post("/", rateLimit("jobs", 60), async (c) => {
       await checkWebhookUrl(options.webhookUrl, urlPolicy(c.env));
     } catch (error) {
       if (error instanceof UnsafeWebhookUrl) throw new ApiError(400, "invalid_webhook_url", error.message);
+      if (error instanceof ResolverUnavailable)
+        throw new ApiError(503, "dns_unavailable", `webhook_url could not be checked now: ${error.message}`, {
+          "Retry-After": "30",
+        });
       throw error;
     }
   }
   const apiKey = c.get("apiKey");
   const requestHash = await sha256Hex(`${await sha256Hex(upload.bytes)}:${JSON.stringify(options)}`);
-  const origin = originOf(c.env, c.req.url);
   if (idempotencyKey) {
     const existing = await c.env.DB.prepare("SELECT * FROM jobs WHERE api_key_id = ? AND idempotency_key = ?")
       .bind(apiKey.id, idempotencyKey)
@@ -91,7 +93,6 @@ jobs.post("/", rateLimit("jobs", 60), async (c) => {
       ...options,
       idempotencyKey,
       requestHash,
-      origin,
     });
   } catch (error) {
     // Two concurrent requests with one Idempotency-Key: the loser answers with the winner's job.
@@ -112,7 +113,7 @@ jobs.post("/", rateLimit("jobs", 60), async (c) => {
       mode: row.mode,
     }),
   );
-  return c.json(await publicJob(c.env, row, origin), 202, { Location: `/v1/jobs/${row.id}` });
+  return c.json(await publicJob(c.env, row), 202, { Location: `/v1/jobs/${row.id}` });
 
   async function replay(existing: JobRow) {
     if (existing.request_hash !== requestHash) {
@@ -122,7 +123,7 @@ jobs.post("/", rateLimit("jobs", 60), async (c) => {
         "this Idempotency-Key was used with a different request",
       );
     }
-    return c.json(await publicJob(c.env, existing, origin), 202, {
+    return c.json(await publicJob(c.env, existing), 202, {
       Location: `/v1/jobs/${existing.id}`,
       "Idempotent-Replayed": "true",
     });
@@ -130,18 +131,12 @@ jobs.post("/", rateLimit("jobs", 60), async (c) => {
 });
 
 jobs.get("/", async (c) => {
-  const limit = Number(c.req.query("limit") ?? 20);
-  if (!Number.isInteger(limit) || limit < 1 || limit > 100)
-    throw new ApiError(400, "invalid_request", "limit must be 1 to 100");
+  const rawLimit = c.req.query("limit") ?? "20";
+  const limit = Number(rawLimit);
+  if (!/^\d{1,3}$/.test(rawLimit) || limit < 1 || limit > 100)
+    throw new ApiError(400, "invalid_request", "limit must be an integer from 1 to 100");
   const cursor = c.req.query("cursor");
-  let before: [string, string] | undefined;
-  if (cursor) {
-    try {
-      before = JSON.parse(atob(cursor)) as [string, string];
-    } catch {
-      throw new ApiError(400, "invalid_request", "cursor is not valid");
-    }
-  }
+  const before = cursor ? decodeCursor(cursor) : undefined;
   const key = c.get("apiKey").id;
   const { results } = before
     ? await c.env.DB.prepare(
@@ -156,17 +151,14 @@ jobs.get("/", async (c) => {
         .all<JobRow>();
   const page = results.slice(0, limit);
   const last = page.at(-1);
-  const origin = originOf(c.env, c.req.url);
   return c.json({
     object: "list",
-    data: await Promise.all(page.map((r) => publicJob(c.env, r, origin))),
-    next_cursor: results.length > limit && last ? btoa(JSON.stringify([last.created_at, last.id])) : null,
+    data: await Promise.all(page.map((r) => publicJob(c.env, r))),
+    next_cursor: results.length > limit && last ? encodeCursor(last.created_at, last.id) : null,
   });
 });
 
-jobs.get("/:id", async (c) =>
-  c.json(await publicJob(c.env, await ownJob(c, c.req.param("id")), originOf(c.env, c.req.url))),
-);
+jobs.get("/:id", async (c) => c.json(await publicJob(c.env, await ownJob(c, c.req.param("id")))));
 
 /**
  * Cancel a queued job, or delete a final job's stored data; either way the input and outputs
@@ -185,7 +177,7 @@ jobs.delete("/:id", async (c) => {
     }
   }
   await purgeJob(c.env, row);
-  return c.json(await publicJob(c.env, (await getJob(c.env.DB, row.id))!, originOf(c.env, c.req.url)));
+  return c.json(await publicJob(c.env, (await getJob(c.env.DB, row.id))!));
 });
 
 jobs.get("/:id/deliveries", async (c) => {

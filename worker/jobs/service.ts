@@ -17,11 +17,12 @@ import {
   PROBABILITIES_CONTENT_TYPE,
 } from "../../protocol/jobs.ts";
 import { randomId } from "../auth/keys.ts";
+import { publicOrigin } from "../config.ts";
 import { enqueueWebhook } from "../webhooks/enqueue.ts";
 import { sendToQueue } from "./dispatch.ts";
 import { getJob, insertJob, type JobRow, jobView, type ResultLinks, transition } from "./repo.ts";
 import { signUrl } from "./signed-urls.ts";
-import { expiryFor, MAX_ATTEMPTS, REDISPATCH_AFTER_MS, RUN_DEADLINE_MS } from "./state.ts";
+import { expiryFor, MAX_ATTEMPTS, MAX_DISPATCHES, REDISPATCH_AFTER_MS, RUN_DEADLINE_MS } from "./state.ts";
 
 /** Signed URLs for the GPU tier live as long as a job may (queue wait + run + retries). */
 const WORKER_URL_TTL_SECONDS = 60 * 60;
@@ -43,10 +44,10 @@ export interface NewJob {
   webhookEvents: string[];
   idempotencyKey: string | null;
   requestHash: string;
-  origin: string;
 }
 
 export async function acceptJob(env: Env, job: NewJob): Promise<JobRow> {
+  const origin = publicOrigin(env); // before any write: a misconfigured Worker stores nothing
   const now = new Date().toISOString();
   const id = randomId("job");
   const row: JobRow = {
@@ -66,6 +67,7 @@ export async function acceptJob(env: Env, job: NewJob): Promise<JobRow> {
     idempotency_key: job.idempotencyKey,
     request_hash: job.requestHash,
     attempts: 0,
+    dispatches: 0,
     dispatched_at: null,
     error_code: null,
     error_message: null,
@@ -74,7 +76,7 @@ export async function acceptJob(env: Env, job: NewJob): Promise<JobRow> {
     started_at: null,
     finished_at: null,
     deadline_at: null,
-    origin: job.origin,
+    origin,
     updated_at: now,
     expires_at: null,
     purged_at: null,
@@ -92,10 +94,13 @@ export async function acceptJob(env: Env, job: NewJob): Promise<JobRow> {
   return (await getJob(env.DB, id)) ?? row;
 }
 
-/** Build the SQS message for a job, with fresh signed URLs. */
+/**
+ * Build the SQS message for a job, with fresh signed URLs on the configured public origin
+ * (not the job's stored origin, so a re-send follows a corrected configuration).
+ */
 export async function jobMessage(env: Env, row: JobRow): Promise<JobMessage> {
   const secret = env.URL_SIGNING_SECRET;
-  const base = row.origin;
+  const base = publicOrigin(env);
   const outputs: JobMessage["outputs"] = {};
   const wanted = JSON.parse(row.outputs) as JobOutputName[];
   const input = await signUrl(secret, base, "GET", `/internal/jobs/${row.id}/input`, WORKER_URL_TTL_SECONDS);
@@ -126,7 +131,10 @@ export async function jobMessage(env: Env, row: JobRow): Promise<JobMessage> {
 export async function dispatch(env: Env, row: JobRow): Promise<boolean> {
   try {
     await sendToQueue(env, await jobMessage(env, row));
-    await transition(env.DB, row.id, ["queued"], { dispatched_at: new Date().toISOString() });
+    await transition(env.DB, row.id, ["queued"], {
+      dispatched_at: new Date().toISOString(),
+      dispatches: row.dispatches + 1,
+    });
     return true;
   } catch (error) {
     console.error(
@@ -141,10 +149,11 @@ export async function dispatch(env: Env, row: JobRow): Promise<boolean> {
   }
 }
 
-export async function resultLinks(env: Env, row: JobRow, origin: string): Promise<ResultLinks | undefined> {
+export async function resultLinks(env: Env, row: JobRow): Promise<ResultLinks | undefined> {
   // After retention (or DELETE) removed the outputs there is nothing to link to.
   if (row.status !== "succeeded" || row.purged_at) return undefined;
   const secret = env.URL_SIGNING_SECRET;
+  const origin = publicOrigin(env);
   const mask = await signUrl(
     secret,
     origin,
@@ -161,8 +170,9 @@ export async function resultLinks(env: Env, row: JobRow, origin: string): Promis
   return links;
 }
 
-export async function publicJob(env: Env, row: JobRow, origin: string) {
-  return jobView(row, await resultLinks(env, row, origin));
+/** The job as clients see it, with result links on the configured public origin. */
+export async function publicJob(env: Env, row: JobRow) {
+  return jobView(row, await resultLinks(env, row));
 }
 
 export type CallbackOutcome = "applied" | "already_completed" | "missing_outputs";
@@ -221,8 +231,9 @@ export async function cancelJob(env: Env, row: JobRow): Promise<boolean> {
 }
 
 /**
- * The cron sweep: re-send queued jobs whose message never left or never started, hand
- * running jobs past their deadline back to the queue, and fail those out of attempts.
+ * The cron sweep: re-send queued jobs whose message never left or never started (at most
+ * MAX_DISPATCHES sends, then the job fails `not_started`), hand running jobs past their
+ * deadline back to the queue, and fail those out of attempts.
  */
 export async function sweep(
   env: Env,
@@ -235,7 +246,14 @@ export async function sweep(
   )
     .bind(stale)
     .all<JobRow>();
-  for (const row of queued) if (await dispatch(env, row)) stats.redispatched++;
+  for (const row of queued) {
+    // Sent that often and never started: no GPU tier is taking it (or its callbacks go
+    // elsewhere); failing with a reason beats re-sending forever.
+    if (row.dispatches >= MAX_DISPATCHES) {
+      const reason = `the GPU tier did not start the job after ${row.dispatches} sends`;
+      if (await failJob(env, row, "not_started", reason)) stats.failed++;
+    } else if (await dispatch(env, row)) stats.redispatched++;
+  }
   const { results: stuck } = await env.DB.prepare(
     "SELECT * FROM jobs WHERE status = 'running' AND deadline_at < ? LIMIT 100",
   )

@@ -29,3 +29,9 @@ export const RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
 
 /** When the data of a job that became final at `finishedAt` (ms) is deleted. */
 export const expiryFor = (finishedAt: number) => new Date(finishedAt + RETENTION_MS).toISOString();
+/**
+ * A queued job whose message was sent this many times (first send and re-sends) without
+ * starting is failed instead of sent again: about half an hour at REDISPATCH_AFTER_MS,
+ * longer than a GPU cold start from zero.
+ */
+export const MAX_DISPATCHES = 6;

@@ -244,6 +244,13 @@ export const ROUTES: RouteDoc[] = [
           ...RATE_LIMIT_HEADERS,
         },
       },
+      503: {
+        codes: ["dns_unavailable", "misconfigured"],
+        description:
+          "the webhook_url's host name could not be resolved to be checked (try again), or the " +
+          "deployment lacks its public origin (PUBLIC_BASE_URL)",
+        headers: { "Retry-After": header("seconds to wait (dns_unavailable)", { type: "integer" }) },
+      },
     },
   },
   {

@@ -5,11 +5,7 @@
  */
 import { z } from "zod";
 import { JOB_LIMITS, PREVIEW_LIMITS } from "../../models/runtime/limits.ts";
-import {
-  MAX_OUTPUT_PARTS,
-  type JobCallback as ProtocolJobCallback,
-  type JobResultSummary as ProtocolJobResultSummary,
-} from "../../protocol/jobs.ts";
+import { jobCallbackSchema, jobResultSummarySchema, MAX_OUTPUT_PARTS } from "../../protocol/jobs.ts";
 import type { CreatedKey as CreatedKeyType } from "../auth/keys.ts";
 import type { ErrorBody as ErrorBodyType } from "../errors/index.ts";
 import { JOB_MODES, JOB_OUTPUTS, JOB_QUALITIES, jobOptionFields, WEBHOOK_EVENTS } from "../jobs/options.ts";
@@ -19,9 +15,13 @@ import type { JobView } from "../jobs/repo.ts";
 export const components = z.registry<{ id: string }>();
 
 function component<T extends z.ZodType>(id: string, schema: T, description: string): T {
-  const described = schema.describe(description);
-  components.add(described, { id });
-  return described;
+  return registered(id, schema.describe(description));
+}
+
+/** Register a schema that already carries its description (e.g. one from protocol/). */
+function registered<T extends z.ZodType>(id: string, schema: T): T {
+  components.add(schema, { id });
+  return schema;
 }
 
 const timestamp = () => z.iso.datetime();
@@ -316,39 +316,11 @@ export const DemoKey = component(
 // ---------------------------------------------------------------------------------------
 // Internal (GPU tier) and webhooks
 
-export const JobResultSummary = component(
-  "JobResultSummary",
-  z.object({
-    model: z.string(),
-    width: z.number().int().positive(),
-    height: z.number().int().positive(),
-    class_fractions: z.array(z.number()),
-    outputs: z.array(JobOutputName).describe("outputs written; each must have been PUT first"),
-    timings_ms: JobTimings,
-    provider: z.enum(["cuda", "cpu"]),
-  }),
-  "What the GPU tier reports for a successful job (protocol/jobs.ts).",
-);
+// The callback's schemas live in protocol/ (the edge validates callbacks with them); the
+// document registers those same instances.
+export const JobResultSummary = registered("JobResultSummary", jobResultSummarySchema);
 
-export const JobCallback = component(
-  "JobCallback",
-  z.discriminatedUnion("status", [
-    z.object({ job_id: z.string(), status: z.literal("running"), attempt: z.number().int().positive() }),
-    z.object({
-      job_id: z.string(),
-      status: z.literal("succeeded"),
-      attempt: z.number().int().positive(),
-      result: JobResultSummary,
-    }),
-    z.object({
-      job_id: z.string(),
-      status: z.literal("failed"),
-      attempt: z.number().int().positive(),
-      error: z.object({ code: z.string(), message: z.string() }),
-    }),
-  ]),
-  "The GPU tier's report on a job (protocol/jobs.ts `JobCallback`).",
-);
+export const JobCallback = registered("JobCallback", jobCallbackSchema);
 
 export const CallbackAck = component("CallbackAck", z.object({ ok: z.literal(true) }), "Applied.");
 
@@ -459,8 +431,6 @@ type ResultOf<T extends { result: unknown }> = NonNullable<T["result"]>;
 export type SchemasMatchTypes = [
   Assert<Same<z.output<typeof ErrorBody>, ErrorBodyType>>,
   Assert<Same<z.output<typeof CreatedKey>, CreatedKeyType>>,
-  Assert<Same<z.output<typeof JobResultSummary>, ProtocolJobResultSummary>>,
-  Assert<Same<z.output<typeof JobCallback>, ProtocolJobCallback>>,
   Assert<Same<keyof z.output<typeof Job>, keyof JobView>>,
   Assert<Same<keyof ResultOf<z.output<typeof Job>>, keyof ResultOf<JobView>>>,
   Assert<Same<keyof z.output<typeof Job>["input"], keyof JobView["input"]>>,

@@ -35,7 +35,7 @@ export async function deliverWebhook(
   const body = JSON.stringify({
     type: task.event,
     timestamp: new Date().toISOString(),
-    data: await publicJob(env, row, row.origin),
+    data: await publicJob(env, row),
   });
   const headers = {
     "content-type": "application/json",

@@ -1,9 +1,18 @@
-import { describe, expect, it } from "vitest";
-import { checkWebhookUrl, isPrivateIPv4, isPrivateIPv6 } from "./ssrf.ts";
+import { describe, expect, it, vi } from "vitest";
+import {
+  checkWebhookUrl,
+  dohResolver,
+  isPrivateIPv4,
+  isPrivateIPv6,
+  normaliseHostname,
+  ResolverUnavailable,
+  UnsafeWebhookUrl,
+} from "./ssrf.ts";
 
 const production = {
   development: false,
-  resolve: async (name: string) => (name === "loopback.example.com" ? ["::1"] : ["93.184.216.34"]),
+  resolve: async (name: string) =>
+    name === "loopback.example.com" ? ["::1"] : name === "nxdomain.example.com" ? [] : ["93.184.216.34"],
 };
 
 describe("webhook_url policy", () => {
@@ -29,6 +38,34 @@ describe("webhook_url policy", () => {
     "https://user:pass@hooks.example.com/x",
     "ftp://hooks.example.com/x",
     "not a url",
+    // Issue #15 finding 7: trailing dots, and ranges the first policy missed
+    "https://localhost./x",
+    "https://api.localhost../x",
+    "https://metadata.google.internal./x",
+    "https://printer.local./x",
+    "https://intranet./x",
+    "https://hooks.test/x",
+    "https://[fec0::1]/x", // site-local (deprecated)
+    "https://[2001:0::1]/x", // Teredo
+    "https://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/x", // Teredo
+    "https://[2001:db8::1]/x", // documentation
+    "https://[3fff::1]/x", // documentation
+    "https://[100::1]/x", // discard
+    "https://[64:ff9b:1::a9fe:a9fe]/x", // local-use NAT64
+    "https://[64:ff9b::c0a8:1]/x", // NAT64 of 192.168.0.1
+    "https://[2002:c0a8:101::1]/x", // 6to4 of 192.168.1.1
+    "https://[ff02::1]/x",
+    "https://[::]/x",
+    "https://192.0.2.1/x", // TEST-NET-1
+    "https://198.51.100.7/x",
+    "https://203.0.113.9/x",
+    "https://192.88.99.1/x", // 6to4 relay anycast
+    "https://198.18.0.1/x", // benchmarking
+    "https://240.0.0.1/x",
+    "https://255.255.255.255/x",
+    "https://2130706433/x", // 127.0.0.1 as one number
+    "https://0x7f.1/x",
+    "https://nxdomain.example.com/x", // does not resolve
   ];
   for (const url of refused) {
     it(`refuses ${url} in production`, async () => {
@@ -52,7 +89,54 @@ describe("webhook_url policy", () => {
     expect(isPrivateIPv4([8, 8, 8, 8])).toBe(false);
     expect(isPrivateIPv4([172, 32, 0, 1])).toBe(false);
     expect(isPrivateIPv4([172, 31, 0, 1])).toBe(true);
+    expect(isPrivateIPv4([192, 0, 1, 1])).toBe(false); // global, next to 192.0.0/24 and 192.0.2/24
+    expect(isPrivateIPv4([198, 51, 101, 1])).toBe(false);
     expect(isPrivateIPv6("2606:4700::1111")).toBe(false);
+    expect(isPrivateIPv6("2001:4860:4860::8888")).toBe(false); // global, outside 2001::/23
+    expect(isPrivateIPv6("2a00:1450:4001::1")).toBe(false);
+    expect(isPrivateIPv6("64:ff9b::808:808")).toBe(false); // NAT64 of 8.8.8.8
+    expect(isPrivateIPv6("2002:808:808::1")).toBe(false); // 6to4 of 8.8.8.8
     expect(isPrivateIPv6("::ffff:7f00:1")).toBe(true);
+    expect(isPrivateIPv6("fec0::1")).toBe(true);
+    expect(isPrivateIPv6("2001::1")).toBe(true);
+  });
+
+  it("normalises names before the checks: lower case, trailing dots dropped", () => {
+    expect(normaliseHostname("LocalHost.")).toBe("localhost");
+    expect(normaliseHostname("printer.local..")).toBe("printer.local");
+    expect(normaliseHostname("hooks.example.com")).toBe("hooks.example.com");
+  });
+
+  it("an unreachable resolver is ResolverUnavailable (a 503 at submit, a retry at delivery), never a refusal or a crash", async () => {
+    const down = {
+      development: false,
+      resolve: async () => {
+        throw new ResolverUnavailable("could not resolve hooks.example.com: fetch failed");
+      },
+    };
+    await expect(checkWebhookUrl("https://hooks.example.com/x", down)).rejects.toBeInstanceOf(
+      ResolverUnavailable,
+    );
+    const failing = vi.spyOn(globalThis, "fetch").mockRejectedValue(new TypeError("fetch failed"));
+    await expect(dohResolver("hooks.example.com")).rejects.toBeInstanceOf(ResolverUnavailable);
+    failing.mockResolvedValue(Response.json({ Status: 2 })); // SERVFAIL
+    await expect(dohResolver("hooks.example.com")).rejects.toBeInstanceOf(ResolverUnavailable);
+    failing.mockResolvedValue(new Response("busy", { status: 502 }));
+    await expect(dohResolver("hooks.example.com")).rejects.toBeInstanceOf(ResolverUnavailable);
+    failing.mockResolvedValue(Response.json({ Status: 3 })); // NXDOMAIN: no addresses
+    await expect(dohResolver("nope.example.com")).resolves.toEqual([]);
+    failing.mockRestore();
+  });
+
+  it("DNS rebinding: a name checked public at submit and private later is refused at the later check", async () => {
+    let calls = 0;
+    const rebinding = {
+      development: false,
+      resolve: async () => (calls++ === 0 ? ["93.184.216.34"] : ["169.254.169.254"]),
+    };
+    await expect(checkWebhookUrl("https://rebind.example.com/x", rebinding)).resolves.toBeInstanceOf(URL);
+    await expect(checkWebhookUrl("https://rebind.example.com/x", rebinding)).rejects.toBeInstanceOf(
+      UnsafeWebhookUrl,
+    );
   });
 });

@@ -1,8 +1,13 @@
 /**
- * Where a webhook may go. In production: https only, and never to private, loopback,
- * link-local or otherwise internal addresses, whether written literally or reached through a
- * DNS name (resolved over DNS-over-HTTPS) or a redirect. Development (`npm start`) also
- * accepts http and loopback receivers so a local test receiver works.
+ * Where a webhook may go. In production: https only, and never to an address that is not
+ * globally reachable (the IANA special-purpose registries, IPv4 and IPv6) or an internal
+ * name, whether written literally or reached through a DNS name (resolved over
+ * DNS-over-HTTPS) or a redirect. Development (`npm start`) also accepts http and loopback
+ * receivers so a local test receiver works.
+ *
+ * What remains: the Worker's own fetch resolves the name again, so a rebinding between this
+ * check and the connection is not caught here; Workers' outbound fetch cannot reach private
+ * networks, which is what closes that gap in production.
  */
 
 export class UnsafeWebhookUrl extends Error {
@@ -19,7 +24,12 @@ function ipv4(host: string): number[] | undefined {
   return parts.every((p) => p <= 255) ? parts : undefined;
 }
 
-export function isPrivateIPv4([a, b]: number[]): boolean {
+/**
+ * Not globally reachable IPv4 (the IANA IPv4 Special-Purpose Address Registry, plus
+ * multicast and the reserved 240/4): this network, private, shared (CGN), loopback,
+ * link-local, IETF protocol assignments, documentation, 6to4 relay, benchmarking, broadcast.
+ */
+export function isPrivateIPv4([a, b, c]: number[]): boolean {
   return (
     a === 0 ||
     a === 10 ||
@@ -28,8 +38,11 @@ export function isPrivateIPv4([a, b]: number[]): boolean {
     (a === 169 && b === 254) ||
     (a === 172 && b >= 16 && b <= 31) ||
     (a === 192 && b === 168) ||
-    (a === 192 && b === 0) ||
+    (a === 192 && b === 0 && (c === 0 || c === 2)) ||
+    (a === 192 && b === 88 && c === 99) ||
     (a === 198 && (b === 18 || b === 19)) ||
+    (a === 198 && b === 51 && c === 100) ||
+    (a === 203 && b === 0 && c === 113) ||
     a >= 224
   );
 }
@@ -59,42 +72,85 @@ export function parseIPv6(address: string): number[] | undefined {
 }
 
 /**
- * Private, loopback, link-local, multicast or unspecified IPv6, including IPv4 embedded by
- * mapping (::ffff:0:0/96), compatibility (::/96), NAT64 (64:ff9b::/96) and 6to4 (2002::/16).
- * Unparseable addresses count as private.
+ * Not globally reachable IPv6 (the IANA IPv6 Special-Purpose Address Registry): anything
+ * outside global unicast 2000::/3 (unspecified, loopback, IPv4-compatible, discard, ULA,
+ * link-local, the deprecated site-local fec0::/10, multicast, local-use NAT64), except the
+ * forms that embed an IPv4 address, which are judged by that address: IPv4-mapped
+ * ::ffff:0:0/96 and NAT64 64:ff9b::/96. Inside 2000::/3: IETF protocol assignments 2001::/23
+ * (Teredo 2001::/32 among them), documentation 2001:db8::/32 and 3fff::/20, and 6to4
+ * 2002::/16 embedding a non-global IPv4. Unparseable addresses count as private.
  */
 export function isPrivateIPv6(address: string): boolean {
   const g = parseIPv6(address);
   if (!g) return true;
   const embedded = (hi: number, lo: number) => isPrivateIPv4([hi >> 8, hi & 255, lo >> 8, lo & 255]);
-  const zeros = (n: number) => g.slice(0, n).every((x) => x === 0);
-  if (zeros(6)) return true; // ::, ::1 and the deprecated IPv4-compatible ::a.b.c.d
-  if (zeros(5) && g[5] === 0xffff) return embedded(g[6], g[7]); // IPv4-mapped
-  if (g[0] === 0x64 && g[1] === 0xff9b && g.slice(2, 6).every((x) => x === 0)) return embedded(g[6], g[7]); // NAT64
-  if (g[0] === 0x2002) return embedded(g[1], g[2]);
-  return (g[0] & 0xfe00) === 0xfc00 || (g[0] & 0xffc0) === 0xfe80 || (g[0] & 0xff00) === 0xff00;
+  const zeros = (from: number, to: number) => g.slice(from, to).every((x) => x === 0);
+  if (zeros(0, 5) && g[5] === 0xffff) return embedded(g[6], g[7]); // IPv4-mapped
+  if (g[0] === 0x64 && g[1] === 0xff9b && zeros(2, 6)) return embedded(g[6], g[7]); // NAT64
+  if ((g[0] & 0xe000) !== 0x2000) return true; // not global unicast
+  if (g[0] === 0x2001 && g[1] < 0x200) return true; // 2001::/23, Teredo included
+  if (g[0] === 0x2001 && g[1] === 0x0db8) return true; // documentation
+  if (g[0] === 0x3fff && g[1] < 0x1000) return true; // documentation 3fff::/20
+  if (g[0] === 0x2002) return embedded(g[1], g[2]); // 6to4
+  return false;
 }
 
+// Special-use and internal names (RFC 6761, 6762, 8375, 9476, and common private suffixes),
+// matched after normalisation (lower case, no trailing dot).
 const INTERNAL_NAMES =
-  /(^|\.)(localhost|local|internal|intranet|lan|home\.arpa)$|^metadata(\.google\.internal)?$/i;
+  /(^|\.)(localhost|local|internal|intranet|lan|corp|home\.arpa|invalid|test|onion|alt)$|^metadata(\.google\.internal)?$/i;
+
+/**
+ * A host name as DNS sees it: lower case, without the trailing dot(s) that make a name fully
+ * qualified (`localhost.` is `localhost`), so suffix checks cannot be sidestepped.
+ */
+export const normaliseHostname = (host: string): string => host.toLowerCase().replace(/\.+$/, "");
 
 export const isLoopbackHost = (host: string) =>
   /^(localhost|.*\.localhost)$/i.test(host) || ipv4(host)?.[0] === 127 || host === "[::1]" || host === "::1";
 
-/** Resolves a name to its A and AAAA addresses (DNS-over-HTTPS in production). */
+/**
+ * The resolver could not answer (network, timeout, SERVFAIL): the URL is neither safe nor
+ * unsafe yet. Submissions answer 503 `dns_unavailable`; deliveries retry later.
+ */
+export class ResolverUnavailable extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ResolverUnavailable";
+  }
+}
+
+/**
+ * Resolves a name to its A and AAAA addresses (DNS-over-HTTPS in production); [] when the
+ * name does not exist. Throws ResolverUnavailable when it cannot tell.
+ */
 export type Resolver = (name: string) => Promise<string[]>;
+
+const DNS_NOERROR = 0;
+const DNS_NXDOMAIN = 3;
 
 export const dohResolver: Resolver = async (name) => {
   const answers: string[] = [];
   for (const type of ["A", "AAAA"]) {
-    const r = await fetch(
-      `https://cloudflare-dns.com/dns-query?name=${encodeURIComponent(name)}&type=${type}`,
-      {
-        headers: { accept: "application/dns-json" },
-        signal: AbortSignal.timeout(3000),
-      },
-    );
-    const body = (await r.json()) as { Answer?: { type: number; data: string }[] };
+    let body: { Status?: number; Answer?: { type: number; data: string }[] };
+    try {
+      const r = await fetch(
+        `https://cloudflare-dns.com/dns-query?name=${encodeURIComponent(name)}&type=${type}`,
+        {
+          headers: { accept: "application/dns-json" },
+          signal: AbortSignal.timeout(3000),
+        },
+      );
+      if (!r.ok) throw new Error(`DNS-over-HTTPS answered ${r.status}`);
+      body = await r.json();
+    } catch (error) {
+      throw new ResolverUnavailable(
+        `could not resolve ${name}: ${error instanceof Error ? error.message : error}`,
+      );
+    }
+    if (body.Status === DNS_NXDOMAIN) return [];
+    if (body.Status !== DNS_NOERROR)
+      throw new ResolverUnavailable(`could not resolve ${name}: DNS status ${body.Status}`);
     for (const a of body.Answer ?? []) if (a.type === 1 || a.type === 28) answers.push(a.data);
   }
   return answers;
@@ -114,7 +170,7 @@ export async function checkWebhookUrl(raw: string, policy: UrlPolicy): Promise<U
     throw new UnsafeWebhookUrl("webhook_url is not a valid URL");
   }
   if (url.username || url.password) throw new UnsafeWebhookUrl("webhook_url must not carry credentials");
-  const host = url.hostname;
+  const host = normaliseHostname(url.hostname);
   if (policy.development) {
     if (url.protocol !== "https:" && url.protocol !== "http:")
       throw new UnsafeWebhookUrl("webhook_url must be http(s)");
@@ -134,7 +190,10 @@ export async function checkWebhookUrl(raw: string, policy: UrlPolicy): Promise<U
   if (INTERNAL_NAMES.test(host) || !host.includes("."))
     throw new UnsafeWebhookUrl("webhook_url points at an internal name");
   if (policy.resolve) {
+    // Checked again at every delivery and redirect hop, so a name that is rebound to a
+    // private address after the submit is refused then.
     const addresses = await policy.resolve(host);
+    if (addresses.length === 0) throw new UnsafeWebhookUrl("webhook_url's host name does not resolve");
     for (const a of addresses) {
       const a4 = ipv4(a);
       if ((a4 && isPrivateIPv4(a4)) || (!a4 && isPrivateIPv6(a))) {

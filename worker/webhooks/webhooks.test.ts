@@ -38,6 +38,7 @@ async function finishedJob(webhookUrl: string): Promise<JobRow> {
     idempotency_key: null,
     request_hash: "h",
     attempts: 1,
+    dispatches: 1,
     dispatched_at: now,
     error_code: null,
     error_message: null,
@@ -176,7 +177,7 @@ describe("delivery", () => {
   });
 
   it("in production refuses private targets, also behind a redirect or a DNS name", async () => {
-    const production = { ...env, ENVIRONMENT: "production" };
+    const production = { ...env, ENVIRONMENT: "production", PUBLIC_BASE_URL: "https://edge.test" };
     const row = await finishedJob("https://hooks.example.com/redirect");
     const calls: string[] = [];
     vi.spyOn(globalThis, "fetch").mockImplementation(async (input) => {
@@ -186,7 +187,7 @@ describe("delivery", () => {
         const name = new URL(url).searchParams.get("name");
         const type = new URL(url).searchParams.get("type");
         const data = name === "rebind.example.com" ? "127.0.0.1" : "93.184.216.34";
-        return Response.json({ Answer: type === "A" ? [{ type: 1, data }] : [] });
+        return Response.json({ Status: 0, Answer: type === "A" ? [{ type: 1, data }] : [] });
       }
       if (url === "https://hooks.example.com/redirect")
         return new Response(null, {
@@ -205,5 +206,19 @@ describe("delivery", () => {
     ]);
     await handleWebhookBatch(batch, production);
     expect((await getQueueResult(batch, createExecutionContext())).explicitAcks).toEqual(["m3"]); // refused: no retry
+  });
+
+  it("in production a delivery whose DNS check cannot run now fails and is retried, not refused", async () => {
+    const production = { ...env, ENVIRONMENT: "production", PUBLIC_BASE_URL: "https://edge.test" };
+    const row = await finishedJob("https://hooks.example.com/fcn");
+    const calls: string[] = [];
+    vi.spyOn(globalThis, "fetch").mockImplementation(async (input) => {
+      calls.push(String(input));
+      throw new TypeError("fetch failed");
+    });
+    const result = await deliverWebhook(production, task(row), 1);
+    expect(result.outcome).toBe("failed");
+    expect(result.error).toContain("ResolverUnavailable");
+    expect(calls.every((u) => u.includes("dns-query"))).toBe(true); // the receiver was never called
   });
 });
