@@ -1,5 +1,5 @@
 """The paper's backbone comparison (its Table 1) at our scale: each backbone as FCN-32s, with
-its parameters, MACs at 480x360 and the measured seconds of one training step.
+its learned parameters (as the model card counts them: not the fixed bilinear upsampler), MACs at 480x360 and the measured seconds of one training step.
 
     python3 -m fcn.compare                                  # vgg16, alexnet, inception at 1/4 width
     python3 -m fcn.compare --width 0.5 --bf16
@@ -23,7 +23,7 @@ from typing import List, Tuple
 import torch
 import torch.nn.functional as F
 
-from .fcn import NUM_CLASSES, FCN, count_macs, count_parameters, fcn32s
+from .fcn import NUM_CLASSES, FCN, count_macs, fcn32s
 
 # fcn.train's defaults, so the nets compared are the nets trained.
 FC_CHANNELS = 1024
@@ -34,6 +34,12 @@ def parse_spec(spec: str, default_width: float) -> Tuple[str, float]:
     """``"alexnet"`` -> ("alexnet", default_width); ``"alexnet=0.75"`` -> ("alexnet", 0.75)."""
     name, _, width = spec.partition("=")
     return name, float(width) if width else default_width
+
+
+def learned_parameters(model: FCN) -> int:
+    """Parameters the optimiser updates; the fixed last upsampling (C*C*64*64 for FCN-32s) is
+    left out, as in the model card."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
 def train_step_seconds(model: FCN, batch: int = 8, crop: int = 224, bf16: bool = False, steps: int = 3,
@@ -66,7 +72,7 @@ def compare(specs: List[Tuple[str, float]], steps: int, warmup: int, batch: int,
     for name, width in specs:
         torch.manual_seed(0)
         model = fcn32s(backbone=name, width=width, fc_channels=FC_CHANNELS, dropout=DROPOUT)
-        row = {"backbone": name, "width": width, "params": count_parameters(model),
+        row = {"backbone": name, "width": width, "params": learned_parameters(model),
                "macs_480x360": count_macs(model, 360, 480)}
         if steps > 0:
             times = train_step_seconds(model, batch, crop, bf16, steps, warmup)
@@ -95,7 +101,8 @@ def main(argv=None) -> None:
         print(json.dumps(rows, indent=1))
         return
     setup = f"batch {a.batch}, {a.crop}px crops, {'bf16' if a.bf16 else 'fp32'}, {a.threads} threads"
-    print(f"FCN-32s; step time: median of {a.steps} after {a.warmup} warm-up ({setup})")
+    timing = f"s / step: median of {a.steps} after {a.warmup} warm-up ({setup})" if a.steps else "no timing"
+    print(f"FCN-32s at width {a.width:g} unless given; {timing}")
     print("| backbone | width | params | MACs at 480x360 | s / step |")
     print("| --- | --- | --- | --- | --- |")
     for r in rows:
