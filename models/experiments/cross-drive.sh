@@ -5,6 +5,11 @@
 #   B  A's FCN-32s stage in bf16 autocast: the speed and accuracy of bf16 on this CPU
 #   C+ one change at a time on top of the last kept one, FCN-32s stage (the cheapest place to
 #      compare recipes; the staged FCN-8s of the chosen recipe follows)
+#   H, I the paper's backbone comparison (its Table 1): AlexNet and Inception layouts as FCN-32s
+#      with B's recipe (B is the VGG16 row), at widths whose training step costs about what
+#      VGG16 1/4 costs (`python3 -m fcn.compare`; see the model card)
+#   J, K the edge FCN-32s without and with distillation from A's FCN-8s; they run only once
+#      that checkpoint exists (A-baseline-fcn8s writes it earlier in the queue)
 # Runs go to $RUNS/xdrive/<name> (default models/runs, git-ignored); rerunning resumes or skips.
 # Usage: bash models/experiments/cross-drive.sh [name...]   (default: every run, in order)
 set -euo pipefail
@@ -30,12 +35,34 @@ declare -A RECIPES=(
   [F-lovasz]="--stage 32 --width 0.25 --epochs 50 1 1 --lr 2e-3 1e-3 3e-4 --bf16 --photometric strong --scale 0.35 2.5 --loss ce+lovasz"
   [G-fullframe]="--stage 32 --width 0.25 --epochs 50 1 1 --lr 2e-3 1e-3 3e-4 --bf16 --photometric strong --scale 0.35 2.5 --full-frame-epochs 8"
 )
+# Backbones at the same CPU budget as VGG16 1/4 (bf16, batch 8, 224px crops, 1 thread, shared
+# CPU, fastest of several steps): VGG16 1/4 0.49 s, AlexNet 1/2 0.44-0.48 s (1/4: 0.39 s;
+# 3/4: 0.74 s), Inception 1/4 0.52-0.62 s (5/16: 1.07 s). Neither scales with MACs alone.
+RECIPES[H-alexnet]="--stage 32 --backbone alexnet --width 0.5 --epochs 50 1 1 --lr 2e-3 1e-3 3e-4 --bf16"
+RECIPES[I-inception]="--stage 32 --backbone inception --width 0.25 --epochs 50 1 1 --lr 2e-3 1e-3 3e-4 --bf16"
+# The edge pair: the shipped edge recipe (strided-stem VGG16 at 1/8, 224px crops at scale
+# 0.4-1.0, validated at its 320x240 preview size) on the cross-drive split, then the same with
+# the baseline's FCN-8s as teacher (it never saw the held-out drive either).
+TEACHER="$RUNS/xdrive/A-baseline/fcn8s/best.pt"
+EDGE="--stage 32 --backbone vgg16-strided-stem --width 0.125 --epochs 80 1 1 --lr 3e-3 1e-3 1e-3 --scale 0.4 1.0 --crop 224 --eval-size 240 320 --bf16"
+RECIPES[J-edge]="$EDGE"
+RECIPES[K-edge-distill]="$EDGE --teacher $TEACHER --distill-weight 1.0 --distill-temperature 2.0"
 # The baseline's FCN-16s and FCN-8s stages come after the FCN-32s comparisons (same folder:
 # its FCN-32s is done and skipped).
 RECIPES[A-baseline-fcn8s]="--stage all $BASELINE"
-ORDER=(A-baseline B-bf16 C-photometric D-scale E-ohem F-lovasz G-fullframe A-baseline-fcn8s)
+ORDER=(A-baseline B-bf16 C-photometric D-scale E-ohem F-lovasz G-fullframe A-baseline-fcn8s H-alexnet I-inception)
+NEEDS_TEACHER=(J-edge K-edge-distill)
 
-for name in "${@:-${ORDER[@]}}"; do
+names=("$@")
+if (( ${#names[@]} == 0 )); then names=("${ORDER[@]}" "${NEEDS_TEACHER[@]}"); fi
+for name in "${names[@]}"; do
+  [[ -v "RECIPES[$name]" ]] || { echo "unknown run: $name" >&2; exit 2; }
+  # Checked when the run is reached, not at start: in a full queue the teacher is written by
+  # A-baseline-fcn8s, which comes first.
+  if [[ " ${NEEDS_TEACHER[*]} " == *" $name "* && ! -f $TEACHER ]]; then
+    echo "== $name: skipped, no teacher checkpoint at $TEACHER (run A-baseline-fcn8s first)" >&2
+    continue
+  fi
   # shellcheck disable=SC2086
   run "$name" ${RECIPES[$name]}
 done

@@ -149,4 +149,80 @@ class VGG16StridedStemBackbone(VGG16Backbone):
         super().__init__(width, fc_channels, dropout, strided_stem=True)
 
 
-BACKBONES = {"vgg16": VGG16Backbone, "vgg16-strided-stem": VGG16StridedStemBackbone, "alexnet": AlexNetBackbone}
+class InceptionModule(nn.Module):
+    """GoogLeNet's inception module with BatchNorm and the 5x5 branch factorised into two 3x3
+    convs (as in BN-Inception): 1x1 | 1x1 -> 3x3 | 1x1 -> 3x3 -> 3x3 | 3x3 max pool -> 1x1,
+    concatenated. Every branch is "same"-padded at stride 1, so the module moves no coordinate.
+    """
+
+    def __init__(self, cin: int, c1: int, c3r: int, c3: int, c5r: int, c5: int, pool_proj: int):
+        super().__init__()
+        self.branch1x1 = _conv_bn_relu(cin, c1, 1)
+        self.branch3x3 = nn.Sequential(_conv_bn_relu(cin, c3r, 1), _conv_bn_relu(c3r, c3, 3))
+        self.branch5x5 = nn.Sequential(_conv_bn_relu(cin, c5r, 1), _conv_bn_relu(c5r, c5, 3),
+                                       _conv_bn_relu(c5, c5, 3))
+        self.branch_pool = nn.Sequential(nn.MaxPool2d(3, 1, padding=1), _conv_bn_relu(cin, pool_proj, 1))
+        self.out_channels = c1 + c3 + c5 + pool_proj
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.cat([self.branch1x1(x), self.branch3x3(x), self.branch5x5(x), self.branch_pool(x)], 1)
+
+
+class InceptionBackbone(nn.Module):
+    """GoogLeNet layout (Szegedy et al., 2015) with BatchNorm and a width multiplier.
+
+    Stem: 3x3 conv, pool, 3x3 conv, pool, 1x1 and 3x3 convs, pool (stride 8); inception 3a-3b
+    (the stride-8 tap), pool, 4a-4e (stride 16), pool, 5a-5b (stride 32), then fc6/fc7.
+    Differences from GoogLeNet, for exact alignment: the 7x7/2 conv and the 3x3/2 poolings
+    become "same" 3x3 convs and 2x2/2 ceil-mode pools, as in the VGG16 layout, so every tap has
+    the VGG16 tap's coordinate map; the 5x5 branches are two 3x3 convs; fc6/fc7 replace the
+    average pooling and the classifier, like the other backbones.
+    """
+
+    # GoogLeNet's Table 1: (1x1, 3x3 reduce, 3x3, 5x5 reduce, 5x5, pool proj) per module.
+    STAGE3 = [(64, 96, 128, 16, 32, 32), (128, 128, 192, 32, 96, 64)]
+    STAGE4 = [(192, 96, 208, 16, 48, 64), (160, 112, 224, 24, 64, 64), (128, 128, 256, 24, 64, 64),
+              (112, 144, 288, 32, 64, 64), (256, 160, 320, 32, 128, 128)]
+    STAGE5 = [(256, 160, 320, 32, 128, 128), (384, 192, 384, 48, 128, 128)]
+
+    def __init__(self, width: float = 1.0, fc_channels: int = 4096, dropout: float = 0.5):
+        super().__init__()
+        c1, c2, c3 = (_width(c, width) for c in (64, 64, 192))
+        self.stem = nn.Sequential(
+            _conv_bn_relu(3, c1, 3), _pool(),                                 # stride 2
+            _conv_bn_relu(c1, c2, 3), _pool(),                                # stride 4
+            _conv_bn_relu(c2, c2, 1), _conv_bn_relu(c2, c3, 3), _pool(),      # stride 8
+        )
+        cin = c3
+        stages = []
+        for level, spec in enumerate((self.STAGE3, self.STAGE4, self.STAGE5)):
+            modules: List[nn.Module] = [_pool()] if level > 0 else []
+            for channels in spec:
+                module = InceptionModule(cin, *(_width(c, width) for c in channels))
+                modules.append(module)
+                cin = module.out_channels
+            stages.append(nn.Sequential(*modules))
+            if level == 0:
+                self.pool3_channels = cin
+            elif level == 1:
+                self.pool4_channels = cin
+        self.stage3, self.stage4, self.stage5 = stages
+        self.out_channels = _width(fc_channels, width)
+        self.fc = FullyConvHead(cin, self.out_channels, dropout)
+
+    @staticmethod
+    def coord_maps() -> Dict[str, CoordMap]:
+        # "Same" convs and the stride-1 pool branch keep coordinates; each 2x2 pool halves.
+        pool = conv_map(2, 2)
+        stride8 = IDENTITY.then(pool).then(pool).then(pool)
+        stride16 = stride8.then(pool)
+        return {"pool3": stride8, "pool4": stride16, "fc7": stride16.then(pool)}
+
+    def forward(self, x: torch.Tensor) -> Taps:
+        s8 = self.stage3(self.stem(x))
+        s16 = self.stage4(s8)
+        return {"pool3": s8, "pool4": s16, "fc7": self.fc(self.stage5(s16))}
+
+
+BACKBONES = {"vgg16": VGG16Backbone, "vgg16-strided-stem": VGG16StridedStemBackbone, "alexnet": AlexNetBackbone,
+             "inception": InceptionBackbone}

@@ -65,4 +65,18 @@ def ce_lovasz(logits: torch.Tensor, labels: torch.Tensor, weights: torch.Tensor)
     return cross_entropy(logits, labels, weights) + lovasz_softmax(logits, labels)
 
 
+def distillation(student_logits: torch.Tensor, teacher_logits: torch.Tensor, labels: torch.Tensor,
+                 temperature: float = 1.0) -> torch.Tensor:
+    """Knowledge distillation (Hinton et al., 2015) per pixel: ``T^2 * KL(softmax(teacher/T) ||
+    softmax(student/T))`` averaged over non-void pixels. The ``T^2`` keeps the gradient's size
+    independent of ``T``. The teacher is a fixed target (no gradient reaches it)."""
+    log_student = F.log_softmax(student_logits / temperature, dim=1)
+    log_teacher = F.log_softmax(teacher_logits.detach() / temperature, dim=1)
+    kl = (log_teacher.exp() * (log_teacher - log_student)).sum(1)
+    valid = labels != IGNORE_INDEX
+    if not valid.any():
+        return student_logits.sum() * 0.0
+    return kl[valid].mean() * temperature ** 2
+
+
 LOSSES = {"ce": cross_entropy, "ohem": ohem, "ce+lovasz": ce_lovasz}

@@ -4,6 +4,8 @@ initialised from it, then FCN-8s initialised from FCN-16s.
     python3 -m fcn.train --stage all --out runs/vgg16-w025     # from models/
     python3 -m fcn.train --stage 16 --init runs/.../fcn32s/best.pt --out ...
     python3 -m fcn.train --holdout-drive 0006R0 --out runs/xdrive-baseline   # cross-drive
+    python3 -m fcn.train --stage 32 --backbone vgg16-strided-stem --width 0.125 \
+        --teacher runs/.../fcn8s/best.pt --out runs/edge-distilled             # distillation
 
 Every epoch writes ``<out>/fcn<stride>s/last.pt``; rerunning the same command resumes.
 
@@ -27,7 +29,7 @@ import torch.nn.functional as F
 
 from .backbones import BACKBONES
 from .data import augment_batch, class_weights, load_split, normalize
-from .losses import LOSSES
+from .losses import LOSSES, distillation
 from .fcn import BUILDERS, FCN, NUM_CLASSES, count_parameters, init_from_coarser
 from .metrics import confusion, scores
 from .progress import Progress
@@ -56,6 +58,34 @@ def evaluate(model: FCN, images: torch.Tensor, labels: torch.Tensor, batch: int 
         pred = pred.numpy()
         hist += confusion(pred, labels[i : i + batch].numpy(), NUM_CLASSES)
     return scores(hist)
+
+
+def load_teacher(path: Path) -> FCN:
+    """A trained FCN (any stride, backbone and width: its checkpoint says which) as a fixed
+    distillation teacher: eval mode, no gradients."""
+    state = torch.load(path, map_location="cpu")
+    teacher = build(state["config"], state["stride"])
+    teacher.load_state_dict(state["model"])
+    teacher.eval().requires_grad_(False)
+    return teacher.to(memory_format=torch.channels_last)
+
+
+def batch_loss(model: FCN, x: torch.Tensor, y: torch.Tensor, weights: torch.Tensor, loss_fn, bf16: bool,
+               teacher: FCN | None = None, distill_weight: float = 0.0, temperature: float = 1.0) -> torch.Tensor:
+    """The training loss of one augmented batch: ``loss_fn`` on the labels, plus, with a
+    teacher, ``distill_weight`` times the distillation loss towards the teacher's scores on the
+    same batch (both nets are fully convolutional, so they see the same input)."""
+    x = x.contiguous(memory_format=torch.channels_last)
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+        logits = model(x)
+        if teacher is not None:
+            with torch.no_grad():  # the teacher under the same autocast as the student
+                teacher_logits = teacher(x)
+    # The losses in fp32.
+    loss = loss_fn(logits.float(), y, weights)
+    if teacher is not None:
+        loss = loss + distill_weight * distillation(logits.float(), teacher_logits.float(), y, temperature)
+    return loss
 
 
 def lr_at(step: int, total: int, warmup: int, base: float) -> float:
@@ -100,6 +130,10 @@ def train_stage(cfg: dict, stride: int, epochs: int, lr: float, out: Path, init:
     if start_epoch >= epochs:
         return stage_dir / "best.pt"
     model = model.to(memory_format=torch.channels_last)
+    teacher = load_teacher(Path(cfg["teacher"])) if cfg.get("teacher") else None
+    if teacher is not None:
+        print(f"fcn{stride}s distilled from {cfg['teacher']} (fcn{teacher.stride}s, weight "
+              f"{cfg['distill_weight']}, T {cfg['distill_temperature']})", file=sys.stderr)
     weights = class_weights(power=cfg["class_weight_power"])
     loss_fn = LOSSES[cfg.get("loss", "ce")]
     select = next(iter(evals))
@@ -124,9 +158,8 @@ def train_stage(cfg: dict, stride: int, epochs: int, lr: float, out: Path, init:
             # bf16 autocast on CPUs with AVX512-BF16 (measured in the model card); the loss in fp32.
             # Whole 480x360 frames stay fp32: torch 1.13's bf16 CPU kernels turned the first
             # convs' weights into NaN in one step there (seen on this CPU; 256-pixel crops are fine).
-            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.get("bf16", False) and crop is not None):
-                logits = model(x.contiguous(memory_format=torch.channels_last))
-            loss = loss_fn(logits.float(), y, weights)
+            loss = batch_loss(model, x, y, weights, loss_fn, cfg.get("bf16", False) and crop is not None,
+                              teacher, cfg.get("distill_weight", 0.0), cfg.get("distill_temperature", 1.0))
             if not torch.isfinite(loss):
                 # One bad batch must not poison the weights: skip it, and say so.
                 print(f"fcn{stride}s epoch {epoch + 1} step {step}: non-finite loss, step skipped", file=sys.stderr)
@@ -182,6 +215,10 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--full-frame-epochs", type=int, default=0,
                    help="last N epochs of each stage on whole 480x360 frames (no crop or rescale)")
     p.add_argument("--bf16", action="store_true", help="bfloat16 autocast (CPUs with AVX512-BF16, GPUs)")
+    p.add_argument("--teacher", type=Path,
+                   help="checkpoint of a trained FCN (e.g. the FCN-8s) whose scores the net also learns")
+    p.add_argument("--distill-weight", type=float, default=1.0, help="weight of the distillation loss")
+    p.add_argument("--distill-temperature", type=float, default=2.0, help="softmax temperature T of both nets")
     p.add_argument("--train-split", default="train", help="train, or train+val for the shipped models")
     p.add_argument("--holdout-drive", help="leave this drive out of training and select checkpoints on it")
     p.add_argument("--threads", type=int, default=2)
@@ -194,7 +231,8 @@ def main(argv: list[str] | None = None) -> None:
            "class_weight_power": a.class_weight_power, "eval_every": a.eval_every, "seed": a.seed,
            "eval_size": a.eval_size, "photometric": a.photometric, "loss": a.loss,
            "full_frame_epochs": a.full_frame_epochs, "bf16": a.bf16, "train_split": a.train_split,
-           "holdout_drive": a.holdout_drive}
+           "holdout_drive": a.holdout_drive, "teacher": str(a.teacher) if a.teacher else None,
+           "distill_weight": a.distill_weight, "distill_temperature": a.distill_temperature}
     t0 = time.time()
     held = [a.holdout_drive] if a.holdout_drive else []
     train = load_split(a.train_split, limit=a.limit, exclude_drives=held)

@@ -71,6 +71,24 @@ class RuntimeUpsampleTest(unittest.TestCase):
             self.assertLess(parity(net, out, height=64, width=96), 1e-4)
 
 
+class InceptionExportTest(unittest.TestCase):
+    def test_inception_fcn8s_exports_with_dynamic_sizes(self):
+        torch.manual_seed(0)
+        net = fcn8s(backbone="inception", **TINY).eval()
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Path(tmp) / "inception.onnx"
+            export(net, out, dict(META, coarse={"stride": 8, "offset": 4}), with_coarse=True)
+            proto = onnx.load(str(out))
+            onnx.checker.check_model(proto)
+            self.assertEqual([o.name for o in proto.graph.output], ["logits", "coarse"])
+            ops = {n.op_type for n in proto.graph.node}
+            self.assertIn("Concat", ops)  # the inception branches
+            self.assertNotIn("BatchNormalization", ops)  # folded into the convs
+            if not (REPO / "node_modules" / ".bin" / "node").exists():
+                self.skipTest("npm ci has not run: no onnxruntime-node for the parity check")
+            self.assertLess(parity(net, out, height=45, width=61), 1e-4)
+
+
 class FloatConvsTest(unittest.TestCase):
     def test_first_convs_keep_float_weights(self):
         def tiny():

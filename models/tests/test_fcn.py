@@ -5,6 +5,7 @@ import unittest
 import numpy as np
 import torch
 
+from fcn.backbones import BACKBONES
 from fcn.fcn import BUILDERS, fcn8s, fcn16s, fcn32s, fuse_batchnorm, init_from_coarser
 from fcn.metrics import confusion, scores
 
@@ -14,7 +15,7 @@ TINY = dict(width=1 / 16, fc_channels=256, dropout=0.0)
 class OutputSizeTest(unittest.TestCase):
     def test_output_equals_input_size_for_odd_and_even_sizes(self):
         torch.manual_seed(0)
-        for backbone in ("vgg16", "vgg16-strided-stem", "alexnet"):
+        for backbone in BACKBONES:
             for stride, build in BUILDERS.items():
                 net = build(backbone=backbone, **TINY).eval()
                 for h, w in [(1, 1), (2, 3), (37, 211), (33, 65), (375, 500), (360, 480)]:
@@ -42,18 +43,30 @@ class StagedTrainingTest(unittest.TestCase):
         self.assertFalse(net.upscore.weight.requires_grad)
         self.assertTrue(net.upscore2.weight.requires_grad)
 
+    def test_staged_init_works_for_every_backbone(self):
+        for backbone in BACKBONES:
+            torch.manual_seed(0)
+            coarse = fcn16s(backbone=backbone, **TINY)
+            fine = init_from_coarser(fcn8s(backbone=backbone, **TINY), coarse)
+            for name, value in coarse.state_dict().items():
+                if name.startswith("backbone.") or name.startswith("score_"):
+                    self.assertTrue(torch.equal(fine.state_dict()[name], value), f"{backbone} {name}")
+            self.assertEqual(float(fine.score_pool3.weight.abs().sum()), 0.0)
+
     def test_fused_batchnorm_is_the_same_function(self):
-        torch.manual_seed(0)
-        net = fcn8s(**TINY)
-        net.train()
-        for _ in range(2):  # give batch norm non-trivial running statistics
-            net(torch.randn(2, 3, 64, 64))
-        net.eval()
-        x = torch.randn(1, 3, 45, 61)
-        with torch.no_grad():
-            before = net(x)
-            after = fuse_batchnorm(net)(x)
-        torch.testing.assert_close(before, after, atol=1e-4, rtol=1e-4)
+        for backbone in BACKBONES:
+            torch.manual_seed(0)
+            net = fcn8s(backbone=backbone, **TINY)
+            net.train()
+            for _ in range(2):  # give batch norm non-trivial running statistics
+                net(torch.randn(2, 3, 64, 64))
+            net.eval()
+            x = torch.randn(1, 3, 45, 61)
+            with torch.no_grad():
+                before = net(x)
+                after = fuse_batchnorm(net)(x)
+            torch.testing.assert_close(before, after, atol=1e-4, rtol=1e-4, msg=backbone)
+            self.assertFalse(any(isinstance(m, torch.nn.BatchNorm2d) for m in net.modules()), backbone)
 
     def test_one_training_step_lowers_the_loss_on_a_fixed_batch(self):
         torch.manual_seed(0)

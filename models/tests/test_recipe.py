@@ -5,7 +5,7 @@ import unittest
 import torch
 
 from fcn.data import IGNORE_INDEX, augment_batch, camvid_root, drive_of, list_pairs, photometric
-from fcn.losses import LOSSES, lovasz_softmax, ohem
+from fcn.losses import LOSSES, distillation, lovasz_softmax, ohem
 
 
 class CrossDriveSplitTest(unittest.TestCase):
@@ -65,6 +65,41 @@ class LossTest(unittest.TestCase):
         hard_only = ohem(logits, labels, torch.ones(11), min_kept_fraction=0.25)
         all_pixels = LOSSES["ce"](logits, labels, torch.ones(11))
         self.assertGreater(float(hard_only), float(all_pixels))
+
+
+class DistillationTest(unittest.TestCase):
+    def test_zero_when_the_student_matches_the_teacher(self):
+        torch.manual_seed(0)
+        teacher = torch.randn(2, 11, 8, 8)
+        labels = torch.randint(0, 11, (2, 8, 8))
+        for t in (1.0, 4.0):
+            self.assertAlmostEqual(float(distillation(teacher.clone(), teacher, labels, t)), 0.0, places=6)
+
+    def test_positive_otherwise_and_the_teacher_gets_no_gradient(self):
+        torch.manual_seed(0)
+        student = torch.randn(2, 11, 8, 8, requires_grad=True)
+        teacher = torch.randn(2, 11, 8, 8, requires_grad=True)
+        labels = torch.randint(0, 11, (2, 8, 8))
+        value = distillation(student, teacher, labels, 2.0)
+        self.assertGreater(float(value), 0.0)
+        value.backward()
+        self.assertIsNone(teacher.grad)
+        self.assertGreater(float(student.grad.abs().sum()), 0.0)
+
+    def test_void_pixels_do_not_count(self):
+        torch.manual_seed(0)
+        student = torch.randn(1, 11, 8, 8, requires_grad=True)
+        teacher = torch.randn(1, 11, 8, 8)
+        labels = torch.randint(0, 11, (1, 8, 8))
+        labels[:, :3] = IGNORE_INDEX
+        value = distillation(student, teacher, labels)
+        changed = teacher.clone()
+        changed[:, :, :3] = torch.randn(1, 11, 3, 8) * 10  # a different teacher only on void
+        self.assertAlmostEqual(float(distillation(student, changed, labels)), float(value), places=6)
+        (grad,) = torch.autograd.grad(value, student)
+        self.assertEqual(float(grad[:, :, :3].abs().sum()), 0.0)
+        all_void = torch.full_like(labels, IGNORE_INDEX)
+        self.assertEqual(float(distillation(student, teacher, all_void)), 0.0)
 
 
 if __name__ == "__main__":

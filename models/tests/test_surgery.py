@@ -6,7 +6,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from fcn.backbones import AlexNetBackbone, VGG16Backbone
+from fcn.backbones import BACKBONES, AlexNetBackbone, InceptionBackbone, VGG16Backbone
 from fcn.surgery import IDENTITY, CoordMap, bilinear_kernel, bilinear_weights, conv_map, crop_offset, deconv_map
 
 
@@ -38,6 +38,13 @@ class CoordMapTest(unittest.TestCase):
         self.assertEqual(conv_map(2, 2), CoordMap(2.0, 0.5))
         self.assertEqual(VGG16Backbone.coord_maps()["fc7"], CoordMap(32.0, 15.5))
         self.assertEqual(AlexNetBackbone.coord_maps()["pool4"], CoordMap(16.0, 7.5))
+        self.assertEqual(InceptionBackbone.coord_maps(), VGG16Backbone.coord_maps())
+
+    def test_every_backbone_tap_is_centred_on_its_cells(self):
+        """The backbones.py rule: the tap at stride s maps i to s*i + (s-1)/2."""
+        for name, backbone in BACKBONES.items():
+            for tap, stride in (("pool3", 8), ("pool4", 16), ("fc7", 32)):
+                self.assertEqual(backbone.coord_maps()[tap], CoordMap(stride, (stride - 1) / 2), f"{name} {tap}")
 
     def test_crop_offsets_of_the_fcn_skips(self):
         maps = VGG16Backbone.coord_maps()

@@ -1,0 +1,65 @@
+"""Training with a distillation teacher on tiny nets: one step, and the command end to end."""
+
+import tempfile
+import unittest
+from pathlib import Path
+
+import torch
+
+from fcn.data import IGNORE_INDEX, camvid_root
+from fcn.fcn import fcn8s, fcn32s
+from fcn.losses import cross_entropy
+from fcn.train import batch_loss, load_teacher, main
+
+TINY = dict(width=1 / 16, fc_channels=64, dropout=0.0)
+
+
+def save_checkpoint(model, path: Path, stride: int) -> None:
+    cfg = {"backbone": "vgg16", "width": TINY["width"], "fc_channels": TINY["fc_channels"], "dropout": 0.0}
+    torch.save({"model": model.state_dict(), "stride": stride, "config": cfg}, path)
+
+
+class DistillStepTest(unittest.TestCase):
+    def test_one_step_with_a_teacher_trains_the_student_only(self):
+        torch.manual_seed(0)
+        with tempfile.TemporaryDirectory() as tmp:
+            save_checkpoint(fcn8s(**TINY), Path(tmp) / "teacher.pt", 8)
+            teacher = load_teacher(Path(tmp) / "teacher.pt")
+        self.assertFalse(teacher.training)
+        self.assertFalse(any(p.requires_grad for p in teacher.parameters()))
+        frozen = {k: v.clone() for k, v in teacher.state_dict().items()}
+        student = fcn32s(backbone="vgg16-strided-stem", **TINY).train()
+        opt = torch.optim.AdamW([p for p in student.parameters() if p.requires_grad], lr=1e-2)
+        x, y = torch.randn(2, 3, 40, 56), torch.randint(0, 11, (2, 40, 56))
+        y[:, :5] = IGNORE_INDEX
+        weights = torch.ones(11)
+        for bf16 in (False, True):
+            plain = batch_loss(student, x, y, weights, cross_entropy, bf16)
+            loss = batch_loss(student, x, y, weights, cross_entropy, bf16, teacher, 1.0, 2.0)
+            self.assertTrue(torch.isfinite(loss))
+            self.assertGreater(float(loss), float(plain))  # the distillation term is positive
+            before = student.score_fr.weight.detach().clone()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            self.assertFalse(torch.equal(before, student.score_fr.weight))
+        for k, v in teacher.state_dict().items():
+            self.assertTrue(torch.equal(v, frozen[k]), f"teacher changed: {k}")
+
+    @unittest.skipUnless((camvid_root() / "train.txt").exists(), "CamVid not found (set CAMVID_DIR)")
+    def test_the_command_runs_one_tiny_epoch_with_a_teacher(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            teacher = Path(tmp) / "teacher.pt"
+            save_checkpoint(fcn8s(**TINY), teacher, 8)
+            main(["--stage", "32", "--out", str(Path(tmp) / "run"), "--backbone", "vgg16-strided-stem",
+                  "--width", str(TINY["width"]), "--fc-channels", "64", "--epochs", "1", "1", "1",
+                  "--batch", "2", "--crop", "64", "--limit", "2", "--threads", "1",
+                  "--teacher", str(teacher), "--distill-weight", "0.5", "--distill-temperature", "2"])
+            state = torch.load(Path(tmp) / "run" / "fcn32s" / "last.pt")
+        self.assertEqual(state["epoch"], 1)
+        self.assertEqual(state["config"]["teacher"], str(teacher))
+        self.assertGreater(state["history"][0]["loss"], 0.0)
+
+
+if __name__ == "__main__":
+    unittest.main()
