@@ -7,9 +7,10 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { camvidValImages } from "../fixtures/camvid.ts";
 import { readPalettePngStrict } from "../fixtures/strict-png.ts";
 import { freePort, type RunningSystem, startSystem } from "../fixtures/system.ts";
 
@@ -59,7 +60,20 @@ async function waitFor<T>(
   }
 }
 
+const val = camvidValImages();
+/** `npx fcn predict`'s masks of the val images, made before the system starts: a long pause
+ * between requests lets the dev server close pooled keep-alive sockets under the client. */
+let valReference: string;
+
 beforeAll(async () => {
+  valReference = mkdtempSync(join(tmpdir(), "fcn-e2e-val-"));
+  if (val.length > 0) {
+    execFileSync(
+      process.execPath,
+      ["cli/fcn.js", "predict", "--model", "models/fcn8s.onnx", "--out", valReference, ...val],
+      { stdio: "ignore" },
+    );
+  }
   system = await startSystem();
   const created = await fetch(`${system.base}/v1/admin/keys`, {
     method: "POST",
@@ -146,6 +160,63 @@ describe("jobs end to end", () => {
     };
     expect(data.map((d) => d.outcome)).toEqual(["failed", "failed", "failed", "delivered"]);
   }, 150_000);
+
+  it.skipIf(val.length === 0)(
+    "every CamVid val image as a job: each mask reads under a strict decoder and equals `npx fcn predict`'s",
+    async () => {
+      // Two keys: one key may submit 60 jobs a minute.
+      const keys: string[] = [];
+      for (const name of ["e2e-val-a", "e2e-val-b"]) {
+        const created = await fetch(`${system.base}/v1/admin/keys`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${system.adminToken}`, "content-type": "application/json" },
+          body: JSON.stringify({ name }),
+        });
+        keys.push(((await created.json()) as { key: string }).key);
+      }
+      const jobs: { id: string; token: string; image: string }[] = [];
+      for (const [i, image] of val.entries()) {
+        const token = keys[i % 2];
+        const form = new FormData();
+        form.append("image", new Blob([readFileSync(image)], { type: "image/jpeg" }), basename(image));
+        const r = await api("/v1/jobs", { method: "POST", body: form }, token).catch((error: unknown) => {
+          throw new Error(`submitting ${image} (job ${i + 1} of ${val.length}): ${error}`, { cause: error });
+        });
+        expect([image, r.status, r.status === 202 ? "" : await r.text()]).toEqual([image, 202, ""]);
+        jobs.push({ id: ((await r.json()) as { id: string }).id, token, image });
+      }
+      for (const job of jobs) {
+        const done = await waitFor(
+          `job ${job.id}`,
+          async () => {
+            const polled = await api(`/v1/jobs/${job.id}`, {}, job.token).catch((error: unknown) => {
+              throw new Error(`polling ${job.id}: ${error}`, { cause: error });
+            });
+            const j = (await polled.json()) as {
+              status: string;
+              result: { mask_url: string } | null;
+            };
+            return j.status === "succeeded" || j.status === "failed" ? j : undefined;
+          },
+          300_000,
+        );
+        expect(done.status, job.image).toBe("succeeded");
+        const mask = readPalettePngStrict(
+          new Uint8Array(
+            await (
+              await fetch(done.result!.mask_url).catch((error: unknown) => {
+                throw new Error(`downloading the mask of ${job.image}: ${error}`, { cause: error });
+              })
+            ).arrayBuffer(),
+          ),
+        );
+        const stem = basename(job.image).replace(/\.[^.]+$/, "");
+        const reference = readPalettePngStrict(readFileSync(join(valReference, `${stem}.png`)));
+        expect(Buffer.from(mask.labels).equals(Buffer.from(reference.labels)), job.image).toBe(true);
+      }
+    },
+    600_000,
+  );
 
   it("a duplicate submit with the same Idempotency-Key makes one job", async () => {
     const headers = { "idempotency-key": `e2e-${Date.now()}` };
