@@ -45,6 +45,8 @@ interface OpenApiDocument {
 }
 
 const images = inject("images");
+/** The server the committed document names: the API of `npm start`. */
+const LOCAL_SERVER = "http://127.0.0.1:8787";
 const png = () => fromBase64(images.png64x48);
 const admin_ = { authorization: `Bearer ${env.ADMIN_TOKEN}` };
 
@@ -136,6 +138,14 @@ describe("the document", () => {
         ).toBe(true);
       }
     }
+  });
+
+  it("is the committed protocol/openapi.json, which the typed client is generated from", async () => {
+    // `npm run gen:client` rewrites it (vitest -u) and regenerates protocol/api-types.ts.
+    const committed = { ...doc, servers: [{ url: LOCAL_SERVER }] };
+    await expect(`${JSON.stringify(committed, null, 2)}\n`).toMatchFileSnapshot(
+      "../../protocol/openapi.json",
+    );
   });
 
   it("resolves every $ref", () => {
