@@ -1,7 +1,8 @@
 /**
  * The committed contract: protocol/openapi.json (held equal to the document the Worker serves by
  * worker/openapi/openapi.test.ts) passes `redocly lint` without errors, and protocol/api-types.ts
- * is what openapi-typescript generates from it today.
+ * is what openapi-typescript generates from it today; the demo page's copy of openapi-fetch is the
+ * pinned package's.
  */
 import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -34,5 +35,13 @@ describe("protocol/openapi.json", () => {
 
   it("is what protocol/api-types.ts was generated from (run `npm run gen:client`)", async () => {
     expect(readFileSync(TYPES, "utf8")).toBe(await generateApiTypes());
+  });
+});
+
+describe("the demo page's openapi-fetch", () => {
+  it("is the installed package's build (run `npm run gen:client`)", () => {
+    const vendored = readFileSync(new URL("worker/demo/public/vendor/openapi-fetch.mjs", ROOT), "utf8");
+    const installed = readFileSync(new URL("node_modules/openapi-fetch/dist/index.mjs", ROOT), "utf8");
+    expect(vendored === installed).toBe(true);
   });
 });
