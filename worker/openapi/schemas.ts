@@ -374,8 +374,7 @@ export const PreviewQuery = z.object({
 });
 
 export const JobIdPath = z.object({ id: z.string().describe("the job's id (`job_...`)") });
-export const JobOutputPath = JobIdPath.extend({ name: JobOutputName.describe("which output") });
-/** The GPU tier's output path: any name reaches the route, which answers 404 for unknown ones. */
+/** An output's path: any name reaches the route, which answers 404 for an unknown one. */
 export const OutputNamePath = JobIdPath.extend({
   name: z.string().openapi({ enum: [...JOB_OUTPUTS], description: "which output" }),
 });
