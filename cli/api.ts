@@ -1,5 +1,11 @@
-/** A small client for the Worker's API, shared by the `keys`, `preview` and `jobs` commands. */
-import { readDevVars } from "../scripts/dev-vars.ts";
+/**
+ * The CLI's client for the Worker's API, shared by the `keys`, `preview` and `jobs` commands:
+ * openapi-fetch typed by protocol/api-types.ts (generated from the API's OpenAPI document), so
+ * a change of the contract breaks this build rather than a user.
+ */
+import createClient from "openapi-fetch";
+import type { paths } from "../protocol/api-types.ts";
+import { readDevVars } from "./dev-vars.ts";
 
 export const DEFAULT_API = `http://127.0.0.1:${process.env.PORT ?? 8787}`;
 
@@ -39,31 +45,39 @@ export function apiKey(o: ApiOptions): string {
   return key;
 }
 
-export async function request(
-  o: ApiOptions,
-  path: string,
-  init: RequestInit & { token?: string } = {},
-): Promise<Response> {
-  const headers = new Headers(init.headers);
-  if (init.token) headers.set("authorization", `Bearer ${init.token}`);
-  let response: Response;
-  try {
-    response = await fetch(`${apiBase(o)}${path}`, { ...init, headers });
-  } catch (error) {
-    throw new Error(`cannot reach ${apiBase(o)} (${(error as Error).message}); is \`npm start\` running?`);
-  }
-  if (!response.ok) {
-    const body = (await response.json().catch(() => null)) as {
-      error?: { code: string; message: string };
-    } | null;
-    throw new ApiFailure(
-      response.status,
-      body?.error?.code ?? "http_error",
-      body?.error?.message ?? response.statusText,
-    );
-  }
-  return response;
+export type ApiClient = ReturnType<typeof createClient<paths>>;
+
+/** A typed client for the API at `apiBase(o)`, sending `token` (if any) as its bearer token. */
+export function apiClient(o: ApiOptions, token?: string): ApiClient {
+  const base = apiBase(o);
+  const client = createClient<paths>({
+    baseUrl: base,
+    headers: token ? { authorization: `Bearer ${token}` } : {},
+  });
+  client.use({
+    onError: ({ error }) =>
+      new Error(`cannot reach ${base} (${(error as Error).message}); is \`npm start\` running?`),
+  });
+  return client;
 }
+
+/** The data of a successful answer; otherwise an ApiFailure carrying the API's error code. */
+export async function ok<T>(
+  call: Promise<{ data?: T; error?: unknown; response: Response }>,
+): Promise<{ data: T; response: Response }> {
+  const { data, error, response } = await call;
+  if (response.ok) return { data: data as T, response };
+  const body = error as { error?: { code?: string; message?: string } } | undefined;
+  throw new ApiFailure(
+    response.status,
+    body?.error?.code ?? "http_error",
+    body?.error?.message ?? response.statusText,
+  );
+}
+
+/** A body the route reads as it is (image bytes, multipart form): sent without serializing. */
+export const asIs = <T>(body: unknown) => body as T;
+export const noSerializer = (body: unknown) => body as BodyInit;
 
 export const COMMON_OPTIONS = {
   api: { type: "string" },

@@ -3,20 +3,11 @@
  * `wrangler dev`; `npm start`, the CLI and the test harnesses read it here.
  */
 import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { readDevVars } from "../cli/dev-vars.ts";
 
-/** The parsed .dev.vars in `root`, or undefined when there is none. */
-export function readDevVars(root = process.cwd()): Record<string, string> | undefined {
-  const file = join(root, ".dev.vars");
-  if (!existsSync(file)) return undefined;
-  return Object.fromEntries(
-    readFileSync(file, "utf8")
-      .split("\n")
-      .filter((l) => l.includes("="))
-      .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1).trim()]),
-  );
-}
+export { readDevVars };
 
 /** The development secrets, generating .dev.vars once if it is missing. */
 export function ensureDevVars(root = process.cwd()): { vars: Record<string, string>; created: boolean } {

@@ -1,16 +1,12 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { basename, extname } from "node:path";
 import { parseArgs } from "node:util";
-import { API_HELP, apiKey, COMMON_OPTIONS, request } from "../api.ts";
+import type { components } from "../../protocol/api-types.ts";
+import { API_HELP, apiClient, apiKey, asIs, COMMON_OPTIONS, noSerializer, ok } from "../api.ts";
 import { ProgressBar } from "../progress.ts";
 import type { Command } from "./types.ts";
 
-interface Job {
-  id: string;
-  status: string;
-  error: { code: string; message: string } | null;
-  result: { mask_url: string; width: number; height: number } | null;
-}
+type Job = components["schemas"]["Job"];
 
 const TYPES: Record<string, string> = {
   ".jpg": "image/jpeg",
@@ -22,9 +18,8 @@ const FINAL = new Set(["succeeded", "failed", "canceled"]);
 const STAGES = ["queued", "running", "succeeded"];
 
 async function getJob(o: { api?: string; key?: string }, id: string): Promise<Job> {
-  return (
-    await request(o, `/v1/jobs/${encodeURIComponent(id)}`, { token: apiKey(o) })
-  ).json() as Promise<Job>;
+  const api = apiClient(o, apiKey(o));
+  return (await ok(api.GET("/v1/jobs/{id}", { params: { path: { id } } }))).data;
 }
 
 /** Poll until the job is final, drawing progress; optionally save the mask. */
@@ -97,12 +92,15 @@ ${API_HELP}`,
       if (values.quality) form.append("quality", values.quality);
       if (values.outputs) form.append("outputs", values.outputs);
       if (values["webhook-url"]) form.append("webhook_url", values["webhook-url"]);
-      const headers: Record<string, string> = values["idempotency-key"]
-        ? { "idempotency-key": values["idempotency-key"] }
-        : {};
-      const job = (await (
-        await request(o, "/v1/jobs", { method: "POST", body: form, token: apiKey(o), headers })
-      ).json()) as Job;
+      const api = apiClient(o, apiKey(o));
+      const { data: job } = await ok(
+        api.POST("/v1/jobs", {
+          params: { header: { "idempotency-key": values["idempotency-key"] } },
+          // The form as built here: openapi-fetch sends FormData as it is (with its boundary).
+          body: asIs<components["schemas"]["JobCreateForm"]>(form),
+          bodySerializer: noSerializer,
+        }),
+      );
       if (!values.wait) {
         console.log(values.json ? JSON.stringify(job) : `submitted ${job.id} (${job.status})`);
         return 0;

@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { API_HELP, adminToken, COMMON_OPTIONS, request } from "../api.ts";
+import { API_HELP, adminToken, apiClient, COMMON_OPTIONS, ok } from "../api.ts";
 import type { Command } from "./types.ts";
 
 export const keys: Command = {
@@ -22,15 +22,9 @@ ${API_HELP}`,
     });
     const [action, id] = positionals;
     const o = { api: values.api, adminToken: values["admin-token"] };
-    const token = adminToken(o);
+    const api = apiClient(o, adminToken(o));
     if (action === "create") {
-      const r = await request(o, "/v1/admin/keys", {
-        method: "POST",
-        token,
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ name: values.name ?? "cli" }),
-      });
-      const key = (await r.json()) as { id: string; key: string; webhook_secret: string };
+      const { data: key } = await ok(api.POST("/v1/admin/keys", { body: { name: values.name ?? "cli" } }));
       if (values.json)
         console.log(JSON.stringify({ id: key.id, key: key.key, webhook_secret: key.webhook_secret }));
       else
@@ -40,15 +34,9 @@ ${API_HELP}`,
       return 0;
     }
     if (action === "list") {
-      const { data } = (await (await request(o, "/v1/admin/keys", { token })).json()) as {
-        data: {
-          id: string;
-          name: string;
-          key_prefix: string;
-          created_at: string;
-          revoked_at: string | null;
-        }[];
-      };
+      const {
+        data: { data },
+      } = await ok(api.GET("/v1/admin/keys"));
       if (values.json) console.log(JSON.stringify(data));
       else
         for (const k of data)
@@ -58,7 +46,7 @@ ${API_HELP}`,
       return 0;
     }
     if (action === "revoke" && id) {
-      await request(o, `/v1/admin/keys/${encodeURIComponent(id)}`, { method: "DELETE", token });
+      await ok(api.DELETE("/v1/admin/keys/{id}", { params: { path: { id } } }));
       console.log(values.json ? JSON.stringify({ id, revoked: true }) : `revoked ${id}`);
       return 0;
     }

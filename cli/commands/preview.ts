@@ -1,7 +1,8 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { extname } from "node:path";
 import { parseArgs } from "node:util";
-import { API_HELP, COMMON_OPTIONS, request } from "../api.ts";
+import type { components } from "../../protocol/api-types.ts";
+import { API_HELP, apiClient, asIs, COMMON_OPTIONS, noSerializer, ok } from "../api.ts";
 import type { Command } from "./types.ts";
 
 const TYPES: Record<string, string> = {
@@ -28,19 +29,25 @@ ${API_HELP}`,
     if (!file) throw new Error("needs an image file (see --help)");
     const type = TYPES[extname(file).toLowerCase()] ?? "application/octet-stream";
     const started = performance.now();
-    const r = await request(values, `/v1/preview${values.json ? "?format=json" : ""}`, {
-      method: "POST",
-      body: await readFile(file),
+    const api = apiClient(values);
+    // The raw image bytes are the body (the route reads it as it streams).
+    const image = {
+      body: asIs<string>(await readFile(file)),
+      bodySerializer: noSerializer,
       headers: { "content-type": type },
-    });
-    const ms = performance.now() - started;
+    };
     if (values.json) {
-      console.log(JSON.stringify({ ...(await r.json()), round_trip_ms: ms }));
+      const { data } = await ok(api.POST("/v1/preview", { ...image, params: { query: { format: "json" } } }));
+      // With format=json the answer is the JSON summary (the document also lists the PNG).
+      const summary = data as components["schemas"]["PreviewResult"];
+      console.log(JSON.stringify({ ...summary, round_trip_ms: performance.now() - started }));
       return 0;
     }
+    const { data, response } = await ok(api.POST("/v1/preview", { ...image, parseAs: "arrayBuffer" }));
+    const ms = performance.now() - started;
     const out = values.out ?? "mask.png";
-    await writeFile(out, new Uint8Array(await r.arrayBuffer()));
-    console.log(`wrote ${out} in ${ms.toFixed(0)} ms (${r.headers.get("server-timing")})`);
+    await writeFile(out, new Uint8Array(data));
+    console.log(`wrote ${out} in ${ms.toFixed(0)} ms (${response.headers.get("server-timing")})`);
     return 0;
   },
 };

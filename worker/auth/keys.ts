@@ -65,10 +65,19 @@ export async function findActiveKey(db: D1Database, key: string): Promise<ApiKey
     .first<ApiKeyRow>();
 }
 
-export async function listKeys(db: D1Database) {
+/** A key without its secret parts, as GET /v1/admin/keys lists it. */
+export interface KeySummary {
+  id: string;
+  name: string;
+  key_prefix: string;
+  created_at: string;
+  revoked_at: string | null;
+}
+
+export async function listKeys(db: D1Database): Promise<KeySummary[]> {
   const { results } = await db
     .prepare("SELECT id, name, key_prefix, created_at, revoked_at FROM api_keys ORDER BY created_at DESC")
-    .all();
+    .all<KeySummary>();
   return results;
 }
 

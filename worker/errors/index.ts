@@ -36,12 +36,15 @@ export function onError(error: Error, c: Context): Response {
     return response;
   }
   if (error instanceof HTTPException) {
+    // Hono's own refusals: the validators' malformed JSON (400) and media-type gate (415).
     const code =
       error.status === 400
-        ? "bad_request"
+        ? "invalid_request"
         : error.status === 413
           ? "payload_too_large"
-          : `http_${error.status}`;
+          : error.status === 415
+            ? "unsupported_media_type"
+            : `http_${error.status}`;
     return c.json(errorBody(code, error.message || "request failed"), error.status);
   }
   console.error(

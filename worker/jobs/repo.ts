@@ -1,6 +1,7 @@
 /** D1 access for jobs: rows in, public job objects out. */
 import type { JobMode, JobOutputName, JobQuality, JobResultSummary } from "../../protocol/jobs.ts";
 import { namedFractions } from "../inference/jobs-model.ts";
+import type { WebhookEvent } from "../webhooks/enqueue.ts";
 import type { JobStatus } from "./state.ts";
 
 export interface JobRow {
@@ -80,14 +81,14 @@ export function jobView(row: JobRow, links?: ResultLinks) {
   const summary = row.result ? (JSON.parse(row.result) as JobResultSummary) : null;
   return {
     id: row.id,
-    object: "job",
+    object: "job" as const,
     status: row.status,
     mode: row.mode,
     quality: row.quality,
     outputs: JSON.parse(row.outputs) as JobOutputName[],
     input: { content_type: row.input_type, bytes: row.input_bytes, width: row.width, height: row.height },
     webhook: row.webhook_url
-      ? { url: row.webhook_url, events: JSON.parse(row.webhook_events) as string[] }
+      ? { url: row.webhook_url, events: JSON.parse(row.webhook_events) as WebhookEvent[] }
       : null,
     attempts: row.attempts,
     created_at: row.created_at,

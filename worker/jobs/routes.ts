@@ -1,40 +1,99 @@
 /** /v1/jobs: submit, read, list, cancel, deliveries, and result downloads. */
-import { Hono } from "hono";
+import { createRoute } from "@hono/zod-openapi";
 import { checkComplete } from "../../models/runtime/completeness.ts";
 import { InputError } from "../../models/runtime/errors.ts";
 import { checkLimits, readImageInfo } from "../../models/runtime/image-info.ts";
 import { JOB_LIMITS } from "../../models/runtime/limits.ts";
 import type { JobOutputName } from "../../protocol/jobs.ts";
+import { PROBABILITIES_CONTENT_TYPE } from "../../protocol/jobs.ts";
 import { sha256Hex } from "../auth/keys.ts";
 import { requireApiKey } from "../auth/middleware.ts";
 import { rateLimit } from "../auth/rate-limit.ts";
 import { ApiError } from "../errors/index.ts";
 import { readImageUpload } from "../images/read-body.ts";
-import type { AppEnv } from "../types.ts";
+import { createApp } from "../openapi/app.ts";
+import {
+  binary,
+  type ErrorDoc,
+  errors,
+  header,
+  imageUploadErrors,
+  MASK_PNG,
+  signedUrlRefused,
+  unauthorized,
+} from "../openapi/responses.ts";
+import {
+  Job,
+  JobCreateForm,
+  JobCreateHeaders,
+  JobIdPath,
+  JobList,
+  JobListQuery,
+  OutputNamePath,
+  SignedUrlQuery,
+  WebhookDeliveryList,
+} from "../openapi/schemas.ts";
 import { urlPolicy } from "../webhooks/deliver.ts";
+import type { WebhookEvent } from "../webhooks/enqueue.ts";
 import { checkWebhookUrl, ResolverUnavailable, UnsafeWebhookUrl } from "../webhooks/ssrf.ts";
 import { decodeCursor, encodeCursor } from "./cursor.ts";
 import { parseJobOptions } from "./options.ts";
 import { getJob, type JobRow } from "./repo.ts";
 import { purgeJob } from "./retention.ts";
 import { acceptJob, cancelJob, outputKey, publicJob } from "./service.ts";
-import { verifySignedUrl } from "./signed-urls.ts";
+import { requireSignedUrl } from "./signed-urls.ts";
 
-export const jobs = new Hono<AppEnv>();
+export const jobs = createApp();
+
+const security = [{ apiKey: [] }];
+const keyRefused = unauthorized("the API key is");
+const jobGone: ErrorDoc = {
+  codes: ["not_found"],
+  description: "no such job (another key's jobs answer the same)",
+};
+const RATE_LIMIT_HEADERS = {
+  "RateLimit-Limit": header("requests allowed per minute and key", "integer"),
+  "RateLimit-Remaining": header("requests left in this minute", "integer"),
+};
 
 // Result downloads are authorised by their signature, not by a key: they are links to hand on.
-jobs.get("/:id/outputs/:name", async (c) => {
-  const url = new URL(c.req.url);
-  await verifySignedUrl(c.env.URL_SIGNING_SECRET, "GET", url);
-  const object = await c.env.BUCKET.get(outputKey(c.req.param("id"), c.req.param("name") as JobOutputName));
-  if (!object) throw new ApiError(404, "not_found", "no such output");
-  return new Response(object.body, {
-    headers: {
-      "content-type": object.httpMetadata?.contentType ?? "application/octet-stream",
-      "cache-control": "private, max-age=900",
+jobs.openapi(
+  createRoute({
+    method: "get",
+    path: "/{id}/outputs/{name}",
+    tags: ["jobs"],
+    operationId: "getJobOutput",
+    summary: "Download an output (signed link)",
+    description:
+      "Use the `mask_url` / `probabilities_url` of a succeeded job as given: they are signed, need no " +
+      "API key, and expire after 15 minutes (GET the job again for fresh ones).",
+    security: [{ signedUrl: [] }],
+    middleware: [requireSignedUrl("GET")] as const,
+    request: { params: OutputNamePath, query: SignedUrlQuery },
+    responses: {
+      200: {
+        description: "the output's bytes",
+        content: {
+          "image/png": MASK_PNG,
+          [PROBABILITIES_CONTENT_TYPE]: binary("uint8 (C, H, W): round(255 * probability)"),
+        },
+        headers: { "Cache-Control": header("`private, max-age=900`") },
+      },
+      ...errors({ 403: signedUrlRefused, 404: { codes: ["not_found"], description: "no such output" } }),
     },
-  });
-});
+  }),
+  async (c) => {
+    const { id, name } = c.req.valid("param");
+    const object = await c.env.BUCKET.get(outputKey(id, name as JobOutputName));
+    if (!object) throw new ApiError(404, "not_found", "no such output");
+    return new Response(object.body, {
+      headers: {
+        "content-type": object.httpMetadata?.contentType ?? "application/octet-stream",
+        "cache-control": "private, max-age=900",
+      },
+    });
+  },
+);
 
 jobs.use("*", requireApiKey);
 
@@ -45,7 +104,74 @@ async function ownJob(c: { env: Env; get: (k: "apiKey") => { id: string } }, id:
   return row;
 }
 
-jobs.post("/", rateLimit("jobs", 60), async (c) => {
+const createJob = createRoute({
+  method: "post",
+  path: "/",
+  tags: ["jobs"],
+  operationId: "createJob",
+  summary: "Submit a full-resolution job",
+  description:
+    "Stores the image and queues it for the GPU tier; poll GET /v1/jobs/{id} or ask for a webhook. " +
+    "Rate-limited per key (60 per minute by default).",
+  security,
+  middleware: [rateLimit("jobs", 60)] as const,
+  request: {
+    headers: JobCreateHeaders,
+    // Described, not validated here: the body is read capped while it streams, then its fields
+    // are parsed with the same schema (parseJobOptions).
+    body: {
+      required: true,
+      content: { "multipart/form-data": { schema: { $ref: "#/components/schemas/JobCreateForm" } } },
+    },
+  },
+  responses: {
+    202: {
+      description: "accepted (or, with a reused Idempotency-Key, the job it created)",
+      content: { "application/json": { schema: Job } },
+      headers: {
+        Location: header("`/v1/jobs/{id}`"),
+        "Idempotent-Replayed": header("`true` when this answers an earlier request"),
+        ...RATE_LIMIT_HEADERS,
+      },
+    },
+    ...errors({
+      ...imageUploadErrors(JOB_LIMITS),
+      400: {
+        codes: ["empty_body", "unreadable_image", "invalid_request", "invalid_webhook_url"],
+        description:
+          "empty or unreadable image, a malformed multipart body, an invalid option field (unknown " +
+          "fields too), a bad Idempotency-Key, or a webhook_url that is no URL or points at a private address",
+      },
+      401: keyRefused,
+      409: {
+        codes: ["idempotency_conflict"],
+        description: "the Idempotency-Key was used with another request",
+      },
+      415: {
+        codes: ["unsupported_media_type"],
+        description: "the body is not multipart/form-data, or the image is not JPEG, PNG or WebP",
+      },
+      429: {
+        codes: ["rate_limited"],
+        description: "too many submissions this minute",
+        headers: { "Retry-After": header("seconds until the window ends", "integer"), ...RATE_LIMIT_HEADERS },
+      },
+      503: {
+        codes: ["dns_unavailable", "misconfigured"],
+        description:
+          "the webhook_url's host name could not be resolved to be checked (try again), or the " +
+          "deployment lacks its public origin (PUBLIC_BASE_URL)",
+        headers: { "Retry-After": header("seconds to wait (dns_unavailable)", "integer") },
+      },
+    }),
+  },
+});
+
+jobs.openAPIRegistry.register("JobCreateForm", JobCreateForm);
+
+const SAME_KEY = "SELECT * FROM jobs WHERE api_key_id = ? AND idempotency_key = ?";
+
+jobs.openapi(createJob, async (c) => {
   const type = (c.req.header("content-type") ?? "").split(";")[0].trim().toLowerCase();
   if (type !== "multipart/form-data") {
     throw new InputError(
@@ -53,10 +179,7 @@ jobs.post("/", rateLimit("jobs", 60), async (c) => {
       "POST /v1/jobs takes multipart/form-data with an `image` file field",
     );
   }
-  const idempotencyKey = c.req.header("idempotency-key") ?? null;
-  if (idempotencyKey !== null && (idempotencyKey.length === 0 || idempotencyKey.length > 255)) {
-    throw new ApiError(400, "invalid_request", "Idempotency-Key must be 1 to 255 characters");
-  }
+  const idempotencyKey = c.req.valid("header")["idempotency-key"] ?? null;
   const upload = await readImageUpload(c.req.raw, JOB_LIMITS);
   const info = readImageInfo(upload.bytes);
   checkLimits(info, JOB_LIMITS);
@@ -77,9 +200,7 @@ jobs.post("/", rateLimit("jobs", 60), async (c) => {
   const apiKey = c.get("apiKey");
   const requestHash = await sha256Hex(`${await sha256Hex(upload.bytes)}:${JSON.stringify(options)}`);
   if (idempotencyKey) {
-    const existing = await c.env.DB.prepare("SELECT * FROM jobs WHERE api_key_id = ? AND idempotency_key = ?")
-      .bind(apiKey.id, idempotencyKey)
-      .first<JobRow>();
+    const existing = await c.env.DB.prepare(SAME_KEY).bind(apiKey.id, idempotencyKey).first<JobRow>();
     if (existing) return replay(existing);
   }
   let row: JobRow;
@@ -97,9 +218,7 @@ jobs.post("/", rateLimit("jobs", 60), async (c) => {
   } catch (error) {
     // Two concurrent requests with one Idempotency-Key: the loser answers with the winner's job.
     const winner = idempotencyKey
-      ? await c.env.DB.prepare("SELECT * FROM jobs WHERE api_key_id = ? AND idempotency_key = ?")
-          .bind(apiKey.id, idempotencyKey)
-          .first<JobRow>()
+      ? await c.env.DB.prepare(SAME_KEY).bind(apiKey.id, idempotencyKey).first<JobRow>()
       : null;
     if (winner) return replay(winner);
     throw error;
@@ -130,62 +249,147 @@ jobs.post("/", rateLimit("jobs", 60), async (c) => {
   }
 });
 
-jobs.get("/", async (c) => {
-  const rawLimit = c.req.query("limit") ?? "20";
-  const limit = Number(rawLimit);
-  if (!/^\d{1,3}$/.test(rawLimit) || limit < 1 || limit > 100)
-    throw new ApiError(400, "invalid_request", "limit must be an integer from 1 to 100");
-  const cursor = c.req.query("cursor");
-  const before = cursor ? decodeCursor(cursor) : undefined;
-  const key = c.get("apiKey").id;
-  const { results } = before
-    ? await c.env.DB.prepare(
-        "SELECT * FROM jobs WHERE api_key_id = ? AND (created_at < ? OR (created_at = ? AND id < ?)) ORDER BY created_at DESC, id DESC LIMIT ?",
-      )
-        .bind(key, before[0], before[0], before[1], limit + 1)
-        .all<JobRow>()
-    : await c.env.DB.prepare(
-        "SELECT * FROM jobs WHERE api_key_id = ? ORDER BY created_at DESC, id DESC LIMIT ?",
-      )
-        .bind(key, limit + 1)
-        .all<JobRow>();
-  const page = results.slice(0, limit);
-  const last = page.at(-1);
-  return c.json({
-    object: "list",
-    data: await Promise.all(page.map((r) => publicJob(c.env, r))),
-    next_cursor: results.length > limit && last ? encodeCursor(last.created_at, last.id) : null,
-  });
-});
+jobs.openapi(
+  createRoute({
+    method: "get",
+    path: "/",
+    tags: ["jobs"],
+    operationId: "listJobs",
+    summary: "List your jobs, newest first",
+    security,
+    request: { query: JobListQuery },
+    responses: {
+      200: { description: "a page of jobs", content: { "application/json": { schema: JobList } } },
+      ...errors({
+        400: { codes: ["invalid_request"], description: "limit out of range or an invalid cursor" },
+        401: keyRefused,
+      }),
+    },
+  }),
+  async (c) => {
+    const { limit = 20, cursor } = c.req.valid("query");
+    const before = cursor ? decodeCursor(cursor) : undefined;
+    const key = c.get("apiKey").id;
+    const { results } = before
+      ? await c.env.DB.prepare(
+          "SELECT * FROM jobs WHERE api_key_id = ? AND (created_at < ? OR (created_at = ? AND id < ?)) ORDER BY created_at DESC, id DESC LIMIT ?",
+        )
+          .bind(key, before[0], before[0], before[1], limit + 1)
+          .all<JobRow>()
+      : await c.env.DB.prepare(
+          "SELECT * FROM jobs WHERE api_key_id = ? ORDER BY created_at DESC, id DESC LIMIT ?",
+        )
+          .bind(key, limit + 1)
+          .all<JobRow>();
+    const page = results.slice(0, limit);
+    const last = page.at(-1);
+    return c.json(
+      {
+        object: "list" as const,
+        data: await Promise.all(page.map((r) => publicJob(c.env, r))),
+        next_cursor: results.length > limit && last ? encodeCursor(last.created_at, last.id) : null,
+      },
+      200,
+    );
+  },
+);
 
-jobs.get("/:id", async (c) => c.json(await publicJob(c.env, await ownJob(c, c.req.param("id")))));
+jobs.openapi(
+  createRoute({
+    method: "get",
+    path: "/{id}",
+    tags: ["jobs"],
+    operationId: "getJob",
+    summary: "Get a job",
+    description: "A succeeded job carries signed links to its outputs, valid for 15 minutes.",
+    security,
+    request: { params: JobIdPath },
+    responses: {
+      200: { description: "the job", content: { "application/json": { schema: Job } } },
+      ...errors({ 401: keyRefused, 404: jobGone }),
+    },
+  }),
+  async (c) => c.json(await publicJob(c.env, await ownJob(c, c.req.valid("param").id)), 200),
+);
 
 /**
  * Cancel a queued job, or delete a final job's stored data; either way the input and outputs
  * are gone at once and the job stays readable. A running job cannot be stopped on the GPU
  * tier: 409, to be deleted once it has finished.
  */
-jobs.delete("/:id", async (c) => {
-  const row = await ownJob(c, c.req.param("id"));
-  if (row.status === "queued" || row.status === "running") {
-    if (!(await cancelJob(c.env, row))) {
-      throw new ApiError(
-        409,
-        "not_cancelable",
-        "the job is running; only queued jobs can be canceled (delete it once it has finished)",
-      );
+jobs.openapi(
+  createRoute({
+    method: "delete",
+    path: "/{id}",
+    tags: ["jobs"],
+    operationId: "cancelJob",
+    summary: "Cancel a queued job, or delete a finished job's data",
+    description:
+      "A queued job is canceled; a final job (succeeded, failed, canceled) keeps its status. Either way its " +
+      "stored input and outputs are deleted at once (otherwise 7 days after it became final, see " +
+      "`expires_at`) and the job stays readable. A running job cannot be stopped: 409, delete it once it " +
+      "has finished. Repeating the call is harmless.",
+    security,
+    request: { params: JobIdPath },
+    responses: {
+      200: { description: "the job, its data deleted", content: { "application/json": { schema: Job } } },
+      ...errors({
+        401: keyRefused,
+        404: jobGone,
+        409: { codes: ["not_cancelable"], description: "the job is running" },
+      }),
+    },
+  }),
+  async (c) => {
+    const row = await ownJob(c, c.req.valid("param").id);
+    if (row.status === "queued" || row.status === "running") {
+      if (!(await cancelJob(c.env, row))) {
+        throw new ApiError(
+          409,
+          "not_cancelable",
+          "the job is running; only queued jobs can be canceled (delete it once it has finished)",
+        );
+      }
     }
-  }
-  await purgeJob(c.env, row);
-  return c.json(await publicJob(c.env, (await getJob(c.env.DB, row.id))!));
-});
+    await purgeJob(c.env, row);
+    return c.json(await publicJob(c.env, (await getJob(c.env.DB, row.id))!), 200);
+  },
+);
 
-jobs.get("/:id/deliveries", async (c) => {
-  const row = await ownJob(c, c.req.param("id"));
-  const { results } = await c.env.DB.prepare(
-    "SELECT webhook_id, event, attempt, url, outcome, status_code, error, duration_ms, created_at FROM webhook_deliveries WHERE job_id = ? ORDER BY id",
-  )
-    .bind(row.id)
-    .all();
-  return c.json({ object: "list", data: results });
-});
+/** One row of webhook_deliveries, as GET /v1/jobs/{id}/deliveries lists it. */
+interface DeliveryRow {
+  webhook_id: string;
+  event: WebhookEvent;
+  attempt: number;
+  url: string;
+  outcome: "delivered" | "failed" | "refused" | "dead_lettered";
+  status_code: number | null;
+  error: string | null;
+  duration_ms: number;
+  created_at: string;
+}
+
+jobs.openapi(
+  createRoute({
+    method: "get",
+    path: "/{id}/deliveries",
+    tags: ["jobs"],
+    operationId: "listJobDeliveries",
+    summary: "Webhook delivery attempts of a job",
+    security,
+    request: { params: JobIdPath },
+    responses: {
+      200: { description: "the attempts", content: { "application/json": { schema: WebhookDeliveryList } } },
+      ...errors({ 401: keyRefused, 404: jobGone }),
+    },
+  }),
+  async (c) => {
+    const row = await ownJob(c, c.req.valid("param").id);
+    const { results } = await c.env.DB.prepare(
+      "SELECT webhook_id, event, attempt, url, outcome, status_code, error, duration_ms, created_at FROM webhook_deliveries WHERE job_id = ? ORDER BY id",
+    )
+      .bind(row.id)
+      .all<DeliveryRow>();
+    return c.json({ object: "list" as const, data: results }, 200);
+  },
+);

@@ -3,8 +3,10 @@
  * writes outputs with them, clients fetch results with them. No credentials travel.
  * sig = HMAC-SHA256(URL_SIGNING_SECRET, "METHOD path exp").
  */
+import type { MiddlewareHandler } from "hono";
 import { hmacHex, timingSafeEqual } from "../../protocol/hmac.ts";
 import { ApiError } from "../errors/index.ts";
+import type { AppEnv } from "../types.ts";
 
 export async function signUrl(
   secret: string,
@@ -34,3 +36,15 @@ export async function verifySignedUrl(
   if (!timingSafeEqual(sig, expected))
     throw new ApiError(403, "invalid_signature", "the URL signature does not match");
 }
+
+/**
+ * A route's middleware: the URL must be signed for `method` (the GPU tier's output URLs are
+ * signed for PUT and serve every request of an upload). It runs before the route's validators,
+ * so an unsigned request is a 403 whatever else is wrong with it.
+ */
+export const requireSignedUrl =
+  (method: "GET" | "PUT"): MiddlewareHandler<AppEnv> =>
+  async (c, next) => {
+    await verifySignedUrl(c.env.URL_SIGNING_SECRET, method, new URL(c.req.url));
+    await next();
+  };

@@ -1,27 +1,22 @@
 /**
- * The zod schemas of the public API: request fields and bodies (the ones the routes validate
- * with) and the shapes of the responses (documentation; the tests parse real responses with
- * them). Every schema the OpenAPI document names is registered in `components` under its id.
+ * The zod schemas of the public API: request fields, headers and bodies (the routes validate
+ * with them) and the shapes of the responses (the routes' handlers are typed by them; the
+ * tests parse real responses with them). Every schema the OpenAPI document names carries its
+ * component id (`.openapi(id)`).
  */
-import { z } from "zod";
+import { z } from "@hono/zod-openapi";
 import { JOB_LIMITS, PREVIEW_LIMITS } from "../../models/runtime/limits.ts";
 import { jobCallbackSchema, jobResultSummarySchema, MAX_OUTPUT_PARTS } from "../../protocol/jobs.ts";
-import type { CreatedKey as CreatedKeyType } from "../auth/keys.ts";
-import type { ErrorBody as ErrorBodyType } from "../errors/index.ts";
 import { JOB_MODES, JOB_OUTPUTS, JOB_QUALITIES, jobOptionFields, WEBHOOK_EVENTS } from "../jobs/options.ts";
-import type { JobView } from "../jobs/repo.ts";
 
-/** Schemas that become `#/components/schemas/<id>` in the document. */
-export const components = z.registry<{ id: string }>();
-
+/** A schema that becomes `#/components/schemas/<id>` in the document. */
 function component<T extends z.ZodType>(id: string, schema: T, description: string): T {
   return registered(id, schema.describe(description));
 }
 
-/** Register a schema that already carries its description (e.g. one from protocol/). */
+/** Name a schema that already carries its description (e.g. one from protocol/). */
 function registered<T extends z.ZodType>(id: string, schema: T): T {
-  components.add(schema, { id });
-  return schema;
+  return schema.openapi(id) as T;
 }
 
 const timestamp = () => z.iso.datetime();
@@ -130,11 +125,15 @@ const imageFile = (limits: {
   z
     .file()
     .mime(["image/jpeg", "image/png", "image/webp"])
-    .describe(
-      `the image: JPEG, PNG or WebP, up to ${limits.maxBytes / MiB} MiB and ` +
+    // zod-to-openapi has no mapping for files: a file part is a binary string.
+    .openapi({
+      type: "string",
+      format: "binary",
+      description:
+        `the image: JPEG, PNG or WebP, up to ${limits.maxBytes / MiB} MiB and ` +
         `${limits.maxPixels / 1e6} megapixels (${limits.maxSide} per side)` +
         (limits.maxDecodeBytes ? ", fewer for the codings whose decoders need more memory" : ""),
-    );
+    });
 
 export const PreviewForm = component(
   "PreviewForm",
@@ -264,10 +263,21 @@ export const WebhookDeliveryList = component(
 // ---------------------------------------------------------------------------------------
 // Admin
 
+const CREATE_KEY_MESSAGE = 'body must be JSON like {"name": "..."} (name up to 100 characters)';
+
 /** What POST /v1/admin/keys validates its JSON body with. */
 export const CreateKeyRequest = component(
   "CreateKeyRequest",
-  z.object({ name: z.string().max(100).optional().describe('a label for the key (default "unnamed")') }),
+  z.object(
+    {
+      name: z
+        .string({ error: () => CREATE_KEY_MESSAGE })
+        .max(100, CREATE_KEY_MESSAGE)
+        .optional()
+        .describe('a label for the key (default "unnamed")'),
+    },
+    { error: () => CREATE_KEY_MESSAGE },
+  ),
   "Optional JSON body of POST /v1/admin/keys.",
 );
 
@@ -353,29 +363,40 @@ export const WebhookPayload = component(
 );
 
 // ---------------------------------------------------------------------------------------
-// Parameters (path, query, headers). Documentation: the routes read these by hand.
+// Parameters (path, query, headers): the routes validate with these. Query values and
+// headers arrive as strings; their error messages are the API's.
 
 export const PreviewQuery = z.object({
   format: z
-    .enum(["png", "json"])
+    .enum(["png", "json"], { error: () => 'format must be "png" or "json"' })
     .default("png")
     .describe("`png`: the mask as a palette PNG; `json`: class fractions and timings"),
 });
 
 export const JobIdPath = z.object({ id: z.string().describe("the job's id (`job_...`)") });
-export const JobOutputPath = JobIdPath.extend({ name: JobOutputName.describe("which output") });
+/** An output's path: any name reaches the route, which answers 404 for an unknown one. */
+export const OutputNamePath = JobIdPath.extend({
+  name: z.string().openapi({ enum: [...JOB_OUTPUTS], description: "which output" }),
+});
 export const KeyIdPath = z.object({ id: z.string().describe("the key's id (`key_...`)") });
 
+const LIMIT_MESSAGE = "limit must be an integer from 1 to 100";
 export const JobListQuery = z.object({
-  limit: z.number().int().min(1).max(100).default(20).describe("page size"),
+  limit: z
+    .string()
+    .regex(/^\d{1,3}$/, LIMIT_MESSAGE)
+    .transform(Number)
+    .pipe(z.number().int().min(1, LIMIT_MESSAGE).max(100, LIMIT_MESSAGE))
+    .optional()
+    .openapi({ type: "integer", minimum: 1, maximum: 100, default: 20, description: "page size" }),
   cursor: z.string().optional().describe("`next_cursor` of the previous page"),
 });
 
 export const JobCreateHeaders = z.object({
-  "Idempotency-Key": z
+  "idempotency-key": z
     .string()
-    .min(1)
-    .max(255)
+    .min(1, "Idempotency-Key must be 1 to 255 characters")
+    .max(255, "Idempotency-Key must be 1 to 255 characters")
     .optional()
     .describe(
       "Retry-safe submission: the same key with the same request answers the first job " +
@@ -383,29 +404,43 @@ export const JobCreateHeaders = z.object({
     ),
 });
 
+/** What a signed URL carries; the route's middleware checks it before anything else. */
 export const SignedUrlQuery = z.object({
-  exp: z.number().int().describe("expiry, unix seconds"),
+  exp: z.string().openapi({ type: "integer", description: "expiry, unix seconds" }),
   sig: z.string().describe('hex HMAC-SHA256 of "METHOD path exp"'),
 });
 
 /** The output's signed URL (signed for PUT) with the request's part of a multipart upload. */
 export const OutputPartQuery = SignedUrlQuery.extend({
   upload_id: z.string().optional().describe("the upload (absent: the whole output in one body)"),
-  part_number: z.number().int().min(1).max(MAX_OUTPUT_PARTS).optional().describe("with upload_id"),
+  // Checked by the upload code, whose messages the GPU tier logs.
+  part_number: z
+    .string()
+    .optional()
+    .openapi({ type: "integer", minimum: 1, maximum: MAX_OUTPUT_PARTS, description: "with upload_id" }),
 });
 export const OutputUploadQuery = SignedUrlQuery.extend({
   uploads: z.string().optional().describe("present: start an upload"),
   upload_id: z.string().optional().describe("present: complete this upload"),
 });
 export const OutputAbortQuery = SignedUrlQuery.extend({
-  upload_id: z.string().describe("the upload to abort"),
+  // Optional here: without it the route answers 404, as it always has.
+  upload_id: z.string().optional().describe("the upload to abort (required)"),
 });
 
+/** Optional to the validator: a missing signature header is a 401, answered by the route. */
 export const CallbackHeaders = z.object({
-  "x-fcn-callback-id": z.string().describe("unique per callback; a reused id is refused as a replay"),
-  "x-fcn-timestamp": z.number().int().describe("unix seconds; must be within 300 s of the edge's clock"),
+  "x-fcn-callback-id": z
+    .string()
+    .optional()
+    .describe("unique per callback; a reused id is refused as a replay"),
+  "x-fcn-timestamp": z
+    .string()
+    .optional()
+    .openapi({ type: "integer", description: "unix seconds; must be within 300 s of the edge's clock" }),
   "x-fcn-signature": z
     .string()
+    .optional()
     .describe('`v1=` + hex HMAC-SHA256(CALLBACK_SECRET, "{callback id}.{timestamp}.{body}")'),
 });
 
@@ -420,18 +455,3 @@ export const WebhookHeaders = z.object({
       '`v1,` + base64 HMAC-SHA256 over "{webhook-id}.{webhook-timestamp}.{body}" with the key\'s secret',
     ),
 });
-
-// ---------------------------------------------------------------------------------------
-// Compile-time checks that the schemas match the types the code builds responses from.
-
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-type Assert<T extends true> = T;
-type ResultOf<T extends { result: unknown }> = NonNullable<T["result"]>;
-
-export type SchemasMatchTypes = [
-  Assert<Same<z.output<typeof ErrorBody>, ErrorBodyType>>,
-  Assert<Same<z.output<typeof CreatedKey>, CreatedKeyType>>,
-  Assert<Same<keyof z.output<typeof Job>, keyof JobView>>,
-  Assert<Same<keyof ResultOf<z.output<typeof Job>>, keyof ResultOf<JobView>>>,
-  Assert<Same<keyof z.output<typeof Job>["input"], keyof JobView["input"]>>,
-];

@@ -1,16 +1,18 @@
 /** POST /v1/preview: a fast, low-resolution segmentation at the edge. */
-import { Hono } from "hono";
+import { createRoute } from "@hono/zod-openapi";
 import { decodeImage } from "../../models/runtime/decode.ts";
 import { PREVIEW_LIMITS } from "../../models/runtime/limits.ts";
 import { encodeLabelMapPng } from "../../models/runtime/png.ts";
 import { prepareInput, segmentPrepared } from "../../models/runtime/segment.ts";
 import { labelMapFractions } from "../../models/runtime/tensor.ts";
-import { ApiError } from "../errors/index.ts";
 import { ensureCodecs } from "../images/codecs.ts";
 import { readImageUpload } from "../images/read-body.ts";
 import { edgeModel } from "../inference/edge-model.ts";
+import { createApp } from "../openapi/app.ts";
+import { errors, header, IMAGE_BODY, imageUploadErrors, MASK_PNG } from "../openapi/responses.ts";
+import { PreviewForm, PreviewQuery, PreviewResult } from "../openapi/schemas.ts";
 
-export const preview = new Hono<{ Bindings: Env }>();
+export const preview = createApp();
 
 /**
  * Read, decode and resize to the network's input: the only stretch that holds the body and
@@ -29,11 +31,51 @@ async function readAndPrepare(request: Request) {
   return { model, prepared, orientation: image.orientation, read: t1 - t0, decode: t2 - t1 };
 }
 
-preview.post("/", async (c) => {
-  const format = c.req.query("format") ?? "png";
-  if (format !== "png" && format !== "json") {
-    throw new ApiError(400, "invalid_request", 'format must be "png" or "json"');
-  }
+const route = createRoute({
+  method: "post",
+  path: "/",
+  tags: ["preview"],
+  operationId: "preview",
+  summary: "Segment an image now, at low resolution",
+  description:
+    "Runs the int8 edge model in the Worker and answers the mask at the input's size (after EXIF " +
+    "orientation). Send the image as the raw body or as the `image` field of multipart/form-data. " +
+    `Limits: ${PREVIEW_LIMITS.maxBytes / (1024 * 1024)} MiB, ${PREVIEW_LIMITS.maxPixels / 1e6} megapixels, ` +
+    `${PREVIEW_LIMITS.maxSide} pixels per side, and what the image's decoder needs must fit the Worker's ` +
+    "memory: 3000x2000 (6 MP) fits in every common coding (baseline and progressive 4:2:0 JPEG, PNG, " +
+    "lossy WebP); progressive 4:4:4 JPEGs and lossless or alpha WebPs fit at about 4 to 5 MP. A larger " +
+    "image is refused with 422 `too_many_pixels`, whose message says how many megapixels that kind of " +
+    "image may have: downscale it, or use POST /v1/jobs for full-size images.",
+  security: [],
+  request: {
+    query: PreviewQuery,
+    // Described, not validated here: the route reads the body itself, capped while it streams.
+    body: {
+      required: true,
+      content: {
+        ...IMAGE_BODY,
+        "multipart/form-data": { schema: { $ref: "#/components/schemas/PreviewForm" } },
+      },
+    },
+  },
+  responses: {
+    200: {
+      description: "`format=png`: the mask; `format=json`: a summary per class",
+      content: { "image/png": MASK_PNG, "application/json": { schema: PreviewResult } },
+      headers: {
+        "Server-Timing": header("read, decode, resize, inference, postprocess and encode durations (ms)"),
+        "X-Model": header("the model's id (PNG answers)"),
+      },
+    },
+    ...errors(imageUploadErrors(PREVIEW_LIMITS)),
+  },
+});
+
+/** The multipart form is described by reference: register its schema with the route's app. */
+preview.openAPIRegistry.register("PreviewForm", PreviewForm);
+
+preview.openapi(route, async (c) => {
+  const { format } = c.req.valid("query");
   ensureCodecs();
   const { model, prepared, orientation, read, decode } = await readAndPrepare(c.req.raw);
   const result = await segmentPrepared(model, prepared);

@@ -1,5 +1,8 @@
 // The demo page: an instant edge preview (POST /v1/preview), then a full-resolution FCN-8s job
-// (POST /v1/jobs, polled through GET /v1/jobs/:id). Plain ES module, no build step.
+// (POST /v1/jobs, polled through GET /v1/jobs/:id). Plain ES module, no build step; the API calls
+// live in api.js (openapi-fetch, type-checked against the generated contract).
+
+import { ApiError, apiError, demoKey, getJob, models, postJob, preview } from "./api.js";
 
 const KEY_STORAGE = "fcn-demo.api-key";
 const POLL_MS = 1000;
@@ -34,15 +37,6 @@ const el = {
   jobLegend: $("job-legend"),
 };
 
-/** An error answer from the API: `{ "error": { "code", "message" } }`. */
-class ApiError extends Error {
-  constructor(status, code, message) {
-    super(message);
-    this.status = status;
-    this.code = code;
-  }
-}
-
 /** A job that ended without a result (`failed` or `canceled`). */
 class JobFailed extends Error {
   constructor(status, code, message) {
@@ -50,21 +44,6 @@ class JobFailed extends Error {
     this.status = status;
     this.code = code;
   }
-}
-
-async function apiError(response) {
-  let code = `http_${response.status}`;
-  let message = response.statusText || "request failed";
-  try {
-    const body = await response.json();
-    if (body?.error) {
-      code = body.error.code ?? code;
-      message = body.error.message ?? message;
-    }
-  } catch {
-    // not JSON: keep the status line
-  }
-  return new ApiError(response.status, code, message);
 }
 
 function describe(error) {
@@ -92,8 +71,7 @@ function showError(error) {
 const state = { image: null, imageUrl: null, generation: 0, jobTimer: null, pollTimer: null };
 
 /** Class names and colours, from GET /v1/models (the preview model's, which the full model shares). */
-const classesPromise = fetch("/v1/models")
-  .then((r) => (r.ok ? r.json() : Promise.reject(new Error(`GET /v1/models: HTTP ${r.status}`))))
+const classesPromise = models()
   .then((body) => body.models?.[0]?.classes ?? [])
   .catch((error) => {
     console.warn(error);
@@ -217,13 +195,7 @@ async function choose(image) {
 
   try {
     const t0 = performance.now();
-    const response = await fetch("/v1/preview", {
-      method: "POST",
-      body: image,
-      headers: { "Content-Type": image.type || "application/octet-stream" },
-    });
-    if (!response.ok) throw await apiError(response);
-    const png = await response.blob();
+    const { data: png, response } = await preview(image);
     const roundTrip = performance.now() - t0;
     if (generation !== state.generation) return;
 
@@ -341,9 +313,9 @@ async function apiKey({ fresh = false } = {}) {
     const stored = storedKey();
     if (stored) return stored;
   }
-  const response = await fetch("/v1/demo/key");
+  const { data, error, response } = await demoKey();
   if (response.ok) {
-    const { key } = await response.json();
+    const { key } = data;
     storeKey(key);
     return key;
   }
@@ -352,7 +324,7 @@ async function apiKey({ fresh = false } = {}) {
     el.apiKey.focus();
     throw new ApiError(401, "api_key_required", "Enter an API key to run full-resolution jobs");
   }
-  throw await apiError(response);
+  throw apiError(response, error);
 }
 
 async function submitJob(image, mode) {
@@ -360,22 +332,22 @@ async function submitJob(image, mode) {
     const form = new FormData();
     form.append("image", image, image.name ?? "image");
     form.append("mode", mode);
-    return fetch("/v1/jobs", { method: "POST", body: form, headers: { Authorization: `Bearer ${key}` } });
+    return postJob(form, key);
   };
   let key = await apiKey();
-  let response = await send(key);
-  if (response.status === 401 && el.apiKeyField.hidden) {
+  let answer = await send(key);
+  if (answer.response.status === 401 && el.apiKeyField.hidden) {
     // a remembered key that no longer works (say, a reset local database): fetch a fresh one
     storeKey(null);
     key = await apiKey({ fresh: true });
-    response = await send(key);
+    answer = await send(key);
   }
-  if (response.status === 401) {
+  if (answer.response.status === 401) {
     storeKey(null);
     el.apiKeyField.hidden = false;
   }
-  if (!response.ok) throw await apiError(response);
-  return { job: await response.json(), key };
+  if (!answer.response.ok) throw apiError(answer.response, answer.error);
+  return { job: answer.data, key };
 }
 
 function resetJob() {
@@ -475,11 +447,7 @@ async function runJob() {
       tick();
       state.pollTimer = setTimeout(async () => {
         try {
-          const response = await fetch(`/v1/jobs/${encodeURIComponent(job.id)}`, {
-            headers: { Authorization: `Bearer ${key}` },
-          });
-          if (!response.ok) throw await apiError(response);
-          job = await response.json();
+          job = await getJob(job.id, key);
           poll();
         } catch (error) {
           fail(error);
@@ -488,6 +456,8 @@ async function runJob() {
       return;
     }
     if (status === "succeeded") {
+      // Stop the ticking first: while the mask loads it would show "succeeded…" as the status.
+      stopJob();
       try {
         await showJobResult(job, performance.now() - started);
       } catch (error) {

@@ -1,0 +1,2375 @@
+/**
+ * Generated from protocol/openapi.json by `npm run gen:client`: do not edit.
+ * The paths, operations and schemas of the edge API, for openapi-fetch.
+ */
+
+export interface paths {
+    "/v1/health": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Health check */
+        get: operations["getHealth"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/models": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Models served at the edge */
+        get: operations["listModels"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Segment an image now, at low resolution
+         * @description Runs the int8 edge model in the Worker and answers the mask at the input's size (after EXIF orientation). Send the image as the raw body or as the `image` field of multipart/form-data. Limits: 10 MiB, 8 megapixels, 8192 pixels per side, and what the image's decoder needs must fit the Worker's memory: 3000x2000 (6 MP) fits in every common coding (baseline and progressive 4:2:0 JPEG, PNG, lossy WebP); progressive 4:4:4 JPEGs and lossless or alpha WebPs fit at about 4 to 5 MP. A larger image is refused with 422 `too_many_pixels`, whose message says how many megapixels that kind of image may have: downscale it, or use POST /v1/jobs for full-size images.
+         */
+        post: operations["preview"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/jobs/{id}/outputs/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download an output (signed link)
+         * @description Use the `mask_url` / `probabilities_url` of a succeeded job as given: they are signed, need no API key, and expire after 15 minutes (GET the job again for fresh ones).
+         */
+        get: operations["getJobOutput"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/jobs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List your jobs, newest first */
+        get: operations["listJobs"];
+        put?: never;
+        /**
+         * Submit a full-resolution job
+         * @description Stores the image and queues it for the GPU tier; poll GET /v1/jobs/{id} or ask for a webhook. Rate-limited per key (60 per minute by default).
+         */
+        post: operations["createJob"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/jobs/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a job
+         * @description A succeeded job carries signed links to its outputs, valid for 15 minutes.
+         */
+        get: operations["getJob"];
+        put?: never;
+        post?: never;
+        /**
+         * Cancel a queued job, or delete a finished job's data
+         * @description A queued job is canceled; a final job (succeeded, failed, canceled) keeps its status. Either way its stored input and outputs are deleted at once (otherwise 7 days after it became final, see `expires_at`) and the job stays readable. A running job cannot be stopped: 409, delete it once it has finished. Repeating the call is harmless.
+         */
+        delete: operations["cancelJob"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/jobs/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Webhook delivery attempts of a job */
+        get: operations["listJobDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List API keys */
+        get: operations["listKeys"];
+        put?: never;
+        /**
+         * Create an API key
+         * @description The key and its webhook secret are shown only in this answer.
+         */
+        post: operations["createKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/keys/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Revoke an API key */
+        delete: operations["revokeKey"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/demo/key": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A fresh API key for the demo page (development only) */
+        get: operations["getDemoKey"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/internal/jobs/{id}/input": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read a job's input (GPU tier)
+         * @description Signed URL from the job message (`input.url`).
+         */
+        get: operations["getJobInput"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/internal/jobs/{id}/outputs/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Write a job's output, or one part of it (GPU tier)
+         * @description Signed URL from the job message (`outputs[name].url`). Without `upload_id`: the whole output, up to 64 MiB. With `upload_id` and `part_number`: one part of a multipart upload (every part but the last of one size, at least 5 MiB, at most 64 MiB). The body needs a Content-Length: it is streamed into storage.
+         */
+        put: operations["putJobOutput"];
+        /**
+         * Start or complete a multipart output upload (GPU tier)
+         * @description For outputs over one body (the probabilities of large images). The output's signed URL, signed for PUT, with `uploads` starts an upload; with `upload_id` and the list of parts it completes it.
+         */
+        post: operations["postJobOutputUpload"];
+        /** Abort a multipart output upload (GPU tier) */
+        delete: operations["abortJobOutputUpload"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/internal/jobs/{id}/callback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Report a job's progress or result (GPU tier)
+         * @description Signed with the shared CALLBACK_SECRET (see the headers). 409 `already_completed` means the job is done: the GPU tier treats it as success.
+         */
+        post: operations["postJobCallback"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/openapi.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** This document */
+        get: operations["getOpenApi"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/docs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** This document as a web page (Swagger UI) */
+        get: operations["getDocs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
+export interface webhooks {
+    "job.succeeded": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * job.succeeded: the job finished with a result
+         * @description POSTed to the job's `webhook_url` when it subscribed to this event. Signed per Standard Webhooks with the API key's `webhook_secret`; verify with any Standard Webhooks library. Redirects are followed (3 at most, each target checked); non-2xx answers and timeouts (10 s) are retried with backoff.
+         */
+        post: operations["webhook_job_succeeded"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "job.failed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * job.failed: the job failed (see `data.error`)
+         * @description POSTed to the job's `webhook_url` when it subscribed to this event. Signed per Standard Webhooks with the API key's `webhook_secret`; verify with any Standard Webhooks library. Redirects are followed (3 at most, each target checked); non-2xx answers and timeouts (10 s) are retried with backoff.
+         */
+        post: operations["webhook_job_failed"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
+export interface components {
+    schemas: {
+        /** @description The body of a webhook delivery. */
+        WebhookPayload: {
+            /** @enum {string} */
+            type: "job.succeeded" | "job.failed";
+            /** Format: date-time */
+            timestamp: string;
+            data: components["schemas"]["Job"];
+        };
+        /** @description A segmentation job as its owner sees it (also the `data` of a webhook). */
+        Job: {
+            /** @description `job_...` */
+            id: string;
+            /** @enum {string} */
+            object: "job";
+            /**
+             * @description queued -> running -> succeeded | failed. A job stuck in running past its deadline goes back to queued (at most 3 starts); only queued jobs can be canceled.
+             * @enum {string}
+             */
+            status: "queued" | "running" | "succeeded" | "failed" | "canceled";
+            /** @enum {string} */
+            mode: "learned" | "shift-and-stitch";
+            /** @enum {string} */
+            quality: "standard" | "high";
+            outputs: ("mask" | "probabilities")[];
+            input: {
+                content_type: string;
+                bytes: number;
+                width: number;
+                height: number;
+            };
+            webhook: {
+                url: string;
+                events: ("job.succeeded" | "job.failed")[];
+            } | null;
+            /** @description how many times the GPU tier started the job */
+            attempts: number;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            started_at: string | null;
+            /** Format: date-time */
+            finished_at: string | null;
+            /**
+             * Format: date-time
+             * @description when the stored input and outputs are deleted (7 days after the job became final, or when it was deleted with DELETE); null until then. The job itself stays readable, with `result` null once they are gone
+             */
+            expires_at: string | null;
+            /** @description why a failed job failed (e.g. `deadline_exceeded`) */
+            error: {
+                code: string;
+                message: string;
+            } | null;
+            /** @description set once the job has succeeded */
+            result: {
+                model: string;
+                width: number;
+                height: number;
+                /** @description share of the mask's pixels per class, as in the preview's answer */
+                classes: {
+                    id: number;
+                    name: string;
+                    fraction: number;
+                }[];
+                /** @description deprecated: the same shares by class id, without names (use `classes`) */
+                class_fractions: number[];
+                /** @enum {string} */
+                provider: "cuda" | "cpu";
+                timings_ms: {
+                    queue_wait: number;
+                    download: number;
+                    decode: number;
+                    inference: number;
+                    upload: number;
+                    total: number;
+                };
+                /**
+                 * Format: uri
+                 * @description signed link to the mask (palette PNG, pixel value = class id)
+                 */
+                mask_url: string;
+                /**
+                 * Format: uri
+                 * @description signed link to uint8 (C, H, W) probabilities, when requested
+                 */
+                probabilities_url?: string;
+                /**
+                 * Format: date-time
+                 * @description when the signed links stop working (15 minutes)
+                 */
+                expires_at: string;
+            } | null;
+        };
+        /** @description multipart/form-data body of POST /v1/preview (other fields are ignored). */
+        PreviewForm: {
+            /**
+             * Format: binary
+             * @description the image: JPEG, PNG or WebP, up to 10 MiB and 8 megapixels (8192 per side), fewer for the codings whose decoders need more memory
+             */
+            image: string;
+        };
+        /** @description multipart/form-data fields of POST /v1/jobs. Unknown fields are refused with invalid_request. */
+        JobCreateForm: {
+            /**
+             * @description `learned`: the network's learned upsampling (FCN-8s). `shift-and-stitch`: dense predictions from the coarse scores of shifted inputs (several times slower).
+             * @default learned
+             * @enum {string}
+             */
+            mode: "learned" | "shift-and-stitch";
+            /**
+             * @description `standard`: one pass of the network. `high`: test-time augmentation, the image mirrored and at three scales, scores averaged before the argmax (more accurate, about 6x the inference time; see the model card).
+             * @default standard
+             * @enum {string}
+             */
+            quality: "standard" | "high";
+            /**
+             * @description Outputs to produce, comma- or space-separated ("a,b", "a b") or a JSON array of strings, from: mask, probabilities. `mask` is always produced (default: mask).
+             * @example mask,probabilities
+             */
+            outputs?: string;
+            /**
+             * @description Events to deliver to `webhook_url`, comma- or space-separated ("a,b", "a b") or a JSON array of strings, from: job.succeeded, job.failed (default: both).
+             * @example job.succeeded
+             */
+            webhook_events?: string;
+            /**
+             * Format: uri
+             * @description Where to POST Standard Webhooks when the job ends (http or https; private and reserved addresses are refused with invalid_webhook_url). At most 2048 characters.
+             */
+            webhook_url?: string;
+            /**
+             * Format: binary
+             * @description the image: JPEG, PNG or WebP, up to 25 MiB and 40 megapixels (16384 per side)
+             */
+            image: string;
+        };
+        /** @description Every part of the upload, in order. */
+        OutputUploadComplete: {
+            parts: components["schemas"]["OutputUploadPart"][];
+        };
+        /** @description A stored part: list it when completing the upload. */
+        OutputUploadPart: {
+            part_number: number;
+            etag: string;
+        };
+        /** @description The GPU tier's report on a job (protocol/jobs.ts `JobCallback`). */
+        JobCallback: {
+            job_id: string;
+            /** @enum {string} */
+            status: "running";
+            attempt: number;
+        } | {
+            job_id: string;
+            /** @enum {string} */
+            status: "succeeded";
+            attempt: number;
+            /** @description What the GPU tier reports for a successful job (protocol/jobs.ts). */
+            result: {
+                model: string;
+                width: number;
+                height: number;
+                class_fractions: number[];
+                /** @description outputs written; each must have been PUT first */
+                outputs: ("mask" | "probabilities")[];
+                timings_ms: {
+                    queue_wait: number;
+                    download: number;
+                    decode: number;
+                    inference: number;
+                    upload: number;
+                    total: number;
+                };
+                /** @enum {string} */
+                provider: "cuda" | "cpu";
+            };
+        } | {
+            job_id: string;
+            /** @enum {string} */
+            status: "failed";
+            attempt: number;
+            error: {
+                code: string;
+                message: string;
+            };
+        };
+        /** @description Every error answers with this body. Each operation lists the codes it can answer. */
+        ErrorBody: {
+            error: {
+                /** @description machine-readable, stable (e.g. `invalid_request`) */
+                code: string;
+                /** @description for humans; may change */
+                message: string;
+            };
+        };
+        /** @description The edge tier is up. */
+        Health: {
+            /** @enum {string} */
+            status: "ok";
+            /** @description `development` or `production` */
+            environment: string;
+        };
+        /** @description Models served. */
+        ModelList: {
+            models: components["schemas"]["Model"][];
+        };
+        /** @description A model served by the edge (preview) or the GPU tier (jobs). */
+        Model: {
+            id: string;
+            /**
+             * @description `preview`: the model behind POST /v1/preview (this Worker); `jobs`: behind /v1/jobs (the GPU tier)
+             * @enum {string}
+             */
+            role: "preview" | "jobs";
+            /** @description fcn32s, fcn16s or fcn8s */
+            variant: string;
+            backbone: string;
+            /** @enum {string} */
+            quantization: "fp32" | "int8";
+            /** @description size of the ONNX file */
+            bytes: number;
+            /** @description size the input is resized to before inference; null: the input's own size */
+            resolution: {
+                width: number;
+                height: number;
+            } | null;
+            /** @description whether this isolate has created the session yet; null for the GPU tier's model */
+            loaded: boolean | null;
+            /** @description class id = index */
+            classes: {
+                name: string;
+                /** @description RGB colour */
+                color: [
+                    number,
+                    number,
+                    number
+                ];
+            }[];
+            /** @description validation metrics measured at export */
+            val: {
+                [key: string]: number;
+            } | null;
+        };
+        /** @description POST /v1/preview?format=json: the segmentation summarised per class. */
+        PreviewResult: {
+            model: string;
+            /** @description mask width (the input's, after EXIF orientation) */
+            width: number;
+            height: number;
+            /** @description size the model ran at */
+            inference: {
+                width: number;
+                height: number;
+            };
+            /** @description EXIF orientation that was applied (1 = none) */
+            orientation: number;
+            classes: {
+                id: number;
+                name: string;
+                /** @description RGB colour */
+                color: [
+                    number,
+                    number,
+                    number
+                ];
+                /** @description share of the mask's pixels */
+                fraction: number;
+            }[];
+            timings_ms: {
+                read: number;
+                decode: number;
+                resize: number;
+                inference: number;
+                postprocess: number;
+                encode: number;
+            };
+        };
+        /** @description A page of jobs, newest first. */
+        JobList: {
+            /** @enum {string} */
+            object: "list";
+            data: components["schemas"]["Job"][];
+            /** @description pass as `cursor` for the next page; null on the last */
+            next_cursor: string | null;
+        };
+        /** @description Delivery attempts of a job's webhooks, oldest first. */
+        WebhookDeliveryList: {
+            /** @enum {string} */
+            object: "list";
+            data: components["schemas"]["WebhookDelivery"][];
+        };
+        /** @description One attempt to deliver a webhook. */
+        WebhookDelivery: {
+            /** @description the `webhook-id` header, stable across retries */
+            webhook_id: string;
+            /** @enum {string} */
+            event: "job.succeeded" | "job.failed";
+            /** @description 1, 2, ...; 0 for the final `dead_lettered` record */
+            attempt: number;
+            url: string;
+            /**
+             * @description `refused`: the URL is not allowed; `dead_lettered`: gave up after the last retry
+             * @enum {string}
+             */
+            outcome: "delivered" | "failed" | "refused" | "dead_lettered";
+            status_code: number | null;
+            error: string | null;
+            duration_ms: number;
+            /** Format: date-time */
+            created_at: string;
+        };
+        /** @description A new API key. */
+        CreatedKey: {
+            /** @description `key_...` */
+            id: string;
+            name: string;
+            /** @description `fcn_...`: shown once, only its hash is stored */
+            key: string;
+            /** @description `whsec_...`: verifies this key's webhooks (Standard Webhooks) */
+            webhook_secret: string;
+            /** Format: date-time */
+            created_at: string;
+        };
+        /** @description Optional JSON body of POST /v1/admin/keys. */
+        CreateKeyRequest: {
+            /** @description a label for the key (default "unnamed") */
+            name?: string;
+        };
+        /** @description All keys, newest first. */
+        KeyList: {
+            /** @enum {string} */
+            object: "list";
+            data: components["schemas"]["KeySummary"][];
+        };
+        /** @description An API key without its secret parts. */
+        KeySummary: {
+            id: string;
+            name: string;
+            /** @description the first 10 characters of the key */
+            key_prefix: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            revoked_at: string | null;
+        };
+        /** @description The key is revoked. */
+        RevokedKey: {
+            id: string;
+            /** @enum {boolean} */
+            revoked: true;
+        };
+        /** @description A fresh API key for the demo page (development only). */
+        DemoKey: {
+            key: string;
+        };
+        /** @description A multipart output upload has started. */
+        OutputUploadCreated: {
+            /** @description names the upload in its later requests */
+            upload_id: string;
+        };
+        /** @description Applied. */
+        CallbackAck: {
+            /** @enum {boolean} */
+            ok: true;
+        };
+    };
+    responses: never;
+    parameters: never;
+    requestBodies: never;
+    headers: never;
+    pathItems: never;
+}
+export type $defs = Record<string, never>;
+export interface operations {
+    getHealth: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description up */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Health"];
+                };
+            };
+            /** @description a fault on our side; it has been logged. `error.code`: `internal_error` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "internal_error";
+                        };
+                    };
+                };
+            };
+        };
+    };
+    listModels: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the edge model */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelList"];
+                };
+            };
+            /** @description a fault on our side; it has been logged. `error.code`: `internal_error` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "internal_error";
+                        };
+                    };
+                };
+            };
+        };
+    };
+    preview: {
+        parameters: {
+            query?: {
+                /** @description `png`: the mask as a palette PNG; `json`: class fractions and timings */
+                format?: "png" | "json";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "image/jpeg": string;
+                "image/png": string;
+                "image/webp": string;
+                "multipart/form-data": components["schemas"]["PreviewForm"];
+            };
+        };
+        responses: {
+            /** @description `format=png`: the mask; `format=json`: a summary per class */
+            200: {
+                headers: {
+                    /** @description read, decode, resize, inference, postprocess and encode durations (ms) */
+                    "Server-Timing"?: string;
+                    /** @description the model's id (PNG answers) */
+                    "X-Model"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/png": string;
+                    "application/json": components["schemas"]["PreviewResult"];
+                };
+            };
+            /** @description the body is empty, the image header or data cannot be read, or the request is malformed. `error.code`: `empty_body`, `unreadable_image`, `invalid_request` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "empty_body" | "unreadable_image" | "invalid_request";
+                        };
+                    };
+                };
+            };
+            /** @description the image is larger than 10 MiB. `error.code`: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "payload_too_large";
+                        };
+                    };
+                };
+            };
+            /** @description neither image/jpeg, image/png, image/webp nor multipart/form-data, or not such an image. `error.code`: `unsupported_media_type` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "unsupported_media_type";
+                        };
+                    };
+                };
+            };
+            /** @description more pixels (or a longer side) than the limit, or more than the memory limit allows for this kind of image. `error.code`: `too_many_pixels` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "too_many_pixels";
+                        };
+                    };
+                };
+            };
+            /** @description a fault on our side; it has been logged. `error.code`: `internal_error` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "internal_error";
+                        };
+                    };
+                };
+            };
+        };
+    };
+    getJobOutput: {
+        parameters: {
+            query: {
+                /** @description expiry, unix seconds */
+                exp: number;
+                /** @description hex HMAC-SHA256 of "METHOD path exp" */
+                sig: string;
+            };
+            header?: never;
+            path: {
+                /** @description the job's id (`job_...`) */
+                id: string;
+                /** @description which output */
+                name: "mask" | "probabilities";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the output's bytes */
+            200: {
+                headers: {
+                    /** @description `private, max-age=900` */
+                    "Cache-Control"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/png": string;
+                    "application/vnd.fcn.probabilities+uint8": string;
+                };
+            };
+            /** @description the URL is not signed, its signature does not match, or it has expired. `error.code`: `invalid_signature`, `url_expired` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "invalid_signature" | "url_expired";
+                        };
+                    };
+                };
+            };
+            /** @description no such output. `error.code`: `not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "not_found";
+                        };
+                    };
+                };
+            };
+            /** @description a fault on our side; it has been logged. `error.code`: `internal_error` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "internal_error";
+                        };
+                    };
+                };
+            };
+        };
+    };
+    listJobs: {
+        parameters: {
+            query?: {
+                /** @description page size */
+                limit?: number;
+                /** @description `next_cursor` of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description a page of jobs */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobList"];
+                };
+            };
+            /** @description limit out of range or an invalid cursor. `error.code`: `invalid_request` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "invalid_request";
+                        };
+                    };
+                };
+            };
+            /** @description the API key is missing, unknown or revoked. `error.code`: `unauthorized` */
+            401: {
+                headers: {
+                    /** @description `Bearer realm="fcn"` */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "unauthorized";
+                        };
+                    };
+                };
+            };
+            /** @description a fault on our side; it has been logged. `error.code`: `internal_error` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "internal_error";
+                        };
+                    };
+                };
+            };
+        };
+    };
+    createJob: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Retry-safe submission: the same key with the same request answers the first job (with `Idempotent-Replayed: true`); with a different request, 409 idempotency_conflict. */
+                "idempotency-key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["JobCreateForm"];
+            };
+        };
+        responses: {
+            /** @description accepted (or, with a reused Idempotency-Key, the job it created) */
+            202: {
+                headers: {
+                    /** @description `/v1/jobs/{id}` */
+                    Location?: string;
+                    /** @description `true` when this answers an earlier request */
+                    "Idempotent-Replayed"?: string;
+                    /** @description requests allowed per minute and key */
+                    "RateLimit-Limit"?: number;
+                    /** @description requests left in this minute */
+                    "RateLimit-Remaining"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
+            /** @description empty or unreadable image, a malformed multipart body, an invalid option field (unknown fields too), a bad Idempotency-Key, or a webhook_url that is no URL or points at a private address. `error.code`: `empty_body`, `unreadable_image`, `invalid_request`, `invalid_webhook_url` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "empty_body" | "unreadable_image" | "invalid_request" | "invalid_webhook_url";
+                        };
+                    };
+                };
+            };
+            /** @description the API key is missing, unknown or revoked. `error.code`: `unauthorized` */
+            401: {
+                headers: {
+                    /** @description `Bearer realm="fcn"` */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "unauthorized";
+                        };
+                    };
+                };
+            };
+            /** @description the Idempotency-Key was used with another request. `error.code`: `idempotency_conflict` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "idempotency_conflict";
+                        };
+                    };
+                };
+            };
+            /** @description the image is larger than 25 MiB. `error.code`: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "payload_too_large";
+                        };
+                    };
+                };
+            };
+            /** @description the body is not multipart/form-data, or the image is not JPEG, PNG or WebP. `error.code`: `unsupported_media_type` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "unsupported_media_type";
+                        };
+                    };
+                };
+            };
+            /** @description more pixels (or a longer side) than the limit. `error.code`: `too_many_pixels` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "too_many_pixels";
+                        };
+                    };
+                };
+            };
+            /** @description too many submissions this minute. `error.code`: `rate_limited` */
+            429: {
+                headers: {
+                    /** @description seconds until the window ends */
+                    "Retry-After"?: number;
+                    /** @description requests allowed per minute and key */
+                    "RateLimit-Limit"?: number;
+                    /** @description requests left in this minute */
+                    "RateLimit-Remaining"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "rate_limited";
+                        };
+                    };
+                };
+            };
+            /** @description a fault on our side; it has been logged. `error.code`: `internal_error` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "internal_error";
+                        };
+                    };
+                };
+            };
+            /** @description the webhook_url's host name could not be resolved to be checked (try again), or the deployment lacks its public origin (PUBLIC_BASE_URL). `error.code`: `dns_unavailable`, `misconfigured` */
+            503: {
+                headers: {
+                    /** @description seconds to wait (dns_unavailable) */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "dns_unavailable" | "misconfigured";
+                        };
+                    };
+                };
+            };
+        };
+    };
+    getJob: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the job's id (`job_...`) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the job */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
+            /** @description the API key is missing, unknown or revoked. `error.code`: `unauthorized` */
+            401: {
+                headers: {
+                    /** @description `Bearer realm="fcn"` */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "unauthorized";
+                        };
+                    };
+                };
+            };
+            /** @description no such job (another key's jobs answer the same). `error.code`: `not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "not_found";
+                        };
+                    };
+                };
+            };
+            /** @description a fault on our side; it has been logged. `error.code`: `internal_error` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "internal_error";
+                        };
+                    };
+                };
+            };
+        };
+    };
+    cancelJob: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the job's id (`job_...`) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the job, its data deleted */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
+            /** @description the API key is missing, unknown or revoked. `error.code`: `unauthorized` */
+            401: {
+                headers: {
+                    /** @description `Bearer realm="fcn"` */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "unauthorized";
+                        };
+                    };
+                };
+            };
+            /** @description no such job (another key's jobs answer the same). `error.code`: `not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "not_found";
+                        };
+                    };
+                };
+            };
+            /** @description the job is running. `error.code`: `not_cancelable` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "not_cancelable";
+                        };
+                    };
+                };
+            };
+            /** @description a fault on our side; it has been logged. `error.code`: `internal_error` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "internal_error";
+                        };
+                    };
+                };
+            };
+        };
+    };
+    listJobDeliveries: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the job's id (`job_...`) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the attempts */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDeliveryList"];
+                };
+            };
+            /** @description the API key is missing, unknown or revoked. `error.code`: `unauthorized` */
+            401: {
+                headers: {
+                    /** @description `Bearer realm="fcn"` */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "unauthorized";
+                        };
+                    };
+                };
+            };
+            /** @description no such job (another key's jobs answer the same). `error.code`: `not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "not_found";
+                        };
+                    };
+                };
+            };
+            /** @description a fault on our side; it has been logged. `error.code`: `internal_error` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "internal_error";
+                        };
+                    };
+                };
+            };
+        };
+    };
+    listKeys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description every key */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KeyList"];
+                };
+            };
+            /** @description the admin token is missing, unknown or revoked. `error.code`: `unauthorized` */
+            401: {
+                headers: {
+                    /** @description `Bearer realm="fcn"` */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "unauthorized";
+                        };
+                    };
+                };
+            };
+            /** @description a fault on our side; it has been logged. `error.code`: `internal_error` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "internal_error";
+                        };
+                    };
+                };
+            };
+        };
+    };
+    createKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description optional; without a body the key is named `unnamed` */
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["CreateKeyRequest"];
+            };
+        };
+        responses: {
+            /** @description the new key */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedKey"];
+                };
+            };
+            /** @description the body is not JSON like the schema. `error.code`: `invalid_request` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "invalid_request";
+                        };
+                    };
+                };
+            };
+            /** @description the admin token is missing, unknown or revoked. `error.code`: `unauthorized` */
+            401: {
+                headers: {
+                    /** @description `Bearer realm="fcn"` */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "unauthorized";
+                        };
+                    };
+                };
+            };
+            /** @description a body that is not application/json. `error.code`: `unsupported_media_type` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "unsupported_media_type";
+                        };
+                    };
+                };
+            };
+            /** @description a fault on our side; it has been logged. `error.code`: `internal_error` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "internal_error";
+                        };
+                    };
+                };
+            };
+        };
+    };
+    revokeKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the key's id (`key_...`) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description revoked */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RevokedKey"];
+                };
+            };
+            /** @description the admin token is missing, unknown or revoked. `error.code`: `unauthorized` */
+            401: {
+                headers: {
+                    /** @description `Bearer realm="fcn"` */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "unauthorized";
+                        };
+                    };
+                };
+            };
+            /** @description no active key with that id. `error.code`: `not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "not_found";
+                        };
+                    };
+                };
+            };
+            /** @description a fault on our side; it has been logged. `error.code`: `internal_error` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "internal_error";
+                        };
+                    };
+                };
+            };
+        };
+    };
+    getDemoKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description a new key */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DemoKey"];
+                };
+            };
+            /** @description outside development. `error.code`: `not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "not_found";
+                        };
+                    };
+                };
+            };
+            /** @description a fault on our side; it has been logged. `error.code`: `internal_error` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "internal_error";
+                        };
+                    };
+                };
+            };
+        };
+    };
+    getJobInput: {
+        parameters: {
+            query: {
+                /** @description expiry, unix seconds */
+                exp: number;
+                /** @description hex HMAC-SHA256 of "METHOD path exp" */
+                sig: string;
+            };
+            header?: never;
+            path: {
+                /** @description the job's id (`job_...`) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the stored image */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/jpeg": string;
+                    "image/png": string;
+                    "image/webp": string;
+                };
+            };
+            /** @description the URL is not signed, its signature does not match, or it has expired. `error.code`: `invalid_signature`, `url_expired` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "invalid_signature" | "url_expired";
+                        };
+                    };
+                };
+            };
+            /** @description no such job, or its input is gone. `error.code`: `not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "not_found";
+                        };
+                    };
+                };
+            };
+            /** @description the job takes no more work. `error.code`: `already_completed`, `job_canceled` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "already_completed" | "job_canceled";
+                        };
+                    };
+                };
+            };
+            /** @description a fault on our side; it has been logged. `error.code`: `internal_error` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "internal_error";
+                        };
+                    };
+                };
+            };
+        };
+    };
+    putJobOutput: {
+        parameters: {
+            query: {
+                /** @description expiry, unix seconds */
+                exp: number;
+                /** @description hex HMAC-SHA256 of "METHOD path exp" */
+                sig: string;
+                /** @description the upload (absent: the whole output in one body) */
+                upload_id?: string;
+                /** @description with upload_id */
+                part_number?: number;
+            };
+            header?: never;
+            path: {
+                /** @description the job's id (`job_...`) */
+                id: string;
+                /** @description which output */
+                name: "mask" | "probabilities";
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "image/png": string;
+                "application/vnd.fcn.probabilities+uint8": string;
+            };
+        };
+        responses: {
+            /** @description the part is stored */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OutputUploadPart"];
+                };
+            };
+            /** @description stored */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description the output is empty; a bad part_number. `error.code`: `empty_body`, `invalid_request` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "empty_body" | "invalid_request";
+                        };
+                    };
+                };
+            };
+            /** @description the URL is not signed, its signature does not match, or it has expired. `error.code`: `invalid_signature`, `url_expired` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "invalid_signature" | "url_expired";
+                        };
+                    };
+                };
+            };
+            /** @description no such job or output name. `error.code`: `not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "not_found";
+                        };
+                    };
+                };
+            };
+            /** @description the job takes no more work. `error.code`: `already_completed`, `job_canceled` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "already_completed" | "job_canceled";
+                        };
+                    };
+                };
+            };
+            /** @description no Content-Length. `error.code`: `length_required` */
+            411: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "length_required";
+                        };
+                    };
+                };
+            };
+            /** @description more than 64 MiB in one body. `error.code`: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "payload_too_large";
+                        };
+                    };
+                };
+            };
+            /** @description a fault on our side; it has been logged. `error.code`: `internal_error` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "internal_error";
+                        };
+                    };
+                };
+            };
+        };
+    };
+    postJobOutputUpload: {
+        parameters: {
+            query: {
+                /** @description expiry, unix seconds */
+                exp: number;
+                /** @description hex HMAC-SHA256 of "METHOD path exp" */
+                sig: string;
+                /** @description present: start an upload */
+                uploads?: string;
+                /** @description present: complete this upload */
+                upload_id?: string;
+            };
+            header?: never;
+            path: {
+                /** @description the job's id (`job_...`) */
+                id: string;
+                /** @description which output */
+                name: "mask" | "probabilities";
+            };
+            cookie?: never;
+        };
+        /** @description to complete: every part */
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["OutputUploadComplete"];
+            };
+        };
+        responses: {
+            /** @description started */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OutputUploadCreated"];
+                };
+            };
+            /** @description completed: the output is stored */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description the list of parts is not JSON like the schema. `error.code`: `invalid_request` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "invalid_request";
+                        };
+                    };
+                };
+            };
+            /** @description the URL is not signed, its signature does not match, or it has expired. `error.code`: `invalid_signature`, `url_expired` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "invalid_signature" | "url_expired";
+                        };
+                    };
+                };
+            };
+            /** @description no such job or output name, or neither query. `error.code`: `not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "not_found";
+                        };
+                    };
+                };
+            };
+            /** @description the job takes no more work. `error.code`: `already_completed`, `job_canceled` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "already_completed" | "job_canceled";
+                        };
+                    };
+                };
+            };
+            /** @description a body over 64 KiB. `error.code`: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "payload_too_large";
+                        };
+                    };
+                };
+            };
+            /** @description a fault on our side; it has been logged. `error.code`: `internal_error` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "internal_error";
+                        };
+                    };
+                };
+            };
+        };
+    };
+    abortJobOutputUpload: {
+        parameters: {
+            query: {
+                /** @description expiry, unix seconds */
+                exp: number;
+                /** @description hex HMAC-SHA256 of "METHOD path exp" */
+                sig: string;
+                /** @description the upload to abort (required) */
+                upload_id?: string;
+            };
+            header?: never;
+            path: {
+                /** @description the job's id (`job_...`) */
+                id: string;
+                /** @description which output */
+                name: "mask" | "probabilities";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description aborted: its parts are gone */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description the URL is not signed, its signature does not match, or it has expired. `error.code`: `invalid_signature`, `url_expired` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "invalid_signature" | "url_expired";
+                        };
+                    };
+                };
+            };
+            /** @description no such job or output name, or no upload_id. `error.code`: `not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "not_found";
+                        };
+                    };
+                };
+            };
+            /** @description the job takes no more work. `error.code`: `already_completed`, `job_canceled` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "already_completed" | "job_canceled";
+                        };
+                    };
+                };
+            };
+            /** @description a fault on our side; it has been logged. `error.code`: `internal_error` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "internal_error";
+                        };
+                    };
+                };
+            };
+        };
+    };
+    postJobCallback: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description unique per callback; a reused id is refused as a replay */
+                "x-fcn-callback-id"?: string;
+                /** @description unix seconds; must be within 300 s of the edge's clock */
+                "x-fcn-timestamp"?: number;
+                /** @description `v1=` + hex HMAC-SHA256(CALLBACK_SECRET, "{callback id}.{timestamp}.{body}") */
+                "x-fcn-signature"?: string;
+            };
+            path: {
+                /** @description the job's id (`job_...`) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["JobCallback"];
+            };
+        };
+        responses: {
+            /** @description applied */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CallbackAck"];
+                };
+            };
+            /** @description the body is not JSON, has an unknown status, or names another job. `error.code`: `invalid_request`, `job_mismatch` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "invalid_request" | "job_mismatch";
+                        };
+                    };
+                };
+            };
+            /** @description missing or wrong signature headers, or a timestamp outside 300 s. `error.code`: `invalid_signature`, `stale_callback` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "invalid_signature" | "stale_callback";
+                        };
+                    };
+                };
+            };
+            /** @description no such job. `error.code`: `not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "not_found";
+                        };
+                    };
+                };
+            };
+            /** @description the callback id was used before; the job is already final; or success was reported before every output was PUT. `error.code`: `replayed_callback`, `already_completed`, `missing_outputs` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "replayed_callback" | "already_completed" | "missing_outputs";
+                        };
+                    };
+                };
+            };
+            /** @description a body over 1 MiB. `error.code`: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "payload_too_large";
+                        };
+                    };
+                };
+            };
+            /** @description a fault on our side; it has been logged. `error.code`: `internal_error` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "internal_error";
+                        };
+                    };
+                };
+            };
+        };
+    };
+    getOpenApi: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OpenAPI 3.1 */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        openapi: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description a fault on our side; it has been logged. `error.code`: `internal_error` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "internal_error";
+                        };
+                    };
+                };
+            };
+        };
+    };
+    getDocs: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description HTML */
+            200: {
+                headers: {
+                    /** @description what the page may load */
+                    "Content-Security-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description a fault on our side; it has been logged. `error.code`: `internal_error` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "internal_error";
+                        };
+                    };
+                };
+            };
+        };
+    };
+    webhook_job_succeeded: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description `msg_<job id>_<succeeded|failed>`: stable across retries, to deduplicate */
+                "webhook-id": string;
+                /** @description unix seconds */
+                "webhook-timestamp": number;
+                /** @description `v1,` + base64 HMAC-SHA256 over "{webhook-id}.{webhook-timestamp}.{body}" with the key's secret */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookPayload"];
+            };
+        };
+        responses: {
+            /** @description delivered */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description not delivered: retried later */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_job_failed: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description `msg_<job id>_<succeeded|failed>`: stable across retries, to deduplicate */
+                "webhook-id": string;
+                /** @description unix seconds */
+                "webhook-timestamp": number;
+                /** @description `v1,` + base64 HMAC-SHA256 over "{webhook-id}.{webhook-timestamp}.{body}" with the key's secret */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookPayload"];
+            };
+        };
+        responses: {
+            /** @description delivered */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description not delivered: retried later */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+}

@@ -1,0 +1,99 @@
+// @ts-check
+/**
+ * The demo page's calls to the API, through openapi-fetch (./vendor/ holds a copy of the pinned
+ * package, so the page needs no build step). tsc checks this module against protocol/api-types.ts,
+ * generated from the API's OpenAPI document: a contract change breaks the build, not the page.
+ */
+import createClient from "./vendor/openapi-fetch.mjs";
+
+/** @typedef {import("../../../protocol/api-types.ts").paths} Paths */
+/** @typedef {import("../../../protocol/api-types.ts").components["schemas"]} Schemas */
+
+/** @type {import("openapi-fetch").Client<Paths>} */
+const api = createClient({ baseUrl: location.origin });
+
+/** An error answer from the API: `{ "error": { "code", "message" } }`. */
+export class ApiError extends Error {
+  /**
+   * @param {number} status
+   * @param {string} code
+   * @param {string} message
+   */
+  constructor(status, code, message) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+/**
+ * The ApiError of an answer that is not ok, from its (already parsed) error body.
+ * @param {Response} response
+ * @param {unknown} body
+ */
+export function apiError(response, body) {
+  const error = /** @type {{ error?: { code?: string, message?: string } } | undefined} */ (body)?.error;
+  return new ApiError(
+    response.status,
+    error?.code ?? `http_${response.status}`,
+    error?.message ?? (response.statusText || "request failed"),
+  );
+}
+
+/**
+ * The data of an ok answer; otherwise throws its ApiError.
+ * @template T
+ * @param {Promise<{ data?: T, error?: unknown, response: Response }>} call
+ * @returns {Promise<{ data: T, response: Response }>}
+ */
+async function ok(call) {
+  const { data, error, response } = await call;
+  if (!response.ok) throw apiError(response, error);
+  return { data: /** @type {T} */ (data), response };
+}
+
+/** @param {string} key */
+const bearer = (key) => ({ Authorization: `Bearer ${key}` });
+
+/** Sent as it is: the routes read image bytes and multipart forms themselves. */
+const asIs = /** @param {unknown} body */ (body) => /** @type {BodyInit} */ (body);
+
+/** GET /v1/models. */
+export const models = async () => (await ok(api.GET("/v1/models"))).data;
+
+/**
+ * POST /v1/preview with the image as the body: the mask PNG and the answer's headers.
+ * @param {Blob} image
+ */
+export const preview = (image) =>
+  ok(
+    api.POST("/v1/preview", {
+      body: /** @type {string} */ (/** @type {unknown} */ (image)),
+      bodySerializer: asIs,
+      headers: { "Content-Type": image.type || "application/octet-stream" },
+      parseAs: "blob",
+    }),
+  );
+
+/** GET /v1/demo/key, whole: the page treats its 404 (outside development) as "ask for a key". */
+export const demoKey = () => api.GET("/v1/demo/key");
+
+/**
+ * POST /v1/jobs, whole: the page retries a 401 with a fresh key.
+ * @param {FormData} form
+ * @param {string} key
+ */
+export const postJob = (form, key) =>
+  api.POST("/v1/jobs", {
+    body: /** @type {Schemas["JobCreateForm"]} */ (/** @type {unknown} */ (form)),
+    bodySerializer: asIs,
+    headers: bearer(key),
+  });
+
+/**
+ * GET /v1/jobs/{id}.
+ * @param {string} id
+ * @param {string} key
+ */
+export const getJob = async (id, key) =>
+  (await ok(api.GET("/v1/jobs/{id}", { params: { path: { id } }, headers: bearer(key) }))).data;

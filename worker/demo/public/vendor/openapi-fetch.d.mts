@@ -1,0 +1,3 @@
+// Types of the vendored copy beside it: those of the pinned package it was copied from.
+export * from "openapi-fetch";
+export { default } from "openapi-fetch";

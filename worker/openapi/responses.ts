@@ -1,0 +1,105 @@
+/**
+ * Pieces of route declarations that every feature shares: the error answers (the shared
+ * body, narrowed to the codes a status can carry, also listed as `x-error-codes`), binary
+ * payloads, and response headers.
+ */
+import type { ResponseConfig } from "@asteasolutions/zod-to-openapi";
+
+type HeaderObject = { description: string; schema: { type: "string" | "integer" } };
+
+export const header = (description: string, type: "string" | "integer" = "string"): HeaderObject => ({
+  description,
+  schema: { type },
+});
+
+/** A body of bytes, described rather than validated (routes stream or cap it themselves). */
+export const binary = (description: string) => ({
+  schema: { type: "string" as const, format: "binary", description },
+});
+
+/** Error answers of one status: the codes (`error.code`) it can carry. */
+export interface ErrorDoc {
+  codes: string[];
+  description?: string;
+  headers?: Record<string, HeaderObject>;
+}
+
+const INTERNAL_ERROR: ErrorDoc = {
+  codes: ["internal_error"],
+  description: "a fault on our side; it has been logged",
+};
+
+/** The error responses of a route, plus the 500 every route can answer. */
+export function errors(docs: Record<number, ErrorDoc>): Record<number, ResponseConfig> {
+  const out: Record<number, ResponseConfig> = {};
+  for (const [status, doc] of Object.entries({ ...docs, 500: INTERNAL_ERROR })) {
+    const codes = doc.codes.map((c) => `\`${c}\``).join(", ");
+    const response = {
+      description: `${doc.description ?? `error ${status}`}. \`error.code\`: ${codes}`,
+      ...(doc.headers ? { headers: doc.headers } : {}),
+      content: {
+        "application/json": {
+          schema: {
+            allOf: [
+              { $ref: "#/components/schemas/ErrorBody" },
+              {
+                type: "object" as const,
+                properties: { error: { type: "object" as const, properties: { code: { enum: doc.codes } } } },
+              },
+            ],
+          },
+        },
+      },
+      // An extension: zod-to-openapi copies a response's other fields into the document.
+      "x-error-codes": doc.codes,
+    };
+    out[Number(status)] = response as ResponseConfig;
+  }
+  return out;
+}
+
+export const WWW_AUTHENTICATE = { "WWW-Authenticate": header('`Bearer realm="fcn"`') };
+
+export const unauthorized = (what: string): ErrorDoc => ({
+  codes: ["unauthorized"],
+  description: `${what} missing, unknown or revoked`,
+  headers: WWW_AUTHENTICATE,
+});
+
+export const signedUrlRefused: ErrorDoc = {
+  codes: ["invalid_signature", "url_expired"],
+  description: "the URL is not signed, its signature does not match, or it has expired",
+};
+
+export const IMAGE_BODY = {
+  "image/jpeg": binary("JPEG bytes"),
+  "image/png": binary("PNG bytes"),
+  "image/webp": binary("WebP bytes"),
+};
+
+export const MASK_PNG = binary("palette PNG: pixel value = class id, palette = class colours");
+
+/** 400, 413, 415 and 422 of a route that reads an image upload. */
+export const imageUploadErrors = (limits: {
+  maxBytes: number;
+  maxDecodeBytes?: number;
+}): Record<number, ErrorDoc> => ({
+  400: {
+    codes: ["empty_body", "unreadable_image", "invalid_request"],
+    description: "the body is empty, the image header or data cannot be read, or the request is malformed",
+  },
+  413: {
+    codes: ["payload_too_large"],
+    description: `the image is larger than ${limits.maxBytes / (1024 * 1024)} MiB`,
+  },
+  415: {
+    codes: ["unsupported_media_type"],
+    description: "neither image/jpeg, image/png, image/webp nor multipart/form-data, or not such an image",
+  },
+  422: {
+    codes: ["too_many_pixels"],
+    description: limits.maxDecodeBytes
+      ? "more pixels (or a longer side) than the limit, or more than the memory limit allows for this kind of image"
+      : "more pixels (or a longer side) than the limit",
+  },
+});
