@@ -11,6 +11,8 @@
 
 /** The run lengths of the binary mask `labels == classId`, column-major, starting with 0s. */
 export function classRuns(labels: Uint8Array, width: number, height: number, classId: number): number[] {
+  if (labels.length !== width * height)
+    throw new Error(`labels hold ${labels.length} pixels, not ${width}x${height}`);
   const counts: number[] = [];
   let current = 0; // the value whose run is being counted: runs start with 0s
   let run = 0;
