@@ -2,7 +2,10 @@ import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "./config.ts";
 import { Counter, Histogram, ServiceMetrics } from "./metrics.ts";
 
-const required = { QUEUE_URL: "http://127.0.0.1:9324/000000000000/fcn-jobs", CALLBACK_SECRET: "s" };
+const required = {
+  QUEUE_URL: "http://127.0.0.1:9324/000000000000/fcn-jobs",
+  CALLBACK_SECRET: "whsec_c2VjcmV0",
+};
 
 describe("configuration", () => {
   it("has defaults for everything but the queue and the callback secret", () => {
@@ -43,6 +46,13 @@ describe("configuration", () => {
       'PROVIDER must be one of auto, cpu, cuda (got "tpu")',
       'CONCURRENCY must be an integer in [1, 64] (got "0")',
     ]);
+  });
+
+  it("refuses a callback secret the Standard Webhooks library cannot use", () => {
+    expect(() => loadConfig({ ...required, CALLBACK_SECRET: "not base64!" })).toThrow(
+      /CALLBACK_SECRET is not a Standard Webhooks secret/,
+    );
+    expect(loadConfig({ ...required, CALLBACK_SECRET: "c2VjcmV0" }).callbackSecret).toBe("c2VjcmV0");
   });
 
   it("signs requests to a local endpoint with dummy credentials, and prefers AWS_ENDPOINT_URL_SQS", () => {

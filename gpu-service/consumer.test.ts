@@ -142,7 +142,7 @@ describe("a job", () => {
     expect(done.result.class_fractions).toHaveLength(11);
     expect(done.result.class_fractions.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 6);
     expect(done.result.timings_ms.inference).toBeGreaterThan(0);
-    // running first (best effort), then succeeded; every callback passed the HMAC check
+    // running first (best effort), then succeeded; every callback passed the signature check
     expect(edge.callbacksFor("job-1").map((r) => [r.callback.status, r.status])).toEqual([
       ["running", 200],
       ["succeeded", 200],

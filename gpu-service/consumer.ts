@@ -273,7 +273,7 @@ export class JobConsumer {
     };
 
     if (Date.parse(message.expires_at) < Date.now()) {
-      // The signed URLs no longer work; the (HMAC-signed, not URL-signed) callback still does.
+      // The signed URLs no longer work; the callback (signed with CALLBACK_SECRET, not URL-signed) still does.
       const reported = await this.reportFailure(message, attempt, {
         code: "expired",
         message: "the job's signed URLs expired",

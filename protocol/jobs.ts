@@ -81,13 +81,6 @@ export const jobCallbackSchema = z
   .describe("The GPU tier's report on a job (protocol/jobs.ts `JobCallback`).");
 export type JobCallback = z.infer<typeof jobCallbackSchema>;
 
-/** Headers of a signed callback (see protocol/hmac.ts). */
-export const CALLBACK_SIGNATURE_HEADER = "x-fcn-signature";
-export const CALLBACK_TIMESTAMP_HEADER = "x-fcn-timestamp";
-export const CALLBACK_ID_HEADER = "x-fcn-callback-id";
-/** A callback older (or newer) than this is refused as a replay. */
-export const CALLBACK_TOLERANCE_SECONDS = 300;
-
 /** Content of the probabilities output: uint8 (C, H, W), value = round(255 * p). */
 export const PROBABILITIES_CONTENT_TYPE = "application/vnd.fcn.probabilities+uint8";
 

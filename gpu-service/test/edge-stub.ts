@@ -1,7 +1,8 @@
 /**
  * A stand-in for the edge's internal routes (worker/internal/routes.ts), for tests: it serves
- * job inputs, records output PUTs, and checks each callback's HMAC signature with node:crypto
- * (test/fixtures/callback-hmac.ts), not with the protocol/hmac.ts the service signs with. Like the real edge, a job with a final state answers 409
+ * job inputs, records output PUTs, and checks each callback's Standard Webhooks signature with
+ * node:crypto (test/fixtures/callback-hmac.ts), not with the library the service signs with.
+ * Like the real edge, a job with a final state answers 409
  * `already_completed` to every further request, and `succeeded` without its outputs is
  * refused with 409 `missing_outputs`. Outputs arrive whole or as multipart uploads.
  */
@@ -68,7 +69,7 @@ export class EdgeStub {
   private server: Server | undefined;
   url = "";
 
-  constructor(secret = "test-callback-secret") {
+  constructor(secret = "whsec_dGVzdC1jYWxsYmFjay1zZWNyZXQ=") {
     this.secret = secret;
   }
 

@@ -1,7 +1,7 @@
 /**
- * HMAC-SHA256 signing shared by the tiers (Web Crypto: runs in workerd and Node alike):
- * signed URLs and the GPU service's completion callback. Verification compares in
- * constant time.
+ * HMAC-SHA256 for the edge's own tokens (signed URLs) and a constant-time compare (those and
+ * the admin token). Signed requests between parties use Standard Webhooks instead
+ * (protocol/standard-webhooks.ts).
  */
 
 const encoder = new TextEncoder();
@@ -23,30 +23,4 @@ export function timingSafeEqual(a: string, b: string): boolean {
   let diff = 0;
   for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
   return diff === 0;
-}
-
-/** Signature of a callback body: HMAC over `${id}.${timestamp}.${body}`. */
-export function callbackSignature(
-  secret: string,
-  id: string,
-  timestamp: number,
-  body: string,
-): Promise<string> {
-  return hmacHex(secret, `${id}.${timestamp}.${body}`);
-}
-
-/** Headers the GPU service sends with a callback. */
-export async function signCallback(
-  secret: string,
-  body: string,
-  now = Date.now(),
-): Promise<Record<string, string>> {
-  const id = crypto.randomUUID();
-  const timestamp = Math.floor(now / 1000);
-  return {
-    "content-type": "application/json",
-    "x-fcn-callback-id": id,
-    "x-fcn-timestamp": String(timestamp),
-    "x-fcn-signature": `v1=${await callbackSignature(secret, id, timestamp, body)}`,
-  };
 }

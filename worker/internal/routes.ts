@@ -1,18 +1,14 @@
 /**
  * Routes for the GPU tier, authorised per request: signed URLs (input read, output write)
- * and the HMAC-signed completion callback. Nothing here accepts an API key.
+ * and the completion callback, signed with Standard Webhooks and CALLBACK_SECRET. Nothing here accepts an API key.
  */
 import { type Context, Hono } from "hono";
-import { callbackSignature, timingSafeEqual } from "../../protocol/hmac.ts";
+import { type JobCallback, type JobOutputName, jobCallbackSchema } from "../../protocol/jobs.ts";
 import {
-  CALLBACK_ID_HEADER,
-  CALLBACK_SIGNATURE_HEADER,
-  CALLBACK_TIMESTAMP_HEADER,
-  CALLBACK_TOLERANCE_SECONDS,
-  type JobCallback,
-  type JobOutputName,
-  jobCallbackSchema,
-} from "../../protocol/jobs.ts";
+  isStaleTimestamp,
+  verifyWebhook,
+  WebhookVerificationError,
+} from "../../protocol/standard-webhooks.ts";
 import { ApiError } from "../errors/index.ts";
 import { readCapped } from "../images/read-body.ts";
 import { getJob, type JobRow } from "../jobs/repo.ts";
@@ -115,18 +111,17 @@ function parseCallback(body: string): JobCallback {
 }
 
 internal.post("/jobs/:id/callback", async (c) => {
-  const id = c.req.header(CALLBACK_ID_HEADER) ?? "";
-  const timestamp = Number(c.req.header(CALLBACK_TIMESTAMP_HEADER));
-  const signature = (c.req.header(CALLBACK_SIGNATURE_HEADER) ?? "").replace(/^v1=/, "");
   const body = new TextDecoder().decode(await readCapped(c.req.raw.body, 1024 * 1024));
-  if (!id || !Number.isFinite(timestamp) || !signature)
-    throw new ApiError(401, "invalid_signature", "missing callback signature headers");
-  const expected = await callbackSignature(c.env.CALLBACK_SECRET, id, timestamp, body);
-  if (!timingSafeEqual(signature, expected))
-    throw new ApiError(401, "invalid_signature", "the callback signature does not match");
-  if (Math.abs(Date.now() / 1000 - timestamp) > CALLBACK_TOLERANCE_SECONDS) {
-    throw new ApiError(401, "stale_callback", "the callback timestamp is outside the tolerance");
+  try {
+    verifyWebhook(c.env.CALLBACK_SECRET, c.req.raw.headers, body);
+  } catch (error) {
+    if (!(error instanceof WebhookVerificationError)) throw error;
+    if (isStaleTimestamp(error))
+      throw new ApiError(401, "stale_callback", "the callback timestamp is outside the tolerance");
+    throw new ApiError(401, "invalid_signature", `the callback signature does not verify: ${error.message}`);
   }
+  // Verified, so the id is the GPU tier's own: a second use is a replay.
+  const id = c.req.header("webhook-id") ?? "";
   const fresh = await c.env.DB.prepare(
     "INSERT OR IGNORE INTO callback_nonces (id, received_at) VALUES (?, ?)",
   )

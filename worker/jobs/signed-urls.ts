@@ -3,7 +3,7 @@
  * writes outputs with them, clients fetch results with them. No credentials travel.
  * sig = HMAC-SHA256(URL_SIGNING_SECRET, "METHOD path exp").
  */
-import { hmacHex, timingSafeEqual } from "../../protocol/hmac.ts";
+import { hmacHex, timingSafeEqual } from "../auth/hmac.ts";
 import { ApiError } from "../errors/index.ts";
 
 export async function signUrl(

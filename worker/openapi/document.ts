@@ -595,9 +595,9 @@ const SECURITY_SCHEMES: OpenApiDocument["components"]["securitySchemes"] = {
   callbackHmac: {
     type: "apiKey",
     in: "header",
-    name: "x-fcn-signature",
+    name: "webhook-signature",
     description:
-      'HMAC-SHA256 with the CALLBACK_SECRET shared with the GPU tier over "{x-fcn-callback-id}.{x-fcn-timestamp}.{body}", sent as `v1=<hex>`.',
+      'Standard Webhooks, with the CALLBACK_SECRET (`whsec_` + base64) shared with the GPU tier: base64 HMAC-SHA256 over "{webhook-id}.{webhook-timestamp}.{body}", sent as `v1,<base64>`.',
   },
 };
 

@@ -402,11 +402,13 @@ export const OutputAbortQuery = SignedUrlQuery.extend({
 });
 
 export const CallbackHeaders = z.object({
-  "x-fcn-callback-id": z.string().describe("unique per callback; a reused id is refused as a replay"),
-  "x-fcn-timestamp": z.number().int().describe("unix seconds; must be within 300 s of the edge's clock"),
-  "x-fcn-signature": z
+  "webhook-id": z.string().describe("unique per callback; a reused id is refused as a replay"),
+  "webhook-timestamp": z.number().int().describe("unix seconds; must be within 300 s of the edge's clock"),
+  "webhook-signature": z
     .string()
-    .describe('`v1=` + hex HMAC-SHA256(CALLBACK_SECRET, "{callback id}.{timestamp}.{body}")'),
+    .describe(
+      '`v1,` + base64 HMAC-SHA256 over "{webhook-id}.{webhook-timestamp}.{body}" with CALLBACK_SECRET (Standard Webhooks)',
+    ),
 });
 
 export const WebhookHeaders = z.object({
