@@ -46,6 +46,7 @@ export default defineConfig({
           environment: "node",
           include: [
             "models/runtime/**/*.test.ts",
+            "protocol/**/*.test.ts",
             "cli/**/*.test.ts",
             "gpu-service/**/*.test.ts",
             "infra/test/**/*.test.ts",

@@ -32,7 +32,6 @@ import {
   type JobMessage,
   type JobOutputName,
   type JobResultSummary,
-  PROBABILITIES_CONTENT_TYPE,
   parseJobMessage,
 } from "../protocol/jobs.ts";
 import { type EdgeClient, EdgeError } from "./edge-client.ts";
@@ -391,20 +390,11 @@ export class JobConsumer {
       mask: () => encodePalettePng(prediction.labels, prediction.width, prediction.height, palette),
       probabilities: async () => prediction.probabilities ?? new Uint8Array(),
     };
-    const contentTypes: Record<JobOutputName, string> = {
-      mask: "image/png",
-      probabilities: PROBABILITIES_CONTENT_TYPE,
-    };
     await Promise.all(
       wanted.map(async (name) => {
         const target = message.outputs[name];
         if (!target) return undefined;
-        return this.o.edge.putOutput(
-          target.url,
-          target.content_type || contentTypes[name],
-          await bodies[name](),
-          signal,
-        );
+        return this.o.edge.putOutput(target.url, target.content_type, await bodies[name](), signal);
       }),
     );
   }

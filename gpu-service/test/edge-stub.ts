@@ -14,7 +14,7 @@ import {
   type JobMode,
   type JobOutputName,
   type JobQuality,
-  PROBABILITIES_CONTENT_TYPE,
+  OUTPUT_CONTENT_TYPES,
   type UploadedPart,
 } from "../../protocol/jobs.ts";
 import { verifyCallbackIndependently } from "../../test/fixtures/callback-hmac.ts";
@@ -125,11 +125,11 @@ export class EdgeStub {
       expiresAt?: Date;
     } = {},
   ): JobMessage {
-    const outputs: JobMessage["outputs"] = {};
+    const outputs: Partial<Record<JobOutputName, { url: string; content_type: string }>> = {};
     for (const name of options.outputs ?? ["mask"]) {
       outputs[name] = {
         url: `${this.url}/jobs/${id}/outputs/${name}?sig=test`,
-        content_type: name === "mask" ? "image/png" : PROBABILITIES_CONTENT_TYPE,
+        content_type: OUTPUT_CONTENT_TYPES[name],
       };
     }
     const job = this.jobs.get(id);
@@ -143,7 +143,8 @@ export class EdgeStub {
         content_type: job?.contentType ?? "image/jpeg",
         bytes: job?.input.byteLength ?? 0,
       },
-      outputs,
+      // a test may ask for a message without the mask, which the consumer must refuse
+      outputs: outputs as JobMessage["outputs"],
       callback: { url: `${this.url}/jobs/${id}/callback` },
       created_at: (options.createdAt ?? new Date()).toISOString(),
       expires_at: (options.expiresAt ?? new Date(Date.now() + 3600_000)).toISOString(),

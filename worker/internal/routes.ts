@@ -3,7 +3,12 @@
  * and the completion callback, signed with Standard Webhooks and CALLBACK_SECRET. Nothing here accepts an API key.
  */
 import { type Context, Hono } from "hono";
-import { type JobCallback, type JobOutputName, jobCallbackSchema } from "../../protocol/jobs.ts";
+import {
+  JOB_OUTPUT_NAMES,
+  type JobCallback,
+  type JobOutputName,
+  jobCallbackSchema,
+} from "../../protocol/jobs.ts";
 import {
   isStaleTimestamp,
   verifyWebhook,
@@ -19,8 +24,6 @@ import type { AppEnv } from "../types.ts";
 import { abortUpload, completeUpload, createUpload, putOutput, uploadPart } from "./outputs.ts";
 
 export const internal = new Hono<AppEnv>();
-
-const OUTPUT_NAMES: JobOutputName[] = ["mask", "probabilities"];
 
 async function jobFor(env: Env, id: string): Promise<JobRow> {
   const row = await getJob(env.DB, id);
@@ -54,7 +57,7 @@ internal.get("/jobs/:id/input", async (c) => {
 async function outputTarget(c: Context<AppEnv>): Promise<string> {
   await verifySignedUrl(c.env.URL_SIGNING_SECRET, "PUT", new URL(c.req.url));
   const name = c.req.param("name") as JobOutputName;
-  if (!OUTPUT_NAMES.includes(name)) throw new ApiError(404, "not_found", `no output named ${name}`);
+  if (!JOB_OUTPUT_NAMES.includes(name)) throw new ApiError(404, "not_found", `no output named ${name}`);
   const row = await jobFor(c.env, c.req.param("id")!);
   refuseIfFinal(row);
   // Keyed by job and output name: a redelivered job overwrites with the same bytes.
