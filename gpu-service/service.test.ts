@@ -55,7 +55,7 @@ describe("the service", () => {
       edge.addJob("fast", await jpeg(96, 64));
       await send(queue, edge.message("fast", { createdAt: new Date(Date.now() - 1500) }));
       await waitFor(() => nonEmpty(edge.accepted("fast", "succeeded")));
-      await waitFor(() => service.metrics.jobs.get({ outcome: "succeeded" }) === 1, 5000);
+      await waitFor(async () => (await service.metrics.jobsEnded("succeeded")) === 1, 5000);
       const metrics = await fetch(`${service.http.url}/metrics`);
       expect(metrics.headers.get("content-type")).toContain("text/plain; version=0.0.4");
       const text = await metrics.text();
