@@ -13,9 +13,9 @@ import { FULL_LIMITS } from "../models/runtime/limits.ts";
 import { segment } from "../models/runtime/segment.ts";
 import { labelsAtImageSize } from "../models/runtime/tensor.ts";
 import { PROBABILITIES_CONTENT_TYPE } from "../protocol/jobs.ts";
+import { type LocalQueue, startLocalQueue } from "../scripts/local-queue.ts";
 import { jpeg } from "../test/fixtures/images.ts";
 import { readPalettePngStrict } from "../test/fixtures/strict-png.ts";
-import { type LocalQueue, startLocalQueue } from "./local-queue.ts";
 import { EdgeStub } from "./test/edge-stub.ts";
 import {
   decodeFile,
