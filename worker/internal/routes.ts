@@ -14,6 +14,7 @@ import {
   verifyWebhook,
   WebhookVerificationError,
 } from "../../protocol/standard-webhooks.ts";
+import { callbackSecret } from "../config.ts";
 import { ApiError } from "../errors/index.ts";
 import { readCapped } from "../images/read-body.ts";
 import { getJob, type JobRow } from "../jobs/repo.ts";
@@ -116,7 +117,7 @@ function parseCallback(body: string): JobCallback {
 internal.post("/jobs/:id/callback", async (c) => {
   const body = new TextDecoder().decode(await readCapped(c.req.raw.body, 1024 * 1024));
   try {
-    verifyWebhook(c.env.CALLBACK_SECRET, c.req.raw.headers, body);
+    verifyWebhook(callbackSecret(c.env), c.req.raw.headers, body);
   } catch (error) {
     if (!(error instanceof WebhookVerificationError)) throw error;
     if (isStaleTimestamp(error))
