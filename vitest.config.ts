@@ -13,7 +13,7 @@ const workerTestBindings = {
   PUBLIC_BASE_URL: "http://edge.test",
   TEST_MIGRATIONS: await readD1Migrations("worker/db/migrations"),
   URL_SIGNING_SECRET: "test-url-signing-secret",
-  CALLBACK_SECRET: "test-callback-secret",
+  CALLBACK_SECRET: "whsec_dGVzdC1jYWxsYmFjay1zZWNyZXQ=",
   ADMIN_TOKEN: "test-admin-token",
   AWS_ACCESS_KEY_ID: "test",
   AWS_SECRET_ACCESS_KEY: "test",
@@ -46,6 +46,7 @@ export default defineConfig({
           environment: "node",
           include: [
             "models/runtime/**/*.test.ts",
+            "protocol/**/*.test.ts",
             "cli/**/*.test.ts",
             "gpu-service/**/*.test.ts",
             "infra/test/**/*.test.ts",

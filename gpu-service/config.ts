@@ -3,6 +3,7 @@
  * validation in one place. A bad value stops the service at start with every problem listed,
  * rather than surfacing as a strange failure on the first job.
  */
+import { webhookSecretProblem } from "../protocol/standard-webhooks.ts";
 
 export type ProviderSetting = "auto" | "cpu" | "cuda";
 export type LogLevel = "debug" | "info" | "warn" | "error";
@@ -149,12 +150,17 @@ export function loadConfig(env: Env = process.env): Config {
   if (tileOverlap % 32 !== 0) problems.push(`TILE_OVERLAP must be a multiple of 32 (got ${tileOverlap})`);
   if (tileOverlap >= tileSize / 2) problems.push("TILE_OVERLAP must be less than half of TILE_SIZE");
 
+  // Checked here, not at the first callback: a job would be worked on and then not reported.
+  const callbackSecret = text("CALLBACK_SECRET");
+  const secretProblem = callbackSecret ? webhookSecretProblem(callbackSecret) : undefined;
+  if (secretProblem) problems.push(`CALLBACK_SECRET is ${secretProblem}`);
+
   const config: Config = {
     queueUrl,
     region: text("AWS_REGION", env.AWS_DEFAULT_REGION?.trim() || "us-east-1"),
     sqsEndpoint,
     credentials,
-    callbackSecret: text("CALLBACK_SECRET"),
+    callbackSecret,
     modelPath: text("MODEL_PATH", "models/fcn8s.onnx"),
     provider: oneOf<ProviderSetting>("PROVIDER", "auto", ["auto", "cpu", "cuda"]),
     threads: number("ORT_THREADS", 0, { min: 0, max: 1024, integer: true }),

@@ -13,9 +13,9 @@ import { FULL_LIMITS } from "../models/runtime/limits.ts";
 import { segment } from "../models/runtime/segment.ts";
 import { labelsAtImageSize } from "../models/runtime/tensor.ts";
 import { PROBABILITIES_CONTENT_TYPE } from "../protocol/jobs.ts";
+import { type LocalQueue, startLocalQueue } from "../scripts/local-queue.ts";
 import { jpeg } from "../test/fixtures/images.ts";
 import { readPalettePngStrict } from "../test/fixtures/strict-png.ts";
-import { type LocalQueue, startLocalQueue } from "./local-queue.ts";
 import { EdgeStub } from "./test/edge-stub.ts";
 import {
   decodeFile,
@@ -142,12 +142,12 @@ describe("a job", () => {
     expect(done.result.class_fractions).toHaveLength(11);
     expect(done.result.class_fractions.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 6);
     expect(done.result.timings_ms.inference).toBeGreaterThan(0);
-    // running first (best effort), then succeeded; every callback passed the HMAC check
+    // running first (best effort), then succeeded; every callback passed the signature check
     expect(edge.callbacksFor("job-1").map((r) => [r.callback.status, r.status])).toEqual([
       ["running", 200],
       ["succeeded", 200],
     ]);
-    expect(c.metrics.jobs.get({ outcome: "succeeded" })).toBe(1);
+    expect(await c.metrics.jobsEnded("succeeded")).toBe(1);
     const stages = c.logs.filter((l) => l.msg === "stage").map((l) => l.stage);
     expect(stages).toEqual(["download", "decode", "inference", "upload", "callback", "delete"]);
     expect(c.logs.find((l) => l.stage === "inference")).toMatchObject({ job_id: "job-1", provider: "cpu" });
@@ -216,7 +216,7 @@ describe("failures", () => {
     expect(garbage.status === "failed" && garbage.error.code).toBe("unsupported_media_type");
     expect(gone.status === "failed" && gone.error.code).toBe("input_unavailable");
     expect(edge.puts).toEqual([]);
-    expect(c.metrics.jobs.get({ outcome: "failed" })).toBe(2);
+    expect(await c.metrics.jobsEnded("failed")).toBe(2);
     expect(edge.inputGets.filter((id) => id === "gone")).toHaveLength(1);
   });
 
@@ -226,7 +226,7 @@ describe("failures", () => {
     const c = await consumer();
     const [done] = await waitFor(() => nonEmpty(edge.accepted("flaky", "succeeded")), 20_000);
     expect(done.attempt).toBe(2);
-    expect(c.metrics.jobs.get({ outcome: "retried" })).toBe(1);
+    expect(await c.metrics.jobsEnded("retried")).toBe(1);
     await waitFor(queueEmpty, 5000, "the message to be deleted");
   });
 
@@ -241,7 +241,7 @@ describe("failures", () => {
     );
     const [failed] = edge.accepted("down", "failed");
     expect(failed).toMatchObject({ attempt: 2, error: { code: "internal_error" } });
-    expect(c.metrics.jobs.get({ outcome: "retried" })).toBe(2);
+    expect(await c.metrics.jobsEnded("retried")).toBe(2);
   });
 
   it("fails a job whose signed URLs expired without fetching its input", async () => {
@@ -269,7 +269,7 @@ describe("failures", () => {
       "two messages in the DLQ",
     );
     expect(await queueEmpty()).toBe(true);
-    expect(c.metrics.jobs.get({ outcome: "poison" })).toBe(4); // 2 messages x 2 receives
+    expect(await c.metrics.jobsEnded("poison")).toBe(4); // 2 messages x 2 receives
     // The one that names its job and callback got a failed callback (once accepted, then 409).
     const [failed] = edge.accepted("bad-version", "failed");
     expect(failed.status === "failed" && failed.error.code).toBe("invalid_job");
@@ -279,7 +279,7 @@ describe("failures", () => {
     edge.addJob("finished", small, { status: "succeeded" });
     await send(queue, edge.message("finished"));
     const c = await consumer();
-    await waitFor(() => c.metrics.jobs.get({ outcome: "already_completed" }), 10_000);
+    await waitFor(() => c.metrics.jobsEnded("already_completed"), 10_000);
     await waitFor(queueEmpty, 5000, "the message to be deleted");
     expect(edge.puts).toEqual([]);
     expect(c.runs).toEqual([]);
@@ -311,7 +311,7 @@ describe("redelivery and visibility", () => {
     expect(done.attempt).toBe(2);
     expect(edge.accepted("crash", "succeeded")).toHaveLength(1);
     expect(edge.putsFor("crash", "mask")).toHaveLength(1);
-    expect(second.metrics.jobs.get({ outcome: "succeeded" })).toBe(1);
+    expect(await second.metrics.jobsEnded("succeeded")).toBe(1);
     await waitFor(queueEmpty, 5000, "the message to be deleted");
   });
 
@@ -332,7 +332,7 @@ describe("redelivery and visibility", () => {
     await reached.promise;
     await first.stop({ graceMs: 0, release: false });
     const second = await consumer({ visibilityTimeoutSeconds: 5 });
-    await waitFor(() => second.metrics.jobs.get({ outcome: "already_completed" }), 15_000);
+    await waitFor(() => second.metrics.jobsEnded("already_completed"), 15_000);
     await waitFor(queueEmpty, 5000, "the message to be deleted");
     expect(edge.accepted("late", "succeeded")).toHaveLength(1);
     expect(second.runs).toEqual([]);
@@ -382,6 +382,6 @@ describe("shutdown", () => {
     blocked.open();
     await sleep(200);
     expect(edge.accepted("stuck", "succeeded")).toEqual([]);
-    expect(c.metrics.jobs.get({ outcome: "released" })).toBe(1);
+    expect(await c.metrics.jobsEnded("released")).toBe(1);
   });
 });

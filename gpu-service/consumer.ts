@@ -1,7 +1,8 @@
 /**
- * The SQS consumer: long-polls the job queue, runs each job (download -> decode -> inference
- * -> upload -> callback) and deletes its message only once the result is stored and the
- * callback accepted. Delivery is at least once, so everything here is safe to repeat:
+ * The SQS consumer: for each message the lease (lease.ts) hands it, parse the job, run the
+ * pipeline (pipeline.ts: download -> decode -> inference -> upload), post the callback, and
+ * delete the message only once the result is stored and the callback accepted; a failure
+ * goes to the failure policy (failure-policy.ts). Delivery is at least once, so everything here is safe to repeat:
  * outputs are deterministic and the edge answers 409 for a job that already finished.
  *
  * What happens to a message:
@@ -12,35 +13,22 @@
  *                                                          after the queue's maxReceiveCount
  *   service shutting down                               -> finished within the grace period,
  *                                                          or released (visible again at once)
- * While a job runs, a heartbeat extends the message's visibility timeout so no other
- * consumer receives it.
+ * While a job runs, the lease's heartbeat extends the message's visibility timeout so no
+ * other consumer receives it.
  */
-import {
-  ChangeMessageVisibilityCommand,
-  DeleteMessageCommand,
-  type Message,
-  ReceiveMessageCommand,
-  type SQSClient,
-} from "@aws-sdk/client-sqs";
-import { decodeImage, upright } from "../models/runtime/decode.ts";
-import { InputError } from "../models/runtime/errors.ts";
+import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { ImageLimits } from "../models/runtime/image-info.ts";
 import { FULL_LIMITS } from "../models/runtime/limits.ts";
-import { encodePalettePng } from "../models/runtime/png.ts";
-import {
-  type JobCallback,
-  type JobMessage,
-  type JobOutputName,
-  type JobResultSummary,
-  PROBABILITIES_CONTENT_TYPE,
-  parseJobMessage,
-} from "../protocol/jobs.ts";
-import { type EdgeClient, EdgeError } from "./edge-client.ts";
-import type { InferenceQueue, Prediction } from "./inference.ts";
+import { type JobCallback, type JobMessage, parseJobMessage } from "../protocol/jobs.ts";
+import type { EdgeClient } from "./edge-client.ts";
+import { decideFailure, type FailureReport, reportFate, retryDelaySeconds } from "./failure-policy.ts";
+import type { InferenceQueue } from "./inference.ts";
+import { type Lease, LeasePoller, type LeaseState } from "./lease.ts";
 import { describeError, type Logger } from "./log.ts";
 import type { JobOutcome, ServiceMetrics } from "./metrics.ts";
+import { type JobContext, type JobStage, type PipelineOptions, runPipeline, stage } from "./pipeline.ts";
 
-export type JobStage = "download" | "decode" | "inference" | "upload" | "callback" | "delete";
+export type { JobStage };
 
 export interface ConsumerOptions {
   sqs: SQSClient;
@@ -62,64 +50,38 @@ export interface ConsumerOptions {
   beforeStage?: (stage: JobStage, jobId: string) => Promise<void> | void;
 }
 
-export type ConsumerState = "idle" | "running" | "draining" | "stopped";
-
-/** One received message being worked on. */
-interface ActiveJob {
-  message: Message;
-  receiptHandle: string;
-  /** aborted when the consumer gives the message up (shutdown past the grace period) */
-  abort: AbortController;
-  heartbeat?: ReturnType<typeof setInterval>;
-  done: Promise<void>;
-}
-
-/** Thrown inside a job when the consumer has given the message up: nothing more may be done. */
-class Abandoned extends Error {}
-
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener(
-      "abort",
-      () => {
-        clearTimeout(timer);
-        resolve();
-      },
-      { once: true },
-    );
-  });
+export type ConsumerState = LeaseState;
 
 export class JobConsumer {
   private readonly o: ConsumerOptions;
-  private readonly limits: ImageLimits;
-  private readonly active = new Set<ActiveJob>();
-  private readonly pollAbort = new AbortController();
-  private pollLoop: Promise<void> | undefined;
+  private readonly pipeline: PipelineOptions;
+  private readonly poller: LeasePoller;
   private stopping: Promise<void> | undefined;
-  private capacityWaiters: (() => void)[] = [];
-  private stateValue: ConsumerState = "idle";
 
   constructor(options: ConsumerOptions) {
     this.o = options;
-    this.limits = options.limits ?? FULL_LIMITS;
+    this.pipeline = {
+      edge: options.edge,
+      inference: options.inference,
+      log: options.log,
+      limits: options.limits ?? FULL_LIMITS,
+      beforeStage: options.beforeStage,
+    };
+    this.poller = new LeasePoller(options, (lease) => this.handle(lease));
   }
 
   get state(): ConsumerState {
-    return this.stateValue;
+    return this.poller.state;
   }
 
   /** Messages held right now. */
   get inFlight(): number {
-    return this.active.size;
+    return this.poller.inFlight;
   }
 
   /** Start long polling. */
   start(): void {
-    if (this.stateValue !== "idle") throw new Error(`the consumer is ${this.stateValue}`);
-    this.stateValue = "running";
-    this.o.metrics.up.set(1);
-    this.pollLoop = this.poll();
+    this.poller.start();
     this.o.log.info("consumer started", {
       queue_url: this.o.queueUrl,
       concurrency: this.o.concurrency,
@@ -134,122 +96,21 @@ export class JobConsumer {
    * which is what a crash looks like to the queue.
    */
   stop(options: { graceMs: number; release?: boolean } = { graceMs: 0 }): Promise<void> {
-    this.stopping ??= this.drainAndStop(options.graceMs, options.release ?? true);
+    this.stopping ??= this.poller.stop(options).then(() => this.o.log.info("consumer stopped"));
     return this.stopping;
   }
 
-  private async drainAndStop(graceMs: number, release: boolean): Promise<void> {
-    this.stateValue = "draining";
-    this.o.metrics.up.set(0);
-    this.pollAbort.abort();
-    this.wakeCapacityWaiters();
-    this.o.log.info("draining", { in_flight: this.active.size, grace_ms: graceMs });
-    const all = () => Promise.all([...this.active].map((j) => j.done));
-    const graceOver = new AbortController();
-    const finished = await Promise.race([
-      all().then(() => true),
-      sleep(graceMs, graceOver.signal).then(() => false),
-    ]);
-    graceOver.abort();
-    if (!finished) {
-      const left = [...this.active];
-      for (const job of left) {
-        job.abort.abort();
-        this.stopHeartbeat(job);
-      }
-      if (release) await Promise.all(left.map((job) => this.release(job.message, "shutdown", false)));
-      this.o.log.warn("gave up jobs at shutdown", { jobs: left.length, released: release });
-      // A job stuck in onnxruntime cannot be interrupted; it is abandoned, not awaited.
-      await Promise.race([all(), sleep(1000)]);
-    }
-    await this.pollLoop;
-    this.stateValue = "stopped";
-    this.o.log.info("consumer stopped");
-  }
-
-  private async poll(): Promise<void> {
-    const { sqs, queueUrl, log, metrics } = this.o;
-    let failures = 0;
-    while (this.stateValue === "running") {
-      await this.waitForCapacity();
-      if (this.stateValue !== "running") break;
-      let messages: Message[];
-      try {
-        const response = await sqs.send(
-          new ReceiveMessageCommand({
-            QueueUrl: queueUrl,
-            MaxNumberOfMessages: Math.min(10, this.o.concurrency - this.active.size),
-            WaitTimeSeconds: this.o.waitTimeSeconds,
-            VisibilityTimeout: this.o.visibilityTimeoutSeconds,
-            MessageSystemAttributeNames: ["ApproximateReceiveCount", "SentTimestamp"],
-          }),
-          { abortSignal: this.pollAbort.signal },
-        );
-        messages = response.Messages ?? [];
-        failures = 0;
-      } catch (error) {
-        if (this.stateValue !== "running") break;
-        failures++;
-        metrics.errors.inc({ kind: "receive" });
-        log.error("receive failed", { error: describeError(error), failures });
-        await sleep(Math.min(30_000, 500 * 2 ** Math.min(failures, 6)), this.pollAbort.signal);
-        continue;
-      }
-      for (const message of messages) {
-        if (this.stateValue === "running") this.begin(message);
-        else void this.release(message, "received while draining");
-      }
-    }
-  }
-
-  private waitForCapacity(): Promise<void> {
-    if (this.active.size < this.o.concurrency || this.stateValue !== "running") return Promise.resolve();
-    return new Promise((resolve) => this.capacityWaiters.push(resolve));
-  }
-
-  private wakeCapacityWaiters(): void {
-    const waiters = this.capacityWaiters;
-    this.capacityWaiters = [];
-    for (const wake of waiters) wake();
-  }
-
-  private begin(message: Message): void {
-    const job: ActiveJob = {
-      message,
-      receiptHandle: message.ReceiptHandle ?? "",
-      abort: new AbortController(),
-      done: Promise.resolve(),
-    };
-    this.active.add(job);
-    this.o.metrics.inFlight.set(this.active.size);
-    job.done = this.handle(job)
-      .catch((error) => {
-        // handle() deals with every expected failure; this is a bug, logged and kept for retry.
-        this.o.metrics.errors.inc({ kind: "internal" });
-        this.o.log.error("job handler failed", {
-          message_id: message.MessageId,
-          error: describeError(error),
-        });
-      })
-      .finally(() => {
-        this.stopHeartbeat(job);
-        this.active.delete(job);
-        this.o.metrics.inFlight.set(this.active.size);
-        this.wakeCapacityWaiters();
-      });
-  }
-
-  private async handle(job: ActiveJob): Promise<void> {
+  private async handle(lease: Lease): Promise<void> {
     const { log, metrics } = this.o;
     const received = performance.now();
-    const attempt = Number(job.message.Attributes?.ApproximateReceiveCount ?? 1);
+    const attempt = lease.attempt;
     let body: unknown;
     let message: JobMessage;
     try {
-      body = JSON.parse(job.message.Body ?? "");
+      body = JSON.parse(lease.message.Body ?? "");
       message = parseJobMessage(body);
     } catch (error) {
-      await this.poison(job, body, error, attempt);
+      await this.poison(lease, body, error);
       return;
     }
     const jobId = message.job_id;
@@ -273,212 +134,76 @@ export class JobConsumer {
     };
 
     if (Date.parse(message.expires_at) < Date.now()) {
-      // The signed URLs no longer work; the (HMAC-signed, not URL-signed) callback still does.
+      // The signed URLs no longer work; the callback (signed with CALLBACK_SECRET, not URL-signed) still does.
       const reported = await this.reportFailure(message, attempt, {
         code: "expired",
         message: "the job's signed URLs expired",
       });
       if (reported === "transient") {
-        await this.retryLater(job, attempt);
+        await this.retryLater(lease);
         finish("retried");
         return;
       }
-      await this.delete(job);
+      await lease.delete();
       finish("expired");
       return;
     }
 
-    this.startHeartbeat(job, jobId);
+    const job: JobContext = { jobId, attempt, signal: lease.signal, received, queueWaitMs };
+    lease.startHeartbeat(jobId);
     try {
-      const result = await this.run(job, message, attempt, received, queueWaitMs);
-      await this.stage(job, jobId, "callback", () =>
+      const result = await runPipeline(this.pipeline, message, job);
+      await stage(this.pipeline, job, "callback", () =>
         this.o.edge.postCallback(
           message.callback.url,
           { job_id: jobId, status: "succeeded", attempt, result },
-          job.abort.signal,
+          lease.signal,
         ),
       );
-      await this.stage(job, jobId, "delete", () => this.delete(job));
+      await stage(this.pipeline, job, "delete", () => lease.delete());
       finish("succeeded", { width: result.width, height: result.height });
     } catch (error) {
-      if (job.abort.signal.aborted) {
+      if (lease.signal.aborted) {
         finish("released");
         return;
       }
-      const outcome = await this.settleFailure(job, message, attempt, error);
+      const outcome = await this.settleFailure(lease, message, error);
       finish(outcome, { error: describeError(error) });
     }
   }
 
-  /** download -> decode -> inference -> upload; returns the callback's result summary. */
-  private async run(
-    job: ActiveJob,
-    message: JobMessage,
-    attempt: number,
-    received: number,
-    queueWaitMs: number,
-  ): Promise<JobResultSummary> {
-    const { edge, inference } = this.o;
-    const jobId = message.job_id;
-    const signal = job.abort.signal;
-    const timings = { queue_wait: queueWaitMs, download: 0, decode: 0, inference: 0, upload: 0, total: 0 };
-
-    // `running` is best effort, sent while the input downloads, except that its 409 means
-    // another attempt already finished the job: then nothing else is worth doing.
-    const running = edge
-      .postCallback(message.callback.url, { job_id: jobId, status: "running", attempt }, signal)
-      .then(
-        () => undefined,
-        (error: unknown) => error,
-      );
-    const bytes = await this.stage(
-      job,
-      jobId,
-      "download",
-      () => edge.getInput(message.input.url, signal),
-      timings,
-    );
-    const runningError = await running;
-    if (runningError instanceof EdgeError && runningError.kind === "done") throw runningError;
-    if (runningError && !signal.aborted) {
-      this.o.log.debug("running callback failed", { job_id: jobId, error: describeError(runningError) });
-    }
-
-    const image = await this.stage(
-      job,
-      jobId,
-      "decode",
-      () => decodeImage(bytes, this.limits).then(upright),
-      timings,
-    );
-    const wanted: JobOutputName[] = ["mask"];
-    if (message.outputs.probabilities) wanted.push("probabilities");
-    const prediction = await this.stage(
-      job,
-      jobId,
-      "inference",
-      () =>
-        inference.predict({
-          image,
-          mode: message.mode,
-          quality: message.quality ?? "standard",
-          probabilities: wanted.includes("probabilities"),
-        }),
-      timings,
-    );
-
-    await this.stage(job, jobId, "upload", () => this.upload(message, wanted, prediction, signal), timings);
-    timings.total = Math.round(queueWaitMs + performance.now() - received);
-    return {
-      model: inference.model.meta.id,
-      width: prediction.width,
-      height: prediction.height,
-      class_fractions: prediction.classFractions,
-      outputs: wanted,
-      timings_ms: timings,
-      provider: inference.model.provider,
-    };
-  }
-
-  private async upload(
-    message: JobMessage,
-    wanted: JobOutputName[],
-    prediction: Prediction,
-    signal: AbortSignal,
-  ): Promise<void> {
-    const palette = this.o.inference.model.meta.classes.map((c) => c.color);
-    const bodies: Record<JobOutputName, () => Promise<Uint8Array>> = {
-      mask: () => encodePalettePng(prediction.labels, prediction.width, prediction.height, palette),
-      probabilities: async () => prediction.probabilities ?? new Uint8Array(),
-    };
-    const contentTypes: Record<JobOutputName, string> = {
-      mask: "image/png",
-      probabilities: PROBABILITIES_CONTENT_TYPE,
-    };
-    await Promise.all(
-      wanted.map(async (name) => {
-        const target = message.outputs[name];
-        if (!target) return undefined;
-        return this.o.edge.putOutput(
-          target.url,
-          target.content_type || contentTypes[name],
-          await bodies[name](),
-          signal,
-        );
-      }),
-    );
-  }
-
-  /** Run one stage: the test hook, the work, a log line with its duration. */
-  private async stage<T>(
-    job: ActiveJob,
-    jobId: string,
-    stage: JobStage,
-    work: () => Promise<T>,
-    timings?: Partial<Record<JobStage, number>>,
-  ): Promise<T> {
-    await this.o.beforeStage?.(stage, jobId);
-    if (job.abort.signal.aborted) throw new Abandoned(stage);
-    const started = performance.now();
-    const result = await work();
-    const ms = Math.round(performance.now() - started);
-    if (timings) timings[stage] = ms;
-    const extra =
-      stage === "inference"
-        ? {
-            batch: (result as Prediction).batchSize,
-            tiles: (result as Prediction).tiles,
-            provider: this.o.inference.model.provider,
-          }
-        : {};
-    this.o.log.info("stage", { job_id: jobId, stage, ms, ...extra });
-    if (job.abort.signal.aborted) throw new Abandoned(stage);
-    return result;
-  }
-
-  /** Decide what a failed job's message becomes; returns the outcome for metrics. */
-  private async settleFailure(
-    job: ActiveJob,
-    message: JobMessage,
-    attempt: number,
-    error: unknown,
-  ): Promise<JobOutcome> {
+  /** Apply the failure policy to a failed job's message; returns the outcome for metrics. */
+  private async settleFailure(lease: Lease, message: JobMessage, error: unknown): Promise<JobOutcome> {
     const { metrics, log } = this.o;
     const jobId = message.job_id;
-    if (error instanceof EdgeError && error.kind === "done") {
-      // Another attempt already finished (or the job was canceled): the result stands.
-      await this.deleteOrLog(job, jobId);
+    const attempt = lease.attempt;
+    const decision = decideFailure(error, attempt, this.o.maxReceives);
+    if (decision.action === "delete") {
+      await this.deleteOrLog(lease, jobId);
       return "already_completed";
     }
-    const permanent = permanentFailure(error);
-    if (permanent) {
-      metrics.errors.inc({ kind: permanent.code });
+    metrics.errors.inc({ kind: decision.errorKind });
+    if (decision.action === "report") {
       // The failure must be on record at the edge before the message goes.
-      const reported = await this.reportFailure(message, attempt, permanent, job.abort.signal);
+      const reported = await this.reportFailure(message, attempt, decision.report, lease.signal);
       if (reported === "transient") {
-        await this.retryLater(job, attempt);
+        await this.retryLater(lease);
         return "retried";
       }
-      await this.deleteOrLog(job, jobId);
+      await this.deleteOrLog(lease, jobId);
       return reported === "gone" ? "gone" : "failed";
     }
-    metrics.errors.inc({ kind: error instanceof EdgeError ? "edge" : "internal" });
-    if (attempt >= this.o.maxReceives) {
+    if (decision.report) {
       // The last attempt: tell the edge now; redrive moves the message to the DLQ for a look.
       log.error("giving up after the last attempt", { job_id: jobId, attempt, error: describeError(error) });
-      await this.reportFailure(
-        message,
-        attempt,
-        { code: "internal_error", message: "the job failed on every attempt" },
-        job.abort.signal,
-      );
+      await this.reportFailure(message, attempt, decision.report, lease.signal);
     }
-    await this.retryLater(job, attempt);
+    await this.retryLater(lease);
     return "retried";
   }
 
   /** A message that is not a valid job: it is kept so that redrive moves it to the DLQ. */
-  private async poison(job: ActiveJob, body: unknown, error: unknown, attempt: number): Promise<void> {
+  private async poison(lease: Lease, body: unknown, error: unknown): Promise<void> {
     const { log, metrics } = this.o;
     metrics.errors.inc({ kind: "poison" });
     metrics.jobs.inc({ outcome: "poison" });
@@ -486,9 +211,9 @@ export class JobConsumer {
     const jobId = typeof partial?.job_id === "string" ? partial.job_id : undefined;
     const callbackUrl = typeof partial?.callback?.url === "string" ? partial.callback.url : undefined;
     log.error("invalid job message", {
-      message_id: job.message.MessageId,
+      message_id: lease.message.MessageId,
       job_id: jobId,
-      attempt,
+      attempt: lease.attempt,
       max_receives: this.o.maxReceives,
       error: describeError(error),
     });
@@ -496,24 +221,21 @@ export class JobConsumer {
       const callback: JobCallback = {
         job_id: jobId,
         status: "failed",
-        attempt,
+        attempt: lease.attempt,
         error: { code: "invalid_job", message: describeError(error) },
       };
-      await this.o.edge.postCallback(callbackUrl, callback, job.abort.signal).catch(() => {});
+      await this.o.edge.postCallback(callbackUrl, callback, lease.signal).catch(() => {});
     }
     // Visible again at once: it reaches maxReceiveCount (and the DLQ) without waiting out
     // a visibility timeout per receive.
-    await this.changeVisibility(job.message, 0).catch(() => {});
+    await lease.setVisibility(0).catch(() => {});
   }
 
-  /**
-   * Post a `failed` callback. Returns "reported" when the edge took it (or already had a
-   * final state), "gone" when the edge no longer knows the job, "transient" otherwise.
-   */
+  /** Post a `failed` callback; what its fate means is the failure policy's (reportFate). */
   private async reportFailure(
     message: JobMessage,
     attempt: number,
-    error: { code: string; message: string },
+    error: FailureReport,
     signal?: AbortSignal,
   ): Promise<"reported" | "gone" | "transient"> {
     try {
@@ -524,94 +246,27 @@ export class JobConsumer {
       );
       return "reported";
     } catch (e) {
-      if (e instanceof EdgeError && e.kind === "done") return "reported";
-      this.o.log.warn("failed callback not delivered", { job_id: message.job_id, error: describeError(e) });
-      if (e instanceof EdgeError && e.kind === "permanent" && e.status !== 401 && e.status !== 403)
-        return "gone";
-      return "transient";
+      const fate = reportFate(e);
+      if (fate !== "reported")
+        this.o.log.warn("failed callback not delivered", { job_id: message.job_id, error: describeError(e) });
+      return fate;
     }
   }
 
-  /** Leave the message for redelivery after a backoff that doubles per attempt. */
-  private async retryLater(job: ActiveJob, attempt: number): Promise<void> {
-    const backoff = Math.min(
-      this.o.visibilityTimeoutSeconds,
-      Math.round(this.o.retryBackoffSeconds * 2 ** Math.max(0, attempt - 1)),
-    );
-    this.stopHeartbeat(job);
-    await this.changeVisibility(job.message, backoff).catch((error) => {
-      this.o.log.warn("could not set the retry backoff", { error: describeError(error) });
-    });
-  }
-
-  /** Make a message visible again at once; `count` unless its job records its own outcome. */
-  private async release(message: Message, reason: string, count = true): Promise<void> {
-    if (count) this.o.metrics.jobs.inc({ outcome: "released" });
-    try {
-      await this.changeVisibility(message, 0);
-      this.o.log.info("message released", { message_id: message.MessageId, reason });
-    } catch (error) {
-      this.o.log.warn("could not release a message", {
-        message_id: message.MessageId,
-        error: describeError(error),
-      });
-    }
-  }
-
-  private startHeartbeat(job: ActiveJob, jobId: string): void {
-    const everyMs = this.o.heartbeatSeconds * 1000;
-    job.heartbeat = setInterval(() => {
-      this.changeVisibility(job.message, this.o.visibilityTimeoutSeconds).then(
-        () => this.o.log.debug("heartbeat", { job_id: jobId }),
-        (error) => {
-          this.o.metrics.errors.inc({ kind: "heartbeat" });
-          this.o.log.warn("heartbeat failed", { job_id: jobId, error: describeError(error) });
-        },
-      );
-    }, everyMs);
-  }
-
-  private stopHeartbeat(job: ActiveJob): void {
-    if (job.heartbeat) clearInterval(job.heartbeat);
-    job.heartbeat = undefined;
-  }
-
-  private changeVisibility(message: Message, seconds: number): Promise<unknown> {
-    return this.o.sqs.send(
-      new ChangeMessageVisibilityCommand({
-        QueueUrl: this.o.queueUrl,
-        ReceiptHandle: message.ReceiptHandle,
-        VisibilityTimeout: seconds,
-      }),
+  /** Leave the message for redelivery after the policy's backoff. */
+  private retryLater(lease: Lease): Promise<void> {
+    return lease.retryAfter(
+      retryDelaySeconds(lease.attempt, this.o.retryBackoffSeconds, this.o.visibilityTimeoutSeconds),
     );
   }
 
   /** Delete after a final outcome; if that fails, the redelivery ends the same way (409). */
-  private async deleteOrLog(job: ActiveJob, jobId: string): Promise<void> {
+  private async deleteOrLog(lease: Lease, jobId: string): Promise<void> {
     try {
-      await this.delete(job);
+      await lease.delete();
     } catch (error) {
       this.o.metrics.errors.inc({ kind: "delete" });
       this.o.log.warn("delete failed", { job_id: jobId, error: describeError(error) });
     }
   }
-
-  private async delete(job: ActiveJob): Promise<void> {
-    this.stopHeartbeat(job);
-    await this.o.sqs.send(
-      new DeleteMessageCommand({ QueueUrl: this.o.queueUrl, ReceiptHandle: job.receiptHandle }),
-    );
-  }
-}
-
-/** The error a client can fix (reported as `failed`, never retried), or undefined. */
-function permanentFailure(error: unknown): { code: string; message: string } | undefined {
-  if (error instanceof InputError) return { code: error.code, message: error.message };
-  if (error instanceof EdgeError && error.kind === "permanent") {
-    const code = { input: "input_unavailable", output: "output_rejected", callback: "callback_rejected" }[
-      error.request
-    ];
-    return { code, message: error.message };
-  }
-  return undefined;
 }

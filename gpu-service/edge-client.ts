@@ -3,8 +3,9 @@
  * each output) and the HMAC-signed completion callback. Every failure is classified so the
  * consumer knows whether to retry, give up, or stop because the job is already done.
  */
-import { signCallback } from "../protocol/hmac.ts";
+
 import { type JobCallback, OUTPUT_PART_BYTES, type UploadedPart } from "../protocol/jobs.ts";
+import { signWebhook } from "../protocol/standard-webhooks.ts";
 
 /**
  * - `done`: the edge says the job is already finished or canceled (HTTP 409): nothing to do
@@ -166,10 +167,13 @@ export class EdgeClient {
     return this.request("output", what, url, init as RequestInit, signal);
   }
 
-  /** POST a callback, signed with the shared secret (protocol/hmac.ts). */
+  /** POST a callback, signed with Standard Webhooks and CALLBACK_SECRET; each POST is a new message id. */
   async postCallback(url: string, callback: JobCallback, signal?: AbortSignal): Promise<void> {
     const body = JSON.stringify(callback);
-    const headers = await signCallback(this.options.callbackSecret, body);
+    const headers = {
+      "content-type": "application/json",
+      ...signWebhook(this.options.callbackSecret, crypto.randomUUID(), body),
+    };
     const response = await this.request(
       "callback",
       `callback ${callback.status}`,

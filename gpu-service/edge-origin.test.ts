@@ -47,7 +47,12 @@ afterAll(() => {
 });
 
 const client = (origin?: string) =>
-  new EdgeClient({ callbackSecret: "s", timeoutMs: 5000, maxInputBytes: 1 << 20, edgeOrigin: origin });
+  new EdgeClient({
+    callbackSecret: "whsec_c2VjcmV0",
+    timeoutMs: 5000,
+    maxInputBytes: 1 << 20,
+    edgeOrigin: origin,
+  });
 
 async function edgeError(promise: Promise<unknown>): Promise<EdgeError> {
   try {
@@ -90,7 +95,10 @@ describe("the GPU tier's requests to the edge", () => {
   });
 
   it("EDGE_ORIGIN is optional and must be an origin", () => {
-    const required = { QUEUE_URL: "http://127.0.0.1:9324/000000000000/fcn-jobs", CALLBACK_SECRET: "s" };
+    const required = {
+      QUEUE_URL: "http://127.0.0.1:9324/000000000000/fcn-jobs",
+      CALLBACK_SECRET: "whsec_c2VjcmV0",
+    };
     expect(loadConfig(required).edgeOrigin).toBeUndefined();
     expect(loadConfig({ ...required, EDGE_ORIGIN: "https://fcn.example.com/" }).edgeOrigin).toBe(
       "https://fcn.example.com",

@@ -45,8 +45,16 @@ export async function startHttpServer(options: {
       return;
     }
     if (path === "/metrics") {
-      response.writeHead(200, { "content-type": METRICS_CONTENT_TYPE, "cache-control": "no-store" });
-      response.end(options.metrics.render());
+      options.metrics.render().then(
+        (text) => {
+          response.writeHead(200, { "content-type": METRICS_CONTENT_TYPE, "cache-control": "no-store" });
+          response.end(text);
+        },
+        (error: unknown) => {
+          response.writeHead(500, { "content-type": "text/plain" });
+          response.end(String(error));
+        },
+      );
       return;
     }
     response.writeHead(404, { "content-type": "application/json" });

@@ -61,7 +61,7 @@ export async function startService(
     bytes: model.bytes,
     ms: Math.round(performance.now() - loadStarted),
   });
-  metrics.info.set(1, { provider: model.provider, model: model.meta.id });
+  metrics.info.set({ provider: model.provider, model: model.meta.id }, 1);
 
   const inference = new InferenceQueue(model, {
     batchSize: config.batchSize,

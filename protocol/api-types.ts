@@ -251,7 +251,7 @@ export interface paths {
         put?: never;
         /**
          * Report a job's progress or result (GPU tier)
-         * @description Signed with the shared CALLBACK_SECRET (see the headers). 409 `already_completed` means the job is done: the GPU tier treats it as success.
+         * @description Signed with Standard Webhooks and CALLBACK_SECRET (see the headers). 409 `already_completed` means the job is done: the GPU tier treats it as success.
          */
         post: operations["postJobCallback"];
         delete?: never;
@@ -2113,11 +2113,11 @@ export interface operations {
             query?: never;
             header?: {
                 /** @description unique per callback; a reused id is refused as a replay */
-                "x-fcn-callback-id"?: string;
+                "webhook-id"?: string;
                 /** @description unix seconds; must be within 300 s of the edge's clock */
-                "x-fcn-timestamp"?: number;
-                /** @description `v1=` + hex HMAC-SHA256(CALLBACK_SECRET, "{callback id}.{timestamp}.{body}") */
-                "x-fcn-signature"?: string;
+                "webhook-timestamp"?: number;
+                /** @description `v1,` + base64 HMAC-SHA256 over "{webhook-id}.{webhook-timestamp}.{body}" with CALLBACK_SECRET (Standard Webhooks) */
+                "webhook-signature"?: string;
             };
             path: {
                 /** @description the job's id (`job_...`) */

@@ -12,26 +12,76 @@ import { z } from "zod";
 
 export const JOB_MESSAGE_VERSION = 1;
 
-export type JobMode = "learned" | "shift-and-stitch";
-/** `high`: test-time augmentation (mirror and three scales averaged), about 6x the inference. */
-export type JobQuality = "standard" | "high";
-/** `mask` is always produced; `probabilities` on request (uint8 per class and pixel). */
-export type JobOutputName = "mask" | "probabilities";
+export const JOB_MODES = ["learned", "shift-and-stitch"] as const;
+export const jobModeSchema = z.enum(JOB_MODES);
+export type JobMode = z.infer<typeof jobModeSchema>;
 
-export interface JobMessage {
-  version: typeof JOB_MESSAGE_VERSION;
-  job_id: string;
-  mode: JobMode;
-  /** absent in messages from before it existed: standard */
-  quality?: JobQuality;
-  input: { url: string; content_type: string; bytes: number };
-  /** PUT targets, one per requested output */
-  outputs: Partial<Record<JobOutputName, { url: string; content_type: string }>>;
-  callback: { url: string };
-  /** ISO time the job was accepted (queue wait is measured from it) */
-  created_at: string;
-  /** ISO time after which the signed URLs stop working */
-  expires_at: string;
+/** `high`: test-time augmentation (mirror and three scales averaged), about 6x the inference. */
+export const JOB_QUALITIES = ["standard", "high"] as const;
+export const jobQualitySchema = z.enum(JOB_QUALITIES);
+export type JobQuality = z.infer<typeof jobQualitySchema>;
+
+/** `mask` is always produced; `probabilities` on request (uint8 per class and pixel). */
+export const JOB_OUTPUT_NAMES = ["mask", "probabilities"] as const;
+export const jobOutputNameSchema = z.enum(JOB_OUTPUT_NAMES);
+export type JobOutputName = z.infer<typeof jobOutputNameSchema>;
+
+/** Content of the probabilities output: uint8 (C, H, W), value = round(255 * p). */
+export const PROBABILITIES_CONTENT_TYPE = "application/vnd.fcn.probabilities+uint8";
+
+/** The content type of each output: the mask is an 8-bit palette PNG (pixel value = class id). */
+export const OUTPUT_CONTENT_TYPES = {
+  mask: "image/png",
+  probabilities: PROBABILITIES_CONTENT_TYPE,
+} as const satisfies Record<JobOutputName, string>;
+
+const jobId = z.string().min(1).max(100);
+/** Checked as a whole below: every URL http(s), all on one origin. */
+const urlText = z.string().min(1);
+const isoTime = z.iso.datetime({ offset: true });
+/** Where the GPU tier PUTs one output, with the one content type that output has. */
+const outputTarget = <N extends JobOutputName>(name: N) =>
+  z.object({ url: urlText, content_type: z.literal(OUTPUT_CONTENT_TYPES[name]) });
+
+/**
+ * The SQS message for one job. The edge parses what it builds before sending it and the GPU
+ * tier parses what it receives: a message that does not parse is never worked on (it goes to
+ * the dead-letter queue, with the reason logged).
+ */
+export const jobMessageSchema = z
+  .object({
+    version: z.literal(JOB_MESSAGE_VERSION),
+    job_id: jobId,
+    mode: jobModeSchema,
+    /** absent in messages from before it existed: standard */
+    quality: jobQualitySchema.optional(),
+    input: z.object({ url: urlText, content_type: z.string().min(1), bytes: z.number().int().nonnegative() }),
+    /** PUT targets, one per requested output; the mask is always requested */
+    outputs: z.object({
+      mask: outputTarget("mask"),
+      probabilities: outputTarget("probabilities").optional(),
+    }),
+    callback: z.object({ url: urlText }),
+    /** when the job was accepted (queue wait is measured from it) */
+    created_at: isoTime,
+    /** after this the signed URLs stop working */
+    expires_at: isoTime,
+  })
+  .refine((message) => messageOrigin(message) !== undefined, {
+    message: "every URL must be http(s) on one origin (the edge's)",
+  });
+export type JobMessage = z.infer<typeof jobMessageSchema>;
+
+/** One line naming every problem of a failed parse (`path: message; ...`), for logs and 400s. */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues.map((i) => `${i.path.length ? i.path.join(".") : "body"}: ${i.message}`).join("; ");
+}
+
+/** Parse an unknown JSON value as a JobMessage, or throw saying every problem. */
+export function parseJobMessage(value: unknown): JobMessage {
+  const parsed = jobMessageSchema.safeParse(value);
+  if (!parsed.success) throw new Error(`invalid job message: ${describeIssues(parsed.error)}`);
+  return parsed.data;
 }
 
 /** What the GPU tier reports for a successful job. */
@@ -43,10 +93,7 @@ export const jobResultSummarySchema = z
     /** share of pixels per class id */
     class_fractions: z.array(z.number().min(0).max(1)).max(1024),
     /** which outputs were written */
-    outputs: z
-      .array(z.enum(["mask", "probabilities"]))
-      .max(2)
-      .describe("outputs written; each must have been PUT first"),
+    outputs: z.array(jobOutputNameSchema).max(2).describe("outputs written; each must have been PUT first"),
     timings_ms: z.object({
       queue_wait: z.number().nonnegative(),
       download: z.number().nonnegative(),
@@ -61,7 +108,6 @@ export const jobResultSummarySchema = z
 export type JobResultSummary = z.infer<typeof jobResultSummarySchema>;
 
 const attempt = z.number().int().positive();
-const jobId = z.string().min(1).max(100);
 
 /**
  * The GPU tier's signed report on a job. The edge parses every callback with this schema
@@ -80,16 +126,6 @@ export const jobCallbackSchema = z
   ])
   .describe("The GPU tier's report on a job (protocol/jobs.ts `JobCallback`).");
 export type JobCallback = z.infer<typeof jobCallbackSchema>;
-
-/** Headers of a signed callback (see protocol/hmac.ts). */
-export const CALLBACK_SIGNATURE_HEADER = "x-fcn-signature";
-export const CALLBACK_TIMESTAMP_HEADER = "x-fcn-timestamp";
-export const CALLBACK_ID_HEADER = "x-fcn-callback-id";
-/** A callback older (or newer) than this is refused as a replay. */
-export const CALLBACK_TOLERANCE_SECONDS = 300;
-
-/** Content of the probabilities output: uint8 (C, H, W), value = round(255 * p). */
-export const PROBABILITIES_CONTENT_TYPE = "application/vnd.fcn.probabilities+uint8";
 
 /**
  * Output uploads. Cloudflare refuses request bodies over 100 MB (Free and Pro plans) and the
@@ -117,30 +153,15 @@ export interface UploadedPart {
   etag: string;
 }
 
-/** Narrow an unknown JSON value to a JobMessage, or say what is wrong. */
-export function parseJobMessage(value: unknown): JobMessage {
-  const v = value as Partial<JobMessage> | null;
-  const fail = (what: string): never => {
-    throw new Error(`invalid job message: ${what}`);
-  };
-  if (!v || typeof v !== "object") fail("not an object");
-  if (v!.version !== JOB_MESSAGE_VERSION) fail(`version must be ${JOB_MESSAGE_VERSION}`);
-  if (typeof v!.job_id !== "string" || !v!.job_id) fail("job_id");
-  if (v!.mode !== "learned" && v!.mode !== "shift-and-stitch") fail("mode");
-  if (v!.quality !== undefined && v!.quality !== "standard" && v!.quality !== "high") fail("quality");
-  if (typeof v!.input?.url !== "string") fail("input.url");
-  if (typeof v!.outputs?.mask?.url !== "string") fail("outputs.mask.url");
-  if (typeof v!.callback?.url !== "string") fail("callback.url");
-  const origin = messageOrigin(v as JobMessage);
-  if (!origin) fail("every URL must be http(s) on one origin (the edge's)");
-  return v as JobMessage;
-}
-
 /**
  * The one origin every URL of a job message points at (the edge's public origin), or
  * undefined when they are not all http(s) URLs on a single origin.
  */
-export function messageOrigin(message: JobMessage): string | undefined {
+export function messageOrigin(message: {
+  input: { url: string };
+  callback: { url: string };
+  outputs: Partial<Record<JobOutputName, { url: string }>>;
+}): string | undefined {
   const urls = [
     message.input.url,
     message.callback.url,

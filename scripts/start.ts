@@ -124,7 +124,7 @@ const { vars: secrets, created } = ensureDevVars();
 if (created) log("start", "wrote development secrets to .dev.vars");
 
 // 1. The local queue (the same SQS protocol the Worker and GPU service use with AWS).
-const { startLocalQueue } = await import("../gpu-service/local-queue.ts");
+const { startLocalQueue } = await import("./local-queue.ts");
 const queue = await startLocalQueue({ port: SQS_PORT });
 stopQueue = queue.stop;
 log("sqs", `queue ${queue.queueUrl} (dead-letter ${queue.dlqUrl})`);

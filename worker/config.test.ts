@@ -1,11 +1,23 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { DEV_PUBLIC_BASE_URL, isDevelopment, publicOrigin } from "./config.ts";
+import { callbackSecret, DEV_PUBLIC_BASE_URL, isDevelopment, publicOrigin } from "./config.ts";
 import { ApiError } from "./errors/index.ts";
 
 const production = (PUBLIC_BASE_URL: string): Env => ({ ...env, ENVIRONMENT: "production", PUBLIC_BASE_URL });
 
 describe("deployment settings", () => {
+  it("takes CALLBACK_SECRET only as a Standard Webhooks secret, else answers 503 misconfigured", () => {
+    expect(callbackSecret(env)).toBe(env.CALLBACK_SECRET);
+    let error: unknown;
+    try {
+      callbackSecret({ ...env, CALLBACK_SECRET: "not-base64!" });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ApiError);
+    expect((error as ApiError).status).toBe(503);
+  });
+
   it("is production unless ENVIRONMENT says development exactly", () => {
     expect(isDevelopment({ ...env, ENVIRONMENT: "development" })).toBe(true);
     for (const value of ["production", "", "Development", "dev"])

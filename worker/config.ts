@@ -4,6 +4,7 @@
  * Production is the default: wrangler.toml says `ENVIRONMENT = "production"`, and only
  * `npm start` and the test harnesses ask for development explicitly (`--var` or bindings).
  */
+import { webhookSecretProblem } from "../protocol/standard-webhooks.ts";
 import { ApiError } from "./errors/index.ts";
 
 /** True only when development was asked for explicitly (`npm start`, the tests). */
@@ -35,6 +36,16 @@ export function publicOrigin(env: Env): string {
   if (url.protocol !== "https:" && !isDevelopment(env))
     throw misconfigured("PUBLIC_BASE_URL must be https in production");
   return url.origin;
+}
+
+/**
+ * The key the GPU tier's callbacks are verified with: a Standard Webhooks secret (`whsec_` +
+ * base64). Throws 503 `misconfigured` when it is not one, rather than a 500 on every callback.
+ */
+export function callbackSecret(env: Env): string {
+  const problem = webhookSecretProblem(env.CALLBACK_SECRET ?? "");
+  if (problem) throw misconfigured(`CALLBACK_SECRET is ${problem}`);
+  return env.CALLBACK_SECRET;
 }
 
 function misconfigured(detail: string): ApiError {

@@ -1,7 +1,8 @@
 /**
  * A stand-in for the edge's internal routes (worker/internal/routes.ts), for tests: it serves
- * job inputs, records output PUTs, and checks each callback's HMAC signature with node:crypto
- * (test/fixtures/callback-hmac.ts), not with the protocol/hmac.ts the service signs with. Like the real edge, a job with a final state answers 409
+ * job inputs, records output PUTs, and checks each callback's Standard Webhooks signature with
+ * node:crypto (test/fixtures/callback-hmac.ts), not with the library the service signs with.
+ * Like the real edge, a job with a final state answers 409
  * `already_completed` to every further request, and `succeeded` without its outputs is
  * refused with 409 `missing_outputs`. Outputs arrive whole or as multipart uploads.
  */
@@ -13,7 +14,7 @@ import {
   type JobMode,
   type JobOutputName,
   type JobQuality,
-  PROBABILITIES_CONTENT_TYPE,
+  OUTPUT_CONTENT_TYPES,
   type UploadedPart,
 } from "../../protocol/jobs.ts";
 import { verifyCallbackIndependently } from "../../test/fixtures/callback-hmac.ts";
@@ -68,7 +69,7 @@ export class EdgeStub {
   private server: Server | undefined;
   url = "";
 
-  constructor(secret = "test-callback-secret") {
+  constructor(secret = "whsec_dGVzdC1jYWxsYmFjay1zZWNyZXQ=") {
     this.secret = secret;
   }
 
@@ -124,11 +125,11 @@ export class EdgeStub {
       expiresAt?: Date;
     } = {},
   ): JobMessage {
-    const outputs: JobMessage["outputs"] = {};
+    const outputs: Partial<Record<JobOutputName, { url: string; content_type: string }>> = {};
     for (const name of options.outputs ?? ["mask"]) {
       outputs[name] = {
         url: `${this.url}/jobs/${id}/outputs/${name}?sig=test`,
-        content_type: name === "mask" ? "image/png" : PROBABILITIES_CONTENT_TYPE,
+        content_type: OUTPUT_CONTENT_TYPES[name],
       };
     }
     const job = this.jobs.get(id);
@@ -142,7 +143,8 @@ export class EdgeStub {
         content_type: job?.contentType ?? "image/jpeg",
         bytes: job?.input.byteLength ?? 0,
       },
-      outputs,
+      // a test may ask for a message without the mask, which the consumer must refuse
+      outputs: outputs as JobMessage["outputs"],
       callback: { url: `${this.url}/jobs/${id}/callback` },
       created_at: (options.createdAt ?? new Date()).toISOString(),
       expires_at: (options.expiresAt ?? new Date(Date.now() + 3600_000)).toISOString(),

@@ -42,7 +42,7 @@ export class GpuService extends Construct {
   readonly service: ecs.Ec2Service;
   readonly taskDefinition: ecs.Ec2TaskDefinition;
   readonly logGroup: logs.LogGroup;
-  /** Shared HMAC key for job callbacks; the Worker's CALLBACK_SECRET must hold the same value. */
+  /** Shared Standard Webhooks key for job callbacks; the Worker's CALLBACK_SECRET must hold the same value. */
   readonly callbackSecret: secretsmanager.Secret;
   /** Parameter Store path under which the non-secret settings live. */
   readonly settingsPath: string;
@@ -53,7 +53,9 @@ export class GpuService extends Construct {
 
     this.callbackSecret = new secretsmanager.Secret(this, "CallbackSecret", {
       description:
-        "HMAC key the gpu-service signs job callbacks with; the Worker's CALLBACK_SECRET (wrangler secret) must equal it",
+        "Standard Webhooks key the gpu-service signs job callbacks with; the Worker's CALLBACK_SECRET (wrangler secret) must equal it",
+      // 64 letters and digits are valid base64 (48 key bytes), which the standardwebhooks
+      // library takes with or without its whsec_ prefix; punctuation could break the base64.
       generateSecretString: { passwordLength: 64, excludePunctuation: true },
       removalPolicy: props.removalPolicy,
     });

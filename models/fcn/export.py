@@ -21,7 +21,7 @@ import torch
 from torch import nn
 
 from .data import MEAN, STD, camvid_root
-from .fcn import BUILDERS, FCN, fuse_batchnorm
+from .fcn import FCN, from_config, fuse_batchnorm
 from .surgery import bilinear_kernel, bilinear_weights, crop_offset
 
 REPO = Path(__file__).resolve().parents[2]
@@ -61,8 +61,7 @@ class ExportWrapper(nn.Module):
 def load_checkpoint(path: Path) -> FCN:
     state = torch.load(path, map_location="cpu")
     cfg = state["config"]
-    model = BUILDERS[state["stride"]](backbone=cfg["backbone"], width=cfg["width"], fc_channels=cfg["fc_channels"],
-                                      dropout=cfg["dropout"])
+    model = from_config(cfg, state["stride"])
     model.load_state_dict(state["model"])
     model.eval()
     model.checkpoint_val = state.get("val")  # type: ignore[attr-defined]

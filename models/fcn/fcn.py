@@ -104,6 +104,14 @@ def fcn8s(backbone: str = "vgg16", width: float = 1.0, num_classes: int = NUM_CL
 BUILDERS = {32: fcn32s, 16: fcn16s, 8: fcn8s}
 
 
+def from_config(cfg: dict, stride: int) -> FCN:
+    """The net a checkpoint's ``config`` describes, at ``stride``: one builder for training
+    (new nets, resumed runs, teachers) and export, so a checkpoint always loads into the
+    net it was trained as."""
+    return BUILDERS[stride](backbone=cfg["backbone"], width=cfg["width"], fc_channels=cfg["fc_channels"],
+                            dropout=cfg["dropout"])
+
+
 def init_from_coarser(fine: FCN, coarse: FCN) -> FCN:
     """Staged training: copy every parameter the coarser net has (backbone, score_fr, and the
     skips it already learned) into the finer one; new skip scores stay zero."""

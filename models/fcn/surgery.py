@@ -68,15 +68,3 @@ def crop_offset(target: CoordMap, source: CoordMap) -> int:
     if abs(delta - round(delta)) > 1e-6 or round(delta) < 0:
         raise ValueError(f"cannot crop: offset {delta} is not a non-negative integer")
     return int(round(delta))
-
-
-def upsampled_size(n: int, factor: int) -> int:
-    """Length of a transposed conv (kernel ``2*factor``, stride ``factor``, no pad) output."""
-    return (n - 1) * factor + 2 * factor
-
-
-def pooled_size(n: int, levels: int) -> int:
-    """Length after ``levels`` 2x2/2 ceil-mode poolings."""
-    for _ in range(levels):
-        n = (n + 1) // 2
-    return n

@@ -30,14 +30,9 @@ import torch.nn.functional as F
 from .backbones import BACKBONES
 from .data import augment_batch, class_weights, load_split, normalize
 from .losses import LOSSES, distillation
-from .fcn import BUILDERS, FCN, NUM_CLASSES, count_parameters, init_from_coarser
+from .fcn import FCN, NUM_CLASSES, count_parameters, from_config, init_from_coarser
 from .metrics import confusion, scores
 from .progress import Progress
-
-
-def build(cfg: dict, stride: int) -> FCN:
-    return BUILDERS[stride](backbone=cfg["backbone"], width=cfg["width"], fc_channels=cfg["fc_channels"],
-                            dropout=cfg["dropout"])
 
 
 @torch.no_grad()
@@ -64,7 +59,7 @@ def load_teacher(path: Path) -> FCN:
     """A trained FCN (any stride, backbone and width: its checkpoint says which) as a fixed
     distillation teacher: eval mode, no gradients."""
     state = torch.load(path, map_location="cpu")
-    teacher = build(state["config"], state["stride"])
+    teacher = from_config(state["config"], state["stride"])
     teacher.load_state_dict(state["model"])
     teacher.eval().requires_grad_(False)
     return teacher.to(memory_format=torch.channels_last)
@@ -106,7 +101,7 @@ def train_stage(cfg: dict, stride: int, epochs: int, lr: float, out: Path, init:
     stage_dir = out / f"fcn{stride}s"
     stage_dir.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(cfg["seed"] + stride)
-    model = build(cfg, stride)
+    model = from_config(cfg, stride)
     last = stage_dir / "last.pt"
     history: list = []
     start_epoch, best = 0, -1.0
@@ -123,7 +118,7 @@ def train_stage(cfg: dict, stride: int, epochs: int, lr: float, out: Path, init:
         print(f"resuming fcn{stride}s at epoch {start_epoch}", file=sys.stderr)
     elif init is not None:
         coarse_state = torch.load(init, map_location="cpu")
-        coarse = build(cfg, coarse_state["stride"])
+        coarse = from_config(cfg, coarse_state["stride"])
         coarse.load_state_dict(coarse_state["model"])
         init_from_coarser(model, coarse)
         print(f"fcn{stride}s initialised from {init}", file=sys.stderr)

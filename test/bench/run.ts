@@ -4,7 +4,7 @@
  *   npm run bench              preview and GPU-service parts
  *   npm run bench -- preview   one part only (preview | gpu)
  */
-import { benchGpuService } from "../../gpu-service/bench.ts";
+import { benchGpuService } from "./gpu-service.ts";
 import { benchPreview } from "./preview.ts";
 
 function table(title: string, rows: [string, string][]) {

@@ -12,8 +12,8 @@ import { createServer as createHttpServer, type IncomingHttpHeaders, type Server
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Webhook } from "standardwebhooks";
-import { type LocalQueue, startLocalQueue } from "../../gpu-service/local-queue.ts";
 import { ensureDevVars } from "../../scripts/dev-vars.ts";
+import { type LocalQueue, startLocalQueue } from "../../scripts/local-queue.ts";
 import { freePort } from "../fixtures/system.ts";
 
 export const ROOT = path.resolve(import.meta.dirname, "../..");

@@ -2,7 +2,7 @@
  * API keys: `fcn_` + 32 random bytes (base64url). Only their SHA-256 is stored; each key has
  * its own Standard Webhooks secret (`whsec_` + base64).
  */
-import { newWebhookSecret } from "../webhooks/standard-webhooks.ts";
+import { newWebhookSecret } from "../../protocol/standard-webhooks.ts";
 
 export interface ApiKeyRow {
   id: string;

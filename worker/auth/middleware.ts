@@ -1,8 +1,8 @@
 /** Bearer-token middlewares: API keys for /v1/jobs, the admin token for /v1/admin. */
 import type { MiddlewareHandler } from "hono";
-import { timingSafeEqual } from "../../protocol/hmac.ts";
 import { ApiError } from "../errors/index.ts";
 import type { AppEnv } from "../types.ts";
+import { timingSafeEqual } from "./hmac.ts";
 import { findActiveKey } from "./keys.ts";
 
 function bearer(header: string | undefined): string | undefined {

@@ -258,15 +258,18 @@ describe("callbacks and state transitions", () => {
   it("rejects a bad signature, a replay, a stale timestamp and the wrong job", async () => {
     const { job } = await queuedJob();
     const cb: JobCallback = { job_id: job.id, status: "running", attempt: 1 };
-    expect((await postCallback(job.id, cb, { secret: "wrong" })).status).toBe(401);
+    expect((await postCallback(job.id, cb, { secret: "whsec_d3Jvbmctc2VjcmV0" })).status).toBe(401);
     expect((await postCallback(job.id, cb, { now: Date.now() - 3_600_000 })).status).toBe(401);
     const other = await queuedJob();
     const mismatch = await postCallback(other.job.id, cb);
     expect(mismatch.status).toBe(400);
     // replay: the same signed request twice
     const body = JSON.stringify(cb);
-    const { signCallback } = await import("../../protocol/hmac.ts");
-    const headers = await signCallback(env.CALLBACK_SECRET, body);
+    const { signWebhook } = await import("../../protocol/standard-webhooks.ts");
+    const headers = {
+      "content-type": "application/json",
+      ...signWebhook(env.CALLBACK_SECRET, crypto.randomUUID(), body),
+    };
     expect((await call(`/internal/jobs/${job.id}/callback`, { method: "POST", body, headers })).status).toBe(
       200,
     );

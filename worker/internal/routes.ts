@@ -1,21 +1,23 @@
 /**
  * Routes for the GPU tier, authorised per request: signed URLs (input read, output write)
- * and the HMAC-signed completion callback. Nothing here accepts an API key.
+ * and the completion callback, signed with Standard Webhooks and CALLBACK_SECRET. Nothing here accepts an API key.
  */
 import { createRoute } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { callbackSignature, timingSafeEqual } from "../../protocol/hmac.ts";
 import {
-  CALLBACK_ID_HEADER,
-  CALLBACK_SIGNATURE_HEADER,
-  CALLBACK_TIMESTAMP_HEADER,
-  CALLBACK_TOLERANCE_SECONDS,
+  JOB_OUTPUT_NAMES,
   type JobCallback,
   type JobOutputName,
   jobCallbackSchema,
   OUTPUT_PART_BYTES,
   PROBABILITIES_CONTENT_TYPE,
 } from "../../protocol/jobs.ts";
+import {
+  isStaleTimestamp,
+  verifyWebhook,
+  WebhookVerificationError,
+} from "../../protocol/standard-webhooks.ts";
+import { callbackSecret } from "../config.ts";
 import { ApiError } from "../errors/index.ts";
 import { readCapped } from "../images/read-body.ts";
 import { getJob, type JobRow } from "../jobs/repo.ts";
@@ -49,8 +51,6 @@ import type { AppEnv } from "../types.ts";
 import { abortUpload, completeUpload, createUpload, putOutput, uploadPart } from "./outputs.ts";
 
 export const internal = createApp();
-
-const OUTPUT_NAMES: JobOutputName[] = ["mask", "probabilities"];
 
 async function jobFor(env: Env, id: string): Promise<JobRow> {
   const row = await getJob(env.DB, id);
@@ -119,7 +119,7 @@ internal.openapi(
 
 /** The job and the storage key a signed output URL may write. */
 async function outputTarget(c: Context<AppEnv>, id: string, name: string): Promise<string> {
-  if (!OUTPUT_NAMES.includes(name as JobOutputName))
+  if (!JOB_OUTPUT_NAMES.includes(name as JobOutputName))
     throw new ApiError(404, "not_found", `no output named ${name}`);
   const row = await jobFor(c.env, id);
   refuseIfFinal(row);
@@ -278,7 +278,7 @@ internal.openapi(
     operationId: "postJobCallback",
     summary: "Report a job's progress or result (GPU tier)",
     description:
-      "Signed with the shared CALLBACK_SECRET (see the headers). 409 `already_completed` means the " +
+      "Signed with Standard Webhooks and CALLBACK_SECRET (see the headers). 409 `already_completed` means the " +
       "job is done: the GPU tier treats it as success.",
     security: [{ callbackHmac: [] }],
     request: {
@@ -311,19 +311,21 @@ internal.openapi(
     },
   }),
   async (c) => {
-    const headers = c.req.valid("header");
-    const id = headers[CALLBACK_ID_HEADER] ?? "";
-    const timestamp = Number(headers[CALLBACK_TIMESTAMP_HEADER]);
-    const signature = (headers[CALLBACK_SIGNATURE_HEADER] ?? "").replace(/^v1=/, "");
     const body = new TextDecoder().decode(await readCapped(c.req.raw.body, 1024 * 1024));
-    if (!id || !Number.isFinite(timestamp) || !signature)
-      throw new ApiError(401, "invalid_signature", "missing callback signature headers");
-    const expected = await callbackSignature(c.env.CALLBACK_SECRET, id, timestamp, body);
-    if (!timingSafeEqual(signature, expected))
-      throw new ApiError(401, "invalid_signature", "the callback signature does not match");
-    if (Math.abs(Date.now() / 1000 - timestamp) > CALLBACK_TOLERANCE_SECONDS) {
-      throw new ApiError(401, "stale_callback", "the callback timestamp is outside the tolerance");
+    try {
+      verifyWebhook(callbackSecret(c.env), c.req.raw.headers, body);
+    } catch (error) {
+      if (!(error instanceof WebhookVerificationError)) throw error;
+      if (isStaleTimestamp(error))
+        throw new ApiError(401, "stale_callback", "the callback timestamp is outside the tolerance");
+      throw new ApiError(
+        401,
+        "invalid_signature",
+        `the callback signature does not verify: ${error.message}`,
+      );
     }
+    // Verified, so the id is the GPU tier's own: a second use is a replay.
+    const id = c.req.valid("header")["webhook-id"] ?? "";
     const fresh = await c.env.DB.prepare(
       "INSERT OR IGNORE INTO callback_nonces (id, received_at) VALUES (?, ?)",
     )

@@ -4,7 +4,14 @@
  */
 import { z } from "zod";
 import { InputError } from "../../models/runtime/errors.ts";
-import type { JobMode, JobOutputName, JobQuality } from "../../protocol/jobs.ts";
+import {
+  JOB_MODES,
+  JOB_OUTPUT_NAMES,
+  JOB_QUALITIES,
+  type JobMode,
+  type JobOutputName,
+  type JobQuality,
+} from "../../protocol/jobs.ts";
 import type { WebhookEvent } from "../webhooks/enqueue.ts";
 
 export interface JobOptions {
@@ -15,9 +22,8 @@ export interface JobOptions {
   webhookEvents: WebhookEvent[];
 }
 
-export const JOB_MODES = ["learned", "shift-and-stitch"] as const satisfies readonly JobMode[];
-export const JOB_QUALITIES = ["standard", "high"] as const satisfies readonly JobQuality[];
-export const JOB_OUTPUTS = ["mask", "probabilities"] as const satisfies readonly JobOutputName[];
+export { JOB_MODES, JOB_QUALITIES };
+export const JOB_OUTPUTS = JOB_OUTPUT_NAMES;
 export const WEBHOOK_EVENTS = ["job.succeeded", "job.failed"] as const satisfies readonly WebhookEvent[];
 export const MAX_WEBHOOK_URL_LENGTH = 2048;
 

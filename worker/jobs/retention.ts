@@ -3,14 +3,13 @@
  * final and `expires_at` has passed (the minute cron), or at once on DELETE /v1/jobs/:id.
  * The job row stays, with `purged_at` set, so its status and deliveries remain readable.
  */
-import type { JobOutputName } from "../../protocol/jobs.ts";
+import { JOB_OUTPUT_NAMES } from "../../protocol/jobs.ts";
 import type { JobRow } from "./repo.ts";
 import { outputKey } from "./service.ts";
 
-const OUTPUTS: JobOutputName[] = ["mask", "probabilities"];
 const storedKeys = (row: Pick<JobRow, "id" | "input_key">) => [
   row.input_key,
-  ...OUTPUTS.map((name) => outputKey(row.id, name)),
+  ...JOB_OUTPUT_NAMES.map((name) => outputKey(row.id, name)),
 ];
 
 /**

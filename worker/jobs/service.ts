@@ -14,7 +14,8 @@ import {
   type JobMode,
   type JobOutputName,
   type JobQuality,
-  PROBABILITIES_CONTENT_TYPE,
+  jobMessageSchema,
+  OUTPUT_CONTENT_TYPES,
 } from "../../protocol/jobs.ts";
 import { randomId } from "../auth/keys.ts";
 import { publicOrigin } from "../config.ts";
@@ -101,7 +102,7 @@ export async function acceptJob(env: Env, job: NewJob): Promise<JobRow> {
 export async function jobMessage(env: Env, row: JobRow): Promise<JobMessage> {
   const secret = env.URL_SIGNING_SECRET;
   const base = publicOrigin(env);
-  const outputs: JobMessage["outputs"] = {};
+  const outputs: Partial<Record<JobOutputName, { url: string; content_type: string }>> = {};
   const wanted = JSON.parse(row.outputs) as JobOutputName[];
   const input = await signUrl(secret, base, "GET", `/internal/jobs/${row.id}/input`, WORKER_URL_TTL_SECONDS);
   for (const name of wanted) {
@@ -112,9 +113,11 @@ export async function jobMessage(env: Env, row: JobRow): Promise<JobMessage> {
       `/internal/jobs/${row.id}/outputs/${name}`,
       WORKER_URL_TTL_SECONDS,
     );
-    outputs[name] = { url, content_type: name === "mask" ? "image/png" : PROBABILITIES_CONTENT_TYPE };
+    outputs[name] = { url, content_type: OUTPUT_CONTENT_TYPES[name] };
   }
-  return {
+  // Parsed here as the GPU tier will parse it: a message that breaks the contract fails the
+  // dispatch (and is logged) rather than travel to the dead-letter queue.
+  return jobMessageSchema.parse({
     version: JOB_MESSAGE_VERSION,
     job_id: row.id,
     mode: row.mode,
@@ -124,7 +127,7 @@ export async function jobMessage(env: Env, row: JobRow): Promise<JobMessage> {
     callback: { url: `${base}/internal/jobs/${row.id}/callback` },
     created_at: row.created_at,
     expires_at: input.expiresAt,
-  };
+  });
 }
 
 /** Send to SQS; on failure log and leave the job for the sweep (never throws). */

@@ -4,7 +4,7 @@
  * sig = HMAC-SHA256(URL_SIGNING_SECRET, "METHOD path exp").
  */
 import type { MiddlewareHandler } from "hono";
-import { hmacHex, timingSafeEqual } from "../../protocol/hmac.ts";
+import { hmacHex, timingSafeEqual } from "../auth/hmac.ts";
 import { ApiError } from "../errors/index.ts";
 import type { AppEnv } from "../types.ts";
 

@@ -1,15 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { parseJobOptions } from "./options.ts";
-import { canTransition, isFinal } from "./state.ts";
+import { isFinal } from "./state.ts";
 
-describe("job state machine", () => {
-  it("allows only forward transitions (and the sweep's running -> queued)", () => {
-    expect(canTransition("queued", "running")).toBe(true);
-    expect(canTransition("running", "succeeded")).toBe(true);
-    expect(canTransition("running", "queued")).toBe(true);
-    expect(canTransition("running", "canceled")).toBe(false);
-    expect(canTransition("succeeded", "running")).toBe(false);
+describe("job states", () => {
+  it("succeeded, failed and canceled are final; queued and running are not", () => {
     expect(["succeeded", "failed", "canceled"].every((s) => isFinal(s as "failed"))).toBe(true);
+    expect(isFinal("queued") || isFinal("running")).toBe(false);
   });
 });
 

@@ -1,17 +1,12 @@
-/** The job state machine: which transitions exist, and which states are final. */
+/**
+ * Job states and their timing rules. Each transition is one conditional UPDATE in repo.ts
+ * (`transition(db, id, from, ...)`), which names the states it may leave.
+ */
 export type JobStatus = "queued" | "running" | "succeeded" | "failed" | "canceled";
 
-const NEXT: Record<JobStatus, readonly JobStatus[]> = {
-  queued: ["running", "succeeded", "failed", "canceled"],
-  // running -> queued: the sweeper hands a stuck job back to the queue
-  running: ["succeeded", "failed", "queued"],
-  succeeded: [],
-  failed: [],
-  canceled: [],
-};
-
-export const isFinal = (s: JobStatus) => NEXT[s].length === 0;
-export const canTransition = (from: JobStatus, to: JobStatus) => NEXT[from].includes(to);
+const FINAL: ReadonlySet<JobStatus> = new Set(["succeeded", "failed", "canceled"]);
+/** A final job takes no more work and never changes state again. */
+export const isFinal = (s: JobStatus) => FINAL.has(s);
 
 /** Jobs running longer than this are swept back to the queue or failed. */
 export const RUN_DEADLINE_MS = 10 * 60 * 1000;

@@ -58,9 +58,9 @@ function registerShared(app: OpenAPIHono<AppEnv>): void {
   registry.registerComponent("securitySchemes", "callbackHmac", {
     type: "apiKey",
     in: "header",
-    name: "x-fcn-signature",
+    name: "webhook-signature",
     description:
-      'HMAC-SHA256 with the CALLBACK_SECRET shared with the GPU tier over "{x-fcn-callback-id}.{x-fcn-timestamp}.{body}", sent as `v1=<hex>`.',
+      'Standard Webhooks: `v1,` + base64 HMAC-SHA256 with the CALLBACK_SECRET shared with the GPU tier over "{webhook-id}.{webhook-timestamp}.{body}".',
   });
   for (const [event, when] of [
     ["job.succeeded", "the job finished with a result"],

@@ -430,18 +430,17 @@ export const OutputAbortQuery = SignedUrlQuery.extend({
 
 /** Optional to the validator: a missing signature header is a 401, answered by the route. */
 export const CallbackHeaders = z.object({
-  "x-fcn-callback-id": z
-    .string()
-    .optional()
-    .describe("unique per callback; a reused id is refused as a replay"),
-  "x-fcn-timestamp": z
+  "webhook-id": z.string().optional().describe("unique per callback; a reused id is refused as a replay"),
+  "webhook-timestamp": z
     .string()
     .optional()
     .openapi({ type: "integer", description: "unix seconds; must be within 300 s of the edge's clock" }),
-  "x-fcn-signature": z
+  "webhook-signature": z
     .string()
     .optional()
-    .describe('`v1=` + hex HMAC-SHA256(CALLBACK_SECRET, "{callback id}.{timestamp}.{body}")'),
+    .describe(
+      '`v1,` + base64 HMAC-SHA256 over "{webhook-id}.{webhook-timestamp}.{body}" with CALLBACK_SECRET (Standard Webhooks)',
+    ),
 });
 
 export const WebhookHeaders = z.object({

@@ -1,8 +1,8 @@
 /** Shared helpers for the workerd tests: keys, job submissions, signed callbacks, SQS reads. */
 import { env, exports } from "cloudflare:workers";
 import { AwsClient } from "aws4fetch";
-import { signCallback } from "../../protocol/hmac.ts";
 import type { JobCallback, JobMessage } from "../../protocol/jobs.ts";
+import { signWebhook } from "../../protocol/standard-webhooks.ts";
 
 export const BASE = "http://edge.test";
 export const fromBase64 = (s: string) => Uint8Array.from(atob(s), (ch) => ch.charCodeAt(0));
@@ -61,7 +61,8 @@ export async function postCallback(
 ) {
   const body = JSON.stringify(callback);
   const headers = {
-    ...(await signCallback(options.secret ?? env.CALLBACK_SECRET, body, options.now)),
+    "content-type": "application/json",
+    ...signWebhook(options.secret ?? env.CALLBACK_SECRET, crypto.randomUUID(), body, options.now),
     ...options.headers,
   };
   return call(`/internal/jobs/${jobId}/callback`, { method: "POST", body, headers });

@@ -2,11 +2,12 @@
  * One webhook delivery attempt: sign, POST with a timeout, follow at most 3 redirects by
  * hand (each target checked like the first), record the attempt.
  */
+
+import { signWebhook } from "../../protocol/standard-webhooks.ts";
 import { getJob } from "../jobs/repo.ts";
 import { publicJob } from "../jobs/service.ts";
 import type { WebhookTask } from "./enqueue.ts";
 import { checkWebhookUrl, dohResolver, UnsafeWebhookUrl, type UrlPolicy } from "./ssrf.ts";
-import { signWebhook } from "./standard-webhooks.ts";
 
 const TIMEOUT_MS = 10_000;
 const MAX_REDIRECTS = 3;
@@ -40,7 +41,7 @@ export async function deliverWebhook(
   const headers = {
     "content-type": "application/json",
     "user-agent": "fcn-webhooks/1",
-    ...(await signWebhook(key!.webhook_secret, task.webhook_id, body)),
+    ...signWebhook(key!.webhook_secret, task.webhook_id, body),
   };
   let result: DeliveryResult;
   try {

@@ -2,12 +2,12 @@ import { createExecutionContext, createMessageBatch, getQueueResult } from "clou
 import { env } from "cloudflare:workers";
 import { Webhook } from "standardwebhooks";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { signWebhook, verifyWebhook, WebhookVerificationError } from "../../protocol/standard-webhooks.ts";
 import { insertJob, type JobRow } from "../jobs/repo.ts";
 import { newKey } from "../test/helpers.ts";
 import { handleWebhookBatch } from "./consumer.ts";
 import { deliverWebhook, retryDelaySeconds } from "./deliver.ts";
 import type { WebhookTask } from "./enqueue.ts";
-import { signWebhook, verifyWebhook, WebhookVerificationError } from "./standard-webhooks.ts";
 
 let apiKey: { id: string; webhook_secret: string };
 
@@ -80,13 +80,13 @@ async function deliveries(jobId: string) {
 describe("Standard Webhooks signing", () => {
   it("is verified by the standardwebhooks library, and tampering is caught", async () => {
     const body = JSON.stringify({ type: "job.succeeded", data: { id: "job_1" } });
-    const headers = await signWebhook(apiKey.webhook_secret, "msg_1", body);
+    const headers = signWebhook(apiKey.webhook_secret, "msg_1", body);
     expect(new Webhook(apiKey.webhook_secret).verify(body, headers)).toEqual(JSON.parse(body));
     expect(() => new Webhook(apiKey.webhook_secret).verify(`${body} `, headers)).toThrow();
-    await expect(
-      verifyWebhook(apiKey.webhook_secret, new Headers(headers), `${body} `),
-    ).rejects.toBeInstanceOf(WebhookVerificationError);
-    await verifyWebhook(apiKey.webhook_secret, new Headers(headers), body);
+    expect(() => verifyWebhook(apiKey.webhook_secret, new Headers(headers), `${body} `)).toThrow(
+      WebhookVerificationError,
+    );
+    verifyWebhook(apiKey.webhook_secret, new Headers(headers), body);
   });
 });
 

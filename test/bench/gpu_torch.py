@@ -1,6 +1,6 @@
-"""PyTorch reference timings for gpu-service/bench.ts: FCN-8s forward passes on the CPU.
+"""PyTorch reference timings for test/bench/gpu-service.ts: FCN-8s forward passes on the CPU.
 
-Run:  cd models && /usr/bin/python3 ../gpu-service/bench_torch.py
+Run:  cd models && /usr/bin/python3 ../test/bench/gpu_torch.py
 Prints one JSON object: {"torch": version, "threads": n, "rows": [{"width", "height", "runs", "ms": [...]}]}.
 
 Checkpoints are not in the repository, so by default this times an untrained net of the
@@ -20,7 +20,7 @@ from pathlib import Path
 import torch
 
 # `fcn` is the package in models/ (run from there, or from anywhere: the path is added here).
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "models"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "models"))
 from fcn.fcn import fcn8s, fuse_batchnorm  # noqa: E402
 
 

@@ -7,7 +7,7 @@
  * `http://127.0.0.1:<port>/000000000000/<name>`: on port 9324 that is exactly the
  * SQS_QUEUE_URL the Worker is configured with (wrangler.toml), and it needs no DNS.
  *
- * `node gpu-service/local-queue.ts` runs it on its own (port LOCAL_QUEUE_PORT, default 9324).
+ * `node scripts/local-queue.ts` runs it on its own (port LOCAL_QUEUE_PORT, default 9324).
  */
 import {
   CreateQueueCommand,

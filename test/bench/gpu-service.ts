@@ -5,21 +5,21 @@
  * both modes on a few CamVid images, through the same segment() path the eval command uses.
  *
  * `benchGpuService()` prints a table and returns its rows; run it alone with
- * `node gpu-service/bench.ts`.
+ * `node test/bench/gpu-service.ts`.
  */
 import { execFile } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { decodeImage, type Rgba, upright } from "../models/runtime/decode.ts";
-import { FULL_LIMITS } from "../models/runtime/limits.ts";
-import { ConfusionMatrix, scores } from "../models/runtime/metrics.ts";
-import { initNodeCodecs, loadNodeModel, type NodeModel } from "../models/runtime/node.ts";
-import { type Quality, segment, type UpsamplingMode } from "../models/runtime/segment.ts";
-import { inferenceSize, labelsAtImageSize } from "../models/runtime/tensor.ts";
+import { decodeImage, type Rgba, upright } from "../../models/runtime/decode.ts";
+import { FULL_LIMITS } from "../../models/runtime/limits.ts";
+import { ConfusionMatrix, scores } from "../../models/runtime/metrics.ts";
+import { initNodeCodecs, loadNodeModel, type NodeModel } from "../../models/runtime/node.ts";
+import { type Quality, segment, type UpsamplingMode } from "../../models/runtime/segment.ts";
+import { inferenceSize, labelsAtImageSize } from "../../models/runtime/tensor.ts";
 
-const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 
 export interface BenchOptions {
   modelPath?: string;
@@ -111,7 +111,7 @@ async function timeTorch(
   sizes: string[],
 ): Promise<TorchReport> {
   const args = [
-    join(REPO, "gpu-service/bench_torch.py"),
+    join(REPO, "test/bench/gpu_torch.py"),
     "--threads",
     String(threads),
     "--warmup",

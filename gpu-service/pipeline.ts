@@ -1,0 +1,144 @@
+/**
+ * The job pipeline: download the input, decode it, run the model, encode the outputs and
+ * upload them, each a timed and logged stage. It returns the result summary for the
+ * `succeeded` callback and knows nothing of the queue; a failure is thrown for the
+ * failure policy to judge.
+ */
+import { decodeImage, upright } from "../models/runtime/decode.ts";
+import type { ImageLimits } from "../models/runtime/image-info.ts";
+import { encodePalettePng } from "../models/runtime/png.ts";
+import type { JobMessage, JobOutputName, JobResultSummary } from "../protocol/jobs.ts";
+import { type EdgeClient, EdgeError } from "./edge-client.ts";
+import type { InferenceQueue, Prediction } from "./inference.ts";
+import { describeError, type Logger } from "./log.ts";
+
+export type JobStage = "download" | "decode" | "inference" | "upload" | "callback" | "delete";
+
+export interface PipelineOptions {
+  edge: EdgeClient;
+  inference: InferenceQueue;
+  log: Logger;
+  limits: ImageLimits;
+  /** awaited before each stage of every job; tests use it to slow or block a job */
+  beforeStage?: (stage: JobStage, jobId: string) => Promise<void> | void;
+}
+
+/** One job being worked on. */
+export interface JobContext {
+  jobId: string;
+  attempt: number;
+  /** aborted when the message was given up: nothing more may be done */
+  signal: AbortSignal;
+  /** performance.now() at receipt */
+  received: number;
+  queueWaitMs: number;
+}
+
+/** Thrown inside a job when its message was given up: nothing more may be done. */
+export class Abandoned extends Error {}
+
+type Timings = Partial<Record<JobStage, number>>;
+
+/** Run one stage: the test hook, the work, a log line with its duration. */
+export async function stage<T>(
+  o: PipelineOptions,
+  job: JobContext,
+  name: JobStage,
+  work: () => Promise<T>,
+  timings?: Timings,
+): Promise<T> {
+  await o.beforeStage?.(name, job.jobId);
+  if (job.signal.aborted) throw new Abandoned(name);
+  const started = performance.now();
+  const result = await work();
+  const ms = Math.round(performance.now() - started);
+  if (timings) timings[name] = ms;
+  const extra =
+    name === "inference"
+      ? {
+          batch: (result as Prediction).batchSize,
+          tiles: (result as Prediction).tiles,
+          provider: o.inference.model.provider,
+        }
+      : {};
+  o.log.info("stage", { job_id: job.jobId, stage: name, ms, ...extra });
+  if (job.signal.aborted) throw new Abandoned(name);
+  return result;
+}
+
+/** download -> decode -> inference -> upload; returns the callback's result summary. */
+export async function runPipeline(
+  o: PipelineOptions,
+  message: JobMessage,
+  job: JobContext,
+): Promise<JobResultSummary> {
+  const { edge, inference } = o;
+  const { jobId, signal } = job;
+  const timings = { queue_wait: job.queueWaitMs, download: 0, decode: 0, inference: 0, upload: 0, total: 0 };
+
+  // `running` is best effort, sent while the input downloads, except that its 409 means
+  // another attempt already finished the job: then nothing else is worth doing.
+  const running = edge
+    .postCallback(message.callback.url, { job_id: jobId, status: "running", attempt: job.attempt }, signal)
+    .then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+  const bytes = await stage(o, job, "download", () => edge.getInput(message.input.url, signal), timings);
+  const runningError = await running;
+  if (runningError instanceof EdgeError && runningError.kind === "done") throw runningError;
+  if (runningError && !signal.aborted) {
+    o.log.debug("running callback failed", { job_id: jobId, error: describeError(runningError) });
+  }
+
+  const image = await stage(o, job, "decode", () => decodeImage(bytes, o.limits).then(upright), timings);
+  const wanted: JobOutputName[] = ["mask"];
+  if (message.outputs.probabilities) wanted.push("probabilities");
+  const prediction = await stage(
+    o,
+    job,
+    "inference",
+    () =>
+      inference.predict({
+        image,
+        mode: message.mode,
+        quality: message.quality ?? "standard",
+        probabilities: wanted.includes("probabilities"),
+      }),
+    timings,
+  );
+
+  await stage(o, job, "upload", () => upload(o, message, wanted, prediction, signal), timings);
+  timings.total = Math.round(job.queueWaitMs + performance.now() - job.received);
+  return {
+    model: inference.model.meta.id,
+    width: prediction.width,
+    height: prediction.height,
+    class_fractions: prediction.classFractions,
+    outputs: wanted,
+    timings_ms: timings,
+    provider: inference.model.provider,
+  };
+}
+
+/** Encode each wanted output and PUT it to its signed URL, with its contract content type. */
+async function upload(
+  o: PipelineOptions,
+  message: JobMessage,
+  wanted: JobOutputName[],
+  prediction: Prediction,
+  signal: AbortSignal,
+): Promise<void> {
+  const palette = o.inference.model.meta.classes.map((c) => c.color);
+  const bodies: Record<JobOutputName, () => Promise<Uint8Array>> = {
+    mask: () => encodePalettePng(prediction.labels, prediction.width, prediction.height, palette),
+    probabilities: async () => prediction.probabilities ?? new Uint8Array(),
+  };
+  await Promise.all(
+    wanted.map(async (name) => {
+      const target = message.outputs[name];
+      if (!target) return undefined;
+      return o.edge.putOutput(target.url, target.content_type, await bodies[name](), signal);
+    }),
+  );
+}
