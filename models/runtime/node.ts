@@ -7,8 +7,11 @@ import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
+import mozjpegEncoder from "@jsquash/jpeg/codec/enc/mozjpeg_enc.js";
+import { defaultOptions as jpegDefaults } from "@jsquash/jpeg/meta.js";
+import { initEmscriptenModule } from "@jsquash/jpeg/utils.js";
 import * as ort from "onnxruntime-node";
-import { type CodecModules, initCodecs } from "./decode.ts";
+import { type CodecModules, initCodecs, type Rgba } from "./decode.ts";
 import { readModelMetadata } from "./model-metadata.ts";
 import type { Model, SessionLike, TensorConstructor } from "./segment.ts";
 
@@ -34,6 +37,20 @@ export async function initNodeCodecs(): Promise<void> {
     webp,
   }));
   initCodecs(await compiled);
+}
+
+let jpegEncoderModule: Promise<WebAssembly.Module> | undefined;
+
+/**
+ * RGBA to JPEG with mozjpeg (jSquash's encoder, as the test images are made). A fresh
+ * instance per image, as for the decoders (codecs.ts): a WebAssembly heap never shrinks, and
+ * a long-lived encoder would keep the largest overlay's forever.
+ */
+export async function encodeJpeg(image: Rgba, quality = 85): Promise<Uint8Array> {
+  jpegEncoderModule ??= compile("@jsquash/jpeg/codec/enc/mozjpeg_enc.wasm");
+  const encoder = await initEmscriptenModule(mozjpegEncoder, await jpegEncoderModule);
+  // embind returns a copy out of the heap, so nothing here keeps the instance alive.
+  return encoder.encode(image.data, image.width, image.height, { ...jpegDefaults, quality });
 }
 
 /**
