@@ -4,10 +4,14 @@
  * `succeeded` callback and knows nothing of the queue; a failure is thrown for the
  * failure policy to judge.
  */
-import { decodeImage, upright } from "../models/runtime/decode.ts";
+import { decodeImage, type Rgba, upright } from "../models/runtime/decode.ts";
 import type { ImageLimits } from "../models/runtime/image-info.ts";
+import { encodeJpeg } from "../models/runtime/node.ts";
+import { blendOverlay } from "../models/runtime/overlay.ts";
 import { encodePalettePng } from "../models/runtime/png.ts";
+import { encodeRle } from "../models/runtime/rle.ts";
 import type { JobMessage, JobOutputName, JobResultSummary } from "../protocol/jobs.ts";
+import { JOB_OUTPUT_NAMES } from "../protocol/jobs.ts";
 import { type EdgeClient, EdgeError } from "./edge-client.ts";
 import type { InferenceQueue, Prediction } from "./inference.ts";
 import { describeError, type Logger } from "./log.ts";
@@ -92,8 +96,7 @@ export async function runPipeline(
   }
 
   const image = await stage(o, job, "decode", () => decodeImage(bytes, o.limits).then(upright), timings);
-  const wanted: JobOutputName[] = ["mask"];
-  if (message.outputs.probabilities) wanted.push("probabilities");
+  const wanted = JOB_OUTPUT_NAMES.filter((name) => message.outputs[name] !== undefined);
   const prediction = await stage(
     o,
     job,
@@ -108,7 +111,7 @@ export async function runPipeline(
     timings,
   );
 
-  await stage(o, job, "upload", () => upload(o, message, wanted, prediction, signal), timings);
+  await stage(o, job, "upload", () => upload(o, message, wanted, image, prediction, signal), timings);
   timings.total = Math.round(job.queueWaitMs + performance.now() - job.received);
   return {
     model: inference.model.meta.id,
@@ -126,13 +129,29 @@ async function upload(
   o: PipelineOptions,
   message: JobMessage,
   wanted: JobOutputName[],
+  image: Rgba,
   prediction: Prediction,
   signal: AbortSignal,
 ): Promise<void> {
-  const palette = o.inference.model.meta.classes.map((c) => c.color);
+  const { classes } = o.inference.model.meta;
+  const palette = classes.map((c) => c.color);
+  const { labels, width, height } = prediction;
   const bodies: Record<JobOutputName, () => Promise<Uint8Array>> = {
-    mask: () => encodePalettePng(prediction.labels, prediction.width, prediction.height, palette),
+    mask: () => encodePalettePng(labels, width, height, palette),
     probabilities: async () => prediction.probabilities ?? new Uint8Array(),
+    rle: async () =>
+      new TextEncoder().encode(
+        JSON.stringify(
+          encodeRle(
+            labels,
+            width,
+            height,
+            classes.map((c) => c.name),
+          ),
+        ),
+      ),
+    // The upright image: labels are at its displayed size (EXIF orientation applied).
+    overlay: () => encodeJpeg(blendOverlay(image, labels, palette)),
   };
   await Promise.all(
     wanted.map(async (name) => {

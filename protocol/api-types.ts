@@ -67,7 +67,7 @@ export interface paths {
         };
         /**
          * Download an output (signed link)
-         * @description Use the `mask_url` / `probabilities_url` of a succeeded job as given: they are signed, need no API key, and expire after 15 minutes (GET the job again for fresh ones).
+         * @description Use the `<output>_url` links (`mask_url`, `rle_url`, ...) of a succeeded job as given: they are signed, need no API key, and expire after 15 minutes (GET the job again for fresh ones).
          */
         get: operations["getJobOutput"];
         put?: never;
@@ -362,7 +362,7 @@ export interface components {
             mode: "learned" | "shift-and-stitch";
             /** @enum {string} */
             quality: "standard" | "high";
-            outputs: ("mask" | "probabilities")[];
+            outputs: ("mask" | "probabilities" | "rle" | "overlay")[];
             input: {
                 content_type: string;
                 bytes: number;
@@ -425,6 +425,16 @@ export interface components {
                  */
                 probabilities_url?: string;
                 /**
+                 * Format: uri
+                 * @description signed link to the per-class masks as COCO RLE (JSON `{ size: [height, width], classes: [{ id, name, counts }] }`, compressed counts, column-major: pycocotools' `decode` reads `{ size, counts }`), when requested
+                 */
+                rle_url?: string;
+                /**
+                 * Format: uri
+                 * @description signed link to a JPEG of the image blended with the class colours, when requested
+                 */
+                overlay_url?: string;
+                /**
                  * Format: date-time
                  * @description when the signed links stop working (15 minutes)
                  */
@@ -454,7 +464,7 @@ export interface components {
              */
             quality: "standard" | "high";
             /**
-             * @description Outputs to produce, comma- or space-separated ("a,b", "a b") or a JSON array of strings, from: mask, probabilities. `mask` is always produced (default: mask).
+             * @description Outputs to produce, comma- or space-separated ("a,b", "a b") or a JSON array of strings, from: mask, probabilities, rle, overlay. `mask` is always produced (default: mask).
              * @example mask,probabilities
              */
             outputs?: string;
@@ -501,7 +511,7 @@ export interface components {
                 height: number;
                 class_fractions: number[];
                 /** @description outputs written; each must have been PUT first */
-                outputs: ("mask" | "probabilities")[];
+                outputs: ("mask" | "probabilities" | "rle" | "overlay")[];
                 timings_ms: {
                     queue_wait: number;
                     download: number;
@@ -897,7 +907,7 @@ export interface operations {
                 /** @description the job's id (`job_...`) */
                 id: string;
                 /** @description which output */
-                name: "mask" | "probabilities";
+                name: "mask" | "probabilities" | "rle" | "overlay";
             };
             cookie?: never;
         };
@@ -913,6 +923,8 @@ export interface operations {
                 content: {
                     "image/png": string;
                     "application/vnd.fcn.probabilities+uint8": string;
+                    "application/json": Record<string, never>;
+                    "image/jpeg": string;
                 };
             };
             /** @description the URL is not signed, its signature does not match, or it has expired. `error.code`: `invalid_signature`, `url_expired` */
@@ -1765,7 +1777,7 @@ export interface operations {
                 /** @description the job's id (`job_...`) */
                 id: string;
                 /** @description which output */
-                name: "mask" | "probabilities";
+                name: "mask" | "probabilities" | "rle" | "overlay";
             };
             cookie?: never;
         };
@@ -1773,6 +1785,8 @@ export interface operations {
             content: {
                 "image/png": string;
                 "application/vnd.fcn.probabilities+uint8": string;
+                "application/json": Record<string, never>;
+                "image/jpeg": string;
             };
         };
         responses: {
@@ -1909,7 +1923,7 @@ export interface operations {
                 /** @description the job's id (`job_...`) */
                 id: string;
                 /** @description which output */
-                name: "mask" | "probabilities";
+                name: "mask" | "probabilities" | "rle" | "overlay";
             };
             cookie?: never;
         };
@@ -2037,7 +2051,7 @@ export interface operations {
                 /** @description the job's id (`job_...`) */
                 id: string;
                 /** @description which output */
-                name: "mask" | "probabilities";
+                name: "mask" | "probabilities" | "rle" | "overlay";
             };
             cookie?: never;
         };

@@ -21,18 +21,27 @@ export const JOB_QUALITIES = ["standard", "high"] as const;
 export const jobQualitySchema = z.enum(JOB_QUALITIES);
 export type JobQuality = z.infer<typeof jobQualitySchema>;
 
-/** `mask` is always produced; `probabilities` on request (uint8 per class and pixel). */
-export const JOB_OUTPUT_NAMES = ["mask", "probabilities"] as const;
+/**
+ * `mask` is always produced; the others on request: `probabilities` (uint8 per class and
+ * pixel), `rle` (COCO run-length encoding per class, models/runtime/rle.ts) and `overlay`
+ * (a JPEG of the image blended with the class colours, models/runtime/overlay.ts).
+ */
+export const JOB_OUTPUT_NAMES = ["mask", "probabilities", "rle", "overlay"] as const;
 export const jobOutputNameSchema = z.enum(JOB_OUTPUT_NAMES);
 export type JobOutputName = z.infer<typeof jobOutputNameSchema>;
 
 /** Content of the probabilities output: uint8 (C, H, W), value = round(255 * p). */
 export const PROBABILITIES_CONTENT_TYPE = "application/vnd.fcn.probabilities+uint8";
 
+/** Content of the rle output: `{ size: [H, W], classes: [{ id, name, counts }] }`. */
+export const RLE_CONTENT_TYPE = "application/json";
+
 /** The content type of each output: the mask is an 8-bit palette PNG (pixel value = class id). */
 export const OUTPUT_CONTENT_TYPES = {
   mask: "image/png",
   probabilities: PROBABILITIES_CONTENT_TYPE,
+  rle: RLE_CONTENT_TYPE,
+  overlay: "image/jpeg",
 } as const satisfies Record<JobOutputName, string>;
 
 const jobId = z.string().min(1).max(100);
@@ -60,6 +69,8 @@ export const jobMessageSchema = z
     outputs: z.object({
       mask: outputTarget("mask"),
       probabilities: outputTarget("probabilities").optional(),
+      rle: outputTarget("rle").optional(),
+      overlay: outputTarget("overlay").optional(),
     }),
     callback: z.object({ url: urlText }),
     /** when the job was accepted (queue wait is measured from it) */
@@ -93,7 +104,10 @@ export const jobResultSummarySchema = z
     /** share of pixels per class id */
     class_fractions: z.array(z.number().min(0).max(1)).max(1024),
     /** which outputs were written */
-    outputs: z.array(jobOutputNameSchema).max(2).describe("outputs written; each must have been PUT first"),
+    outputs: z
+      .array(jobOutputNameSchema)
+      .max(JOB_OUTPUT_NAMES.length)
+      .describe("outputs written; each must have been PUT first"),
     timings_ms: z.object({
       queue_wait: z.number().nonnegative(),
       download: z.number().nonnegative(),

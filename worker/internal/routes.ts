@@ -10,7 +10,6 @@ import {
   type JobOutputName,
   jobCallbackSchema,
   OUTPUT_PART_BYTES,
-  PROBABILITIES_CONTENT_TYPE,
 } from "../../protocol/jobs.ts";
 import {
   isStaleTimestamp,
@@ -25,14 +24,7 @@ import { applyCallback, outputKey } from "../jobs/service.ts";
 import { requireSignedUrl } from "../jobs/signed-urls.ts";
 import { isFinal } from "../jobs/state.ts";
 import { createApp } from "../openapi/app.ts";
-import {
-  binary,
-  type ErrorDoc,
-  errors,
-  IMAGE_BODY,
-  MASK_PNG,
-  signedUrlRefused,
-} from "../openapi/responses.ts";
+import { type ErrorDoc, errors, IMAGE_BODY, OUTPUT_BODY, signedUrlRefused } from "../openapi/responses.ts";
 import {
   CallbackAck,
   CallbackHeaders,
@@ -76,10 +68,6 @@ const noMoreWork: ErrorDoc = {
   description: "the job takes no more work",
 };
 const PART_MIB = OUTPUT_PART_BYTES / (1024 * 1024);
-const OUTPUT_BODY = {
-  "image/png": MASK_PNG,
-  [PROBABILITIES_CONTENT_TYPE]: binary("uint8 (C, H, W): round(255 * probability)"),
-};
 
 // Bodies the GPU tier sends are described by reference, and read by the routes themselves
 // (streamed into storage, or checked against a signature over the exact bytes).

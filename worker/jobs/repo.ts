@@ -70,11 +70,10 @@ export async function transition(
   return r.meta.changes > 0;
 }
 
-export interface ResultLinks {
-  mask_url: string;
-  probabilities_url?: string;
-  expires_at: string;
-}
+/** A signed link per output written: `mask_url` always, `<name>_url` for each requested one. */
+export type ResultLinks = { mask_url: string; expires_at: string } & {
+  [N in Exclude<JobOutputName, "mask"> as `${N}_url`]?: string;
+};
 
 /** The job as clients see it (GET /v1/jobs/:id and a webhook's `data`). */
 export function jobView(row: JobRow, links?: ResultLinks) {

@@ -2,7 +2,17 @@ import { createExecutionContext } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { beforeAll, describe, expect, inject, it, vi } from "vitest";
 import worker from "../index.ts";
-import { call, drainQueue, fromBase64, type JobJson, jobForm, newKey, submit } from "../test/helpers.ts";
+import {
+  call,
+  drainQueue,
+  fromBase64,
+  type JobJson,
+  jobForm,
+  newKey,
+  pathOf,
+  postCallback,
+  submit,
+} from "../test/helpers.ts";
 import { acceptJob } from "./service.ts";
 
 const images = inject("images");
@@ -63,6 +73,65 @@ describe("POST /v1/jobs", () => {
       .bind(job.id)
       .first<{ dispatched_at: string }>();
     expect(row?.dispatched_at).toBeTruthy();
+  });
+
+  it("takes outputs rle and overlay to the GPU tier and links each in the result (issue #17)", async () => {
+    const r = await submit(key, png(), { outputs: "rle overlay" });
+    expect(r.status).toBe(202);
+    const job = (await r.json()) as JobJson & { outputs: string[] };
+    expect(job.outputs).toEqual(["mask", "rle", "overlay"]);
+    const [message] = await drainQueue();
+    expect(message.outputs).toEqual({
+      mask: { url: expect.any(String), content_type: "image/png" },
+      rle: {
+        url: expect.stringContaining(`/internal/jobs/${job.id}/outputs/rle?`),
+        content_type: "application/json",
+      },
+      overlay: {
+        url: expect.stringContaining(`/internal/jobs/${job.id}/outputs/overlay?`),
+        content_type: "image/jpeg",
+      },
+    });
+    const bodies = { mask: "png", rle: '{"size":[48,64],"classes":[]}', overlay: "jpeg" };
+    for (const [name, target] of Object.entries(message.outputs)) {
+      const put = await call(pathOf(target.url), {
+        method: "PUT",
+        body: bodies[name as keyof typeof bodies],
+        headers: { "content-type": target.content_type },
+      });
+      expect(put.status, name).toBe(204);
+    }
+    const timings = { queue_wait: 1, download: 1, decode: 1, inference: 1, upload: 1, total: 5 };
+    const result = { model: "fcn8s", width: 64, height: 48, class_fractions: [1], timings_ms: timings };
+    const done = await postCallback(job.id, {
+      job_id: job.id,
+      status: "succeeded",
+      attempt: 1,
+      result: { ...result, outputs: ["mask", "rle", "overlay"], provider: "cpu" },
+    });
+    expect(done.status).toBe(200);
+    const view = (await (
+      await call(`/v1/jobs/${job.id}`, { headers: { authorization: `Bearer ${key}` } })
+    ).json()) as JobJson;
+    expect(view.result?.probabilities_url).toBeUndefined();
+    for (const [name, type] of [
+      ["rle", "application/json"],
+      ["overlay", "image/jpeg"],
+    ] as const) {
+      const link = view.result?.[`${name}_url`];
+      expect(link, name).toContain(`/v1/jobs/${job.id}/outputs/${name}?`);
+      const got = await call(pathOf(link!));
+      expect(got.headers.get("content-type")).toBe(type);
+      expect(await got.text()).toBe(bodies[name]);
+    }
+  });
+
+  it("refuses an output it cannot make, naming those it can", async () => {
+    const bad = await submit(key, png(), { outputs: "mask,heatmap" });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: { message: string } }).error.message).toBe(
+      "outputs may contain mask, probabilities, rle, overlay",
+    );
   });
 
   it("takes quality high to the GPU tier, and refuses an unknown quality", async () => {

@@ -5,7 +5,6 @@ import { InputError } from "../../models/runtime/errors.ts";
 import { checkLimits, readImageInfo } from "../../models/runtime/image-info.ts";
 import { JOB_LIMITS } from "../../models/runtime/limits.ts";
 import type { JobOutputName } from "../../protocol/jobs.ts";
-import { PROBABILITIES_CONTENT_TYPE } from "../../protocol/jobs.ts";
 import { sha256Hex } from "../auth/keys.ts";
 import { requireApiKey } from "../auth/middleware.ts";
 import { rateLimit } from "../auth/rate-limit.ts";
@@ -13,12 +12,11 @@ import { ApiError } from "../errors/index.ts";
 import { readImageUpload } from "../images/read-body.ts";
 import { createApp } from "../openapi/app.ts";
 import {
-  binary,
   type ErrorDoc,
   errors,
   header,
   imageUploadErrors,
-  MASK_PNG,
+  OUTPUT_BODY,
   signedUrlRefused,
   unauthorized,
 } from "../openapi/responses.ts";
@@ -65,7 +63,7 @@ jobs.openapi(
     operationId: "getJobOutput",
     summary: "Download an output (signed link)",
     description:
-      "Use the `mask_url` / `probabilities_url` of a succeeded job as given: they are signed, need no " +
+      "Use the `<output>_url` links (`mask_url`, `rle_url`, ...) of a succeeded job as given: they are signed, need no " +
       "API key, and expire after 15 minutes (GET the job again for fresh ones).",
     security: [{ signedUrl: [] }],
     middleware: [requireSignedUrl("GET")] as const,
@@ -73,10 +71,7 @@ jobs.openapi(
     responses: {
       200: {
         description: "the output's bytes",
-        content: {
-          "image/png": MASK_PNG,
-          [PROBABILITIES_CONTENT_TYPE]: binary("uint8 (C, H, W): round(255 * probability)"),
-        },
+        content: OUTPUT_BODY,
         headers: { "Cache-Control": header("`private, max-age=900`") },
       },
       ...errors({ 403: signedUrlRefused, 404: { codes: ["not_found"], description: "no such output" } }),

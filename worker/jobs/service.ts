@@ -165,10 +165,10 @@ export async function resultLinks(env: Env, row: JobRow): Promise<ResultLinks | 
     RESULT_URL_TTL_SECONDS,
   );
   const links: ResultLinks = { mask_url: mask.url, expires_at: mask.expiresAt };
-  if ((JSON.parse(row.outputs) as string[]).includes("probabilities")) {
-    links.probabilities_url = (
-      await signUrl(secret, origin, "GET", `/v1/jobs/${row.id}/outputs/probabilities`, RESULT_URL_TTL_SECONDS)
-    ).url;
+  for (const name of JSON.parse(row.outputs) as JobOutputName[]) {
+    if (name === "mask") continue;
+    const path = `/v1/jobs/${row.id}/outputs/${name}`;
+    links[`${name}_url`] = (await signUrl(secret, origin, "GET", path, RESULT_URL_TTL_SECONDS)).url;
   }
   return links;
 }

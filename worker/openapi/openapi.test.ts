@@ -507,7 +507,7 @@ describe("parseJobOptions (validated by its zod schema)", () => {
       [{ mode: "magic" }, "mode must be one of learned, shift-and-stitch"],
       [{ quality: "ultra" }, "quality must be one of standard, high"],
       [{ mode: "" }, "mode must be one of learned, shift-and-stitch"],
-      [{ outputs: "mask,depth" }, "outputs may contain mask, probabilities"],
+      [{ outputs: "mask,depth" }, "outputs may contain mask, probabilities, rle, overlay"],
       [{ outputs: '["mask"' }, "outputs is not valid JSON"],
       [{ outputs: "[1]" }, "outputs must be a list of strings"],
       [{ webhook_events: "[]" }, "webhook_events may contain job.succeeded, job.failed"],

@@ -4,6 +4,7 @@
  * payloads, and response headers.
  */
 import type { ResponseConfig } from "@asteasolutions/zod-to-openapi";
+import { OUTPUT_CONTENT_TYPES } from "../../protocol/jobs.ts";
 
 type HeaderObject = { description: string; schema: { type: "string" | "integer" } };
 
@@ -78,6 +79,23 @@ export const IMAGE_BODY = {
 };
 
 export const MASK_PNG = binary("palette PNG: pixel value = class id, palette = class colours");
+
+/** A job output's body, by its content type (protocol/jobs.ts OUTPUT_CONTENT_TYPES). */
+export const OUTPUT_BODY = {
+  [OUTPUT_CONTENT_TYPES.mask]: MASK_PNG,
+  [OUTPUT_CONTENT_TYPES.probabilities]: binary("uint8 (C, H, W): round(255 * probability)"),
+  [OUTPUT_CONTENT_TYPES.rle]: {
+    schema: {
+      type: "object" as const,
+      description:
+        "`{ size: [height, width], classes: [{ id, name, counts }] }`: each class present as COCO RLE, " +
+        "compressed counts, column-major (pycocotools' `decode` reads `{ size, counts }`)",
+    },
+  },
+  [OUTPUT_CONTENT_TYPES.overlay]: binary(
+    "JPEG: the image blended with the class colours, at its displayed size",
+  ),
+};
 
 /** 400, 413, 415 and 422 of a route that reads an image upload. */
 export const imageUploadErrors = (limits: {

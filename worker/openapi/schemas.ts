@@ -218,6 +218,18 @@ export const Job = component(
           .url()
           .optional()
           .describe("signed link to uint8 (C, H, W) probabilities, when requested"),
+        rle_url: z
+          .url()
+          .optional()
+          .describe(
+            "signed link to the per-class masks as COCO RLE (JSON `{ size: [height, width], classes: " +
+              "[{ id, name, counts }] }`, compressed counts, column-major: pycocotools' `decode` reads " +
+              "`{ size, counts }`), when requested",
+          ),
+        overlay_url: z
+          .url()
+          .optional()
+          .describe("signed link to a JPEG of the image blended with the class colours, when requested"),
         expires_at: timestamp().describe("when the signed links stop working (15 minutes)"),
       })
       .nullable()

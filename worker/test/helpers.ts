@@ -35,6 +35,8 @@ export interface JobJson {
   result: null | {
     mask_url: string;
     probabilities_url?: string;
+    rle_url?: string;
+    overlay_url?: string;
     class_fractions: number[];
     width: number;
     height: number;
