@@ -2,19 +2,20 @@
  * The consumer against a real local SQS (fauxqs) and a stub of the edge's internal routes:
  * results, failures, redelivery, the dead-letter queue, visibility and shutdown.
  */
-import { execFile } from "node:child_process";
+import { execFile, spawnSync } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import sharp from "sharp";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { decodeImage } from "../models/runtime/decode.ts";
+import { decodeImage, upright } from "../models/runtime/decode.ts";
 import { FULL_LIMITS } from "../models/runtime/limits.ts";
 import { segment } from "../models/runtime/segment.ts";
 import { labelsAtImageSize } from "../models/runtime/tensor.ts";
 import { PROBABILITIES_CONTENT_TYPE } from "../protocol/jobs.ts";
 import { type LocalQueue, startLocalQueue } from "../scripts/local-queue.ts";
-import { jpeg } from "../test/fixtures/images.ts";
+import { jpeg, withExifOrientation } from "../test/fixtures/images.ts";
 import { readPalettePngStrict } from "../test/fixtures/strict-png.ts";
 import { EdgeStub } from "./test/edge-stub.ts";
 import {
@@ -151,6 +152,64 @@ describe("a job", () => {
     const stages = c.logs.filter((l) => l.msg === "stage").map((l) => l.stage);
     expect(stages).toEqual(["download", "decode", "inference", "upload", "callback", "delete"]);
     expect(c.logs.find((l) => l.stage === "inference")).toMatchObject({ job_id: "job-1", provider: "cpu" });
+  });
+
+  it("writes rle and overlay at the displayed size, each read by an independent decoder (issue #17)", async () => {
+    // EXIF orientation 6: stored 480x360, shown (and segmented) 360x480.
+    const bytes = withExifOrientation(new Uint8Array(await readFile(SAMPLE)), 6);
+    edge.addJob("outs", bytes);
+    await send(queue, edge.message("outs", { outputs: ["mask", "rle", "overlay"] }));
+    await consumer();
+    const [done] = await waitFor(() => nonEmpty(edge.accepted("outs", "succeeded")), 20_000, "succeeded");
+    expect(done.status === "succeeded" && done.result.outputs).toEqual(["mask", "rle", "overlay"]);
+    const { labels, width, height } = readPalettePngStrict(edge.putsFor("outs", "mask")[0].body);
+    expect([width, height]).toEqual([360, 480]);
+    const { classes } = (await testModel()).meta;
+
+    // rle: pycocotools' decoding (transcribed in Python) gives back the mask's classes.
+    const [rle] = edge.putsFor("outs", "rle");
+    expect(rle.contentType).toBe("application/json");
+    const doc = JSON.parse(new TextDecoder().decode(rle.body));
+    expect(doc.size).toEqual([480, 360]);
+    expect(doc.classes.map((c: { name: string }) => c.name)).toEqual(
+      [...new Set(labels)].sort((a, b) => a - b).map((id) => classes[id].name),
+    );
+    const decoder = join(REPO, "test/fixtures/coco_rle_decode.py");
+    const decoded = spawnSync("/usr/bin/python3", [decoder], {
+      input: rle.body,
+      encoding: "utf8",
+      maxBuffer: 64 << 20, // a line of 0/1 digits per class and pixel
+    });
+    expect(decoded.status, decoded.stderr).toBe(0);
+    for (const line of decoded.stdout.trim().split("\n")) {
+      const [id, digits] = line.split(" ");
+      let want = "";
+      for (const label of labels) want += label === Number(id) ? "1" : "0";
+      expect(digits === want, `class ${id}`).toBe(true);
+    }
+
+    // overlay: libvips (sharp) reads a JPEG of the upright image blended half and half.
+    const [overlay] = edge.putsFor("outs", "overlay");
+    expect(overlay.contentType).toBe("image/jpeg");
+    const { data, info } = await sharp(overlay.body).raw().toBuffer({ resolveWithObject: true });
+    expect([info.width, info.height, info.channels]).toEqual([360, 480, 3]);
+    const image = upright(await decodeImage(bytes, FULL_LIMITS));
+    let sum = 0;
+    let far = 0;
+    let unblended = 0; // the error had no colour been laid over the image
+    for (let i = 0; i < labels.length; i++) {
+      for (let c = 0; c < 3; c++) {
+        const pixel = image.data[i * 4 + c];
+        const error = Math.abs(data[i * 3 + c] - (pixel + classes[labels[i]].color[c]) / 2);
+        sum += error;
+        if (error > 24) far++;
+        unblended += Math.abs(data[i * 3 + c] - pixel);
+      }
+    }
+    const samples = labels.length * 3;
+    expect(sum / samples).toBeLessThan(4); // JPEG at quality 85: 2.6 measured
+    expect(far / samples).toBeLessThan(0.01); // at sharp class edges (chroma subsampling): 0.4%
+    expect(unblended / samples).toBeGreaterThan(20);
   });
 
   it("runs shift-and-stitch when asked, at full size", async () => {
