@@ -101,4 +101,23 @@ describe("the CLI's API client", () => {
     expect(failure).toMatchObject({ status: 409, code: "idempotency_conflict" });
     seen.splice(0);
   });
+
+  it("wait --out-dir downloads every output of a succeeded job through its links", async () => {
+    const links = {
+      mask_url: `${api}/o/mask?sig=1`,
+      rle_url: `${api}/o/rle?sig=1`,
+      overlay_url: `${api}/o/overlay?sig=1`,
+    };
+    json(200, { id: "job_2", status: "succeeded", outputs: ["mask", "rle", "overlay"], result: links });
+    expect(await jobs.run(["wait", "job_2", "--out-dir", dir, "--api", api, "--key", "fcn_k"])).toBe(0);
+    expect(seen.splice(0).map((s) => s.url)).toEqual([
+      "/v1/jobs/job_2",
+      "/o/mask?sig=1",
+      "/o/rle?sig=1",
+      "/o/overlay?sig=1",
+    ]);
+    for (const file of ["job_2.mask.png", "job_2.rle.json", "job_2.overlay.jpg"]) {
+      expect(readFileSync(join(dir, file), "utf8"), file).toBe(answer.body); // the stub answers alike
+    }
+  });
 });

@@ -1,5 +1,5 @@
 import { readFile, writeFile } from "node:fs/promises";
-import { basename, extname } from "node:path";
+import { basename, extname, join } from "node:path";
 import { parseArgs } from "node:util";
 import type { components } from "../../protocol/api-types.ts";
 import { API_HELP, apiClient, apiKey, asIs, COMMON_OPTIONS, noSerializer, ok } from "../api.ts";
@@ -14,6 +14,8 @@ const TYPES: Record<string, string> = {
   ".png": "image/png",
   ".webp": "image/webp",
 };
+/** File extension of each output `--out-dir` writes (`<job id>.<output>.<ext>`). */
+const OUTPUT_FILES = { mask: "png", probabilities: "bin", rle: "json", overlay: "jpg" } as const;
 const FINAL = new Set(["succeeded", "failed", "canceled"]);
 const STAGES = ["queued", "running", "succeeded"];
 
@@ -22,13 +24,27 @@ async function getJob(o: { api?: string; key?: string }, id: string): Promise<Jo
   return (await ok(api.GET("/v1/jobs/{id}", { params: { path: { id } } }))).data;
 }
 
-/** Poll until the job is final, drawing progress; optionally save the mask. */
+/** Download every output of a succeeded job into `dir`; the paths written. */
+async function saveOutputs(job: Job, dir: string): Promise<string[]> {
+  const written: string[] = [];
+  for (const name of job.outputs) {
+    const url = job.result?.[`${name}_url`];
+    if (!url) continue;
+    const path = join(dir, `${job.id}.${name}.${OUTPUT_FILES[name]}`);
+    await writeFile(path, new Uint8Array(await (await fetch(url)).arrayBuffer()));
+    written.push(path);
+  }
+  return written;
+}
+
+/** Poll until the job is final, drawing progress; optionally save the mask or every output. */
 async function wait(
   o: { api?: string; key?: string },
   id: string,
   out: string | undefined,
   timeoutS: number,
   json: boolean,
+  outDir?: string,
 ): Promise<number> {
   const bar = new ProgressBar(STAGES.length, `job ${id}`);
   const deadline = Date.now() + timeoutS * 1000;
@@ -44,11 +60,12 @@ async function wait(
     const mask = await fetch(job.result.mask_url);
     await writeFile(out, new Uint8Array(await mask.arrayBuffer()));
   }
+  const written = job.status === "succeeded" && outDir ? await saveOutputs(job, outDir) : [];
   console.log(
     json
       ? JSON.stringify(job)
       : job.status === "succeeded"
-        ? `succeeded${out ? `: mask written to ${out}` : ""}`
+        ? `succeeded${out ? `: mask written to ${out}` : ""}${written.map((p) => `\n  ${p}`).join("")}`
         : `${job.status}: ${job.error?.message ?? ""}`,
   );
   return job.status === "succeeded" ? 0 : 1;
@@ -58,9 +75,12 @@ export const jobs: Command = {
   summary: "full-resolution FCN-8s jobs: submit, get, wait",
   help: `Usage:
   npx fcn jobs submit <image> [--mode learned|shift-and-stitch] [--quality standard|high]
-                      [--outputs mask,probabilities] [--webhook-url URL] [--idempotency-key K] [--wait] [--out mask.png]
+                      [--outputs mask,probabilities,rle,overlay] [--webhook-url URL] [--idempotency-key K]
+                      [--wait] [--out mask.png] [--out-dir DIR]
   npx fcn jobs get <job-id>
-  npx fcn jobs wait <job-id> [--out mask.png] [--timeout 600]
+  npx fcn jobs wait <job-id> [--out mask.png] [--out-dir DIR] [--timeout 600]
+
+--out-dir writes every output of the job as <job-id>.<output>.<png|bin|json|jpg>.
 
 The API key comes from --key or $FCN_API_KEY.
 Options:
@@ -79,6 +99,7 @@ ${API_HELP}`,
         "idempotency-key": { type: "string" },
         wait: { type: "boolean", default: false },
         out: { type: "string" },
+        "out-dir": { type: "string" },
         timeout: { type: "string", default: "600" },
       },
     });
@@ -105,13 +126,15 @@ ${API_HELP}`,
         console.log(values.json ? JSON.stringify(job) : `submitted ${job.id} (${job.status})`);
         return 0;
       }
-      return wait(o, job.id, values.out, Number(values.timeout), values.json);
+      return wait(o, job.id, values.out, Number(values.timeout), values.json, values["out-dir"]);
     }
     if (action === "get" && target) {
       console.log(JSON.stringify(await getJob(o, target), null, values.json ? 0 : 2));
       return 0;
     }
-    if (action === "wait" && target) return wait(o, target, values.out, Number(values.timeout), values.json);
+    if (action === "wait" && target) {
+      return wait(o, target, values.out, Number(values.timeout), values.json, values["out-dir"]);
+    }
     throw new Error("usage: npx fcn jobs submit|get|wait ... (see --help)");
   },
 };
