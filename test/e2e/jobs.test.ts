@@ -3,11 +3,12 @@
  * the local SQS emulator and the GPU service on CPU. Webhooks go to a local receiver that
  * verifies them with the `standardwebhooks` library.
  */
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
+import sharp from "sharp";
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { camvidValImages } from "../fixtures/camvid.ts";
@@ -143,6 +144,43 @@ describe("jobs end to end", () => {
     expect(polled.result.class_fractions.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
     expect(polled.result.classes.map((c) => c.name).slice(0, 3)).toEqual(["Sky", "Building", "Pole"]);
     expect(polled.result.classes.map((c) => c.fraction)).toEqual(polled.result.class_fractions);
+  });
+
+  it("rle and overlay outputs: pycocotools' decoding gives the mask, the overlay is a JPEG at its size", async () => {
+    const submitted = (await (await submit({ outputs: "rle,overlay" })).json()) as { id: string };
+    const job = await waitFor("the job", async () => {
+      const polled = (await (await api(`/v1/jobs/${submitted.id}`)).json()) as {
+        status: string;
+        result: { mask_url: string; rle_url: string; overlay_url: string } | null;
+      };
+      return polled.status === "succeeded" ? polled : undefined;
+    });
+    const download = async (url: string, type: string) => {
+      const r = await fetch(url);
+      expect(r.headers.get("content-type")).toBe(type);
+      return new Uint8Array(await r.arrayBuffer());
+    };
+    const mask = readPalettePngStrict(await download(job.result!.mask_url, "image/png"));
+    const rle = await download(job.result!.rle_url, "application/json");
+    expect(JSON.parse(new TextDecoder().decode(rle)).size).toEqual([360, 480]);
+    const decoded = spawnSync("/usr/bin/python3", ["test/fixtures/coco_rle_decode.py"], {
+      input: rle,
+      encoding: "utf8",
+      maxBuffer: 64 << 20,
+    });
+    expect(decoded.status, decoded.stderr).toBe(0);
+    const lines = decoded.stdout.trim().split("\n");
+    expect(lines.map((l) => Number(l.split(" ")[0]))).toEqual(
+      [...new Set(mask.labels)].sort((a, b) => a - b),
+    );
+    for (const line of lines) {
+      const [id, digits] = line.split(" ");
+      expect(Array.from(mask.labels, (l) => (l === Number(id) ? "1" : "0")).join("") === digits, id).toBe(
+        true,
+      );
+    }
+    const overlay = await sharp(await download(job.result!.overlay_url, "image/jpeg")).metadata();
+    expect([overlay.format, overlay.width, overlay.height]).toEqual(["jpeg", 480, 360]);
   });
 
   it("a receiver that fails its first 3 deliveries gets the 4th, and every attempt is recorded", async () => {
