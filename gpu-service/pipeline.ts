@@ -10,8 +10,12 @@ import { encodeJpeg } from "../models/runtime/node.ts";
 import { blendOverlay } from "../models/runtime/overlay.ts";
 import { encodePalettePng } from "../models/runtime/png.ts";
 import { encodeRle } from "../models/runtime/rle.ts";
-import type { JobMessage, JobOutputName, JobResultSummary } from "../protocol/jobs.ts";
-import { JOB_OUTPUT_NAMES } from "../protocol/jobs.ts";
+import {
+  JOB_OUTPUT_NAMES,
+  type JobMessage,
+  type JobOutputName,
+  type JobResultSummary,
+} from "../protocol/jobs.ts";
 import { type EdgeClient, EdgeError } from "./edge-client.ts";
 import type { InferenceQueue, Prediction } from "./inference.ts";
 import { describeError, type Logger } from "./log.ts";
@@ -124,6 +128,8 @@ export async function runPipeline(
   };
 }
 
+const json = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
+
 /** Encode each wanted output and PUT it to its signed URL, with its contract content type. */
 async function upload(
   o: PipelineOptions,
@@ -135,21 +141,12 @@ async function upload(
 ): Promise<void> {
   const { classes } = o.inference.model.meta;
   const palette = classes.map((c) => c.color);
+  const names = classes.map((c) => c.name);
   const { labels, width, height } = prediction;
   const bodies: Record<JobOutputName, () => Promise<Uint8Array>> = {
     mask: () => encodePalettePng(labels, width, height, palette),
     probabilities: async () => prediction.probabilities ?? new Uint8Array(),
-    rle: async () =>
-      new TextEncoder().encode(
-        JSON.stringify(
-          encodeRle(
-            labels,
-            width,
-            height,
-            classes.map((c) => c.name),
-          ),
-        ),
-      ),
+    rle: async () => json(encodeRle(labels, width, height, names)),
     // The upright image: labels are at its displayed size (EXIF orientation applied).
     overlay: () => encodeJpeg(blendOverlay(image, labels, palette)),
   };
