@@ -30,6 +30,8 @@ export interface PredictRequest {
   quality?: Quality;
   /** also return per-class probabilities as uint8 */
   probabilities: boolean;
+  /** called between network runs where there are several (tiles); throws to stop the job */
+  checkpoint?: () => void;
 }
 
 export interface Prediction {
@@ -189,6 +191,7 @@ export class InferenceQueue {
       overlap: this.options.tileOverlap,
       mode: request.mode,
       probabilities: request.probabilities,
+      checkpoint: request.checkpoint,
     });
     return {
       labels: tiled.labels,
