@@ -21,8 +21,11 @@ export interface JobOptions {
   outputs: JobOutputName[];
   webhookUrl: string | null;
   webhookEvents: WebhookEvent[];
-  /** Cancel-After / deadline_s: seconds from acceptance, or null */
-  cancelAfterS: number | null;
+  /**
+   * Cancel-After / deadline_s: seconds from acceptance. Absent, not null, without one: the
+   * options are part of the Idempotency-Key's request hash, which must not change for old requests.
+   */
+  cancelAfterS?: number;
 }
 
 export { JOB_MODES, JOB_QUALITIES };
@@ -150,6 +153,6 @@ export function parseJobOptions(fields: Record<string, string>): JobOptions {
     outputs,
     webhookUrl: webhook_url,
     webhookEvents: webhook_events,
-    cancelAfterS: deadline_s ?? null,
+    ...(deadline_s === undefined ? {} : { cancelAfterS: deadline_s }),
   };
 }

@@ -203,7 +203,7 @@ jobs.openapi(createJob, async (c) => {
   const options = parseJobOptions(upload.fields);
   const cancelAfter = c.req.valid("header")["cancel-after"];
   if (cancelAfter !== undefined) {
-    if (options.cancelAfterS !== null && options.cancelAfterS !== cancelAfter)
+    if (options.cancelAfterS !== undefined && options.cancelAfterS !== cancelAfter)
       throw new ApiError(400, "invalid_request", "Cancel-After and deadline_s disagree: give one of them");
     options.cancelAfterS = cancelAfter;
   }

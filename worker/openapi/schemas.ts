@@ -157,7 +157,7 @@ export const JobStatus = z
   .enum(["queued", "running", "succeeded", "failed", "canceled"])
   .describe(
     "queued -> running -> succeeded | failed. A job stuck in running past its deadline goes back to " +
-      "queued (at most 3 starts); only queued jobs can be canceled.",
+      "queued (at most 3 starts); only queued jobs can be canceled, except by their own `Cancel-After`.",
   );
 export const JobMode = z.enum(JOB_MODES);
 export const JobOutputName = z.enum(JOB_OUTPUTS);
@@ -436,7 +436,7 @@ export const JobCreateHeaders = z.object({
         "(`error.code` `deadline_exceeded`); queued work never starts, running work stops at its next " +
         "stage or tile. The same as the form field `deadline_s` (give one of them).",
     )
-    .openapi({ type: "integer", example: "300" }),
+    .openapi({ type: "integer", minimum: 1, maximum: MAX_CANCEL_AFTER_S, example: 300 }),
 });
 
 /** What a signed URL carries; the route's middleware checks it before anything else. */
