@@ -58,10 +58,14 @@ export const jobs: Command = {
   summary: "full-resolution FCN-8s jobs: submit, get, wait",
   help: `Usage:
   npx fcn jobs submit <image> [--mode learned|shift-and-stitch] [--quality standard|high]
-                      [--outputs mask,probabilities] [--webhook-url URL] [--idempotency-key K] [--wait] [--out mask.png]
+                      [--outputs mask,probabilities] [--webhook-url URL] [--idempotency-key K]
+                      [--deadline S] [--wait-seconds N] [--wait] [--out mask.png]
   npx fcn jobs get <job-id>
   npx fcn jobs wait <job-id> [--out mask.png] [--timeout 600]
 
+--deadline S: the job is canceled if not finished S seconds (1..86400) after submission
+(Cancel-After). --wait-seconds N: the API holds the answer until the job ends, at most N
+seconds (1..60, Prefer: wait=N).
 The API key comes from --key or $FCN_API_KEY.
 Options:
   --key <key>          API key
@@ -77,6 +81,8 @@ ${API_HELP}`,
         outputs: { type: "string" },
         "webhook-url": { type: "string" },
         "idempotency-key": { type: "string" },
+        deadline: { type: "string" },
+        "wait-seconds": { type: "string" },
         wait: { type: "boolean", default: false },
         out: { type: "string" },
         timeout: { type: "string", default: "600" },
@@ -95,7 +101,13 @@ ${API_HELP}`,
       const api = apiClient(o, apiKey(o));
       const { data: job } = await ok(
         api.POST("/v1/jobs", {
-          params: { header: { "idempotency-key": values["idempotency-key"] } },
+          params: {
+            header: {
+              "idempotency-key": values["idempotency-key"],
+              prefer: values["wait-seconds"] ? `wait=${values["wait-seconds"]}` : undefined,
+              "cancel-after": values.deadline ? Number(values.deadline) : undefined,
+            },
+          },
           // The form as built here: openapi-fetch sends FormData as it is (with its boundary).
           body: asIs<components["schemas"]["JobCreateForm"]>(form),
           bodySerializer: noSerializer,
