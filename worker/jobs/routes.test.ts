@@ -12,7 +12,7 @@ import {
   postCallback,
   submit,
 } from "../test/helpers.ts";
-import { acceptJob } from "./service.ts";
+import { acceptJob, sweep } from "./service.ts";
 
 const images = inject("images");
 const png = () => fromBase64(images.png64x48);
@@ -446,6 +446,22 @@ describe("Cancel-After", () => {
         ).json()) as JobJson
       ).attempts,
     ).toBe(0);
+  });
+
+  it("cancels a running job at its deadline (sweep) rather than requeue it", async () => {
+    const job = (await (await submit(key, png(), {}, { "cancel-after": "1" })).json()) as JobJson;
+    await drainQueue();
+    expect((await postCallback(job.id, { job_id: job.id, status: "running", attempt: 1 })).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 1100));
+    // Far enough ahead that the run deadline has passed too: the overdue job is not requeued.
+    const stats = await sweep(env, Date.now() + 60 * 60 * 1000);
+    expect(stats.canceled).toBeGreaterThanOrEqual(1);
+    const row = await env.DB.prepare("SELECT status, error_code FROM jobs WHERE id = ?")
+      .bind(job.id)
+      .first<{ status: string; error_code: string }>();
+    expect(row).toEqual({ status: "canceled", error_code: "deadline_exceeded" });
+    // (the sweep an hour ahead re-sends other tests' queued jobs, never this one)
+    expect((await drainQueue()).map((m) => m.job_id)).not.toContain(job.id);
   });
 
   it("refuses the callbacks of a job past its deadline before the sweep ran: canceled, not succeeded", async () => {
