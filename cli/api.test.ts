@@ -86,11 +86,16 @@ describe("the CLI's API client", () => {
 
   it("submits a job as multipart with its Idempotency-Key, and reports the API's error code", async () => {
     json(202, { id: "job_1", status: "queued" });
-    const submit = [image, "--mode", "learned", "--idempotency-key", "k1", "--api", api, "--key", "fcn_k"];
+    const submit = [
+      image,
+      ...["--mode", "learned", "--idempotency-key", "k1", "--deadline", "300", "--wait-seconds", "20"],
+      ...["--api", api, "--key", "fcn_k"],
+    ];
     expect(await jobs.run(["submit", ...submit])).toBe(0);
     const [sent] = seen.splice(0);
     expect([sent.method, sent.url, sent.headers.authorization]).toEqual(["POST", "/v1/jobs", "Bearer fcn_k"]);
     expect(sent.headers["idempotency-key"]).toBe("k1");
+    expect([sent.headers["cancel-after"], sent.headers.prefer]).toEqual(["300", "wait=20"]);
     expect(sent.headers["content-type"]).toMatch(/^multipart\/form-data; boundary=/);
     expect(sent.body.toString("latin1")).toContain('name="image"; filename="in.png"');
     expect(sent.body.toString("latin1")).toContain('name="mode"\r\n\r\nlearned');

@@ -444,3 +444,30 @@ describe("shutdown", () => {
     expect(await c.metrics.jobsEnded("released")).toBe(1);
   });
 });
+
+describe("the client's deadline (Cancel-After)", () => {
+  it("never runs a message whose deadline has passed: reported deadline_exceeded, then deleted", async () => {
+    edge.addJob("late", small);
+    await send(queue, edge.message("late", { cancelAfter: new Date(Date.now() - 1000) }));
+    const c = await consumer();
+    const [failed] = await waitFor(() => nonEmpty(edge.accepted("late", "failed")), 10_000, "the report");
+    expect(failed).toMatchObject({ status: "failed", error: { code: "deadline_exceeded" } });
+    await waitFor(queueEmpty, 5000, "the message to be deleted");
+    expect(edge.inputGets).toEqual([]);
+    expect(edge.callbacksFor("late", "running")).toEqual([]);
+    expect(edge.puts).toEqual([]);
+    expect(c.runs).toEqual([]);
+  });
+
+  it("stops a job whose deadline passes mid-job at its next stage: no inference, no outputs", async () => {
+    edge.addJob("mid", small);
+    await send(queue, edge.message("mid", { cancelAfter: new Date(Date.now() + 1500) }));
+    const c = await consumer({ beforeStage: (stage) => (stage === "inference" ? sleep(2000) : undefined) });
+    const [failed] = await waitFor(() => nonEmpty(edge.accepted("mid", "failed")), 15_000, "the report");
+    expect(failed).toMatchObject({ error: { code: "deadline_exceeded" } });
+    await waitFor(queueEmpty, 5000, "the message to be deleted");
+    expect(edge.inputGets).toEqual(["mid"]); // it had started
+    expect(c.runs).toEqual([]);
+    expect(edge.puts).toEqual([]);
+  });
+});

@@ -149,7 +149,8 @@ export class JobConsumer {
       return;
     }
 
-    const job: JobContext = { jobId, attempt, signal: lease.signal, received, queueWaitMs };
+    const cancelAfter = message.cancel_after_at ? Date.parse(message.cancel_after_at) : undefined;
+    const job: JobContext = { jobId, attempt, signal: lease.signal, received, queueWaitMs, cancelAfter };
     lease.startHeartbeat(jobId);
     try {
       const result = await runPipeline(this.pipeline, message, job);

@@ -2,13 +2,15 @@
  * What becomes of a job that failed: pure decisions, applied by the consumer.
  *
  *   the edge says the job is done (409)              -> delete the message
- *   permanent (bad image, 4xx on input/output/callback) -> report `failed`, then delete
+ *   permanent (bad image, 4xx on input/output/callback, -> report `failed`, then delete
+ *   the job's Cancel-After passed)
  *   transient (network, 5xx, model failure)          -> keep it, visible again after a backoff;
  *                                                       the last attempt reports `failed` first,
  *                                                       and redrive moves it to the DLQ
  */
 import { InputError } from "../models/runtime/errors.ts";
 import { EdgeError } from "./edge-client.ts";
+import { DeadlineExceeded } from "./pipeline.ts";
 
 export interface FailureReport {
   code: string;
@@ -25,7 +27,8 @@ export type FailureDecision =
 
 /** The error a client can fix (reported as `failed`, never retried), or undefined. */
 export function permanentFailure(error: unknown): FailureReport | undefined {
-  if (error instanceof InputError) return { code: error.code, message: error.message };
+  if (error instanceof InputError || error instanceof DeadlineExceeded)
+    return { code: error.code, message: error.message };
   if (error instanceof EdgeError && error.kind === "permanent") {
     const code = { input: "input_unavailable", output: "output_rejected", callback: "callback_rejected" }[
       error.request

@@ -30,6 +30,8 @@ export interface PredictRequest {
   quality?: Quality;
   /** also return per-class probabilities as uint8 */
   probabilities: boolean;
+  /** called between network runs where there are several (tiles, shift-and-stitch passes); throws to stop */
+  checkpoint?: () => void;
 }
 
 export interface Prediction {
@@ -170,7 +172,9 @@ export class InferenceQueue {
     const { mode, quality } = requests[0];
     const keepLogits = requests.some((r) => r.probabilities);
     const prepared = requests.map((r) => prepareInput(model, r.image, { quality }));
-    const results = await segmentBatch(model, prepared, { mode, keepLogits });
+    // One job's deadline must not stop the others of a batch: checked only for a lone input.
+    const checkpoint = requests.length === 1 ? requests[0].checkpoint : undefined;
+    const results = await segmentBatch(model, prepared, { mode, keepLogits, checkpoint });
     return results.map((result, i) => ({
       labels: labelsAtImageSize(result),
       width: result.width,
@@ -189,6 +193,7 @@ export class InferenceQueue {
       overlap: this.options.tileOverlap,
       mode: request.mode,
       probabilities: request.probabilities,
+      checkpoint: request.checkpoint,
     });
     return {
       labels: tiled.labels,

@@ -40,10 +40,23 @@ export interface JobContext {
   /** performance.now() at receipt */
   received: number;
   queueWaitMs: number;
+  /** the client's deadline (ms since the epoch, from `cancel_after_at`): no work after it */
+  cancelAfter?: number;
 }
 
 /** Thrown inside a job when its message was given up: nothing more may be done. */
 export class Abandoned extends Error {}
+
+/** Thrown when a job's Cancel-After passed: reported, never retried; the edge cancels it. */
+export class DeadlineExceeded extends Error {
+  readonly code = "deadline_exceeded";
+}
+
+/** Throw DeadlineExceeded once the job's deadline has passed. */
+export function checkDeadline(job: Pick<JobContext, "cancelAfter">, where: string): void {
+  if (job.cancelAfter !== undefined && Date.now() >= job.cancelAfter)
+    throw new DeadlineExceeded(`the job's Cancel-After passed before ${where}`);
+}
 
 type Timings = Partial<Record<JobStage, number>>;
 
@@ -57,6 +70,8 @@ export async function stage<T>(
 ): Promise<T> {
   await o.beforeStage?.(name, job.jobId);
   if (job.signal.aborted) throw new Abandoned(name);
+  // Work the client no longer wants is not started; the callback is what tells the edge.
+  if (name !== "callback" && name !== "delete") checkDeadline(job, name);
   const started = performance.now();
   const result = await work();
   const ms = Math.round(performance.now() - started);
@@ -84,6 +99,7 @@ export async function runPipeline(
   const { jobId, signal } = job;
   const timings = { queue_wait: job.queueWaitMs, download: 0, decode: 0, inference: 0, upload: 0, total: 0 };
 
+  checkDeadline(job, "it started"); // queued past its deadline: never runs, not even `running`
   // `running` is best effort, sent while the input downloads, except that its 409 means
   // another attempt already finished the job: then nothing else is worth doing.
   const running = edge
@@ -111,6 +127,7 @@ export async function runPipeline(
         mode: message.mode,
         quality: message.quality ?? "standard",
         probabilities: wanted.includes("probabilities"),
+        checkpoint: () => checkDeadline(job, "the next tile"),
       }),
     timings,
   );

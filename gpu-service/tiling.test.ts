@@ -123,6 +123,19 @@ describe("tiled segmentation", () => {
     expect(sameBytes(tiled.probabilities!, probabilities)).toBe(true);
   });
 
+  it("stops between tiles when the checkpoint throws (a job's deadline passed mid-job)", async () => {
+    let checked = 0;
+    const stopped = segmentTiled(await ownSizeModel(), image, {
+      tileSize: 448,
+      overlap: 160,
+      checkpoint: () => {
+        if (++checked === 3) throw new Error("deadline");
+      },
+    });
+    await expect(stopped).rejects.toThrow("deadline");
+    expect(checked).toBe(3); // two of the six tiles ran, the third never started
+  });
+
   it("is what the inference queue does with inputs over tileMaxPixels", async () => {
     const inference = new InferenceQueue(await ownSizeModel(), {
       batchSize: 1,

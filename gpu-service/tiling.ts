@@ -95,7 +95,14 @@ export interface TiledSegmentation {
 export async function segmentTiled(
   model: Model,
   image: Rgba,
-  options: { tileSize: number; overlap: number; mode?: UpsamplingMode; probabilities?: boolean },
+  options: {
+    tileSize: number;
+    overlap: number;
+    mode?: UpsamplingMode;
+    probabilities?: boolean;
+    /** called before each tile; throws to stop (a job's deadline passed) */
+    checkpoint?: () => void;
+  },
 ): Promise<TiledSegmentation> {
   if (model.meta.resolution || model.meta.referencePixels)
     throw new Error(`model ${model.meta.id} resizes its input; tiling does not apply`);
@@ -106,6 +113,7 @@ export async function segmentTiled(
   const grid = tileGrid(width, height, options.tileSize, options.overlap);
   let inferenceMs = 0;
   for (const { x, y } of grid) {
+    options.checkpoint?.();
     const crop = cropRgba(image, x.start, y.start, x.end, y.end);
     const result = await segment(model, crop, { mode: options.mode, keepLogits: options.probabilities });
     inferenceMs += result.timings.inference;

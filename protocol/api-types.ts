@@ -90,7 +90,7 @@ export interface paths {
         put?: never;
         /**
          * Submit a full-resolution job
-         * @description Stores the image and queues it for the GPU tier; poll GET /v1/jobs/{id} or ask for a webhook. Rate-limited per key (60 per minute by default).
+         * @description Stores the image and queues it for the GPU tier; poll GET /v1/jobs/{id}, ask for a webhook, or send `Prefer: wait=N` to have the answer held until the job ends (at most N seconds). Rate-limited per key (60 per minute by default).
          */
         post: operations["createJob"];
         delete?: never;
@@ -354,7 +354,7 @@ export interface components {
             /** @enum {string} */
             object: "job";
             /**
-             * @description queued -> running -> succeeded | failed. A job stuck in running past its deadline goes back to queued (at most 3 starts); only queued jobs can be canceled.
+             * @description queued -> running -> succeeded | failed. A job stuck in running past its deadline goes back to queued (at most 3 starts); only queued jobs can be canceled, except by their own `Cancel-After`.
              * @enum {string}
              */
             status: "queued" | "running" | "succeeded" | "failed" | "canceled";
@@ -386,7 +386,12 @@ export interface components {
              * @description when the stored input and outputs are deleted (7 days after the job became final, or when it was deleted with DELETE); null until then. The job itself stays readable, with `result` null once they are gone
              */
             expires_at: string | null;
-            /** @description why a failed job failed (e.g. `deadline_exceeded`) */
+            /**
+             * Format: date-time
+             * @description the deadline asked for with `Cancel-After` (or `deadline_s`): not finished by then, the job is canceled with the error `deadline_exceeded`; null without one
+             */
+            cancel_after_at: string | null;
+            /** @description why a failed job failed (e.g. `not_started`), or why a canceled one was: `deadline_exceeded` when its Cancel-After passed */
             error: {
                 code: string;
                 message: string;
@@ -478,6 +483,8 @@ export interface components {
              * @description Where to POST Standard Webhooks when the job ends (http or https; private and reserved addresses are refused with invalid_webhook_url). At most 2048 characters.
              */
             webhook_url?: string;
+            /** @description The same as the `Cancel-After` header: seconds (1..86400) the job may take before it is canceled. */
+            deadline_s?: number;
             /**
              * Format: binary
              * @description the image: JPEG, PNG or WebP, up to 25 MiB and 40 megapixels (16384 per side)
@@ -1046,6 +1053,10 @@ export interface operations {
             header?: {
                 /** @description Retry-safe submission: the same key with the same request answers the first job (with `Idempotent-Replayed: true`); with a different request, 409 idempotency_conflict. */
                 "idempotency-key"?: string;
+                /** @description RFC 7240. `wait=N` (N = 1..60): hold the answer until the job ends or N seconds pass: 200 with the ended job, else 202; either way with `Preference-Applied: wait=N`. A malformed preference is ignored. */
+                prefer?: string;
+                /** @description Seconds (1..86400) the job may take from now: not finished by then, it is canceled (`error.code` `deadline_exceeded`); queued work never starts, running work stops at its next stage or tile. The same as the form field `deadline_s` (give one of them). */
+                "cancel-after"?: number;
             };
             path?: never;
             cookie?: never;
@@ -1056,13 +1067,15 @@ export interface operations {
             };
         };
         responses: {
-            /** @description accepted (or, with a reused Idempotency-Key, the job it created) */
-            202: {
+            /** @description with `Prefer: wait=N`: the job ended within N seconds (succeeded, failed or canceled) */
+            200: {
                 headers: {
                     /** @description `/v1/jobs/{id}` */
                     Location?: string;
                     /** @description `true` when this answers an earlier request */
                     "Idempotent-Replayed"?: string;
+                    /** @description `wait=N` when a `Prefer: wait=N` was honoured */
+                    "Preference-Applied"?: string;
                     /** @description requests allowed per minute and key */
                     "RateLimit-Limit"?: number;
                     /** @description requests left in this minute */
@@ -1073,7 +1086,26 @@ export interface operations {
                     "application/json": components["schemas"]["Job"];
                 };
             };
-            /** @description empty or unreadable image, a malformed multipart body, an invalid option field (unknown fields too), a bad Idempotency-Key, or a webhook_url that is no URL or points at a private address. `error.code`: `empty_body`, `unreadable_image`, `invalid_request`, `invalid_webhook_url` */
+            /** @description accepted (or, with a reused Idempotency-Key, the job it created); with `Prefer: wait=N`, the job had not ended after N seconds */
+            202: {
+                headers: {
+                    /** @description `/v1/jobs/{id}` */
+                    Location?: string;
+                    /** @description `true` when this answers an earlier request */
+                    "Idempotent-Replayed"?: string;
+                    /** @description `wait=N` when a `Prefer: wait=N` was honoured */
+                    "Preference-Applied"?: string;
+                    /** @description requests allowed per minute and key */
+                    "RateLimit-Limit"?: number;
+                    /** @description requests left in this minute */
+                    "RateLimit-Remaining"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
+            /** @description empty or unreadable image, a malformed multipart body, an invalid option field (unknown fields too), a bad Idempotency-Key or Cancel-After (or deadline_s), or a webhook_url that is no URL or points at a private address. `error.code`: `empty_body`, `unreadable_image`, `invalid_request`, `invalid_webhook_url` */
             400: {
                 headers: {
                     [name: string]: unknown;

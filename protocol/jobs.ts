@@ -77,6 +77,11 @@ export const jobMessageSchema = z
     created_at: isoTime,
     /** after this the signed URLs stop working */
     expires_at: isoTime,
+    /**
+     * the client's deadline (Cancel-After): not to be started after it, and stopped at the next
+     * stage or tile when it passes mid-job; the edge cancels the job then
+     */
+    cancel_after_at: isoTime.optional(),
   })
   .refine((message) => messageOrigin(message) !== undefined, {
     message: "every URL must be http(s) on one origin (the edge's)",

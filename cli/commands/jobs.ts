@@ -76,12 +76,15 @@ export const jobs: Command = {
   help: `Usage:
   npx fcn jobs submit <image> [--mode learned|shift-and-stitch] [--quality standard|high]
                       [--outputs mask,probabilities,rle,overlay] [--webhook-url URL] [--idempotency-key K]
-                      [--wait] [--out mask.png] [--out-dir DIR]
+                      [--deadline S] [--wait-seconds N] [--wait] [--out mask.png] [--out-dir DIR]
   npx fcn jobs get <job-id>
   npx fcn jobs wait <job-id> [--out mask.png] [--out-dir DIR] [--timeout 600]
 
 --out-dir writes every output of the job as <job-id>.<output>.<png|bin|json|jpg>.
 
+--deadline S: the job is canceled if not finished S seconds (1..86400) after submission
+(Cancel-After). --wait-seconds N: the API holds the answer until the job ends, at most N
+seconds (1..60, Prefer: wait=N).
 The API key comes from --key or $FCN_API_KEY.
 Options:
   --key <key>          API key
@@ -97,6 +100,8 @@ ${API_HELP}`,
         outputs: { type: "string" },
         "webhook-url": { type: "string" },
         "idempotency-key": { type: "string" },
+        deadline: { type: "string" },
+        "wait-seconds": { type: "string" },
         wait: { type: "boolean", default: false },
         out: { type: "string" },
         "out-dir": { type: "string" },
@@ -116,7 +121,13 @@ ${API_HELP}`,
       const api = apiClient(o, apiKey(o));
       const { data: job } = await ok(
         api.POST("/v1/jobs", {
-          params: { header: { "idempotency-key": values["idempotency-key"] } },
+          params: {
+            header: {
+              "idempotency-key": values["idempotency-key"],
+              prefer: values["wait-seconds"] ? `wait=${values["wait-seconds"]}` : undefined,
+              "cancel-after": values.deadline ? Number(values.deadline) : undefined,
+            },
+          },
           // The form as built here: openapi-fetch sends FormData as it is (with its boundary).
           body: asIs<components["schemas"]["JobCreateForm"]>(form),
           bodySerializer: noSerializer,

@@ -123,6 +123,7 @@ export class EdgeStub {
       outputs?: JobOutputName[];
       createdAt?: Date;
       expiresAt?: Date;
+      cancelAfter?: Date;
     } = {},
   ): JobMessage {
     const outputs: Partial<Record<JobOutputName, { url: string; content_type: string }>> = {};
@@ -148,6 +149,7 @@ export class EdgeStub {
       callback: { url: `${this.url}/jobs/${id}/callback` },
       created_at: (options.createdAt ?? new Date()).toISOString(),
       expires_at: (options.expiresAt ?? new Date(Date.now() + 3600_000)).toISOString(),
+      ...(options.cancelAfter ? { cancel_after_at: options.cancelAfter.toISOString() } : {}),
     };
   }
 

@@ -208,7 +208,12 @@ export function prepareInput(
   return { ...base, scales, width: shownWidth, height: shownHeight, resize: now() - t0 };
 }
 
-type SegmentOptions = PrepareOptions & { keepLogits?: boolean; mode?: UpsamplingMode };
+type SegmentOptions = PrepareOptions & {
+  keepLogits?: boolean;
+  mode?: UpsamplingMode;
+  /** called between the network runs of shift-and-stitch; throws to stop (a job's deadline) */
+  checkpoint?: () => void;
+};
 
 /**
  * Segment an image: stored pixels with their EXIF orientation, or upright RGBA. Not an async
@@ -251,7 +256,7 @@ export async function segmentBatch(
   let scores: Scores[];
   if (options.mode === "shift-and-stitch") {
     scores = [];
-    for (const p of batch) scores.push({ logits: await stitched(model, p) });
+    for (const p of batch) scores.push({ logits: await stitched(model, p, options.checkpoint) });
   } else if (batch.some((p) => p.scales)) {
     scores = [];
     for (const p of batch)
@@ -276,13 +281,13 @@ export async function segmentBatch(
   });
 }
 
-async function stitched(model: Model, p: PreparedInput): Promise<Float32Array> {
+async function stitched(model: Model, p: PreparedInput, checkpoint?: () => void): Promise<Float32Array> {
   const { meta } = model;
   const result = await shiftAndStitch(
     coarseNet(model),
     { data: p.input, channels: 3, height: p.size.height, width: p.size.width },
     meta.coarse?.stride ?? 8,
-    { offset: meta.coarse?.offset ?? 0, batch: 8 },
+    { offset: meta.coarse?.offset ?? 0, batch: 8, checkpoint },
   );
   return result.data;
 }

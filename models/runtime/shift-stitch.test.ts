@@ -62,6 +62,24 @@ describe("shift-and-stitch", () => {
     expect(seen).toHaveLength(4);
   });
 
+  it("calls the checkpoint before each group of shifts and stops when it throws (a job's deadline)", async () => {
+    let runs = 0;
+    const net = subsample(4);
+    const counting: CoarseNet = (...args) => {
+      runs++;
+      return net(...args);
+    };
+    let checks = 0;
+    const stopped = shiftAndStitch(counting, ramp(1, 8, 8), 4, {
+      batch: 4,
+      checkpoint: () => {
+        if (++checks === 3) throw new Error("deadline");
+      },
+    });
+    await expect(stopped).rejects.toThrow("deadline");
+    expect(runs).toBe(2); // of the 4 groups of 4 shifts, the third never ran
+  });
+
   it("shifts with zero padding and an offset", () => {
     const input = { data: Float32Array.from([1, 2, 3, 4]), channels: 1, height: 2, width: 2 };
     expect(Array.from(shiftInput(input, 1, 0))).toEqual([3, 4, 0, 0]);

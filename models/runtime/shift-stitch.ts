@@ -62,7 +62,7 @@ export async function shiftAndStitch(
   net: CoarseNet,
   input: Planar,
   stride: number,
-  options: { offset?: number; batch?: number } = {},
+  options: { offset?: number; batch?: number; checkpoint?: () => void } = {},
 ): Promise<Planar> {
   const { channels, height: H, width: W } = input;
   const offset = options.offset ?? 0;
@@ -72,6 +72,7 @@ export async function shiftAndStitch(
   let out: Planar | undefined;
   const plane = channels * H * W;
   for (let start = 0; start < shifts.length; start += batch) {
+    options.checkpoint?.();
     const group = shifts.slice(start, start + batch);
     const inputs = new Float32Array(group.length * plane);
     for (const [k, [dy, dx]] of group.entries()) {

@@ -183,6 +183,18 @@ describe("jobs end to end", () => {
     expect([overlay.format, overlay.width, overlay.height]).toEqual(["jpeg", 480, 360]);
   });
 
+  it("Prefer: wait holds the submission until the job has succeeded: 200 with the result", async () => {
+    const r = await submit({}, { prefer: "wait=60" });
+    expect(r.status).toBe(200);
+    expect(r.headers.get("preference-applied")).toBe("wait=60");
+    const job = (await r.json()) as { status: string; result: { mask_url: string } | null };
+    expect(job.status).toBe("succeeded");
+    const mask = readPalettePngStrict(
+      new Uint8Array(await (await fetch(job.result!.mask_url)).arrayBuffer()),
+    );
+    expect([mask.width, mask.height]).toEqual([480, 360]);
+  }, 90_000);
+
   it("a receiver that fails its first 3 deliveries gets the 4th, and every attempt is recorded", async () => {
     const job = (await (await submit({ webhook_url: `${receiverUrl}?flaky` })).json()) as { id: string };
     failFirst.set(job.id, 3);

@@ -13,6 +13,7 @@ import {
   type JobQuality,
 } from "../../protocol/jobs.ts";
 import type { WebhookEvent } from "../webhooks/enqueue.ts";
+import { MAX_CANCEL_AFTER_S } from "./state.ts";
 
 export interface JobOptions {
   mode: JobMode;
@@ -20,12 +21,30 @@ export interface JobOptions {
   outputs: JobOutputName[];
   webhookUrl: string | null;
   webhookEvents: WebhookEvent[];
+  /**
+   * Cancel-After / deadline_s: seconds from acceptance. Absent, not null, without one: the
+   * options are part of the Idempotency-Key's request hash, which must not change for old requests.
+   */
+  cancelAfterS?: number;
 }
 
 export { JOB_MODES, JOB_QUALITIES };
 export const JOB_OUTPUTS = JOB_OUTPUT_NAMES;
 export const WEBHOOK_EVENTS = ["job.succeeded", "job.failed"] as const satisfies readonly WebhookEvent[];
 export const MAX_WEBHOOK_URL_LENGTH = 2048;
+
+/** Whole seconds 1..MAX_CANCEL_AFTER_S as text (a header or form field), parsed to a number. */
+export const cancelAfterSeconds = (name: string) =>
+  z
+    .string()
+    .regex(/^\s*\d{1,6}\s*$/, `${name} must be a whole number of seconds from 1 to ${MAX_CANCEL_AFTER_S}`)
+    .transform(Number)
+    .pipe(
+      z
+        .number()
+        .min(1, `${name} must be a whole number of seconds from 1 to ${MAX_CANCEL_AFTER_S}`)
+        .max(MAX_CANCEL_AFTER_S, `${name} must be a whole number of seconds from 1 to ${MAX_CANCEL_AFTER_S}`),
+    );
 
 /** "a,b", "a b" or a JSON array of strings; an issue (and z.NEVER) when it is none of these. */
 function list(field: string, raw: string, ctx: z.RefinementCtx): string[] {
@@ -105,6 +124,14 @@ export const jobOptionFields = z.strictObject(
         "Where to POST Standard Webhooks when the job ends (http or https; private and reserved " +
           `addresses are refused with invalid_webhook_url). At most ${MAX_WEBHOOK_URL_LENGTH} characters.`,
       ),
+    deadline_s: cancelAfterSeconds("deadline_s")
+      .optional()
+      .meta({
+        type: "integer",
+        minimum: 1,
+        maximum: MAX_CANCEL_AFTER_S,
+        description: `The same as the \`Cancel-After\` header: seconds (1..${MAX_CANCEL_AFTER_S}) the job may take before it is canceled.`,
+      }),
   },
   {
     error: (issue) => (issue.code === "unrecognized_keys" ? `unknown field "${issue.keys[0]}"` : undefined),
@@ -119,6 +146,13 @@ export function parseJobOptions(fields: Record<string, string>): JobOptions {
     const issue = issues.find((i) => i.code === "unrecognized_keys") ?? issues[0];
     throw new InputError("invalid_request", issue.message);
   }
-  const { mode, quality, outputs, webhook_url, webhook_events } = parsed.data;
-  return { mode, quality, outputs, webhookUrl: webhook_url, webhookEvents: webhook_events };
+  const { mode, quality, outputs, webhook_url, webhook_events, deadline_s } = parsed.data;
+  return {
+    mode,
+    quality,
+    outputs,
+    webhookUrl: webhook_url,
+    webhookEvents: webhook_events,
+    ...(deadline_s === undefined ? {} : { cancelAfterS: deadline_s }),
+  };
 }

@@ -30,7 +30,10 @@ export interface JobRow {
   created_at: string;
   started_at: string | null;
   finished_at: string | null;
+  /** when a run counts as stuck (RUN_DEADLINE_MS after it started; the sweep requeues it) */
   deadline_at: string | null;
+  /** the client's deadline (Cancel-After): not finished by then, the job is canceled */
+  cancel_after_at: string | null;
   /** the configured public origin when the job was accepted (a record; URLs use the current one) */
   origin: string;
   updated_at: string;
@@ -94,6 +97,7 @@ export function jobView(row: JobRow, links?: ResultLinks) {
     started_at: row.started_at,
     finished_at: row.finished_at,
     expires_at: row.expires_at,
+    cancel_after_at: row.cancel_after_at,
     error: row.error_code ? { code: row.error_code, message: row.error_message ?? "" } : null,
     result:
       summary && links

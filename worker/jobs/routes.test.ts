@@ -1,4 +1,4 @@
-import { createExecutionContext } from "cloudflare:test";
+import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { beforeAll, describe, expect, inject, it, vi } from "vitest";
 import worker from "../index.ts";
@@ -13,7 +13,7 @@ import {
   postCallback,
   submit,
 } from "../test/helpers.ts";
-import { acceptJob } from "./service.ts";
+import { acceptJob, sweep } from "./service.ts";
 
 const images = inject("images");
 const png = () => fromBase64(images.png64x48);
@@ -391,4 +391,154 @@ it("rate-limits submissions per key with 429 and Retry-After", async () => {
   // The window is per minute; a test running across a minute boundary may see a fresh window.
   expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(1);
   expect(Number(retryAfter)).toBeGreaterThan(0);
+});
+
+describe("Prefer: wait", () => {
+  it("holds a queued job for N seconds and answers 202 with Preference-Applied", async () => {
+    const t0 = Date.now();
+    const r = await submit(key, png(), {}, { prefer: "respond-async, wait=1" });
+    expect(r.status).toBe(202);
+    expect(r.headers.get("preference-applied")).toBe("wait=1");
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(900);
+    expect(((await r.json()) as JobJson).status).toBe("queued");
+    await drainQueue();
+  });
+
+  it("answers 200 with the job once it ends, on a replay too", async () => {
+    const headers = { "idempotency-key": "wait-1" };
+    const job = (await (await submit(key, png(), {}, headers)).json()) as JobJson;
+    const failed = await postCallback(job.id, {
+      job_id: job.id,
+      status: "failed",
+      attempt: 1,
+      error: { code: "boom", message: "it broke" },
+    });
+    expect(failed.status).toBe(200);
+    const t0 = Date.now();
+    const r = await submit(key, png(), {}, { ...headers, prefer: "wait=30" });
+    expect(Date.now() - t0).toBeLessThan(5000); // ended already: no wait
+    expect(r.status).toBe(200);
+    expect(r.headers.get("preference-applied")).toBe("wait=30");
+    expect(r.headers.get("idempotent-replayed")).toBe("true");
+    expect((await r.json()) as JobJson).toMatchObject({ id: job.id, status: "failed" });
+    // Without the preference a replay answers 202, as before.
+    expect((await submit(key, png(), {}, headers)).status).toBe(202);
+    await drainQueue();
+  });
+
+  it.each(["wait=0", "wait=61", "wait=abc", "wait", "wait=-1", "wait=1.5", "respond-async", "%%%"])(
+    "ignores %j: 202 at once, no Preference-Applied",
+    async (prefer) => {
+      const t0 = Date.now();
+      const r = await submit(key, png(), {}, { prefer });
+      expect(r.status).toBe(202);
+      expect(r.headers.get("preference-applied")).toBeNull();
+      expect(Date.now() - t0).toBeLessThan(900);
+      await drainQueue();
+    },
+  );
+});
+
+describe("Cancel-After", () => {
+  const refused: [string, Record<string, string>, Record<string, string>][] = [
+    ["Cancel-After: 0", {}, { "cancel-after": "0" }],
+    ["Cancel-After over a day", {}, { "cancel-after": "86401" }],
+    ["Cancel-After: soon", {}, { "cancel-after": "soon" }],
+    ["Cancel-After: 1.5", {}, { "cancel-after": "1.5" }],
+    ["Cancel-After: -5", {}, { "cancel-after": "-5" }],
+    ["deadline_s: 0", { deadline_s: "0" }, {}],
+    ["deadline_s: 1e3", { deadline_s: "1e3" }, {}],
+    ["a Cancel-After and a deadline_s that disagree", { deadline_s: "10" }, { "cancel-after": "20" }],
+  ];
+  it.each(refused)("refuses %s with 400 invalid_request, storing nothing", async (_, fields, headers) => {
+    const before = await env.DB.prepare("SELECT COUNT(*) AS n FROM jobs").first<{ n: number }>();
+    const r = await submit(key, png(), fields, headers);
+    expect(r.status).toBe(400);
+    expect(((await r.json()) as { error: { code: string } }).error.code).toBe("invalid_request");
+    const after = await env.DB.prepare("SELECT COUNT(*) AS n FROM jobs").first<{ n: number }>();
+    expect(after?.n).toBe(before?.n);
+  });
+
+  it("stores the deadline, shows it, and carries it in the job message (header or form field)", async () => {
+    for (const [fields, headers] of [
+      [{}, { "cancel-after": "300" }],
+      [{ deadline_s: "300" }, {}],
+    ]) {
+      const r = await submit(key, png(), fields, headers);
+      expect(r.status).toBe(202);
+      const job = (await r.json()) as JobJson & { created_at: string; cancel_after_at: string };
+      expect(Date.parse(job.cancel_after_at) - Date.parse(job.created_at)).toBe(300_000);
+      const [message] = await drainQueue();
+      expect(message.cancel_after_at).toBe(job.cancel_after_at);
+    }
+    const plain = (await (await submit(key, png())).json()) as { cancel_after_at: string | null };
+    expect(plain.cancel_after_at).toBeNull();
+    expect((await drainQueue())[0].cancel_after_at).toBeUndefined();
+  });
+
+  it("cancels a job still queued at its deadline (cron sweep), with the reason; it never runs", async () => {
+    const job = (await (await submit(key, png(), {}, { "cancel-after": "1" })).json()) as JobJson;
+    await drainQueue();
+    await new Promise((r) => setTimeout(r, 1100));
+    const ctx = createExecutionContext();
+    await worker.scheduled(
+      createScheduledController({ scheduledTime: Date.now(), cron: "* * * * *" }),
+      env,
+      ctx,
+    );
+    await waitOnExecutionContext(ctx);
+    const view = (await (
+      await call(`/v1/jobs/${job.id}`, { headers: { authorization: `Bearer ${key}` } })
+    ).json()) as JobJson;
+    expect(view.status).toBe("canceled");
+    expect(view.error).toEqual({
+      code: "deadline_exceeded",
+      message: expect.stringMatching(/Cancel-After of 1 s/),
+    });
+    // A late GPU tier is told the job is over, and nothing is sent to the queue again.
+    const running = await postCallback(job.id, { job_id: job.id, status: "running", attempt: 1 });
+    expect(running.status).toBe(409);
+    expect(await drainQueue()).toEqual([]);
+    expect(
+      (
+        (await (
+          await call(`/v1/jobs/${job.id}`, { headers: { authorization: `Bearer ${key}` } })
+        ).json()) as JobJson
+      ).attempts,
+    ).toBe(0);
+  });
+
+  it("cancels a running job at its deadline (sweep) rather than requeue it", async () => {
+    const job = (await (await submit(key, png(), {}, { "cancel-after": "1" })).json()) as JobJson;
+    await drainQueue();
+    expect((await postCallback(job.id, { job_id: job.id, status: "running", attempt: 1 })).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 1100));
+    // Far enough ahead that the run deadline has passed too: the overdue job is not requeued.
+    const stats = await sweep(env, Date.now() + 60 * 60 * 1000);
+    expect(stats.canceled).toBeGreaterThanOrEqual(1);
+    const row = await env.DB.prepare("SELECT status, error_code FROM jobs WHERE id = ?")
+      .bind(job.id)
+      .first<{ status: string; error_code: string }>();
+    expect(row).toEqual({ status: "canceled", error_code: "deadline_exceeded" });
+    // (the sweep an hour ahead re-sends other tests' queued jobs, never this one)
+    expect((await drainQueue()).map((m) => m.job_id)).not.toContain(job.id);
+  });
+
+  it("refuses the callbacks of a job past its deadline before the sweep ran: canceled, not succeeded", async () => {
+    const job = (await (await submit(key, png(), {}, { "cancel-after": "1" })).json()) as JobJson;
+    await drainQueue();
+    expect((await postCallback(job.id, { job_id: job.id, status: "running", attempt: 1 })).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 1100));
+    const late = await postCallback(job.id, {
+      job_id: job.id,
+      status: "failed",
+      attempt: 1,
+      error: { code: "deadline_exceeded", message: "stopped between tiles" },
+    });
+    expect(late.status).toBe(409);
+    const row = await env.DB.prepare("SELECT status, error_code FROM jobs WHERE id = ?")
+      .bind(job.id)
+      .first<{ status: string; error_code: string }>();
+    expect(row).toEqual({ status: "canceled", error_code: "deadline_exceeded" });
+  });
 });

@@ -40,6 +40,8 @@ import { getJob, type JobRow } from "./repo.ts";
 import { purgeJob } from "./retention.ts";
 import { acceptJob, cancelJob, outputKey, publicJob } from "./service.ts";
 import { requireSignedUrl } from "./signed-urls.ts";
+import { isFinal } from "./state.ts";
+import { parsePreferWait, waitForEnd } from "./waiting.ts";
 
 export const jobs = createApp();
 
@@ -99,6 +101,13 @@ async function ownJob(c: { env: Env; get: (k: "apiKey") => { id: string } }, id:
   return row;
 }
 
+const SUBMIT_HEADERS = {
+  Location: header("`/v1/jobs/{id}`"),
+  "Idempotent-Replayed": header("`true` when this answers an earlier request"),
+  "Preference-Applied": header("`wait=N` when a `Prefer: wait=N` was honoured"),
+  ...RATE_LIMIT_HEADERS,
+};
+
 const createJob = createRoute({
   method: "post",
   path: "/",
@@ -106,7 +115,8 @@ const createJob = createRoute({
   operationId: "createJob",
   summary: "Submit a full-resolution job",
   description:
-    "Stores the image and queues it for the GPU tier; poll GET /v1/jobs/{id} or ask for a webhook. " +
+    "Stores the image and queues it for the GPU tier; poll GET /v1/jobs/{id}, ask for a webhook, or " +
+    "send `Prefer: wait=N` to have the answer held until the job ends (at most N seconds). " +
     "Rate-limited per key (60 per minute by default).",
   security,
   middleware: [rateLimit("jobs", 60)] as const,
@@ -120,14 +130,17 @@ const createJob = createRoute({
     },
   },
   responses: {
-    202: {
-      description: "accepted (or, with a reused Idempotency-Key, the job it created)",
+    200: {
+      description: "with `Prefer: wait=N`: the job ended within N seconds (succeeded, failed or canceled)",
       content: { "application/json": { schema: Job } },
-      headers: {
-        Location: header("`/v1/jobs/{id}`"),
-        "Idempotent-Replayed": header("`true` when this answers an earlier request"),
-        ...RATE_LIMIT_HEADERS,
-      },
+      headers: SUBMIT_HEADERS,
+    },
+    202: {
+      description:
+        "accepted (or, with a reused Idempotency-Key, the job it created); with `Prefer: wait=N`, the " +
+        "job had not ended after N seconds",
+      content: { "application/json": { schema: Job } },
+      headers: SUBMIT_HEADERS,
     },
     ...errors({
       ...imageUploadErrors(JOB_LIMITS),
@@ -135,7 +148,8 @@ const createJob = createRoute({
         codes: ["empty_body", "unreadable_image", "invalid_request", "invalid_webhook_url"],
         description:
           "empty or unreadable image, a malformed multipart body, an invalid option field (unknown " +
-          "fields too), a bad Idempotency-Key, or a webhook_url that is no URL or points at a private address",
+          "fields too), a bad Idempotency-Key or Cancel-After (or deadline_s), or a webhook_url that is no " +
+          "URL or points at a private address",
       },
       401: keyRefused,
       409: {
@@ -167,6 +181,7 @@ jobs.openAPIRegistry.register("JobCreateForm", JobCreateForm);
 const SAME_KEY = "SELECT * FROM jobs WHERE api_key_id = ? AND idempotency_key = ?";
 
 jobs.openapi(createJob, async (c) => {
+  const started = Date.now();
   const type = (c.req.header("content-type") ?? "").split(";")[0].trim().toLowerCase();
   if (type !== "multipart/form-data") {
     throw new InputError(
@@ -175,11 +190,18 @@ jobs.openapi(createJob, async (c) => {
     );
   }
   const idempotencyKey = c.req.valid("header")["idempotency-key"] ?? null;
+  const wait = parsePreferWait(c.req.valid("header").prefer);
   const upload = await readImageUpload(c.req.raw, JOB_LIMITS);
   const info = readImageInfo(upload.bytes);
   checkLimits(info, JOB_LIMITS);
   checkComplete(upload.bytes, info); // refused now rather than failed after the queue
   const options = parseJobOptions(upload.fields);
+  const cancelAfter = c.req.valid("header")["cancel-after"];
+  if (cancelAfter !== undefined) {
+    if (options.cancelAfterS !== undefined && options.cancelAfterS !== cancelAfter)
+      throw new ApiError(400, "invalid_request", "Cancel-After and deadline_s disagree: give one of them");
+    options.cancelAfterS = cancelAfter;
+  }
   if (options.webhookUrl) {
     try {
       await checkWebhookUrl(options.webhookUrl, urlPolicy(c.env));
@@ -227,7 +249,20 @@ jobs.openapi(createJob, async (c) => {
       mode: row.mode,
     }),
   );
-  return c.json(await publicJob(c.env, row), 202, { Location: `/v1/jobs/${row.id}` });
+  return respond(row, {});
+
+  /**
+   * 202 with the job; with `Prefer: wait`, the job as it stands once the wait is over, 200 if
+   * it has ended (a replay waits the same way, for the job the key created).
+   */
+  async function respond(accepted: JobRow, headers: Record<string, string>) {
+    const extra: Record<string, string> = { Location: `/v1/jobs/${accepted.id}`, ...headers };
+    if (wait === undefined) return c.json(await publicJob(c.env, accepted), 202, extra);
+    const row = await waitForEnd(c.env.DB, accepted, wait, started);
+    extra["Preference-Applied"] = `wait=${wait}`;
+    const body = await publicJob(c.env, row);
+    return isFinal(row.status) ? c.json(body, 200, extra) : c.json(body, 202, extra);
+  }
 
   async function replay(existing: JobRow) {
     if (existing.request_hash !== requestHash) {
@@ -237,10 +272,7 @@ jobs.openapi(createJob, async (c) => {
         "this Idempotency-Key was used with a different request",
       );
     }
-    return c.json(await publicJob(c.env, existing), 202, {
-      Location: `/v1/jobs/${existing.id}`,
-      "Idempotent-Replayed": "true",
-    });
+    return respond(existing, { "Idempotent-Replayed": "true" });
   }
 });
 

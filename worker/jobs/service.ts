@@ -43,13 +43,16 @@ export interface NewJob {
   outputs: JobOutputName[];
   webhookUrl: string | null;
   webhookEvents: string[];
+  /** Cancel-After: seconds from now, or null */
+  cancelAfterS?: number | null;
   idempotencyKey: string | null;
   requestHash: string;
 }
 
 export async function acceptJob(env: Env, job: NewJob): Promise<JobRow> {
   const origin = publicOrigin(env); // before any write: a misconfigured Worker stores nothing
-  const now = new Date().toISOString();
+  const accepted = Date.now();
+  const now = new Date(accepted).toISOString();
   const id = randomId("job");
   const row: JobRow = {
     id,
@@ -77,6 +80,8 @@ export async function acceptJob(env: Env, job: NewJob): Promise<JobRow> {
     started_at: null,
     finished_at: null,
     deadline_at: null,
+    cancel_after_at:
+      job.cancelAfterS == null ? null : new Date(accepted + job.cancelAfterS * 1000).toISOString(),
     origin,
     updated_at: now,
     expires_at: null,
@@ -127,6 +132,7 @@ export async function jobMessage(env: Env, row: JobRow): Promise<JobMessage> {
     callback: { url: `${base}/internal/jobs/${row.id}/callback` },
     created_at: row.created_at,
     expires_at: input.expiresAt,
+    ...(row.cancel_after_at ? { cancel_after_at: row.cancel_after_at } : {}),
   });
 }
 
@@ -182,6 +188,12 @@ export type CallbackOutcome = "applied" | "already_completed" | "missing_outputs
 
 /** Apply a verified callback from the GPU tier to the job's state. */
 export async function applyCallback(env: Env, row: JobRow, cb: JobCallback): Promise<CallbackOutcome> {
+  // Past the client's deadline nothing the GPU tier says counts: the job is canceled (if the
+  // sweep has not done it yet), and the 409 tells the GPU tier to stop.
+  if (overdue(row, Date.now())) {
+    await cancelOverdue(env, row);
+    return "already_completed";
+  }
   const now = new Date().toISOString();
   if (cb.status === "running") {
     const ok = await transition(env.DB, row.id, ["queued", "running"], {
@@ -233,16 +245,39 @@ export async function cancelJob(env: Env, row: JobRow): Promise<boolean> {
   });
 }
 
+/** Whether the client's deadline (Cancel-After) has passed at `now` (ms). */
+const overdue = (row: JobRow, now: number) =>
+  row.cancel_after_at !== null && Date.parse(row.cancel_after_at) <= now;
+
+/** Cancel a job whose Cancel-After passed, with the reason; false if it had already ended. */
+export async function cancelOverdue(env: Env, row: JobRow, now = Date.now()): Promise<boolean> {
+  const seconds = Math.round((Date.parse(row.cancel_after_at ?? "") - Date.parse(row.created_at)) / 1000);
+  return transition(env.DB, row.id, ["queued", "running"], {
+    status: "canceled",
+    error_code: "deadline_exceeded",
+    error_message: `the job did not finish within its Cancel-After of ${seconds} s`,
+    finished_at: new Date(now).toISOString(),
+    expires_at: expiryFor(now),
+  });
+}
+
 /**
- * The cron sweep: re-send queued jobs whose message never left or never started (at most
+ * The cron sweep: cancel jobs past their client's deadline (Cancel-After), re-send queued jobs whose message never left or never started (at most
  * MAX_DISPATCHES sends, then the job fails `not_started`), hand running jobs past their
  * deadline back to the queue, and fail those out of attempts.
  */
 export async function sweep(
   env: Env,
   now = Date.now(),
-): Promise<{ redispatched: number; requeued: number; failed: number }> {
-  const stats = { redispatched: 0, requeued: 0, failed: 0 };
+): Promise<{ canceled: number; redispatched: number; requeued: number; failed: number }> {
+  const stats = { canceled: 0, redispatched: 0, requeued: 0, failed: 0 };
+  // First, so that an overdue job is never sent again or requeued below.
+  const { results: overdueJobs } = await env.DB.prepare(
+    "SELECT * FROM jobs WHERE status IN ('queued', 'running') AND cancel_after_at <= ? LIMIT 100",
+  )
+    .bind(new Date(now).toISOString())
+    .all<JobRow>();
+  for (const row of overdueJobs) if (await cancelOverdue(env, row, now)) stats.canceled++;
   const stale = new Date(now - REDISPATCH_AFTER_MS).toISOString();
   const { results: queued } = await env.DB.prepare(
     "SELECT * FROM jobs WHERE status = 'queued' AND (dispatched_at IS NULL OR dispatched_at < ?) LIMIT 100",
@@ -288,7 +323,7 @@ export async function sweep(
     ),
     env.DB.prepare("DELETE FROM rate_limits WHERE window_start < ?").bind(Math.floor(now / 1000) - 3600),
   ]);
-  if (stats.redispatched + stats.requeued + stats.failed > 0)
+  if (stats.canceled + stats.redispatched + stats.requeued + stats.failed > 0)
     console.log(JSON.stringify({ level: "info", msg: "sweep", ...stats }));
   return stats;
 }

@@ -12,6 +12,8 @@ export const isFinal = (s: JobStatus) => FINAL.has(s);
 export const RUN_DEADLINE_MS = 10 * 60 * 1000;
 /** A queued job whose message was sent this long ago without starting is sent again. */
 export const REDISPATCH_AFTER_MS = 5 * 60 * 1000;
+/** The longest Cancel-After (or deadline_s) accepted, in seconds: one day. */
+export const MAX_CANCEL_AFTER_S = 86_400;
 /** After this many starts a job is failed rather than retried. */
 export const MAX_ATTEMPTS = 3;
 

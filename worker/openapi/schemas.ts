@@ -7,7 +7,16 @@
 import { z } from "@hono/zod-openapi";
 import { JOB_LIMITS, PREVIEW_LIMITS } from "../../models/runtime/limits.ts";
 import { jobCallbackSchema, jobResultSummarySchema, MAX_OUTPUT_PARTS } from "../../protocol/jobs.ts";
-import { JOB_MODES, JOB_OUTPUTS, JOB_QUALITIES, jobOptionFields, WEBHOOK_EVENTS } from "../jobs/options.ts";
+import {
+  cancelAfterSeconds,
+  JOB_MODES,
+  JOB_OUTPUTS,
+  JOB_QUALITIES,
+  jobOptionFields,
+  WEBHOOK_EVENTS,
+} from "../jobs/options.ts";
+import { MAX_CANCEL_AFTER_S } from "../jobs/state.ts";
+import { MAX_PREFER_WAIT_S } from "../jobs/waiting.ts";
 
 /** A schema that becomes `#/components/schemas/<id>` in the document. */
 function component<T extends z.ZodType>(id: string, schema: T, description: string): T {
@@ -148,7 +157,7 @@ export const JobStatus = z
   .enum(["queued", "running", "succeeded", "failed", "canceled"])
   .describe(
     "queued -> running -> succeeded | failed. A job stuck in running past its deadline goes back to " +
-      "queued (at most 3 starts); only queued jobs can be canceled.",
+      "queued (at most 3 starts); only queued jobs can be canceled, except by their own `Cancel-After`.",
   );
 export const JobMode = z.enum(JOB_MODES);
 export const JobOutputName = z.enum(JOB_OUTPUTS);
@@ -196,10 +205,19 @@ export const Job = component(
         "when the stored input and outputs are deleted (7 days after the job became final, or when it was " +
           "deleted with DELETE); null until then. The job itself stays readable, with `result` null once they are gone",
       ),
+    cancel_after_at: timestamp()
+      .nullable()
+      .describe(
+        "the deadline asked for with `Cancel-After` (or `deadline_s`): not finished by then, the job " +
+          "is canceled with the error `deadline_exceeded`; null without one",
+      ),
     error: z
       .object({ code: z.string(), message: z.string() })
       .nullable()
-      .describe("why a failed job failed (e.g. `deadline_exceeded`)"),
+      .describe(
+        "why a failed job failed (e.g. `not_started`), or why a canceled one was: `deadline_exceeded` when its " +
+          "Cancel-After passed",
+      ),
     result: z
       .object({
         model: z.string(),
@@ -414,6 +432,23 @@ export const JobCreateHeaders = z.object({
       "Retry-safe submission: the same key with the same request answers the first job " +
         "(with `Idempotent-Replayed: true`); with a different request, 409 idempotency_conflict.",
     ),
+  prefer: z
+    .string()
+    .optional()
+    .describe(
+      `RFC 7240. \`wait=N\` (N = 1..${MAX_PREFER_WAIT_S}): hold the answer until the job ends or N seconds ` +
+        "pass: 200 with the ended job, else 202; either way with `Preference-Applied: wait=N`. " +
+        "A malformed preference is ignored.",
+    )
+    .openapi({ example: "wait=10" }),
+  "cancel-after": cancelAfterSeconds("Cancel-After")
+    .optional()
+    .describe(
+      `Seconds (1..${MAX_CANCEL_AFTER_S}) the job may take from now: not finished by then, it is canceled ` +
+        "(`error.code` `deadline_exceeded`); queued work never starts, running work stops at its next " +
+        "stage or tile. The same as the form field `deadline_s` (give one of them).",
+    )
+    .openapi({ type: "integer", minimum: 1, maximum: MAX_CANCEL_AFTER_S, example: 300 }),
 });
 
 /** What a signed URL carries; the route's middleware checks it before anything else. */

@@ -55,6 +55,7 @@ async function finishedJob(webhookUrl: string): Promise<JobRow> {
     started_at: now,
     finished_at: now,
     deadline_at: null,
+    cancel_after_at: null,
     origin: "http://edge.test",
     updated_at: now,
     expires_at: null,
