@@ -16,32 +16,23 @@
  * While a job runs, the lease's heartbeat extends the message's visibility timeout so no
  * other consumer receives it.
  */
-import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { ImageLimits } from "../models/runtime/image-info.ts";
 import { FULL_LIMITS } from "../models/runtime/limits.ts";
 import { type JobCallback, type JobMessage, parseJobMessage } from "../protocol/jobs.ts";
 import type { EdgeClient } from "./edge-client.ts";
 import { decideFailure, type FailureReport, reportFate, retryDelaySeconds } from "./failure-policy.ts";
 import type { InferenceQueue } from "./inference.ts";
-import { type Lease, LeasePoller, type LeaseState } from "./lease.ts";
-import { describeError, type Logger } from "./log.ts";
-import type { JobOutcome, ServiceMetrics } from "./metrics.ts";
+import { type Lease, type LeaseOptions, LeasePoller, type LeaseState } from "./lease.ts";
+import { describeError } from "./log.ts";
+import type { JobOutcome } from "./metrics.ts";
 import { type JobContext, type JobStage, type PipelineOptions, runPipeline, stage } from "./pipeline.ts";
 
 export type { JobStage };
 
-export interface ConsumerOptions {
-  sqs: SQSClient;
-  queueUrl: string;
+/** The SQS lease's settings (messages held at once, visibility, heartbeat, polling) and the job's. */
+export interface ConsumerOptions extends LeaseOptions {
   inference: InferenceQueue;
   edge: EdgeClient;
-  metrics: ServiceMetrics;
-  log: Logger;
-  /** messages worked on at once */
-  concurrency: number;
-  visibilityTimeoutSeconds: number;
-  heartbeatSeconds: number;
-  waitTimeSeconds: number;
   /** the queue's maxReceiveCount: the attempt that reaches it is the last before the DLQ */
   maxReceives: number;
   retryBackoffSeconds: number;
