@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import type { Rgba } from "../models/runtime/decode.ts";
 import { readModelMetadata } from "../models/runtime/model-metadata.ts";
 import { loadNodeModel, type NodeModel } from "../models/runtime/node.ts";
-import { resizeBilinearToPlanar } from "../models/runtime/resize.ts";
+import { resizeRgbaBilinear } from "../models/runtime/resize.ts";
 import {
   prepareInput,
   probabilitiesAtImageSize,
@@ -22,17 +22,8 @@ import { decodeFile, REPO, SAMPLES, testModel } from "./test/harness.ts";
 
 const EDGE = resolve(REPO, "models/fcn32s-edge-int8.onnx");
 
-/** An upright RGBA image resized (bilinear), as a larger or smaller photo of the scene. */
-function resized(image: Rgba, width: number, height: number): Rgba {
-  const planar = resizeBilinearToPlanar(image.data, image.width, image.height, 4, width, height);
-  const plane = width * height;
-  const data = new Uint8ClampedArray(plane * 4);
-  for (let i = 0; i < plane; i++) {
-    for (let c = 0; c < 3; c++) data[i * 4 + c] = Math.round(planar[c * plane + i]);
-    data[i * 4 + 3] = 255;
-  }
-  return { data, width, height };
-}
+const resized = (image: Rgba, width: number, height: number): Rgba =>
+  resizeRgbaBilinear(image, width, height);
 
 let images: Rgba[];
 let models: Record<string, NodeModel>;

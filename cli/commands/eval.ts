@@ -3,11 +3,11 @@ import { readFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { decodeImage, upright } from "../../models/runtime/decode.ts";
+import { decodeImage, type Rgba, upright } from "../../models/runtime/decode.ts";
 import { FULL_LIMITS } from "../../models/runtime/limits.ts";
 import { ConfusionMatrix, scores } from "../../models/runtime/metrics.ts";
 import { initNodeCodecs, loadModelFor } from "../../models/runtime/node.ts";
-import { resizeBilinearToPlanar, resizeLabelsNearest } from "../../models/runtime/resize.ts";
+import { resizeLabelsNearest, resizeRgbaBilinear } from "../../models/runtime/resize.ts";
 import { type Quality, segment, type UpsamplingMode } from "../../models/runtime/segment.ts";
 import { labelsAtImageSize } from "../../models/runtime/tensor.ts";
 import { ProgressBar } from "../progress.ts";
@@ -82,7 +82,8 @@ Options:
       const truth = new Uint8Array(label.width * label.height);
       const { data } = upright(label);
       for (let p = 0; p < truth.length; p++) truth[p] = data[p * 4];
-      const input = upscale === 1 ? image : enlarge(upright(image), upscale);
+      // A larger photo of the same scene: the frame enlarged, the mask scored back at label size.
+      const input = upscale === 1 ? image : enlarged(upright(image), upscale);
       const result = await segment(model, input, {
         mode: values.mode as UpsamplingMode,
         quality: values.quality as Quality,
@@ -125,18 +126,5 @@ Options:
   },
 };
 
-/** An upright RGBA image enlarged k times (bilinear), as a user's larger photo of the scene. */
-function enlarge(image: { data: Uint8Array | Uint8ClampedArray; width: number; height: number }, k: number) {
-  const width = Math.round(image.width * k);
-  const height = Math.round(image.height * k);
-  const planar = resizeBilinearToPlanar(image.data, image.width, image.height, 4, width, height);
-  const plane = width * height;
-  const data = new Uint8ClampedArray(plane * 4);
-  for (let i = 0; i < plane; i++) {
-    data[i * 4] = Math.round(planar[i]);
-    data[i * 4 + 1] = Math.round(planar[plane + i]);
-    data[i * 4 + 2] = Math.round(planar[2 * plane + i]);
-    data[i * 4 + 3] = 255;
-  }
-  return { data, width, height };
-}
+const enlarged = (image: Rgba, k: number) =>
+  resizeRgbaBilinear(image, Math.round(image.width * k), Math.round(image.height * k));

@@ -86,6 +86,22 @@ export function resizeBilinearToPlanar(
   return out;
 }
 
+/** Bilinear resize of upright RGBA to RGBA (opaque): an image as a larger or smaller photo. */
+export function resizeRgbaBilinear(
+  image: { data: Uint8Array | Uint8ClampedArray; width: number; height: number },
+  width: number,
+  height: number,
+): { data: Uint8ClampedArray; width: number; height: number } {
+  const planar = resizeBilinearToPlanar(image.data, image.width, image.height, 4, width, height);
+  const plane = width * height;
+  const data = new Uint8ClampedArray(plane * 4);
+  for (let i = 0; i < plane; i++) {
+    for (let c = 0; c < 3; c++) data[i * 4 + c] = Math.round(planar[c * plane + i]);
+    data[i * 4 + 3] = 255;
+  }
+  return { data, width, height };
+}
+
 /**
  * Nearest-neighbour source index along one axis, for each of `outSize` outputs from `inSize`
  * inputs (pixel centres aligned): the one mapping every label upscale uses.

@@ -341,8 +341,8 @@ function addSoftmax(sum: Float32Array, logits: Float32Array, classes: number, pl
 }
 
 /** Whether scores are brought to the image's size bilinearly (models that run at its scale). */
-function resizesScores(model: Model, p: PreparedInput): boolean {
-  return !model.meta.resolution && (p.size.width !== p.width || p.size.height !== p.height);
+function resizesScores(model: Model, from: Size, to: Size): boolean {
+  return !model.meta.resolution && (from.width !== to.width || from.height !== to.height);
 }
 
 function postprocess(
@@ -355,14 +355,14 @@ function postprocess(
   const classes = meta.classes.length;
   const { size } = p;
   const common = { scoreSize: size };
-  if ("coarse" in scores && !keepLogits && !resizesScores(model, p)) {
+  if ("coarse" in scores && !keepLogits && !resizesScores(model, size, p)) {
     // Only the labels are wanted: upsample and argmax in one pass, never holding the logits.
     const labels = bilinearDeconvArgmax(scores.coarse, size.width, size.height, meta.upsample!);
     return { ...common, inferenceLabels: labels, inference: size, width: p.width, height: p.height };
   }
   const logits = toLogits(model, scores, size);
   const kept = keepLogits ? logits : undefined;
-  if (resizesScores(model, p)) {
+  if (resizesScores(model, size, p)) {
     const labels = resizeScoresArgmax({ data: logits, classes, ...size }, p.width, p.height);
     return { ...common, ...fullSizeLabels(labels, p.width, p.height), logits: kept };
   }
@@ -386,7 +386,7 @@ export function probabilitiesAtImageSize(model: Model, result: Segmentation): Ui
   const classes = model.meta.classes.length;
   if (!result.logits) throw new Error("probabilitiesAtImageSize needs a segmentation made with keepLogits");
   const { scoreSize } = result;
-  if (!model.meta.resolution && (scoreSize.width !== result.width || scoreSize.height !== result.height)) {
+  if (resizesScores(model, scoreSize, result)) {
     return resizeLogitsToProbabilitiesUint8(
       { data: result.logits, classes, ...scoreSize },
       result.width,
