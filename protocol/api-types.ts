@@ -90,7 +90,7 @@ export interface paths {
         put?: never;
         /**
          * Submit a full-resolution job
-         * @description Stores the image and queues it for the GPU tier; poll GET /v1/jobs/{id}, ask for a webhook, or send `Prefer: wait=N` to have the answer held until the job ends (at most N seconds). Rate-limited per key (60 per minute by default).
+         * @description Stores the image (uploaded as multipart/form-data, or fetched from `image_url` in a JSON body) and queues it for the GPU tier; poll GET /v1/jobs/{id}, ask for a webhook, or send `Prefer: wait=N` to have the answer held until the job ends (at most N seconds). Rate-limited per key (60 per minute by default).
          */
         post: operations["createJob"];
         delete?: never;
@@ -490,6 +490,25 @@ export interface components {
              * @description the image: JPEG, PNG or WebP, up to 25 MiB and 40 megapixels (16384 per side)
              */
             image: string;
+        };
+        /** @description application/json body of POST /v1/jobs: the image by URL. The options mean what the form fields mean. */
+        JobCreateJson: {
+            /**
+             * Format: uri
+             * @description Where the edge fetches the image (JPEG, PNG or WebP, the same limits as an upload): https, a public address (private, link-local and loopback targets are refused with unsafe_image_url, also behind a redirect); at most 3 redirects and 10 s.
+             */
+            image_url: string;
+            /** @enum {string} */
+            mode?: "learned" | "shift-and-stitch";
+            /** @enum {string} */
+            quality?: "standard" | "high";
+            /** @description as the form field, or an array */
+            outputs?: ("mask" | "probabilities" | "rle" | "overlay")[] | string;
+            /** Format: uri */
+            webhook_url?: string;
+            /** @description as the form field, or an array */
+            webhook_events?: string[] | string;
+            deadline_s?: number;
         };
         /** @description Every part of the upload, in order. */
         OutputUploadComplete: {
@@ -1064,6 +1083,7 @@ export interface operations {
         requestBody: {
             content: {
                 "multipart/form-data": components["schemas"]["JobCreateForm"];
+                "application/json": components["schemas"]["JobCreateJson"];
             };
         };
         responses: {
@@ -1105,7 +1125,7 @@ export interface operations {
                     "application/json": components["schemas"]["Job"];
                 };
             };
-            /** @description empty or unreadable image, a malformed multipart body, an invalid option field (unknown fields too), a bad Idempotency-Key or Cancel-After (or deadline_s), or a webhook_url that is no URL or points at a private address. `error.code`: `empty_body`, `unreadable_image`, `invalid_request`, `invalid_webhook_url` */
+            /** @description empty or unreadable image, a malformed multipart or JSON body, an invalid option field (unknown fields too), a bad Idempotency-Key or Cancel-After (or deadline_s), a webhook_url that is no URL or points at a private address, or an image_url the edge may not fetch (not https, a private, link-local or loopback target, also behind a redirect). `error.code`: `empty_body`, `unreadable_image`, `invalid_request`, `invalid_webhook_url`, `unsafe_image_url` */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1114,7 +1134,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"] & {
                         error?: {
                             /** @enum {unknown} */
-                            code?: "empty_body" | "unreadable_image" | "invalid_request" | "invalid_webhook_url";
+                            code?: "empty_body" | "unreadable_image" | "invalid_request" | "invalid_webhook_url" | "unsafe_image_url";
                         };
                     };
                 };
@@ -1163,7 +1183,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description the body is not multipart/form-data, or the image is not JPEG, PNG or WebP. `error.code`: `unsupported_media_type` */
+            /** @description the body is neither multipart/form-data nor application/json, or the image is not JPEG, PNG or WebP. `error.code`: `unsupported_media_type` */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -1177,7 +1197,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description more pixels (or a longer side) than the limit. `error.code`: `too_many_pixels` */
+            /** @description more pixels (or a longer side) than the limit, or image_url could not be fetched (network error, no answer within 10 s, more than 3 redirects, a non-2xx answer: the message says which). `error.code`: `too_many_pixels`, `image_url_unreachable` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1186,7 +1206,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"] & {
                         error?: {
                             /** @enum {unknown} */
-                            code?: "too_many_pixels";
+                            code?: "too_many_pixels" | "image_url_unreachable";
                         };
                     };
                 };
@@ -1225,7 +1245,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description the webhook_url's host name could not be resolved to be checked (try again), or the deployment lacks its public origin (PUBLIC_BASE_URL). `error.code`: `dns_unavailable`, `misconfigured` */
+            /** @description the webhook_url's or image_url's host name could not be resolved to be checked (try again), or the deployment lacks its public origin (PUBLIC_BASE_URL). `error.code`: `dns_unavailable`, `misconfigured` */
             503: {
                 headers: {
                     /** @description seconds to wait (dns_unavailable) */

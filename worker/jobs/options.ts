@@ -156,3 +156,23 @@ export function parseJobOptions(fields: Record<string, string>): JobOptions {
     ...(deadline_s === undefined ? {} : { cancelAfterS: deadline_s }),
   };
 }
+
+/**
+ * The options of a JSON body (POST /v1/jobs or /v1/batches with `image_url`s) as the text
+ * fields the multipart form carries, so that one schema validates both: strings stay, lists
+ * of strings become JSON arrays, whole numbers become text. `skip` names the fields the route
+ * reads itself (`image_url`, `images`).
+ */
+export function optionFieldsFromJson(body: Record<string, unknown>, skip: string[]): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (const [key, value] of Object.entries(body)) {
+    if (skip.includes(key) || value === undefined || value === null) continue;
+    if (typeof value === "string") fields[key] = value;
+    else if (Array.isArray(value) && value.every((v) => typeof v === "string"))
+      fields[key] = JSON.stringify(value);
+    else if (typeof value === "number" && Number.isInteger(value)) fields[key] = String(value);
+    else
+      throw new InputError("invalid_request", `${key} must be a string, a whole number or a list of strings`);
+  }
+  return fields;
+}

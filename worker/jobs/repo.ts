@@ -46,6 +46,13 @@ export interface JobRow {
 export const getJob = (db: D1Database, id: string) =>
   db.prepare("SELECT * FROM jobs WHERE id = ?").bind(id).first<JobRow>();
 
+/** The job a key created with an Idempotency-Key, if any. */
+export const findJobByIdempotencyKey = (db: D1Database, apiKeyId: string, idempotencyKey: string) =>
+  db
+    .prepare("SELECT * FROM jobs WHERE api_key_id = ? AND idempotency_key = ?")
+    .bind(apiKeyId, idempotencyKey)
+    .first<JobRow>();
+
 export async function insertJob(db: D1Database, row: JobRow): Promise<void> {
   const keys = Object.keys(row) as (keyof JobRow)[];
   await db

@@ -1,14 +1,14 @@
 /** /v1/jobs: submit, read, list, cancel, deliveries, and result downloads. */
 import { createRoute } from "@hono/zod-openapi";
-import { checkComplete } from "../../models/runtime/completeness.ts";
 import { InputError } from "../../models/runtime/errors.ts";
-import { checkLimits, readImageInfo } from "../../models/runtime/image-info.ts";
+import { readImageInfo } from "../../models/runtime/image-info.ts";
 import { JOB_LIMITS } from "../../models/runtime/limits.ts";
 import type { JobOutputName } from "../../protocol/jobs.ts";
 import { sha256Hex } from "../auth/keys.ts";
 import { requireApiKey } from "../auth/middleware.ts";
 import { rateLimit } from "../auth/rate-limit.ts";
 import { ApiError } from "../errors/index.ts";
+import { fetchImageUrl } from "../images/fetch-url.ts";
 import { readImageUpload } from "../images/read-body.ts";
 import { createApp } from "../openapi/app.ts";
 import {
@@ -24,6 +24,7 @@ import {
   Job,
   JobCreateForm,
   JobCreateHeaders,
+  JobCreateJson,
   JobIdPath,
   JobList,
   JobListQuery,
@@ -33,10 +34,10 @@ import {
 } from "../openapi/schemas.ts";
 import { urlPolicy } from "../webhooks/deliver.ts";
 import type { WebhookEvent } from "../webhooks/enqueue.ts";
-import { checkWebhookUrl, ResolverUnavailable, UnsafeWebhookUrl } from "../webhooks/ssrf.ts";
 import { decodeCursor, encodeCursor } from "./cursor.ts";
-import { parseJobOptions } from "./options.ts";
-import { getJob, type JobRow } from "./repo.ts";
+import { checkJobImage, imageUrlOf, readJsonObject, requireSafeWebhookUrl } from "./input.ts";
+import { optionFieldsFromJson, parseJobOptions } from "./options.ts";
+import { findJobByIdempotencyKey, getJob, type JobRow } from "./repo.ts";
 import { purgeJob } from "./retention.ts";
 import { acceptJob, cancelJob, outputKey, publicJob } from "./service.ts";
 import { requireSignedUrl } from "./signed-urls.ts";
@@ -115,7 +116,8 @@ const createJob = createRoute({
   operationId: "createJob",
   summary: "Submit a full-resolution job",
   description:
-    "Stores the image and queues it for the GPU tier; poll GET /v1/jobs/{id}, ask for a webhook, or " +
+    "Stores the image (uploaded as multipart/form-data, or fetched from `image_url` in a JSON body) " +
+    "and queues it for the GPU tier; poll GET /v1/jobs/{id}, ask for a webhook, or " +
     "send `Prefer: wait=N` to have the answer held until the job ends (at most N seconds). " +
     "Rate-limited per key (60 per minute by default).",
   security,
@@ -123,10 +125,13 @@ const createJob = createRoute({
   request: {
     headers: JobCreateHeaders,
     // Described, not validated here: the body is read capped while it streams, then its fields
-    // are parsed with the same schema (parseJobOptions).
+    // are parsed with the same schema (parseJobOptions), whichever of the two forms it has.
     body: {
       required: true,
-      content: { "multipart/form-data": { schema: { $ref: "#/components/schemas/JobCreateForm" } } },
+      content: {
+        "multipart/form-data": { schema: { $ref: "#/components/schemas/JobCreateForm" } },
+        "application/json": { schema: { $ref: "#/components/schemas/JobCreateJson" } },
+      },
     },
   },
   responses: {
@@ -145,11 +150,18 @@ const createJob = createRoute({
     ...errors({
       ...imageUploadErrors(JOB_LIMITS),
       400: {
-        codes: ["empty_body", "unreadable_image", "invalid_request", "invalid_webhook_url"],
+        codes: [
+          "empty_body",
+          "unreadable_image",
+          "invalid_request",
+          "invalid_webhook_url",
+          "unsafe_image_url",
+        ],
         description:
-          "empty or unreadable image, a malformed multipart body, an invalid option field (unknown " +
-          "fields too), a bad Idempotency-Key or Cancel-After (or deadline_s), or a webhook_url that is no " +
-          "URL or points at a private address",
+          "empty or unreadable image, a malformed multipart or JSON body, an invalid option field (unknown " +
+          "fields too), a bad Idempotency-Key or Cancel-After (or deadline_s), a webhook_url that is no " +
+          "URL or points at a private address, or an image_url the edge may not fetch (not https, a " +
+          "private, link-local or loopback target, also behind a redirect)",
       },
       401: keyRefused,
       409: {
@@ -158,7 +170,14 @@ const createJob = createRoute({
       },
       415: {
         codes: ["unsupported_media_type"],
-        description: "the body is not multipart/form-data, or the image is not JPEG, PNG or WebP",
+        description:
+          "the body is neither multipart/form-data nor application/json, or the image is not JPEG, PNG or WebP",
+      },
+      422: {
+        codes: ["too_many_pixels", "image_url_unreachable"],
+        description:
+          "more pixels (or a longer side) than the limit, or image_url could not be fetched (network " +
+          "error, no answer within 10 s, more than 3 redirects, a non-2xx answer: the message says which)",
       },
       429: {
         codes: ["rate_limited"],
@@ -168,7 +187,7 @@ const createJob = createRoute({
       503: {
         codes: ["dns_unavailable", "misconfigured"],
         description:
-          "the webhook_url's host name could not be resolved to be checked (try again), or the " +
+          "the webhook_url's or image_url's host name could not be resolved to be checked (try again), or the " +
           "deployment lacks its public origin (PUBLIC_BASE_URL)",
         headers: { "Retry-After": header("seconds to wait (dns_unavailable)", "integer") },
       },
@@ -177,54 +196,60 @@ const createJob = createRoute({
 });
 
 jobs.openAPIRegistry.register("JobCreateForm", JobCreateForm);
-
-const SAME_KEY = "SELECT * FROM jobs WHERE api_key_id = ? AND idempotency_key = ?";
+jobs.openAPIRegistry.register("JobCreateJson", JobCreateJson);
 
 jobs.openapi(createJob, async (c) => {
   const started = Date.now();
   const type = (c.req.header("content-type") ?? "").split(";")[0].trim().toLowerCase();
-  if (type !== "multipart/form-data") {
+  if (type !== "multipart/form-data" && type !== "application/json") {
     throw new InputError(
       "unsupported_media_type",
-      "POST /v1/jobs takes multipart/form-data with an `image` file field",
+      "POST /v1/jobs takes multipart/form-data with an `image` file field, or application/json with an `image_url`",
     );
   }
   const idempotencyKey = c.req.valid("header")["idempotency-key"] ?? null;
   const wait = parsePreferWait(c.req.valid("header").prefer);
-  const upload = await readImageUpload(c.req.raw, JOB_LIMITS);
-  const info = readImageInfo(upload.bytes);
-  checkLimits(info, JOB_LIMITS);
-  checkComplete(upload.bytes, info); // refused now rather than failed after the queue
-  const options = parseJobOptions(upload.fields);
+  // The image itself (multipart, checked at once) or its URL (JSON, fetched once the request
+  // is known to be new, so that a replay never fetches again).
+  let bytes: Uint8Array | undefined;
+  let imageUrl: string | undefined;
+  let fields: Record<string, string>;
+  if (type === "multipart/form-data") {
+    const upload = await readImageUpload(c.req.raw, JOB_LIMITS);
+    checkJobImage(upload.bytes);
+    bytes = upload.bytes;
+    fields = upload.fields;
+  } else {
+    const body = await readJsonObject(c.req.raw);
+    imageUrl = imageUrlOf(body.image_url);
+    fields = optionFieldsFromJson(body, ["image_url"]);
+  }
+  const options = parseJobOptions(fields);
   const cancelAfter = c.req.valid("header")["cancel-after"];
   if (cancelAfter !== undefined) {
     if (options.cancelAfterS !== undefined && options.cancelAfterS !== cancelAfter)
       throw new ApiError(400, "invalid_request", "Cancel-After and deadline_s disagree: give one of them");
     options.cancelAfterS = cancelAfter;
   }
-  if (options.webhookUrl) {
-    try {
-      await checkWebhookUrl(options.webhookUrl, urlPolicy(c.env));
-    } catch (error) {
-      if (error instanceof UnsafeWebhookUrl) throw new ApiError(400, "invalid_webhook_url", error.message);
-      if (error instanceof ResolverUnavailable)
-        throw new ApiError(503, "dns_unavailable", `webhook_url could not be checked now: ${error.message}`, {
-          "Retry-After": "30",
-        });
-      throw error;
-    }
-  }
+  await requireSafeWebhookUrl(c.env, options.webhookUrl);
   const apiKey = c.get("apiKey");
-  const requestHash = await sha256Hex(`${await sha256Hex(upload.bytes)}:${JSON.stringify(options)}`);
+  // The image's bytes, or its URL (marked, so that no upload's hash can equal a URL's).
+  const source = bytes ? await sha256Hex(bytes) : `url:${imageUrl}`;
+  const requestHash = await sha256Hex(`${source}:${JSON.stringify(options)}`);
   if (idempotencyKey) {
-    const existing = await c.env.DB.prepare(SAME_KEY).bind(apiKey.id, idempotencyKey).first<JobRow>();
+    const existing = await findJobByIdempotencyKey(c.env.DB, apiKey.id, idempotencyKey);
     if (existing) return replay(existing);
   }
+  if (!bytes) {
+    bytes = await fetchImageUrl(imageUrl!, urlPolicy(c.env), JOB_LIMITS.maxBytes);
+    checkJobImage(bytes);
+  }
+  const info = readImageInfo(bytes);
   let row: JobRow;
   try {
     row = await acceptJob(c.env, {
       apiKeyId: apiKey.id,
-      bytes: upload.bytes,
+      bytes,
       contentType: info.type,
       width: info.width,
       height: info.height,
@@ -234,9 +259,7 @@ jobs.openapi(createJob, async (c) => {
     });
   } catch (error) {
     // Two concurrent requests with one Idempotency-Key: the loser answers with the winner's job.
-    const winner = idempotencyKey
-      ? await c.env.DB.prepare(SAME_KEY).bind(apiKey.id, idempotencyKey).first<JobRow>()
-      : null;
+    const winner = idempotencyKey ? await findJobByIdempotencyKey(c.env.DB, apiKey.id, idempotencyKey) : null;
     if (winner) return replay(winner);
     throw error;
   }

@@ -170,6 +170,39 @@ export const JobCreateForm = component(
   "multipart/form-data fields of POST /v1/jobs. Unknown fields are refused with invalid_request.",
 );
 
+const imageUrl = () =>
+  z
+    .string()
+    .meta({ format: "uri", maxLength: 2048 })
+    .describe(
+      `Where the edge fetches the image (JPEG, PNG or WebP, the same limits as an upload): https, a ` +
+        "public address (private, link-local and loopback targets are refused with unsafe_image_url, " +
+        "also behind a redirect); at most 3 redirects and 10 s.",
+    );
+
+/** The JSON options: as the form's fields, but lists may be arrays and deadline_s a number. */
+const jsonOptions = {
+  mode: JobMode.optional(),
+  quality: z.enum(JOB_QUALITIES).optional(),
+  outputs: z
+    .union([z.array(JobOutputName), z.string()])
+    .optional()
+    .describe("as the form field, or an array"),
+  webhook_url: z.string().meta({ format: "uri" }).optional(),
+  webhook_events: z
+    .union([z.array(z.string()), z.string()])
+    .optional()
+    .describe("as the form field, or an array"),
+  deadline_s: z.number().int().min(1).max(MAX_CANCEL_AFTER_S).optional(),
+};
+
+/** The JSON body of POST /v1/jobs: an image by URL, with the form's options. */
+export const JobCreateJson = component(
+  "JobCreateJson",
+  z.strictObject({ image_url: imageUrl(), ...jsonOptions }),
+  "application/json body of POST /v1/jobs: the image by URL. The options mean what the form fields mean.",
+);
+
 export const JobTimings = z.object({
   queue_wait: z.number(),
   download: z.number(),

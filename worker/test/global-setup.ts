@@ -4,6 +4,8 @@
  */
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { startFauxqs } from "fauxqs";
@@ -23,6 +25,8 @@ export default async function setup(project: TestProject) {
     logger: false,
   });
   sqs.createQueue("fcn-jobs-test");
+  const images = await startImageServer();
+  project.provide("imageServer", images.origin);
   // References from both engines: the Worker's own (onnxruntime-web wasm) and native CPU.
   const out = mkdtempSync(join(tmpdir(), "fcn-ref-"));
   try {
@@ -80,5 +84,57 @@ export default async function setup(project: TestProject) {
   });
   return async () => {
     await sqs.stop();
+    await images.stop();
+  };
+}
+
+/**
+ * A real HTTP server on loopback that `image_url` tests fetch from (development's URL policy
+ * accepts loopback): /png64x48 an image, /redirect?to=URL a 302, /status/N that status,
+ * /declared-huge a Content-Length over the job limit, /endless-huge an unannounced body over it.
+ */
+async function startImageServer(): Promise<{ origin: string; stop: () => Promise<void> }> {
+  const image = await png(64, 48);
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? "/", "http://127.0.0.1");
+    if (url.pathname === "/png64x48") {
+      res.writeHead(200, { "content-type": "image/png", "content-length": image.byteLength });
+      res.end(image);
+    } else if (url.pathname === "/redirect") {
+      res.writeHead(302, { location: url.searchParams.get("to") ?? "/" });
+      res.end();
+    } else if (url.pathname.startsWith("/status/")) {
+      res.writeHead(Number(url.pathname.slice(8)));
+      res.end("nope");
+    } else if (url.pathname === "/declared-huge") {
+      res.writeHead(200, { "content-type": "image/png", "content-length": 26 * 1024 * 1024 });
+      res.end(); // the edge refuses on the header and never reads the (short) body
+    } else if (url.pathname === "/endless-huge") {
+      res.writeHead(200, { "content-type": "image/png" });
+      const chunk = Buffer.alloc(1024 * 1024, 7);
+      let sent = 0;
+      const more = () => {
+        while (sent < 30 && !res.destroyed) {
+          sent++;
+          if (!res.write(chunk)) return void res.once("drain", more);
+        }
+        res.end();
+      };
+      res.on("error", () => {});
+      more();
+    } else {
+      res.writeHead(404);
+      res.end();
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    origin: `http://127.0.0.1:${port}`,
+    stop: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

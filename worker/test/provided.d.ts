@@ -12,5 +12,7 @@ declare module "vitest" {
     camvidVal: { name: string; image: string }[];
     /** generated test images, base64 */
     images: Record<string, string>;
+    /** origin of a loopback HTTP server that serves test images for `image_url` (global-setup.ts) */
+    imageServer: string;
   }
 }

@@ -1,5 +1,6 @@
 /**
- * Where a webhook may go. In production: https only, and never to an address that is not
+ * Where the edge may send a request the client chose: a webhook, or the fetch of an
+ * `image_url`. In production: https only, and never to an address that is not
  * globally reachable (the IANA special-purpose registries, IPv4 and IPv6) or an internal
  * name, whether written literally or reached through a DNS name (resolved over
  * DNS-over-HTTPS) or a redirect. Development (`npm start`) also accepts http and loopback
@@ -10,7 +11,15 @@
  * networks, which is what closes that gap in production.
  */
 
-export class UnsafeWebhookUrl extends Error {
+/** A URL the edge must not fetch (its message names the field, e.g. `image_url`). */
+export class UnsafeUrl extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "UnsafeUrl";
+  }
+}
+
+export class UnsafeWebhookUrl extends UnsafeUrl {
   constructor(message: string) {
     super(message);
     this.name = "UnsafeWebhookUrl";
@@ -163,41 +172,67 @@ export interface UrlPolicy {
 
 /** Throws UnsafeWebhookUrl unless `raw` may receive webhooks under `policy`. */
 export async function checkWebhookUrl(raw: string, policy: UrlPolicy): Promise<URL> {
-  let url: URL;
   try {
-    url = new URL(raw);
-  } catch {
-    throw new UnsafeWebhookUrl("webhook_url is not a valid URL");
+    return await checkUrl(raw, policy, "webhook_url");
+  } catch (error) {
+    if (error instanceof UnsafeUrl) throw new UnsafeWebhookUrl(error.message);
+    throw error;
   }
-  if (url.username || url.password) throw new UnsafeWebhookUrl("webhook_url must not carry credentials");
+}
+
+/**
+ * Throws UnsafeUrl unless the edge may fetch an `image_url` at `raw` under `policy`: the
+ * production rules, except that development also accepts loopback hosts over http (a local
+ * test server), and only those: private and link-local targets stay refused there too.
+ */
+export async function checkImageUrl(raw: string, policy: UrlPolicy): Promise<URL> {
+  if (policy.development) {
+    const url = parseUrl(raw, "image_url");
+    const host = normaliseHostname(url.hostname);
+    if ((url.protocol === "http:" || url.protocol === "https:") && isLoopbackHost(host)) return url;
+  }
+  return checkUrl(raw, { development: false, resolve: policy.resolve }, "image_url");
+}
+
+function parseUrl(raw: string, field: string): URL {
+  try {
+    return new URL(raw);
+  } catch {
+    throw new UnsafeUrl(`${field} is not a valid URL`);
+  }
+}
+
+/** The rules for any client-chosen target; `field` names it in the messages. */
+async function checkUrl(raw: string, policy: UrlPolicy, field: string): Promise<URL> {
+  const url = parseUrl(raw, field);
+  if (url.username || url.password) throw new UnsafeUrl(`${field} must not carry credentials`);
   const host = normaliseHostname(url.hostname);
   if (policy.development) {
     if (url.protocol !== "https:" && url.protocol !== "http:")
-      throw new UnsafeWebhookUrl("webhook_url must be http(s)");
+      throw new UnsafeUrl(`${field} must be http(s)`);
     return url;
   }
-  if (url.protocol !== "https:") throw new UnsafeWebhookUrl("webhook_url must use https");
+  if (url.protocol !== "https:") throw new UnsafeUrl(`${field} must use https`);
   const v4 = ipv4(host);
   if (v4) {
-    if (isPrivateIPv4(v4)) throw new UnsafeWebhookUrl("webhook_url points at a private or reserved address");
+    if (isPrivateIPv4(v4)) throw new UnsafeUrl(`${field} points at a private or reserved address`);
     return url;
   }
   if (host.startsWith("[")) {
-    if (isPrivateIPv6(host))
-      throw new UnsafeWebhookUrl("webhook_url points at a private or reserved address");
+    if (isPrivateIPv6(host)) throw new UnsafeUrl(`${field} points at a private or reserved address`);
     return url;
   }
   if (INTERNAL_NAMES.test(host) || !host.includes("."))
-    throw new UnsafeWebhookUrl("webhook_url points at an internal name");
+    throw new UnsafeUrl(`${field} points at an internal name`);
   if (policy.resolve) {
     // Checked again at every delivery and redirect hop, so a name that is rebound to a
     // private address after the submit is refused then.
     const addresses = await policy.resolve(host);
-    if (addresses.length === 0) throw new UnsafeWebhookUrl("webhook_url's host name does not resolve");
+    if (addresses.length === 0) throw new UnsafeUrl(`${field}'s host name does not resolve`);
     for (const a of addresses) {
       const a4 = ipv4(a);
       if ((a4 && isPrivateIPv4(a4)) || (!a4 && isPrivateIPv6(a))) {
-        throw new UnsafeWebhookUrl(`webhook_url resolves to a private address (${a})`);
+        throw new UnsafeUrl(`${field} resolves to a private address (${a})`);
       }
     }
   }
