@@ -3,12 +3,12 @@ import { app } from "./app.ts";
 import { purgeExpired } from "./jobs/retention.ts";
 import { sweep } from "./jobs/service.ts";
 import { handleWebhookBatch } from "./webhooks/consumer.ts";
-import type { WebhookTask } from "./webhooks/enqueue.ts";
+import type { QueuedWebhook } from "./webhooks/enqueue.ts";
 
 export default {
   fetch: app.fetch,
-  queue: (batch, env) => handleWebhookBatch(batch as MessageBatch<WebhookTask>, env),
+  queue: (batch, env) => handleWebhookBatch(batch as MessageBatch<QueuedWebhook>, env),
   scheduled: async (_controller, env, ctx) => {
     ctx.waitUntil(Promise.all([sweep(env), purgeExpired(env)]));
   },
-} satisfies ExportedHandler<Env, WebhookTask>;
+} satisfies ExportedHandler<Env, QueuedWebhook>;

@@ -138,15 +138,23 @@ export const jobOptionFields = z.strictObject(
   },
 );
 
-export function parseJobOptions(fields: Record<string, string>): JobOptions {
-  const parsed = jobOptionFields.safeParse(fields);
+/** Parse with `schema`, or throw invalid_request with the first issue's message. */
+function parseFields<T extends z.ZodType>(schema: T, fields: Record<string, string>): z.output<T> {
+  const parsed = schema.safeParse(fields);
   if (!parsed.success) {
     // Unknown fields are reported first, then the fields in the order of the schema.
     const issues = parsed.error.issues;
     const issue = issues.find((i) => i.code === "unrecognized_keys") ?? issues[0];
     throw new InputError("invalid_request", issue.message);
   }
-  const { mode, quality, outputs, webhook_url, webhook_events, deadline_s } = parsed.data;
+  return parsed.data;
+}
+
+export function parseJobOptions(fields: Record<string, string>): JobOptions {
+  const { mode, quality, outputs, webhook_url, webhook_events, deadline_s } = parseFields(
+    jobOptionFields,
+    fields,
+  );
   return {
     mode,
     quality,
@@ -175,4 +183,56 @@ export function optionFieldsFromJson(body: Record<string, unknown>, skip: string
       throw new InputError("invalid_request", `${key} must be a string, a whole number or a list of strings`);
   }
   return fields;
+}
+
+/** A batch's webhook may also (and by default only) announce the end of the whole batch. */
+export const BATCH_WEBHOOK_EVENTS = [...WEBHOOK_EVENTS, "batch.completed"] as const;
+export type BatchWebhookEvent = (typeof BATCH_WEBHOOK_EVENTS)[number];
+const BATCH_EVENTS_MESSAGE = `webhook_events may contain ${BATCH_WEBHOOK_EVENTS.join(", ")}`;
+
+/** The option fields of POST /v1/batches: a job's, shared by every item, with batch events. */
+export const batchOptionFields = jobOptionFields.extend({
+  webhook_events: z
+    .string()
+    .optional()
+    .transform((raw, ctx) => (raw ? list("webhook_events", raw, ctx) : ["batch.completed"]))
+    .pipe(
+      z
+        .array(z.enum(BATCH_WEBHOOK_EVENTS, { error: () => BATCH_EVENTS_MESSAGE }))
+        .min(1, BATCH_EVENTS_MESSAGE)
+        .transform((events) => [...new Set(events)]),
+    )
+    .meta({
+      description:
+        `Events to deliver to \`webhook_url\`, ${LIST_SYNTAX}, from: ${BATCH_WEBHOOK_EVENTS.join(", ")} ` +
+        "(default: batch.completed). The job events are sent for each item.",
+      examples: ["batch.completed,job.failed"],
+    }),
+});
+
+export interface BatchOptions {
+  /** what every item's job gets: its webhook only when job events were asked for */
+  job: JobOptions;
+  webhookUrl: string | null;
+  webhookEvents: BatchWebhookEvent[];
+}
+
+export function parseBatchOptions(fields: Record<string, string>): BatchOptions {
+  const { mode, quality, outputs, webhook_url, webhook_events, deadline_s } = parseFields(
+    batchOptionFields,
+    fields,
+  );
+  const jobEvents = webhook_events.filter((e): e is WebhookEvent => e !== "batch.completed");
+  return {
+    job: {
+      mode,
+      quality,
+      outputs,
+      webhookUrl: jobEvents.length > 0 ? webhook_url : null,
+      webhookEvents: jobEvents.length > 0 ? jobEvents : [...WEBHOOK_EVENTS],
+      ...(deadline_s === undefined ? {} : { cancelAfterS: deadline_s }),
+    },
+    webhookUrl: webhook_url,
+    webhookEvents: webhook_events,
+  };
 }

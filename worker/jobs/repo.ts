@@ -41,6 +41,9 @@ export interface JobRow {
   expires_at: string | null;
   /** when they were deleted */
   purged_at: string | null;
+  /** the batch the job is an item of (worker/batches/), and its index there; absent otherwise */
+  batch_id?: string | null;
+  batch_index?: number | null;
 }
 
 export const getJob = (db: D1Database, id: string) =>

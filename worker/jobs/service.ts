@@ -18,6 +18,7 @@ import {
   OUTPUT_CONTENT_TYPES,
 } from "../../protocol/jobs.ts";
 import { randomId } from "../auth/keys.ts";
+import { completeBatchIfEnded, completeEndedBatches } from "../batches/completion.ts";
 import { publicOrigin } from "../config.ts";
 import { enqueueWebhook } from "../webhooks/enqueue.ts";
 import { sendToQueue } from "./dispatch.ts";
@@ -47,6 +48,8 @@ export interface NewJob {
   cancelAfterS?: number | null;
   idempotencyKey: string | null;
   requestHash: string;
+  /** the batch this job is an item of, and its index there */
+  batch?: { id: string; index: number };
 }
 
 export async function acceptJob(env: Env, job: NewJob): Promise<JobRow> {
@@ -86,6 +89,7 @@ export async function acceptJob(env: Env, job: NewJob): Promise<JobRow> {
     updated_at: now,
     expires_at: null,
     purged_at: null,
+    ...(job.batch ? { batch_id: job.batch.id, batch_index: job.batch.index } : {}),
   };
   await env.BUCKET.put(row.input_key, job.bytes, { httpMetadata: { contentType: job.contentType } });
   try {
@@ -212,13 +216,17 @@ export async function applyCallback(env: Env, row: JobRow, cb: JobCallback): Pro
     // retries, instead of a finished job whose webhook is never sent. The consumer drops the
     // message if the transition did not happen, and deduplicates by webhook id.
     await enqueueWebhook(env, row, "job.succeeded");
-    const ok = await transition(env.DB, row.id, ["queued", "running"], {
-      status: "succeeded",
-      result: JSON.stringify(cb.result),
-      started_at: row.started_at ?? now,
-      finished_at: now,
-      expires_at: expiryFor(Date.parse(now)),
-    });
+    const ok = await ended(
+      env,
+      row,
+      await transition(env.DB, row.id, ["queued", "running"], {
+        status: "succeeded",
+        result: JSON.stringify(cb.result),
+        started_at: row.started_at ?? now,
+        finished_at: now,
+        expires_at: expiryFor(Date.parse(now)),
+      }),
+    );
     return ok ? "applied" : "already_completed";
   }
   return (await failJob(env, row, cb.error.code, cb.error.message)) ? "applied" : "already_completed";
@@ -227,22 +235,39 @@ export async function applyCallback(env: Env, row: JobRow, cb: JobCallback): Pro
 export async function failJob(env: Env, row: JobRow, code: string, message: string): Promise<boolean> {
   await enqueueWebhook(env, row, "job.failed"); // first, as in applyCallback
   const now = Date.now();
-  return transition(env.DB, row.id, ["queued", "running"], {
-    status: "failed",
-    error_code: code,
-    error_message: message,
-    finished_at: new Date(now).toISOString(),
-    expires_at: expiryFor(now),
-  });
+  return ended(
+    env,
+    row,
+    await transition(env.DB, row.id, ["queued", "running"], {
+      status: "failed",
+      error_code: code,
+      error_message: message,
+      finished_at: new Date(now).toISOString(),
+      expires_at: expiryFor(now),
+    }),
+  );
 }
 
 export async function cancelJob(env: Env, row: JobRow): Promise<boolean> {
   const now = Date.now();
-  return transition(env.DB, row.id, ["queued"], {
-    status: "canceled",
-    finished_at: new Date(now).toISOString(),
-    expires_at: expiryFor(now),
-  });
+  return ended(
+    env,
+    row,
+    await transition(env.DB, row.id, ["queued"], {
+      status: "canceled",
+      finished_at: new Date(now).toISOString(),
+      expires_at: expiryFor(now),
+    }),
+  );
+}
+
+/**
+ * After a transition to a final state: if it happened (`changed`) and the job is a batch's
+ * item, see whether the batch has ended. Returns `changed`.
+ */
+async function ended(env: Env, row: JobRow, changed: boolean): Promise<boolean> {
+  if (changed && row.batch_id) await completeBatchIfEnded(env, row.batch_id);
+  return changed;
 }
 
 /** Whether the client's deadline (Cancel-After) has passed at `now` (ms). */
@@ -252,13 +277,17 @@ const overdue = (row: JobRow, now: number) =>
 /** Cancel a job whose Cancel-After passed, with the reason; false if it had already ended. */
 export async function cancelOverdue(env: Env, row: JobRow, now = Date.now()): Promise<boolean> {
   const seconds = Math.round((Date.parse(row.cancel_after_at ?? "") - Date.parse(row.created_at)) / 1000);
-  return transition(env.DB, row.id, ["queued", "running"], {
-    status: "canceled",
-    error_code: "deadline_exceeded",
-    error_message: `the job did not finish within its Cancel-After of ${seconds} s`,
-    finished_at: new Date(now).toISOString(),
-    expires_at: expiryFor(now),
-  });
+  return ended(
+    env,
+    row,
+    await transition(env.DB, row.id, ["queued", "running"], {
+      status: "canceled",
+      error_code: "deadline_exceeded",
+      error_message: `the job did not finish within its Cancel-After of ${seconds} s`,
+      finished_at: new Date(now).toISOString(),
+      expires_at: expiryFor(now),
+    }),
+  );
 }
 
 /**
@@ -315,6 +344,8 @@ export async function sweep(
       stats.requeued++;
     }
   }
+  // A batch whose last job ended while its completion could not be recorded or queued.
+  await completeEndedBatches(env);
   // Housekeeping: replay protection only needs callbacks within the tolerance window, and
   // rate-limit windows only the current minute.
   await env.DB.batch([

@@ -4,8 +4,9 @@
  * the final outcome so GET /v1/jobs/:id/deliveries shows it.
  */
 
-import { deliverWebhook, retryDelaySeconds } from "./deliver.ts";
-import type { WebhookTask } from "./enqueue.ts";
+import { batchWebhookDelivered, getBatch, recordBatchDelivery } from "../batches/repo.ts";
+import { deliverBatchWebhook, deliverWebhook, retryDelaySeconds } from "./deliver.ts";
+import { type BatchWebhookTask, isBatchTask, type QueuedWebhook } from "./enqueue.ts";
 
 /**
  * Deliveries of one batch in flight together. A receiver that never answers holds its slot for
@@ -14,7 +15,7 @@ import type { WebhookTask } from "./enqueue.ts";
  */
 export const DELIVERY_CONCURRENCY = 6;
 
-export async function handleWebhookBatch(batch: MessageBatch<WebhookTask>, env: Env): Promise<void> {
+export async function handleWebhookBatch(batch: MessageBatch<QueuedWebhook>, env: Env): Promise<void> {
   const dead = batch.queue.endsWith("-dlq");
   const base = Number(env.WEBHOOK_RETRY_BASE_SECONDS ?? 2);
   await forEachBounded(batch.messages, DELIVERY_CONCURRENCY, async (message) => {
@@ -28,8 +29,9 @@ export async function handleWebhookBatch(batch: MessageBatch<WebhookTask>, env: 
     }
   });
 
-  async function handle(message: Message<WebhookTask>): Promise<void> {
+  async function handle(message: Message<QueuedWebhook>): Promise<void> {
     const task = message.body;
+    if (isBatchTask(task)) return handleBatchTask(message, task);
     if (dead) {
       await env.DB.prepare(
         "INSERT INTO webhook_deliveries (job_id, webhook_id, event, attempt, url, outcome, status_code, error, duration_ms, created_at) SELECT id, ?, ?, 0, COALESCE(webhook_url, ''), 'dead_lettered', NULL, 'gave up after the last retry', 0, ? FROM jobs WHERE id = ?",
@@ -68,6 +70,46 @@ export async function handleWebhookBatch(batch: MessageBatch<WebhookTask>, env: 
     if (result.outcome === "failed")
       message.retry({ delaySeconds: retryDelaySeconds(message.attempts, base) });
     else message.ack(); // delivered, or refused by policy (retrying cannot help)
+  }
+
+  /** batch.completed: enqueued only once the batch is marked completed; delivered once. */
+  async function handleBatchTask(message: Message<QueuedWebhook>, task: BatchWebhookTask): Promise<void> {
+    const batch = await getBatch(env.DB, task.batch_id);
+    if (dead) {
+      if (batch)
+        await recordBatchDelivery(env.DB, {
+          batch_id: batch.id,
+          webhook_id: task.webhook_id,
+          event: task.event,
+          attempt: 0,
+          url: batch.webhook_url ?? "",
+          outcome: "dead_lettered",
+          status_code: null,
+          error: "gave up after the last retry",
+          duration_ms: 0,
+          created_at: new Date().toISOString(),
+        });
+      message.ack();
+      return;
+    }
+    if (!batch?.completed_at || (await batchWebhookDelivered(env.DB, task.webhook_id))) {
+      message.ack();
+      return;
+    }
+    const result = await deliverBatchWebhook(env, task, message.attempts);
+    console.log(
+      JSON.stringify({
+        level: "info",
+        msg: "webhook",
+        batch_id: task.batch_id,
+        event: task.event,
+        attempt: message.attempts,
+        ...result,
+      }),
+    );
+    if (result.outcome === "failed")
+      message.retry({ delaySeconds: retryDelaySeconds(message.attempts, base) });
+    else message.ack();
   }
 }
 

@@ -4,9 +4,11 @@
  */
 
 import { signWebhook } from "../../protocol/standard-webhooks.ts";
+import { batchJobs, getBatch, recordBatchDelivery } from "../batches/repo.ts";
+import { publicBatch } from "../batches/view.ts";
 import { getJob } from "../jobs/repo.ts";
 import { publicJob } from "../jobs/service.ts";
-import type { WebhookTask } from "./enqueue.ts";
+import type { BatchWebhookTask, WebhookTask } from "./enqueue.ts";
 import { checkWebhookUrl, dohResolver, UnsafeWebhookUrl, type UrlPolicy } from "./ssrf.ts";
 
 const TIMEOUT_MS = 10_000;
@@ -38,14 +40,79 @@ export async function deliverWebhook(
     timestamp: new Date().toISOString(),
     data: await publicJob(env, row),
   });
+  const result = await postSigned(row.webhook_url, body, key!.webhook_secret, task.webhook_id, policy);
+  await env.DB.prepare(
+    "INSERT INTO webhook_deliveries (job_id, webhook_id, event, attempt, url, outcome, status_code, error, duration_ms, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+  )
+    .bind(
+      row.id,
+      task.webhook_id,
+      task.event,
+      attempt,
+      row.webhook_url,
+      result.outcome,
+      result.status ?? null,
+      result.error ?? null,
+      Date.now() - started,
+      new Date().toISOString(),
+    )
+    .run();
+  return result;
+}
+
+/** One batch.completed delivery attempt: as a job's, with the batch as `data`. */
+export async function deliverBatchWebhook(
+  env: Env,
+  task: BatchWebhookTask,
+  attempt: number,
+  policy = urlPolicy(env),
+): Promise<DeliveryResult> {
+  const started = Date.now();
+  const batch = await getBatch(env.DB, task.batch_id);
+  if (!batch?.webhook_url) return { outcome: "refused", error: "batch or webhook_url missing" };
+  const key = await env.DB.prepare("SELECT webhook_secret FROM api_keys WHERE id = ?")
+    .bind(batch.api_key_id)
+    .first<{ webhook_secret: string }>();
+  const body = JSON.stringify({
+    type: task.event,
+    timestamp: new Date().toISOString(),
+    data: await publicBatch(env, batch, await batchJobs(env.DB, batch.id)),
+  });
+  const result = await postSigned(batch.webhook_url, body, key!.webhook_secret, task.webhook_id, policy);
+  await recordBatchDelivery(env.DB, {
+    batch_id: batch.id,
+    webhook_id: task.webhook_id,
+    event: task.event,
+    attempt,
+    url: batch.webhook_url,
+    outcome: result.outcome,
+    status_code: result.status ?? null,
+    error: result.error ?? null,
+    duration_ms: Date.now() - started,
+    created_at: new Date().toISOString(),
+  });
+  return result;
+}
+
+/**
+ * POST a signed body with a timeout, following at most MAX_REDIRECTS redirects by hand, each
+ * target checked like the first. Never throws: the outcome says what happened.
+ */
+async function postSigned(
+  url: string,
+  body: string,
+  secret: string,
+  webhookId: string,
+  policy: UrlPolicy,
+): Promise<DeliveryResult> {
   const headers = {
     "content-type": "application/json",
     "user-agent": "fcn-webhooks/1",
-    ...signWebhook(key!.webhook_secret, task.webhook_id, body),
+    ...signWebhook(secret, webhookId, body),
   };
   let result: DeliveryResult;
   try {
-    let target = row.webhook_url;
+    let target = url;
     let response: Response | undefined;
     for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
       await checkWebhookUrl(target, policy);
@@ -75,22 +142,6 @@ export async function deliverWebhook(
             error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
           };
   }
-  await env.DB.prepare(
-    "INSERT INTO webhook_deliveries (job_id, webhook_id, event, attempt, url, outcome, status_code, error, duration_ms, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-  )
-    .bind(
-      row.id,
-      task.webhook_id,
-      task.event,
-      attempt,
-      row.webhook_url,
-      result.outcome,
-      result.status ?? null,
-      result.error ?? null,
-      Date.now() - started,
-      new Date().toISOString(),
-    )
-    .run();
   return result;
 }
 
