@@ -140,6 +140,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/batches": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Submit up to 100 images as one batch
+         * @description Up to 100 images (the multipart field `image` repeated, at most 32 MiB together; or a JSON body with `images: [{ image_url }]`), with options shared by every item. Every item is checked before any is stored: one bad item refuses the whole batch, naming its index. Each item becomes a job (GET /v1/jobs/{id}); follow them together with GET /v1/batches/{id}, or the `batch.completed` webhook. One Idempotency-Key covers the batch.
+         */
+        post: operations["createBatch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/batches/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a batch: its status, counts per job status, and items in order */
+        get: operations["getBatch"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/keys": {
         parameters: {
             query?: never;
@@ -336,6 +373,26 @@ export interface webhooks {
         patch?: never;
         trace?: never;
     };
+    "batch.completed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * batch.completed: every item of the batch has ended
+         * @description POSTed once to the batch's `webhook_url` when its last item's job ends (succeeded, failed or canceled), if the batch subscribed to it (the default for batches); `data` is the batch. Signed and retried as the job events.
+         */
+        post: operations["webhook_batch_completed"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export interface components {
     schemas: {
@@ -446,6 +503,108 @@ export interface components {
                 expires_at: string;
             } | null;
         };
+        /** @description The body of a batch.completed delivery. */
+        BatchWebhookPayload: {
+            /** @enum {string} */
+            type: "batch.completed";
+            /** Format: date-time */
+            timestamp: string;
+            data: components["schemas"]["Batch"];
+        };
+        /** @description A batch of jobs with shared options (also the `data` of batch.completed). */
+        Batch: {
+            /** @description `batch_...` */
+            id: string;
+            /** @enum {string} */
+            object: "batch";
+            /**
+             * @description `running` until every item's job has ended
+             * @enum {string}
+             */
+            status: "running" | "completed";
+            /** @description how many images were submitted */
+            size: number;
+            /** @description items per job status */
+            counts: {
+                queued: number;
+                running: number;
+                succeeded: number;
+                failed: number;
+                canceled: number;
+            };
+            /** @description in submission order */
+            items: {
+                /** @description position in the submission, from 0 */
+                index: number;
+                /** @description the item's job (GET /v1/jobs/{id} for all of it) */
+                job_id: string;
+                /**
+                 * @description queued -> running -> succeeded | failed. A job stuck in running past its deadline goes back to queued (at most 3 starts); only queued jobs can be canceled, except by their own `Cancel-After`.
+                 * @enum {string}
+                 */
+                status: "queued" | "running" | "succeeded" | "failed" | "canceled";
+                /** @description set once the job has succeeded */
+                result: {
+                    model: string;
+                    width: number;
+                    height: number;
+                    /** @description share of the mask's pixels per class, as in the preview's answer */
+                    classes: {
+                        id: number;
+                        name: string;
+                        fraction: number;
+                    }[];
+                    /** @description deprecated: the same shares by class id, without names (use `classes`) */
+                    class_fractions: number[];
+                    /** @enum {string} */
+                    provider: "cuda" | "cpu";
+                    timings_ms: {
+                        queue_wait: number;
+                        download: number;
+                        decode: number;
+                        inference: number;
+                        upload: number;
+                        total: number;
+                    };
+                    /**
+                     * Format: uri
+                     * @description signed link to the mask (palette PNG, pixel value = class id)
+                     */
+                    mask_url: string;
+                    /**
+                     * Format: uri
+                     * @description signed link to uint8 (C, H, W) probabilities, when requested
+                     */
+                    probabilities_url?: string;
+                    /**
+                     * Format: uri
+                     * @description signed link to the per-class masks as COCO RLE (JSON `{ size: [height, width], classes: [{ id, name, counts }] }`, compressed counts, column-major: pycocotools' `decode` reads `{ size, counts }`), when requested
+                     */
+                    rle_url?: string;
+                    /**
+                     * Format: uri
+                     * @description signed link to a JPEG of the image blended with the class colours, when requested
+                     */
+                    overlay_url?: string;
+                    /**
+                     * Format: date-time
+                     * @description when the signed links stop working (15 minutes)
+                     */
+                    expires_at: string;
+                } | null;
+            }[];
+            webhook: {
+                url: string;
+                events: ("job.succeeded" | "job.failed" | "batch.completed")[];
+            } | null;
+            /** Format: date-time */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description when the last item ended (batch.completed was sent)
+             */
+            completed_at: string | null;
+        };
         /** @description multipart/form-data body of POST /v1/preview (other fields are ignored). */
         PreviewForm: {
             /**
@@ -508,6 +667,62 @@ export interface components {
             webhook_url?: string;
             /** @description as the form field, or an array */
             webhook_events?: string[] | string;
+            deadline_s?: number;
+        };
+        /** @description multipart/form-data fields of POST /v1/batches. The options apply to every item; unknown fields are refused. */
+        BatchCreateForm: {
+            /**
+             * @description `learned`: the network's learned upsampling (FCN-8s). `shift-and-stitch`: dense predictions from the coarse scores of shifted inputs (several times slower).
+             * @default learned
+             * @enum {string}
+             */
+            mode: "learned" | "shift-and-stitch";
+            /**
+             * @description `standard`: one pass of the network. `high`: test-time augmentation, the image mirrored and at three scales, scores averaged before the argmax (more accurate, about 6x the inference time; see the model card).
+             * @default standard
+             * @enum {string}
+             */
+            quality: "standard" | "high";
+            /**
+             * @description Outputs to produce, comma- or space-separated ("a,b", "a b") or a JSON array of strings, from: mask, probabilities, rle, overlay. `mask` is always produced (default: mask).
+             * @example mask,probabilities
+             */
+            outputs?: string;
+            /**
+             * @description Events to deliver to `webhook_url`, comma- or space-separated ("a,b", "a b") or a JSON array of strings, from: job.succeeded, job.failed, batch.completed (default: batch.completed). The job events are sent for each item.
+             * @example batch.completed,job.failed
+             */
+            webhook_events?: string;
+            /**
+             * Format: uri
+             * @description Where to POST Standard Webhooks when the job ends (http or https; private and reserved addresses are refused with invalid_webhook_url). At most 2048 characters.
+             */
+            webhook_url?: string;
+            /** @description The same as the `Cancel-After` header: seconds (1..86400) the job may take before it is canceled. */
+            deadline_s?: number;
+            /** @description the images, in order: the field `image` repeated, 1 to 100 times */
+            image: string[];
+        };
+        /** @description application/json body of POST /v1/batches: the images by URL, with options shared by every item. */
+        BatchCreateJson: {
+            /** @description the images by URL, in order */
+            images: {
+                /**
+                 * Format: uri
+                 * @description Where the edge fetches the image (JPEG, PNG or WebP, the same limits as an upload): https, a public address (private, link-local and loopback targets are refused with unsafe_image_url, also behind a redirect); at most 3 redirects and 10 s.
+                 */
+                image_url: string;
+            }[];
+            /** @enum {string} */
+            mode?: "learned" | "shift-and-stitch";
+            /** @enum {string} */
+            quality?: "standard" | "high";
+            /** @description as the form field, or an array */
+            outputs?: ("mask" | "probabilities" | "rle" | "overlay")[] | string;
+            /** Format: uri */
+            webhook_url?: string;
+            /** @description as the form field, or an array (default: batch.completed) */
+            webhook_events?: ("job.succeeded" | "job.failed" | "batch.completed")[] | string;
             deadline_s?: number;
         };
         /** @description Every part of the upload, in order. */
@@ -1478,6 +1693,237 @@ export interface operations {
             };
         };
     };
+    createBatch: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Retry-safe submission: the same key with the same request answers the first job (with `Idempotent-Replayed: true`); with a different request, 409 idempotency_conflict. */
+                "idempotency-key"?: string;
+                /** @description Seconds (1..86400) the job may take from now: not finished by then, it is canceled (`error.code` `deadline_exceeded`); queued work never starts, running work stops at its next stage or tile. The same as the form field `deadline_s` (give one of them). */
+                "cancel-after"?: number;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["BatchCreateForm"];
+                "application/json": components["schemas"]["BatchCreateJson"];
+            };
+        };
+        responses: {
+            /** @description accepted (or, with a reused Idempotency-Key, the batch it created) */
+            202: {
+                headers: {
+                    /** @description `/v1/batches/{id}` */
+                    Location?: string;
+                    /** @description `true` when this answers an earlier request */
+                    "Idempotent-Replayed"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Batch"];
+                };
+            };
+            /** @description more than 100 images (too_many_items), none, an item that is unreadable or an image_url the edge may not fetch (the message names the item's index), or an invalid option. `error.code`: `empty_body`, `unreadable_image`, `invalid_request`, `invalid_webhook_url`, `unsafe_image_url`, `too_many_items` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "empty_body" | "unreadable_image" | "invalid_request" | "invalid_webhook_url" | "unsafe_image_url" | "too_many_items";
+                        };
+                    };
+                };
+            };
+            /** @description the API key is missing, unknown or revoked. `error.code`: `unauthorized` */
+            401: {
+                headers: {
+                    /** @description `Bearer realm="fcn"` */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "unauthorized";
+                        };
+                    };
+                };
+            };
+            /** @description the Idempotency-Key was used with another request. `error.code`: `idempotency_conflict` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "idempotency_conflict";
+                        };
+                    };
+                };
+            };
+            /** @description an image over 25 MiB, or more than 32 MiB together. `error.code`: `payload_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "payload_too_large";
+                        };
+                    };
+                };
+            };
+            /** @description neither multipart/form-data nor application/json, or an item is not a JPEG, PNG or WebP. `error.code`: `unsupported_media_type` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "unsupported_media_type";
+                        };
+                    };
+                };
+            };
+            /** @description an item has too many pixels, or its image_url could not be fetched. `error.code`: `too_many_pixels`, `image_url_unreachable` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "too_many_pixels" | "image_url_unreachable";
+                        };
+                    };
+                };
+            };
+            /** @description too many batches this minute. `error.code`: `rate_limited` */
+            429: {
+                headers: {
+                    /** @description seconds until the window ends */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "rate_limited";
+                        };
+                    };
+                };
+            };
+            /** @description a fault on our side; it has been logged. `error.code`: `internal_error` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "internal_error";
+                        };
+                    };
+                };
+            };
+            /** @description a host name could not be resolved to be checked (try again), or PUBLIC_BASE_URL is missing. `error.code`: `dns_unavailable`, `misconfigured` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "dns_unavailable" | "misconfigured";
+                        };
+                    };
+                };
+            };
+        };
+    };
+    getBatch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the batch's id (`batch_...`) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the batch */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Batch"];
+                };
+            };
+            /** @description the API key is missing, unknown or revoked. `error.code`: `unauthorized` */
+            401: {
+                headers: {
+                    /** @description `Bearer realm="fcn"` */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "unauthorized";
+                        };
+                    };
+                };
+            };
+            /** @description no such batch (another key's batches answer the same). `error.code`: `not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "not_found";
+                        };
+                    };
+                };
+            };
+            /** @description a fault on our side; it has been logged. `error.code`: `internal_error` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "internal_error";
+                        };
+                    };
+                };
+            };
+        };
+    };
     listKeys: {
         parameters: {
             query?: never;
@@ -2419,6 +2865,42 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["WebhookPayload"];
+            };
+        };
+        responses: {
+            /** @description delivered */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description not delivered: retried later */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_batch_completed: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description `msg_<job id>_<succeeded|failed>`: stable across retries, to deduplicate */
+                "webhook-id": string;
+                /** @description unix seconds */
+                "webhook-timestamp": number;
+                /** @description `v1,` + base64 HMAC-SHA256 over "{webhook-id}.{webhook-timestamp}.{body}" with the key's secret */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BatchWebhookPayload"];
             };
         };
         responses: {

@@ -4,6 +4,7 @@
  */
 import { demoKey } from "./admin/demo-key.ts";
 import { admin } from "./admin/routes.ts";
+import { batches } from "./batches/routes.ts";
 import { notFound, onError } from "./errors/index.ts";
 import { health } from "./health/route.ts";
 import { internal } from "./internal/routes.ts";
@@ -19,6 +20,7 @@ app.notFound(notFound);
 app.route("/v1", health);
 app.route("/v1/preview", preview);
 app.route("/v1/jobs", jobs);
+app.route("/v1/batches", batches);
 app.route("/v1/admin", admin);
 app.route("/v1/demo", demoKey);
 app.route("/internal", internal);

@@ -11,10 +11,14 @@ export interface ReadLimits {
   maxBytes: number;
 }
 
-/** Read a stream into memory, failing as soon as it passes `maxBytes`. */
+/**
+ * Read a stream into memory, failing as soon as it passes `maxBytes`. `inspect` sees each
+ * chunk as it arrives and may throw to stop reading (e.g. a batch counting its parts).
+ */
 export async function readCapped(
   body: ReadableStream<Uint8Array> | null,
   maxBytes: number,
+  inspect?: (chunk: Uint8Array) => void,
 ): Promise<Uint8Array> {
   if (!body) return new Uint8Array();
   const reader = body.getReader();
@@ -34,6 +38,14 @@ export async function readCapped(
     if (total > maxBytes) {
       await reader.cancel().catch(() => {});
       throw tooLarge(maxBytes);
+    }
+    if (inspect) {
+      try {
+        inspect(value);
+      } catch (error) {
+        await reader.cancel().catch(() => {});
+        throw error;
+      }
     }
     chunks.push(value);
   }

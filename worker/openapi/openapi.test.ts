@@ -182,7 +182,10 @@ describe("the document", () => {
   });
 
   it("describes the webhooks and the security schemes", () => {
-    expect(Object.keys(doc.webhooks).sort()).toEqual(["job.failed", "job.succeeded"]);
+    expect(Object.keys(doc.webhooks).sort()).toEqual(["batch.completed", "job.failed", "job.succeeded"]);
+    expect(doc.webhooks["batch.completed"].post?.requestBody?.content["application/json"].schema).toEqual({
+      $ref: "#/components/schemas/BatchWebhookPayload",
+    });
     const hook = doc.webhooks["job.succeeded"].post!;
     expect(hook.requestBody?.content["application/json"].schema).toEqual({
       $ref: "#/components/schemas/WebhookPayload",
@@ -199,6 +202,19 @@ describe("the document", () => {
       "signedUrl",
     ]);
     expect(doc.paths["/internal/jobs/{id}/callback"].post?.tags).toEqual(["internal"]);
+  });
+
+  it("describes both bodies of POST /v1/jobs and /v1/batches: multipart and JSON (issue #17)", () => {
+    for (const [path, form, json] of [
+      ["/v1/jobs", "JobCreateForm", "JobCreateJson"],
+      ["/v1/batches", "BatchCreateForm", "BatchCreateJson"],
+    ]) {
+      expect(doc.paths[path].post?.requestBody?.content).toEqual({
+        "multipart/form-data": { schema: { $ref: `#/components/schemas/${form}` } },
+        "application/json": { schema: { $ref: `#/components/schemas/${json}` } },
+      });
+    }
+    expect(doc.components.schemas.JobCreateJson).toMatchObject({ required: ["image_url"] });
   });
 
   it("takes the job option fields from the schema that validates them", () => {

@@ -10,16 +10,17 @@ import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { publicOrigin } from "../config.ts";
 import type { AppEnv } from "../types.ts";
 import { errors, header } from "./responses.ts";
-import { ErrorBody, WebhookHeaders, WebhookPayload } from "./schemas.ts";
+import { BatchWebhookPayload, ErrorBody, WebhookHeaders, WebhookPayload } from "./schemas.ts";
 
 const TAGS = [
   { name: "meta", description: "Health, models and this documentation." },
   { name: "preview", description: "Instant low-resolution segmentation in the Worker." },
   { name: "jobs", description: "Full-resolution segmentation on the GPU tier, asynchronous." },
+  { name: "batches", description: "Up to 100 images as one batch of jobs with shared options." },
   { name: "admin", description: "API key management (admin token)." },
   { name: "demo", description: "Helpers for the demo page." },
   { name: "internal", description: "Used by the GPU tier only: signed URLs and signed callbacks." },
-  { name: "webhooks", description: "Sent to a job's `webhook_url` (Standard Webhooks)." },
+  { name: "webhooks", description: "Sent to a job's or batch's `webhook_url` (Standard Webhooks)." },
 ];
 
 const INFO = {
@@ -87,6 +88,26 @@ function registerShared(app: OpenAPIHono<AppEnv>): void {
       },
     });
   }
+  registry.registerWebhook({
+    method: "post",
+    path: "batch.completed",
+    operationId: "webhook_batch_completed",
+    summary: "batch.completed: every item of the batch has ended",
+    description:
+      "POSTed once to the batch's `webhook_url` when its last item's job ends (succeeded, failed or canceled), " +
+      "if the batch subscribed to it (the default for batches); `data` is the batch. Signed and retried as the " +
+      "job events.",
+    tags: ["webhooks"],
+    security: [],
+    request: {
+      headers: WebhookHeaders,
+      body: { required: true, content: { "application/json": { schema: BatchWebhookPayload } } },
+    },
+    responses: {
+      "2XX": { description: "delivered" },
+      default: { description: "not delivered: retried later" },
+    },
+  });
 }
 
 /** The app's OpenAPI 3.1 document with `serverUrl` as its only server. */

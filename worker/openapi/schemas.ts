@@ -7,7 +7,10 @@
 import { z } from "@hono/zod-openapi";
 import { JOB_LIMITS, PREVIEW_LIMITS } from "../../models/runtime/limits.ts";
 import { jobCallbackSchema, jobResultSummarySchema, MAX_OUTPUT_PARTS } from "../../protocol/jobs.ts";
+import { MAX_BATCH_ITEMS } from "../batches/limits.ts";
 import {
+  BATCH_WEBHOOK_EVENTS,
+  batchOptionFields,
   cancelAfterSeconds,
   JOB_MODES,
   JOB_OUTPUTS,
@@ -414,6 +417,76 @@ export const OutputUploadComplete = component(
   z.object({ parts: z.array(OutputUploadPart).min(1).max(MAX_OUTPUT_PARTS) }),
   "Every part of the upload, in order.",
 );
+
+// ---------------------------------------------------------------------------------------
+// Batches
+
+const BatchWebhookEvent = z.enum(BATCH_WEBHOOK_EVENTS);
+
+/** The multipart body of POST /v1/batches: the shared options plus `image` repeated. */
+export const BatchCreateForm = component(
+  "BatchCreateForm",
+  batchOptionFields.extend({
+    image: z
+      .array(imageFile(JOB_LIMITS))
+      .min(1)
+      .max(MAX_BATCH_ITEMS)
+      .describe(`the images, in order: the field \`image\` repeated, 1 to ${MAX_BATCH_ITEMS} times`),
+  }),
+  "multipart/form-data fields of POST /v1/batches. The options apply to every item; unknown fields are refused.",
+);
+
+export const BatchCreateJson = component(
+  "BatchCreateJson",
+  z.strictObject({
+    images: z
+      .array(z.strictObject({ image_url: imageUrl() }))
+      .min(1)
+      .max(MAX_BATCH_ITEMS)
+      .describe("the images by URL, in order"),
+    ...jsonOptions,
+    webhook_events: z
+      .union([z.array(BatchWebhookEvent), z.string()])
+      .optional()
+      .describe("as the form field, or an array (default: batch.completed)"),
+  }),
+  "application/json body of POST /v1/batches: the images by URL, with options shared by every item.",
+);
+
+export const Batch = component(
+  "Batch",
+  z.object({
+    id: z.string().describe("`batch_...`"),
+    object: z.literal("batch"),
+    status: z.enum(["running", "completed"]).describe("`running` until every item's job has ended"),
+    size: z.number().int().positive().describe("how many images were submitted"),
+    counts: z
+      .object({ queued: count(), running: count(), succeeded: count(), failed: count(), canceled: count() })
+      .describe("items per job status"),
+    items: z
+      .array(
+        z.object({
+          index: count().describe("position in the submission, from 0"),
+          job_id: z.string().describe("the item's job (GET /v1/jobs/{id} for all of it)"),
+          status: JobStatus,
+          result: Job.shape.result,
+        }),
+      )
+      .describe("in submission order"),
+    webhook: z.object({ url: z.string(), events: z.array(BatchWebhookEvent) }).nullable(),
+    created_at: timestamp(),
+    completed_at: timestamp().nullable().describe("when the last item ended (batch.completed was sent)"),
+  }),
+  "A batch of jobs with shared options (also the `data` of batch.completed).",
+);
+
+export const BatchWebhookPayload = component(
+  "BatchWebhookPayload",
+  z.object({ type: z.literal("batch.completed"), timestamp: timestamp(), data: Batch }),
+  "The body of a batch.completed delivery.",
+);
+
+export const BatchIdPath = z.object({ id: z.string().describe("the batch's id (`batch_...`)") });
 
 export const WebhookPayload = component(
   "WebhookPayload",

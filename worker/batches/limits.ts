@@ -1,0 +1,9 @@
+/** How much one batch may hold (POST /v1/batches). */
+/** The most images one batch may hold. */
+export const MAX_BATCH_ITEMS = 100;
+/**
+ * The most bytes of images one batch may bring (the multipart body, or the fetched images
+ * together): the body is held whole and parsed into its parts, and both copies must fit the
+ * Worker's 128 MB isolate. Larger sets go as several batches.
+ */
+export const MAX_BATCH_BYTES = 32 * 1024 * 1024;

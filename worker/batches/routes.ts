@@ -1,0 +1,283 @@
+/** /v1/batches: submit up to 100 images with shared options, and follow them as one. */
+import { createRoute } from "@hono/zod-openapi";
+import { InputError } from "../../models/runtime/errors.ts";
+import { JOB_LIMITS } from "../../models/runtime/limits.ts";
+import { sha256Hex } from "../auth/keys.ts";
+import { requireApiKey } from "../auth/middleware.ts";
+import { rateLimit } from "../auth/rate-limit.ts";
+import { ApiError } from "../errors/index.ts";
+import { fetchImageUrl } from "../images/fetch-url.ts";
+import { checkJobImage, imageUrlOf, readJsonObject, requireSafeWebhookUrl } from "../jobs/input.ts";
+import { type BatchOptions, optionFieldsFromJson, parseBatchOptions } from "../jobs/options.ts";
+import { createApp } from "../openapi/app.ts";
+import { errors, header, imageUploadErrors, unauthorized } from "../openapi/responses.ts";
+import {
+  Batch,
+  BatchCreateForm,
+  BatchCreateJson,
+  BatchIdPath,
+  JobCreateHeaders,
+} from "../openapi/schemas.ts";
+import { urlPolicy } from "../webhooks/deliver.ts";
+import { MAX_BATCH_BYTES, MAX_BATCH_ITEMS } from "./limits.ts";
+import { type BatchRow, batchJobs, findBatchByIdempotencyKey, getBatch } from "./repo.ts";
+import { acceptBatch, acceptMissingItems, type BatchItem, type NewBatch } from "./service.ts";
+import { readBatchUpload, tooManyItems } from "./upload.ts";
+import { publicBatch } from "./view.ts";
+
+export const batches = createApp();
+
+const security = [{ apiKey: [] }];
+const keyRefused = unauthorized("the API key is");
+/** Images fetched at once for a batch of URLs. */
+const FETCH_CONCURRENCY = 4;
+
+batches.use("*", requireApiKey);
+batches.openAPIRegistry.register("BatchCreateForm", BatchCreateForm);
+batches.openAPIRegistry.register("BatchCreateJson", BatchCreateJson);
+
+const BatchCreateHeaders = JobCreateHeaders.pick({ "idempotency-key": true, "cancel-after": true });
+
+const createBatch = createRoute({
+  method: "post",
+  path: "/",
+  tags: ["batches"],
+  operationId: "createBatch",
+  summary: "Submit up to 100 images as one batch",
+  description:
+    `Up to ${MAX_BATCH_ITEMS} images (the multipart field \`image\` repeated, at most ` +
+    `${MAX_BATCH_BYTES / (1024 * 1024)} MiB together; or a JSON body with \`images: [{ image_url }]\`), with ` +
+    "options shared by every item. Every item is checked before any is stored: one bad item refuses the " +
+    "whole batch, naming its index. Each item becomes a job (GET /v1/jobs/{id}); follow them together " +
+    "with GET /v1/batches/{id}, or the `batch.completed` webhook. One Idempotency-Key covers the batch.",
+  security,
+  middleware: [rateLimit("batches", 20)] as const,
+  request: {
+    headers: BatchCreateHeaders,
+    // Described, not validated here: read capped while streaming, then parsed item by item.
+    body: {
+      required: true,
+      content: {
+        "multipart/form-data": { schema: { $ref: "#/components/schemas/BatchCreateForm" } },
+        "application/json": { schema: { $ref: "#/components/schemas/BatchCreateJson" } },
+      },
+    },
+  },
+  responses: {
+    202: {
+      description: "accepted (or, with a reused Idempotency-Key, the batch it created)",
+      content: { "application/json": { schema: Batch } },
+      headers: {
+        Location: header("`/v1/batches/{id}`"),
+        "Idempotent-Replayed": header("`true` when this answers an earlier request"),
+      },
+    },
+    ...errors({
+      ...imageUploadErrors(JOB_LIMITS),
+      400: {
+        codes: [
+          "empty_body",
+          "unreadable_image",
+          "invalid_request",
+          "invalid_webhook_url",
+          "unsafe_image_url",
+          "too_many_items",
+        ],
+        description:
+          `more than ${MAX_BATCH_ITEMS} images (too_many_items), none, an item that is unreadable or an ` +
+          "image_url the edge may not fetch (the message names the item's index), or an invalid option",
+      },
+      401: keyRefused,
+      409: {
+        codes: ["idempotency_conflict"],
+        description: "the Idempotency-Key was used with another request",
+      },
+      413: {
+        codes: ["payload_too_large"],
+        description: `an image over ${JOB_LIMITS.maxBytes / (1024 * 1024)} MiB, or more than ${MAX_BATCH_BYTES / (1024 * 1024)} MiB together`,
+      },
+      415: {
+        codes: ["unsupported_media_type"],
+        description:
+          "neither multipart/form-data nor application/json, or an item is not a JPEG, PNG or WebP",
+      },
+      422: {
+        codes: ["too_many_pixels", "image_url_unreachable"],
+        description: "an item has too many pixels, or its image_url could not be fetched",
+      },
+      429: {
+        codes: ["rate_limited"],
+        description: "too many batches this minute",
+        headers: { "Retry-After": header("seconds until the window ends", "integer") },
+      },
+      503: {
+        codes: ["dns_unavailable", "misconfigured"],
+        description:
+          "a host name could not be resolved to be checked (try again), or PUBLIC_BASE_URL is missing",
+      },
+    }),
+  },
+});
+
+batches.openapi(createBatch, async (c) => {
+  const type = (c.req.header("content-type") ?? "").split(";")[0].trim().toLowerCase();
+  const headers = c.req.valid("header");
+  const idempotencyKey = headers["idempotency-key"] ?? null;
+  let images: Uint8Array[] | undefined;
+  let urls: string[] | undefined;
+  let fields: Record<string, string>;
+  if (type === "multipart/form-data") {
+    const upload = await readBatchUpload(c.req.raw, JOB_LIMITS.maxBytes);
+    images = upload.images;
+    fields = upload.fields;
+  } else if (type === "application/json") {
+    const body = await readJsonObject(c.req.raw);
+    urls = imageUrlsOf(body.images);
+    fields = optionFieldsFromJson(body, ["images"]);
+  } else {
+    throw new InputError(
+      "unsupported_media_type",
+      "POST /v1/batches takes multipart/form-data (`image` repeated) or application/json (`images`)",
+    );
+  }
+  const items = images ? images.map((bytes, index) => checkItem(index, bytes)) : undefined;
+  const options = parseBatchOptions(fields);
+  applyCancelAfter(options, headers["cancel-after"]);
+  await requireSafeWebhookUrl(c.env, options.webhookUrl);
+  const apiKeyId = c.get("apiKey").id;
+  // Each image's hash, or each URL (marked, as for single jobs), in order, with the options.
+  const sources = images ? await Promise.all(images.map((b) => sha256Hex(b))) : urls!.map((u) => `url:${u}`);
+  const requestHash = await sha256Hex(`batch:${sources.join(",")}:${JSON.stringify(options)}`);
+  const existing = idempotencyKey
+    ? await findBatchByIdempotencyKey(c.env.DB, apiKeyId, idempotencyKey)
+    : null;
+  if (existing && existing.request_hash !== requestHash)
+    throw new ApiError(409, "idempotency_conflict", "this Idempotency-Key was used with a different request");
+  if (existing && (await batchJobs(c.env.DB, existing.id)).length === existing.size)
+    return answer(existing, true);
+  const batch: NewBatch = {
+    apiKeyId,
+    items: items ?? (await fetchItems(c.env, urls!)),
+    options,
+    idempotencyKey,
+    requestHash,
+  };
+  if (existing) {
+    // The first request was cut short after storing the batch: finish it with the same images.
+    await acceptMissingItems(c.env, existing, batch);
+    return answer(existing, true);
+  }
+  let row: BatchRow;
+  try {
+    row = await acceptBatch(c.env, batch);
+  } catch (error) {
+    // A concurrent request with the same Idempotency-Key stored the batch first: complete it.
+    const winner = idempotencyKey
+      ? await findBatchByIdempotencyKey(c.env.DB, apiKeyId, idempotencyKey)
+      : null;
+    if (!winner || winner.request_hash !== requestHash) throw error;
+    await acceptMissingItems(c.env, winner, batch);
+    return answer(winner, true);
+  }
+  console.log(JSON.stringify({ level: "info", msg: "batch accepted", batch_id: row.id, size: row.size }));
+  return answer(row, false);
+
+  async function answer(row: BatchRow, replayed: boolean) {
+    const body = await publicBatch(c.env, row, await batchJobs(c.env.DB, row.id));
+    const extra: Record<string, string> = { Location: `/v1/batches/${row.id}` };
+    if (replayed) extra["Idempotent-Replayed"] = "true";
+    return c.json(body, 202, extra);
+  }
+});
+
+batches.openapi(
+  createRoute({
+    method: "get",
+    path: "/{id}",
+    tags: ["batches"],
+    operationId: "getBatch",
+    summary: "Get a batch: its status, counts per job status, and items in order",
+    security,
+    request: { params: BatchIdPath },
+    responses: {
+      200: { description: "the batch", content: { "application/json": { schema: Batch } } },
+      ...errors({
+        401: keyRefused,
+        404: { codes: ["not_found"], description: "no such batch (another key's batches answer the same)" },
+      }),
+    },
+  }),
+  async (c) => {
+    const { id } = c.req.valid("param");
+    const row = await getBatch(c.env.DB, id);
+    if (!row || row.api_key_id !== c.get("apiKey").id) throw new ApiError(404, "not_found", `no batch ${id}`);
+    return c.json(await publicBatch(c.env, row, await batchJobs(c.env.DB, row.id)), 200);
+  },
+);
+
+/** The JSON form's `images`: 1..MAX_BATCH_ITEMS objects with an image_url each. */
+function imageUrlsOf(value: unknown): string[] {
+  if (!Array.isArray(value) || value.length === 0)
+    throw new InputError("invalid_request", "images must be a list of { image_url } objects");
+  if (value.length > MAX_BATCH_ITEMS) throw tooManyItems();
+  return value.map((item, index) => {
+    if (typeof item !== "object" || item === null || Object.keys(item).some((k) => k !== "image_url"))
+      throw new InputError("invalid_request", `images[${index}] must be an object with only image_url`);
+    return imageUrlOf((item as { image_url?: unknown }).image_url, `images[${index}].image_url`);
+  });
+}
+
+/** Check one image like an upload, naming its index when it is refused. */
+function checkItem(index: number, bytes: Uint8Array): BatchItem {
+  return { bytes, info: forItem(index, () => checkJobImage(bytes)) };
+}
+
+/** Run `check` for item `index`; a refusal keeps its status and code and names the item. */
+function forItem<T>(index: number, check: () => T): T {
+  try {
+    return check();
+  } catch (error) {
+    throw namedItemError(index, error);
+  }
+}
+
+function namedItemError(index: number, error: unknown): unknown {
+  if (error instanceof InputError) return new InputError(error.code, `image ${index}: ${error.message}`);
+  if (error instanceof ApiError)
+    return new ApiError(error.status as 400, error.code, `image ${index}: ${error.message}`);
+  return error;
+}
+
+/** Fetch and check every URL (a few at a time) within the batch's byte budget, in order. */
+async function fetchItems(env: Env, urls: string[]): Promise<BatchItem[]> {
+  const items: BatchItem[] = new Array(urls.length);
+  let total = 0;
+  let next = 0;
+  const lane = async () => {
+    while (next < urls.length) {
+      const index = next++;
+      try {
+        const bytes = await fetchImageUrl(urls[index], urlPolicy(env), JOB_LIMITS.maxBytes);
+        total += bytes.byteLength;
+        if (total > MAX_BATCH_BYTES)
+          throw new InputError(
+            "payload_too_large",
+            `the images are larger than ${MAX_BATCH_BYTES} bytes together`,
+          );
+        items[index] = { bytes, info: checkJobImage(bytes) };
+      } catch (error) {
+        next = urls.length; // stop the other lanes from starting more
+        throw namedItemError(index, error);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(FETCH_CONCURRENCY, urls.length) }, lane));
+  return items;
+}
+
+function applyCancelAfter(options: BatchOptions, cancelAfter: number | undefined) {
+  if (cancelAfter === undefined) return;
+  if (options.job.cancelAfterS !== undefined && options.job.cancelAfterS !== cancelAfter)
+    throw new ApiError(400, "invalid_request", "Cancel-After and deadline_s disagree: give one of them");
+  options.job.cancelAfterS = cancelAfter;
+}
