@@ -125,4 +125,29 @@ describe("the CLI's API client", () => {
       expect(readFileSync(join(dir, file), "utf8"), file).toBe(answer.body); // the stub answers alike
     }
   });
+
+  it("submits a directory as one batch (image repeated, in name order) and polls it until completed", async () => {
+    const images = mkdtempSync(join(tmpdir(), "fcn-cli-batch-"));
+    for (const name of ["b.png", "a.jpg", "notes.txt"])
+      writeFileSync(join(images, name), Buffer.from([1, 2]));
+    const counts = { queued: 0, running: 0, succeeded: 2, failed: 0, canceled: 0 };
+    const items = [
+      { index: 0, job_id: "job_a", status: "succeeded", result: null },
+      { index: 1, job_id: "job_b", status: "succeeded", result: null },
+    ];
+    json(202, { id: "batch_1", status: "completed", size: 2, counts, items });
+    try {
+      expect(
+        await jobs.run(["submit", images, "--outputs", "mask,rle", "--api", api, "--key", "fcn_k"]),
+      ).toBe(0);
+    } finally {
+      rmSync(images, { recursive: true, force: true });
+    }
+    const [sent] = seen.splice(0);
+    expect([sent.method, sent.url]).toEqual(["POST", "/v1/batches"]);
+    const body = sent.body.toString("latin1");
+    expect(body.indexOf('filename="a.jpg"')).toBeLessThan(body.indexOf('filename="b.png"'));
+    expect(body).not.toContain("notes.txt");
+    expect(body).toContain('name="outputs"\r\n\r\nmask,rle');
+  });
 });

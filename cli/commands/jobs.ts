@@ -1,4 +1,4 @@
-import { readFile, writeFile } from "node:fs/promises";
+import { readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { basename, extname, join } from "node:path";
 import { parseArgs } from "node:util";
 import type { components } from "../../protocol/api-types.ts";
@@ -7,6 +7,7 @@ import { ProgressBar } from "../progress.ts";
 import type { Command } from "./types.ts";
 
 type Job = components["schemas"]["Job"];
+type Batch = components["schemas"]["Batch"];
 
 const TYPES: Record<string, string> = {
   ".jpg": "image/jpeg",
@@ -71,14 +72,90 @@ async function wait(
   return job.status === "succeeded" ? 0 : 1;
 }
 
+/** The most images one batch takes (the API refuses more with too_many_items). */
+const MAX_BATCH_ITEMS = 100;
+
+interface SubmitOptions {
+  mode?: string;
+  quality?: string;
+  outputs?: string;
+  "webhook-url"?: string;
+  "idempotency-key"?: string;
+  deadline?: string;
+  timeout: string;
+  json: boolean;
+}
+
+/**
+ * Submit the images of `dir` (JPEG, PNG, WebP, sorted by name) as one batch, then poll it,
+ * drawing how many items have ended, until it completes. 0 when every item succeeded.
+ */
+async function submitBatch(
+  o: { api?: string; key?: string },
+  dir: string,
+  v: SubmitOptions,
+): Promise<number> {
+  const files = (await readdir(dir)).filter((name) => TYPES[extname(name).toLowerCase()]).sort();
+  if (files.length === 0) throw new Error(`no .jpg, .jpeg, .png or .webp files in ${dir}`);
+  if (files.length > MAX_BATCH_ITEMS)
+    throw new Error(`${files.length} images in ${dir}: a batch takes at most ${MAX_BATCH_ITEMS}`);
+  const form = new FormData();
+  for (const name of files) {
+    const type = TYPES[extname(name).toLowerCase()];
+    form.append("image", new Blob([await readFile(join(dir, name))], { type }), name);
+  }
+  if (v.mode) form.append("mode", v.mode);
+  if (v.quality) form.append("quality", v.quality);
+  if (v.outputs) form.append("outputs", v.outputs);
+  if (v["webhook-url"]) form.append("webhook_url", v["webhook-url"]);
+  const api = apiClient(o, apiKey(o));
+  let { data: batch } = await ok(
+    api.POST("/v1/batches", {
+      params: {
+        header: {
+          "idempotency-key": v["idempotency-key"],
+          "cancel-after": v.deadline ? Number(v.deadline) : undefined,
+        },
+      },
+      body: asIs<components["schemas"]["BatchCreateForm"]>(form),
+      bodySerializer: noSerializer,
+    }),
+  );
+  const bar = new ProgressBar(batch.size, `batch ${batch.id}`);
+  const deadline = Date.now() + Number(v.timeout) * 1000;
+  const ended = (b: Batch) => b.counts.succeeded + b.counts.failed + b.counts.canceled;
+  for (;;) {
+    if (!v.json) bar.tick(ended(batch), `${batch.counts.running} running`);
+    if (batch.status === "completed") break;
+    if (Date.now() > deadline)
+      throw new Error(
+        `batch ${batch.id} still running after ${v.timeout} s (${ended(batch)}/${batch.size} ended)`,
+      );
+    await new Promise((r) => setTimeout(r, 1000));
+    batch = (await ok(api.GET("/v1/batches/{id}", { params: { path: { id: batch.id } } }))).data;
+  }
+  if (v.json) console.log(JSON.stringify(batch));
+  else {
+    for (const item of batch.items) console.log(`${files[item.index]}\t${item.job_id}\t${item.status}`);
+    const { succeeded, failed, canceled } = batch.counts;
+    console.log(`batch ${batch.id}: ${succeeded} succeeded, ${failed} failed, ${canceled} canceled`);
+  }
+  return batch.counts.succeeded === batch.size ? 0 : 1;
+}
+
 export const jobs: Command = {
   summary: "full-resolution FCN-8s jobs: submit, get, wait",
   help: `Usage:
   npx fcn jobs submit <image> [--mode learned|shift-and-stitch] [--quality standard|high]
                       [--outputs mask,probabilities,rle,overlay] [--webhook-url URL] [--idempotency-key K]
                       [--deadline S] [--wait-seconds N] [--wait] [--out mask.png] [--out-dir DIR]
+  npx fcn jobs submit <dir> [--mode ...] [--quality ...] [--outputs ...] [--webhook-url URL]
+                      [--idempotency-key K] [--deadline S] [--timeout 600]
   npx fcn jobs get <job-id>
   npx fcn jobs wait <job-id> [--out mask.png] [--out-dir DIR] [--timeout 600]
+
+With a directory, its images (.jpg, .jpeg, .png, .webp; at most 100) are submitted as one
+batch (POST /v1/batches), and its progress is shown until every item has ended.
 
 --out-dir writes every output of the job as <job-id>.<output>.<png|bin|json|jpg>.
 
@@ -110,6 +187,9 @@ ${API_HELP}`,
     });
     const [action, target] = positionals;
     const o = { api: values.api, key: values.key };
+    if (action === "submit" && target && (await stat(target)).isDirectory()) {
+      return submitBatch(o, target, values);
+    }
     if (action === "submit" && target) {
       const form = new FormData();
       const type = TYPES[extname(target).toLowerCase()] ?? "application/octet-stream";
