@@ -7,8 +7,9 @@
 import { createExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, beforeAll, describe, expect, inject, it, vi } from "vitest";
+import { fetchImageUrl } from "../images/fetch-url.ts";
 import worker from "../index.ts";
-import { BASE, call, drainQueue, type JobJson, newKey, submit } from "../test/helpers.ts";
+import { BASE, call, drainQueue, type JobJson, newKey, pathOf, submit } from "../test/helpers.ts";
 
 const server = inject("imageServer");
 let key: string;
@@ -51,9 +52,12 @@ describe("POST /v1/jobs with image_url", () => {
     const stored = await env.BUCKET.get(`inputs/${job.id}`);
     const upload = await submit(key, new Uint8Array(await stored!.arrayBuffer()));
     expect(upload.status).toBe(202); // the stored bytes are a valid upload themselves
-    const messages = await drainQueue();
-    expect(messages.map((m) => m.job_id)).toContain(job.id);
-    expect(messages.find((m) => m.job_id === job.id)?.input).toMatchObject({ content_type: "image/png" });
+    const message = (await drainQueue()).find((m) => m.job_id === job.id);
+    expect(message?.input).toMatchObject({ content_type: "image/png", bytes: stored!.size });
+    // The GPU tier reads it through its signed link, as it reads an upload.
+    const input = await call(pathOf(message!.input.url));
+    expect(input.status).toBe(200);
+    expect((await input.arrayBuffer()).byteLength).toBe(stored!.size);
   });
 
   it("follows a redirect, and is idempotent over the URL form (same id, no second fetch or job)", async () => {
@@ -87,6 +91,22 @@ describe("POST /v1/jobs with image_url", () => {
     expect(dev.status).toBe(400);
     expect((await errorOf(dev)).code).toBe("unsafe_image_url");
     expect(await countJobs()).toBe(before);
+  });
+
+  it("in development too, refuses a redirect from the loopback server to a private address", async () => {
+    const to = encodeURIComponent("http://169.254.169.254/latest/meta-data");
+    const r = await postJson({ image_url: `${server}/redirect?to=${to}` });
+    expect(r.status).toBe(400);
+    expect(await errorOf(r)).toEqual({
+      code: "unsafe_image_url",
+      message: "redirect: image_url must use https",
+    });
+  });
+
+  it("gives up on a server that does not answer in time", async () => {
+    const error = await fetchImageUrl(`${server}/hang`, { development: true }, 1024, 300).catch((e) => e);
+    expect(error).toMatchObject({ status: 422, code: "image_url_unreachable" });
+    expect(error.message).toBe("image_url did not answer within 0.3 s");
   });
 
   it("in production refuses a redirect to loopback without requesting it", async () => {

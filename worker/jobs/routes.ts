@@ -1,7 +1,7 @@
 /** /v1/jobs: submit, read, list, cancel, deliveries, and result downloads. */
 import { createRoute } from "@hono/zod-openapi";
 import { InputError } from "../../models/runtime/errors.ts";
-import { readImageInfo } from "../../models/runtime/image-info.ts";
+import type { ImageInfo } from "../../models/runtime/image-info.ts";
 import { JOB_LIMITS } from "../../models/runtime/limits.ts";
 import type { JobOutputName } from "../../protocol/jobs.ts";
 import { sha256Hex } from "../auth/keys.ts";
@@ -212,11 +212,12 @@ jobs.openapi(createJob, async (c) => {
   // The image itself (multipart, checked at once) or its URL (JSON, fetched once the request
   // is known to be new, so that a replay never fetches again).
   let bytes: Uint8Array | undefined;
+  let info: ImageInfo | undefined;
   let imageUrl: string | undefined;
   let fields: Record<string, string>;
   if (type === "multipart/form-data") {
     const upload = await readImageUpload(c.req.raw, JOB_LIMITS);
-    checkJobImage(upload.bytes);
+    info = checkJobImage(upload.bytes);
     bytes = upload.bytes;
     fields = upload.fields;
   } else {
@@ -240,11 +241,10 @@ jobs.openapi(createJob, async (c) => {
     const existing = await findJobByIdempotencyKey(c.env.DB, apiKey.id, idempotencyKey);
     if (existing) return replay(existing);
   }
-  if (!bytes) {
+  if (!bytes || !info) {
     bytes = await fetchImageUrl(imageUrl!, urlPolicy(c.env), JOB_LIMITS.maxBytes);
-    checkJobImage(bytes);
+    info = checkJobImage(bytes);
   }
-  const info = readImageInfo(bytes);
   let row: JobRow;
   try {
     row = await acceptJob(c.env, {

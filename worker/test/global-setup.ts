@@ -91,7 +91,8 @@ export default async function setup(project: TestProject) {
 /**
  * A real HTTP server on loopback that `image_url` tests fetch from (development's URL policy
  * accepts loopback): /png64x48 an image, /redirect?to=URL a 302, /status/N that status,
- * /declared-huge a Content-Length over the job limit, /endless-huge an unannounced body over it.
+ * /declared-huge a Content-Length over the job limit, /endless-huge an unannounced body over it,
+ * /hang no answer at all (until the connection is dropped).
  */
 async function startImageServer(): Promise<{ origin: string; stop: () => Promise<void> }> {
   const image = await png(64, 48);
@@ -122,6 +123,8 @@ async function startImageServer(): Promise<{ origin: string; stop: () => Promise
       };
       res.on("error", () => {});
       more();
+    } else if (url.pathname === "/hang") {
+      req.socket.setTimeout(30_000, () => req.socket.destroy());
     } else {
       res.writeHead(404);
       res.end();
