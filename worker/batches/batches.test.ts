@@ -252,6 +252,27 @@ describe("the end of a batch", () => {
     expect(posts[0].headers["webhook-id"]).toBe(`msg_${batch.id}_completed`);
   });
 
+  it("a batch.completed that ran out of retries is recorded as dead-lettered", async () => {
+    const batch = (await (
+      await postBatch(batchForm([png()], { webhook_url: "https://hooks.example.com/batch" }))
+    ).json()) as BatchView;
+    await drainQueue();
+    const task: QueuedWebhook = {
+      batch_id: batch.id,
+      event: "batch.completed",
+      webhook_id: `msg_${batch.id}_completed`,
+    };
+    const dead = createMessageBatch<QueuedWebhook>("fcn-webhooks-dlq", [
+      { id: "d1", timestamp: new Date(), attempts: 1, body: task },
+    ]);
+    await handleWebhookBatch(dead, env);
+    expect((await getQueueResult(dead, createExecutionContext())).explicitAcks).toEqual(["d1"]);
+    const row = await env.DB.prepare("SELECT outcome, url FROM batch_deliveries WHERE batch_id = ?")
+      .bind(batch.id)
+      .first<{ outcome: string; url: string }>();
+    expect(row).toEqual({ outcome: "dead_lettered", url: "https://hooks.example.com/batch" });
+  });
+
   it("a completion whose webhook could not be queued is left open, and the sweep completes it", async () => {
     const batch = (await (
       await postBatch(batchForm([png()], { webhook_url: "https://hooks.example.com/batch" }))

@@ -1,11 +1,13 @@
 import { describe, expect, it, vi } from "vitest";
 import {
+  checkImageUrl,
   checkWebhookUrl,
   dohResolver,
   isPrivateIPv4,
   isPrivateIPv6,
   normaliseHostname,
   ResolverUnavailable,
+  UnsafeUrl,
   UnsafeWebhookUrl,
 } from "./ssrf.ts";
 
@@ -138,5 +140,31 @@ describe("webhook_url policy", () => {
     await expect(checkWebhookUrl("https://rebind.example.com/x", rebinding)).rejects.toBeInstanceOf(
       UnsafeWebhookUrl,
     );
+  });
+});
+
+describe("image_url policy", () => {
+  it("is the production policy, naming image_url, with DNS names resolved", async () => {
+    await expect(checkImageUrl("https://images.example.com/a.jpg", production)).resolves.toBeInstanceOf(URL);
+    for (const [url, message] of [
+      ["http://images.example.com/a.jpg", "image_url must use https"],
+      ["https://10.0.0.1/a.jpg", "image_url points at a private or reserved address"],
+      ["https://169.254.169.254/latest", "image_url points at a private or reserved address"],
+      ["https://[::1]/a.jpg", "image_url points at a private or reserved address"],
+      ["https://loopback.example.com/a.jpg", "image_url resolves to a private address (::1)"],
+      ["not a url", "image_url is not a valid URL"],
+    ]) {
+      const error = await checkImageUrl(url, production).catch((e) => e);
+      expect(error, url).toBeInstanceOf(UnsafeUrl);
+      expect(error.message, url).toBe(message);
+    }
+  });
+
+  it("in development also accepts loopback (a local test server) and nothing else private", async () => {
+    const development = { development: true };
+    await expect(checkImageUrl("http://127.0.0.1:9000/a.png", development)).resolves.toBeInstanceOf(URL);
+    await expect(checkImageUrl("http://localhost/a.png", development)).resolves.toBeInstanceOf(URL);
+    await expect(checkImageUrl("http://10.0.0.1/a.png", development)).rejects.toThrow(UnsafeUrl);
+    await expect(checkImageUrl("https://192.168.1.1/a.png", development)).rejects.toThrow(UnsafeUrl);
   });
 });
