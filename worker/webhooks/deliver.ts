@@ -23,6 +23,15 @@ export interface DeliveryResult {
 export const urlPolicy = (env: Env): UrlPolicy =>
   env.ENVIRONMENT === "development" ? { development: true } : { development: false, resolve: dohResolver };
 
+/** The secret that signs a key's webhooks. */
+async function webhookSecret(db: D1Database, apiKeyId: string): Promise<string> {
+  const key = await db
+    .prepare("SELECT webhook_secret FROM api_keys WHERE id = ?")
+    .bind(apiKeyId)
+    .first<{ webhook_secret: string }>();
+  return key!.webhook_secret;
+}
+
 export async function deliverWebhook(
   env: Env,
   task: WebhookTask,
@@ -32,15 +41,18 @@ export async function deliverWebhook(
   const started = Date.now();
   const row = await getJob(env.DB, task.job_id);
   if (!row?.webhook_url) return { outcome: "refused", error: "job or webhook_url missing" };
-  const key = await env.DB.prepare("SELECT webhook_secret FROM api_keys WHERE id = ?")
-    .bind(row.api_key_id)
-    .first<{ webhook_secret: string }>();
   const body = JSON.stringify({
     type: task.event,
     timestamp: new Date().toISOString(),
     data: await publicJob(env, row),
   });
-  const result = await postSigned(row.webhook_url, body, key!.webhook_secret, task.webhook_id, policy);
+  const result = await postSigned(
+    row.webhook_url,
+    body,
+    await webhookSecret(env.DB, row.api_key_id),
+    task.webhook_id,
+    policy,
+  );
   await env.DB.prepare(
     "INSERT INTO webhook_deliveries (job_id, webhook_id, event, attempt, url, outcome, status_code, error, duration_ms, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
   )
@@ -70,15 +82,18 @@ export async function deliverBatchWebhook(
   const started = Date.now();
   const batch = await getBatch(env.DB, task.batch_id);
   if (!batch?.webhook_url) return { outcome: "refused", error: "batch or webhook_url missing" };
-  const key = await env.DB.prepare("SELECT webhook_secret FROM api_keys WHERE id = ?")
-    .bind(batch.api_key_id)
-    .first<{ webhook_secret: string }>();
   const body = JSON.stringify({
     type: task.event,
     timestamp: new Date().toISOString(),
     data: await publicBatch(env, batch, await batchJobs(env.DB, batch.id)),
   });
-  const result = await postSigned(batch.webhook_url, body, key!.webhook_secret, task.webhook_id, policy);
+  const result = await postSigned(
+    batch.webhook_url,
+    body,
+    await webhookSecret(env.DB, batch.api_key_id),
+    task.webhook_id,
+    policy,
+  );
   await recordBatchDelivery(env.DB, {
     batch_id: batch.id,
     webhook_id: task.webhook_id,
