@@ -32,11 +32,11 @@ import {
   WebhookDeliveryList,
 } from "../openapi/schemas.ts";
 import { urlPolicy } from "../webhooks/deliver.ts";
-import type { WebhookEvent } from "../webhooks/enqueue.ts";
+import { listDeliveries } from "../webhooks/deliveries.ts";
 import { checkWebhookUrl, ResolverUnavailable, UnsafeWebhookUrl } from "../webhooks/ssrf.ts";
 import { decodeCursor, encodeCursor } from "./cursor.ts";
 import { parseJobOptions } from "./options.ts";
-import { getJob, type JobRow } from "./repo.ts";
+import { findJobByIdempotencyKey, getJob, type JobRow, listJobsOfKey } from "./repo.ts";
 import { purgeJob } from "./retention.ts";
 import { acceptJob, cancelJob, outputKey, publicJob } from "./service.ts";
 import { requireSignedUrl } from "./signed-urls.ts";
@@ -178,8 +178,6 @@ const createJob = createRoute({
 
 jobs.openAPIRegistry.register("JobCreateForm", JobCreateForm);
 
-const SAME_KEY = "SELECT * FROM jobs WHERE api_key_id = ? AND idempotency_key = ?";
-
 jobs.openapi(createJob, async (c) => {
   const started = Date.now();
   const type = (c.req.header("content-type") ?? "").split(";")[0].trim().toLowerCase();
@@ -217,7 +215,7 @@ jobs.openapi(createJob, async (c) => {
   const apiKey = c.get("apiKey");
   const requestHash = await sha256Hex(`${await sha256Hex(upload.bytes)}:${JSON.stringify(options)}`);
   if (idempotencyKey) {
-    const existing = await c.env.DB.prepare(SAME_KEY).bind(apiKey.id, idempotencyKey).first<JobRow>();
+    const existing = await findJobByIdempotencyKey(c.env.DB, apiKey.id, idempotencyKey);
     if (existing) return replay(existing);
   }
   let row: JobRow;
@@ -234,9 +232,7 @@ jobs.openapi(createJob, async (c) => {
     });
   } catch (error) {
     // Two concurrent requests with one Idempotency-Key: the loser answers with the winner's job.
-    const winner = idempotencyKey
-      ? await c.env.DB.prepare(SAME_KEY).bind(apiKey.id, idempotencyKey).first<JobRow>()
-      : null;
+    const winner = idempotencyKey ? await findJobByIdempotencyKey(c.env.DB, apiKey.id, idempotencyKey) : null;
     if (winner) return replay(winner);
     throw error;
   }
@@ -296,18 +292,8 @@ jobs.openapi(
   async (c) => {
     const { limit = 20, cursor } = c.req.valid("query");
     const before = cursor ? decodeCursor(cursor) : undefined;
-    const key = c.get("apiKey").id;
-    const { results } = before
-      ? await c.env.DB.prepare(
-          "SELECT * FROM jobs WHERE api_key_id = ? AND (created_at < ? OR (created_at = ? AND id < ?)) ORDER BY created_at DESC, id DESC LIMIT ?",
-        )
-          .bind(key, before[0], before[0], before[1], limit + 1)
-          .all<JobRow>()
-      : await c.env.DB.prepare(
-          "SELECT * FROM jobs WHERE api_key_id = ? ORDER BY created_at DESC, id DESC LIMIT ?",
-        )
-          .bind(key, limit + 1)
-          .all<JobRow>();
+    // One more than a page: whether it comes tells if there is a next page.
+    const results = await listJobsOfKey(c.env.DB, c.get("apiKey").id, limit + 1, before);
     const page = results.slice(0, limit);
     const last = page.at(-1);
     return c.json(
@@ -383,19 +369,6 @@ jobs.openapi(
   },
 );
 
-/** One row of webhook_deliveries, as GET /v1/jobs/{id}/deliveries lists it. */
-interface DeliveryRow {
-  webhook_id: string;
-  event: WebhookEvent;
-  attempt: number;
-  url: string;
-  outcome: "delivered" | "failed" | "refused" | "dead_lettered";
-  status_code: number | null;
-  error: string | null;
-  duration_ms: number;
-  created_at: string;
-}
-
 jobs.openapi(
   createRoute({
     method: "get",
@@ -412,11 +385,6 @@ jobs.openapi(
   }),
   async (c) => {
     const row = await ownJob(c, c.req.valid("param").id);
-    const { results } = await c.env.DB.prepare(
-      "SELECT webhook_id, event, attempt, url, outcome, status_code, error, duration_ms, created_at FROM webhook_deliveries WHERE job_id = ? ORDER BY id",
-    )
-      .bind(row.id)
-      .all<DeliveryRow>();
-    return c.json({ object: "list" as const, data: results }, 200);
+    return c.json({ object: "list" as const, data: await listDeliveries(c.env.DB, row.id) }, 200);
   },
 );

@@ -1,6 +1,6 @@
 /**
  * Job states and their timing rules. Each transition is one conditional UPDATE in repo.ts
- * (`transition(db, id, from, ...)`), which names the states it may leave.
+ * (`markJobRunning`, `cancelQueuedJob`, ...), which names the states it may leave.
  */
 export type JobStatus = "queued" | "running" | "succeeded" | "failed" | "canceled";
 

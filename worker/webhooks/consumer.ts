@@ -4,7 +4,9 @@
  * the final outcome so GET /v1/jobs/:id/deliveries shows it.
  */
 
+import { getJob } from "../jobs/repo.ts";
 import { deliverWebhook, retryDelaySeconds } from "./deliver.ts";
+import { recordDeadLettered, wasDelivered } from "./deliveries.ts";
 import type { WebhookTask } from "./enqueue.ts";
 
 /**
@@ -31,26 +33,18 @@ export async function handleWebhookBatch(batch: MessageBatch<WebhookTask>, env: 
   async function handle(message: Message<WebhookTask>): Promise<void> {
     const task = message.body;
     if (dead) {
-      await env.DB.prepare(
-        "INSERT INTO webhook_deliveries (job_id, webhook_id, event, attempt, url, outcome, status_code, error, duration_ms, created_at) SELECT id, ?, ?, 0, COALESCE(webhook_url, ''), 'dead_lettered', NULL, 'gave up after the last retry', 0, ? FROM jobs WHERE id = ?",
-      )
-        .bind(task.webhook_id, task.event, new Date().toISOString(), task.job_id)
-        .run();
+      await recordDeadLettered(env.DB, task, new Date().toISOString());
       message.ack();
       return;
     }
-    const job = await env.DB.prepare(
-      "SELECT status, (SELECT COUNT(*) FROM webhook_deliveries d WHERE d.webhook_id = ? AND d.outcome = 'delivered') AS delivered FROM jobs WHERE id = ?",
-    )
-      .bind(task.webhook_id, task.job_id)
-      .first<{ status: string; delivered: number }>();
+    const job = await getJob(env.DB, task.job_id);
     // Enqueued just before the job's transition: wait for it, drop it if another outcome won,
     // and never deliver the same webhook id twice.
     if (job && (job.status === "queued" || job.status === "running")) {
       message.retry({ delaySeconds: 2 });
       return;
     }
-    if (!job || `job.${job.status}` !== task.event || job.delivered > 0) {
+    if (!job || `job.${job.status}` !== task.event || (await wasDelivered(env.DB, task.webhook_id))) {
       message.ack();
       return;
     }
