@@ -89,5 +89,23 @@ export async function deliverWebhook(
   return result;
 }
 
+/** The backoff's first delay (s) unless WEBHOOK_RETRY_BASE_SECONDS says otherwise. */
+export const DEFAULT_RETRY_BASE_SECONDS = 2;
+/** The longest delay (s) between two attempts, whatever the base. */
+export const MAX_RETRY_DELAY_S = 600;
+
 /** Exponential backoff for attempt n (1-based): base, 2*base, 4*base ... capped at 10 min. */
-export const retryDelaySeconds = (attempt: number, base: number) => Math.min(600, base * 2 ** (attempt - 1));
+export const retryDelaySeconds = (attempt: number, base: number) =>
+  Math.min(MAX_RETRY_DELAY_S, base * 2 ** (attempt - 1));
+
+/**
+ * The longest a webhook can take from its first attempt to its last with `maxRetries` (the
+ * queue's max_retries, wrangler.toml): every attempt runs into its timeout on every redirect,
+ * and every backoff delay is waited. Retention (jobs/state.ts) must outlast it.
+ */
+export function retryScheduleMs(maxRetries: number, base: number): number {
+  const attemptMs = TIMEOUT_MS * (MAX_REDIRECTS + 1);
+  let ms = attemptMs;
+  for (let retry = 1; retry <= maxRetries; retry++) ms += retryDelaySeconds(retry, base) * 1000 + attemptMs;
+  return ms;
+}
