@@ -1,4 +1,4 @@
-/** /v1/jobs: submit, read, list, cancel, deliveries, and result downloads. */
+/** /v1/jobs: submit, read, list, cancel, deliveries (and redelivery), and result downloads. */
 import { createRoute } from "@hono/zod-openapi";
 import { checkComplete } from "../../models/runtime/completeness.ts";
 import { InputError } from "../../models/runtime/errors.ts";
@@ -21,6 +21,7 @@ import {
   unauthorized,
 } from "../openapi/responses.ts";
 import {
+  DeliveryPath,
   Job,
   JobCreateForm,
   JobCreateHeaders,
@@ -30,9 +31,11 @@ import {
   OutputNamePath,
   SignedUrlQuery,
   WebhookDeliveryList,
+  WebhookRedelivery,
 } from "../openapi/schemas.ts";
 import { urlPolicy } from "../webhooks/deliver.ts";
-import { listDeliveries } from "../webhooks/deliveries.ts";
+import { getDelivery, lastAttempt, listDeliveries } from "../webhooks/deliveries.ts";
+import { enqueueRedelivery } from "../webhooks/enqueue.ts";
 import { checkWebhookUrl, ResolverUnavailable, UnsafeWebhookUrl } from "../webhooks/ssrf.ts";
 import { decodeCursor, encodeCursor } from "./cursor.ts";
 import { parseJobOptions } from "./options.ts";
@@ -386,5 +389,68 @@ jobs.openapi(
   async (c) => {
     const row = await ownJob(c, c.req.valid("param").id);
     return c.json({ object: "list" as const, data: await listDeliveries(c.env.DB, row.id) }, 200);
+  },
+);
+
+jobs.openapi(
+  createRoute({
+    method: "post",
+    path: "/{id}/deliveries/{delivery_id}/redeliver",
+    tags: ["jobs"],
+    operationId: "redeliverJobWebhook",
+    summary: "Send a webhook again",
+    description:
+      "Queues the event of that delivery record once more, signed afresh, with the same `webhook-id` (a " +
+      "receiver that processed it already can tell). It is sent even if it was delivered before, and retried " +
+      "like the first delivery; its attempts appear in GET /v1/jobs/{id}/deliveries, numbered after the " +
+      "earlier ones. The payload is the job as it is now.",
+    security,
+    request: { params: DeliveryPath },
+    responses: {
+      202: {
+        description: "queued",
+        content: { "application/json": { schema: WebhookRedelivery } },
+      },
+      ...errors({
+        401: keyRefused,
+        404: {
+          codes: ["not_found"],
+          description: "no such job, or no such delivery of it (another key's answer the same)",
+        },
+        409: { codes: ["no_webhook"], description: "the job has no webhook_url" },
+      }),
+    },
+  }),
+  async (c) => {
+    const { id, delivery_id: deliveryId } = c.req.valid("param");
+    const row = await ownJob(c, id);
+    if (!row.webhook_url)
+      throw new ApiError(
+        409,
+        "no_webhook",
+        "the job was submitted without a webhook_url: nothing to redeliver",
+      );
+    const delivery = /^[1-9]\d{0,14}$/.test(deliveryId)
+      ? await getDelivery(c.env.DB, row.id, Number(deliveryId))
+      : null;
+    if (!delivery) throw new ApiError(404, "not_found", `no delivery ${deliveryId} of job ${row.id}`);
+    const before = await lastAttempt(c.env.DB, delivery.webhook_id);
+    await enqueueRedelivery(
+      c.env,
+      { job_id: row.id, event: delivery.event, webhook_id: delivery.webhook_id },
+      before,
+    );
+    return c.json(
+      {
+        object: "webhook_redelivery" as const,
+        status: "queued" as const,
+        job_id: row.id,
+        delivery_id: delivery.id,
+        webhook_id: delivery.webhook_id,
+        event: delivery.event,
+        first_attempt: before + 1,
+      },
+      202,
+    );
   },
 );

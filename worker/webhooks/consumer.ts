@@ -1,11 +1,12 @@
 /**
  * The webhook queue consumer. Failed deliveries are retried with exponential backoff; after
  * the queue's max_retries the message lands in the dead-letter queue, whose consumer records
- * the final outcome so GET /v1/jobs/:id/deliveries shows it.
+ * the final outcome so GET /v1/jobs/:id/deliveries shows it. A redelivery the client asked
+ * for (POST .../redeliver) comes through the same queue and is retried the same way.
  */
 
 import { getJob } from "../jobs/repo.ts";
-import { deliverWebhook, retryDelaySeconds } from "./deliver.ts";
+import { DEFAULT_RETRY_BASE_SECONDS, deliverWebhook, retryDelaySeconds } from "./deliver.ts";
 import { recordDeadLettered, wasDelivered } from "./deliveries.ts";
 import type { WebhookTask } from "./enqueue.ts";
 
@@ -18,7 +19,7 @@ export const DELIVERY_CONCURRENCY = 6;
 
 export async function handleWebhookBatch(batch: MessageBatch<WebhookTask>, env: Env): Promise<void> {
   const dead = batch.queue.endsWith("-dlq");
-  const base = Number(env.WEBHOOK_RETRY_BASE_SECONDS ?? 2);
+  const base = Number(env.WEBHOOK_RETRY_BASE_SECONDS ?? DEFAULT_RETRY_BASE_SECONDS);
   await forEachBounded(batch.messages, DELIVERY_CONCURRENCY, async (message) => {
     try {
       await handle(message);
@@ -44,18 +45,25 @@ export async function handleWebhookBatch(batch: MessageBatch<WebhookTask>, env: 
       message.retry({ delaySeconds: 2 });
       return;
     }
-    if (!job || `job.${job.status}` !== task.event || (await wasDelivered(env.DB, task.webhook_id))) {
+    // A redelivery was asked for by the client: it goes out even after a delivered attempt.
+    const redelivery = task.attempts_before !== undefined;
+    if (
+      !job ||
+      `job.${job.status}` !== task.event ||
+      (!redelivery && (await wasDelivered(env.DB, task.webhook_id)))
+    ) {
       message.ack();
       return;
     }
-    const result = await deliverWebhook(env, task, message.attempts);
+    const attempt = (task.attempts_before ?? 0) + message.attempts;
+    const result = await deliverWebhook(env, task, attempt);
     console.log(
       JSON.stringify({
         level: "info",
         msg: "webhook",
         job_id: task.job_id,
         event: task.event,
-        attempt: message.attempts,
+        attempt,
         ...result,
       }),
     );

@@ -10,6 +10,8 @@ export type DeliveryOutcome = "delivered" | "failed" | "refused" | "dead_lettere
 
 /** One row of webhook_deliveries, as GET /v1/jobs/{id}/deliveries lists it. */
 export interface DeliveryRow {
+  /** the row's id: POST /v1/jobs/{id}/deliveries/{delivery_id}/redeliver names it */
+  id: number;
   webhook_id: string;
   event: WebhookEvent;
   attempt: number;
@@ -21,13 +23,13 @@ export interface DeliveryRow {
   created_at: string;
 }
 
-const COLUMNS = "webhook_id, event, attempt, url, outcome, status_code, error, duration_ms, created_at";
+const COLUMNS = "id, webhook_id, event, attempt, url, outcome, status_code, error, duration_ms, created_at";
 
 /** Record one delivery attempt of a job's webhook. */
 export async function recordDeliveryAttempt(
   db: D1Database,
   jobId: string,
-  attempt: DeliveryRow,
+  attempt: Omit<DeliveryRow, "id">,
 ): Promise<void> {
   await db
     .prepare(
@@ -77,4 +79,20 @@ export async function listDeliveries(db: D1Database, jobId: string): Promise<Del
     .bind(jobId)
     .all<DeliveryRow>();
   return results;
+}
+
+/** The delivery row with this id if it belongs to this job, or null. */
+export const getDelivery = (db: D1Database, jobId: string, deliveryId: number) =>
+  db
+    .prepare(`SELECT ${COLUMNS} FROM webhook_deliveries WHERE id = ? AND job_id = ?`)
+    .bind(deliveryId, jobId)
+    .first<DeliveryRow>();
+
+/** The highest attempt number recorded for a webhook id (0 when none). */
+export async function lastAttempt(db: D1Database, webhookId: string): Promise<number> {
+  const row = await db
+    .prepare("SELECT COALESCE(MAX(attempt), 0) AS attempt FROM webhook_deliveries WHERE webhook_id = ?")
+    .bind(webhookId)
+    .first<{ attempt: number }>();
+  return row?.attempt ?? 0;
 }
