@@ -125,4 +125,18 @@ describe("the CLI's API client", () => {
       expect(readFileSync(join(dir, file), "utf8"), file).toBe(answer.body); // the stub answers alike
     }
   });
+
+  it("lists a job's webhook deliveries and asks for one again", async () => {
+    json(200, { object: "list", data: [] });
+    expect(await jobs.run(["deliveries", "job_3", "--api", api, "--key", "fcn_k"])).toBe(0);
+    json(202, { object: "webhook_redelivery", status: "queued", webhook_id: "msg_job_3_succeeded" });
+    expect(await jobs.run(["redeliver", "job_3", "7", "--api", api, "--key", "fcn_k"])).toBe(0);
+    const [list, redeliver] = seen.splice(0);
+    expect([list.method, list.url, list.headers.authorization]).toEqual([
+      "GET",
+      "/v1/jobs/job_3/deliveries",
+      "Bearer fcn_k",
+    ]);
+    expect([redeliver.method, redeliver.url]).toEqual(["POST", "/v1/jobs/job_3/deliveries/7/redeliver"]);
+  });
 });

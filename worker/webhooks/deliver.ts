@@ -4,8 +4,10 @@
  */
 
 import { signWebhook } from "../../protocol/standard-webhooks.ts";
+import { findWebhookSecret } from "../auth/keys.ts";
 import { getJob } from "../jobs/repo.ts";
 import { publicJob } from "../jobs/service.ts";
+import { recordDeliveryAttempt } from "./deliveries.ts";
 import type { WebhookTask } from "./enqueue.ts";
 import { checkWebhookUrl, dohResolver, UnsafeWebhookUrl, type UrlPolicy } from "./ssrf.ts";
 
@@ -30,9 +32,7 @@ export async function deliverWebhook(
   const started = Date.now();
   const row = await getJob(env.DB, task.job_id);
   if (!row?.webhook_url) return { outcome: "refused", error: "job or webhook_url missing" };
-  const key = await env.DB.prepare("SELECT webhook_secret FROM api_keys WHERE id = ?")
-    .bind(row.api_key_id)
-    .first<{ webhook_secret: string }>();
+  const secret = await findWebhookSecret(env.DB, row.api_key_id);
   const body = JSON.stringify({
     type: task.event,
     timestamp: new Date().toISOString(),
@@ -41,7 +41,7 @@ export async function deliverWebhook(
   const headers = {
     "content-type": "application/json",
     "user-agent": "fcn-webhooks/1",
-    ...signWebhook(key!.webhook_secret, task.webhook_id, body),
+    ...signWebhook(secret!, task.webhook_id, body),
   };
   let result: DeliveryResult;
   try {
@@ -75,24 +75,37 @@ export async function deliverWebhook(
             error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
           };
   }
-  await env.DB.prepare(
-    "INSERT INTO webhook_deliveries (job_id, webhook_id, event, attempt, url, outcome, status_code, error, duration_ms, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-  )
-    .bind(
-      row.id,
-      task.webhook_id,
-      task.event,
-      attempt,
-      row.webhook_url,
-      result.outcome,
-      result.status ?? null,
-      result.error ?? null,
-      Date.now() - started,
-      new Date().toISOString(),
-    )
-    .run();
+  await recordDeliveryAttempt(env.DB, row.id, {
+    webhook_id: task.webhook_id,
+    event: task.event,
+    attempt,
+    url: row.webhook_url,
+    outcome: result.outcome,
+    status_code: result.status ?? null,
+    error: result.error ?? null,
+    duration_ms: Date.now() - started,
+    created_at: new Date().toISOString(),
+  });
   return result;
 }
 
+/** The backoff's first delay (s) unless WEBHOOK_RETRY_BASE_SECONDS says otherwise. */
+export const DEFAULT_RETRY_BASE_SECONDS = 2;
+/** The longest delay (s) between two attempts, whatever the base. */
+export const MAX_RETRY_DELAY_S = 600;
+
 /** Exponential backoff for attempt n (1-based): base, 2*base, 4*base ... capped at 10 min. */
-export const retryDelaySeconds = (attempt: number, base: number) => Math.min(600, base * 2 ** (attempt - 1));
+export const retryDelaySeconds = (attempt: number, base: number) =>
+  Math.min(MAX_RETRY_DELAY_S, base * 2 ** (attempt - 1));
+
+/**
+ * The longest a webhook can take from its first attempt to its last with `maxRetries` (the
+ * queue's max_retries, wrangler.toml): every attempt runs into its timeout on every redirect,
+ * and every backoff delay is waited. Retention (jobs/state.ts) must outlast it.
+ */
+export function retryScheduleMs(maxRetries: number, base: number): number {
+  const attemptMs = TIMEOUT_MS * (MAX_REDIRECTS + 1);
+  let ms = attemptMs;
+  for (let retry = 1; retry <= maxRetries; retry++) ms += retryDelaySeconds(retry, base) * 1000 + attemptMs;
+  return ms;
+}
