@@ -126,6 +126,20 @@ describe("the CLI's API client", () => {
     }
   });
 
+  it("lists a job's webhook deliveries and asks for one again", async () => {
+    json(200, { object: "list", data: [] });
+    expect(await jobs.run(["deliveries", "job_3", "--api", api, "--key", "fcn_k"])).toBe(0);
+    json(202, { object: "webhook_redelivery", status: "queued", webhook_id: "msg_job_3_succeeded" });
+    expect(await jobs.run(["redeliver", "job_3", "7", "--api", api, "--key", "fcn_k"])).toBe(0);
+    const [list, redeliver] = seen.splice(0);
+    expect([list.method, list.url, list.headers.authorization]).toEqual([
+      "GET",
+      "/v1/jobs/job_3/deliveries",
+      "Bearer fcn_k",
+    ]);
+    expect([redeliver.method, redeliver.url]).toEqual(["POST", "/v1/jobs/job_3/deliveries/7/redeliver"]);
+  });
+
   it("submits a directory as one batch (image repeated, in name order) and polls it until completed", async () => {
     const images = mkdtempSync(join(tmpdir(), "fcn-cli-batch-"));
     for (const name of ["b.png", "a.jpg", "notes.txt"])

@@ -140,6 +140,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/jobs/{id}/deliveries/{delivery_id}/redeliver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a webhook again
+         * @description Queues the event of that delivery record once more, signed afresh, with the same `webhook-id` (a receiver that processed it already can tell). It is sent even if it was delivered before, and retried like the first delivery; its attempts appear in GET /v1/jobs/{id}/deliveries, numbered after the earlier ones. The payload is the job as it is now.
+         */
+        post: operations["redeliverJobWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/batches": {
         parameters: {
             query?: never;
@@ -879,17 +899,19 @@ export interface components {
             object: "list";
             data: components["schemas"]["WebhookDelivery"][];
         };
-        /** @description One attempt to deliver a webhook. */
+        /** @description One attempt to deliver a webhook, or (outcome `dead_lettered`) the record that it was given up. */
         WebhookDelivery: {
-            /** @description the `webhook-id` header, stable across retries */
+            /** @description this record's id: the `delivery_id` of POST .../deliveries/{delivery_id}/redeliver */
+            id: number;
+            /** @description the `webhook-id` header, stable across retries and redeliveries: receivers deduplicate on it */
             webhook_id: string;
             /** @enum {string} */
             event: "job.succeeded" | "job.failed";
-            /** @description 1, 2, ...; 0 for the final `dead_lettered` record */
+            /** @description 1, 2, ...; a redelivery's attempts continue the count; 0 for a `dead_lettered` record */
             attempt: number;
             url: string;
             /**
-             * @description `refused`: the URL is not allowed; `dead_lettered`: gave up after the last retry
+             * @description `delivered`: the receiver answered 2xx; `failed`: an error, timeout or non-2xx answer (retried with backoff); `refused`: the URL is not allowed (not retried); `dead_lettered`: no attempt but the record that every retry failed and the webhook was given up (POST .../redeliver sends it again)
              * @enum {string}
              */
             outcome: "delivered" | "failed" | "refused" | "dead_lettered";
@@ -898,6 +920,22 @@ export interface components {
             duration_ms: number;
             /** Format: date-time */
             created_at: string;
+        };
+        /** @description A webhook queued to be sent again; its attempts appear in GET /v1/jobs/{id}/deliveries. */
+        WebhookRedelivery: {
+            /** @enum {string} */
+            object: "webhook_redelivery";
+            /** @enum {string} */
+            status: "queued";
+            job_id: string;
+            /** @description the delivery record it repeats */
+            delivery_id: number;
+            /** @description the same `webhook-id` as before */
+            webhook_id: string;
+            /** @enum {string} */
+            event: "job.succeeded" | "job.failed";
+            /** @description the `attempt` number its first try will be listed with */
+            first_attempt: number;
         };
         /** @description A new API key. */
         CreatedKey: {
@@ -1673,6 +1711,89 @@ export interface operations {
                         error?: {
                             /** @enum {unknown} */
                             code?: "not_found";
+                        };
+                    };
+                };
+            };
+            /** @description a fault on our side; it has been logged. `error.code`: `internal_error` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "internal_error";
+                        };
+                    };
+                };
+            };
+        };
+    };
+    redeliverJobWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the job's id (`job_...`) */
+                id: string;
+                /** @description the `id` of an entry of GET /v1/jobs/{id}/deliveries */
+                delivery_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description queued */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookRedelivery"];
+                };
+            };
+            /** @description the API key is missing, unknown or revoked. `error.code`: `unauthorized` */
+            401: {
+                headers: {
+                    /** @description `Bearer realm="fcn"` */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "unauthorized";
+                        };
+                    };
+                };
+            };
+            /** @description no such job, or no such delivery of it (another key's answer the same). `error.code`: `not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "not_found";
+                        };
+                    };
+                };
+            };
+            /** @description the job has no webhook_url. `error.code`: `no_webhook` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "no_webhook";
                         };
                     };
                 };

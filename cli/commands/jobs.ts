@@ -144,7 +144,7 @@ async function submitBatch(
 }
 
 export const jobs: Command = {
-  summary: "full-resolution FCN-8s jobs: submit, get, wait",
+  summary: "full-resolution FCN-8s jobs: submit, get, wait; webhook deliveries",
   help: `Usage:
   npx fcn jobs submit <image> [--mode learned|shift-and-stitch] [--quality standard|high]
                       [--outputs mask,probabilities,rle,overlay] [--webhook-url URL] [--idempotency-key K]
@@ -153,6 +153,8 @@ export const jobs: Command = {
                       [--idempotency-key K] [--deadline S] [--timeout 600]
   npx fcn jobs get <job-id>
   npx fcn jobs wait <job-id> [--out mask.png] [--out-dir DIR] [--timeout 600]
+  npx fcn jobs deliveries <job-id>
+  npx fcn jobs redeliver <job-id> <delivery-id>
 
 With a directory, its images (.jpg, .jpeg, .png, .webp; at most 100) are submitted as one
 batch (POST /v1/batches), and its progress is shown until every item has ended.
@@ -162,6 +164,8 @@ batch (POST /v1/batches), and its progress is shown until every item has ended.
 --deadline S: the job is canceled if not finished S seconds (1..86400) after submission
 (Cancel-After). --wait-seconds N: the API holds the answer until the job ends, at most N
 seconds (1..60, Prefer: wait=N).
+deliveries lists the job's webhook attempts (id, attempt, outcome); redeliver sends the
+webhook of one of them again, with the same webhook-id.
 The API key comes from --key or $FCN_API_KEY.
 Options:
   --key <key>          API key
@@ -185,7 +189,7 @@ ${API_HELP}`,
         timeout: { type: "string", default: "600" },
       },
     });
-    const [action, target] = positionals;
+    const [action, target, deliveryId] = positionals;
     const o = { api: values.api, key: values.key };
     if (action === "submit" && target && (await stat(target)).isDirectory()) {
       return submitBatch(o, target, values);
@@ -226,6 +230,30 @@ ${API_HELP}`,
     if (action === "wait" && target) {
       return wait(o, target, values.out, Number(values.timeout), values.json, values["out-dir"]);
     }
-    throw new Error("usage: npx fcn jobs submit|get|wait ... (see --help)");
+    if (action === "deliveries" && target) {
+      const api = apiClient(o, apiKey(o));
+      const { data } = await ok(api.GET("/v1/jobs/{id}/deliveries", { params: { path: { id: target } } }));
+      if (values.json) console.log(JSON.stringify(data));
+      for (const d of values.json ? [] : data.data) {
+        const answer = d.status_code ?? d.error ?? "";
+        console.log(`${d.id}\t${d.event}\tattempt ${d.attempt}\t${d.outcome}\t${answer}\t${d.created_at}`);
+      }
+      return 0;
+    }
+    if (action === "redeliver" && target && deliveryId) {
+      const api = apiClient(o, apiKey(o));
+      const { data } = await ok(
+        api.POST("/v1/jobs/{id}/deliveries/{delivery_id}/redeliver", {
+          params: { path: { id: target, delivery_id: deliveryId } },
+        }),
+      );
+      console.log(
+        values.json
+          ? JSON.stringify(data)
+          : `queued ${data.event} again as ${data.webhook_id} (attempt ${data.first_attempt})`,
+      );
+      return 0;
+    }
+    throw new Error("usage: npx fcn jobs submit|get|wait|deliveries|redeliver ... (see --help)");
   },
 };

@@ -4,8 +4,8 @@ import unittest
 
 import torch
 
-from fcn.compare import compare, parse_spec, train_step_seconds
-from fcn.fcn import fcn32s
+from fcn.compare import compare, parse_spec, precision_step_seconds, train_step_seconds
+from fcn.fcn import fcn8s, fcn32s
 
 
 class CompareTest(unittest.TestCase):
@@ -29,6 +29,13 @@ class CompareTest(unittest.TestCase):
         self.assertEqual(len(times), 2)
         self.assertTrue(all(t > 0 for t in times))
         self.assertFalse(torch.equal(before, net.score_fr.weight))
+
+    def test_precisions_are_timed_side_by_side_on_twin_nets(self):
+        torch.manual_seed(0)
+        net = fcn8s(backbone="vgg16", width=1 / 16, fc_channels=32, dropout=0.0)
+        r = precision_step_seconds(net, batch=2, crop=64, steps=2, warmup=1)
+        self.assertEqual((len(r["fp32"]), len(r["bf16"])), (2, 2))
+        self.assertGreater(r["speedup"], 0)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,8 @@
 /**
  * API keys: `fcn_` + 32 random bytes (base64url). Only their SHA-256 is stored; each key has
  * its own Standard Webhooks secret (`whsec_` + base64).
+ *
+ * Also the keys repository: every SQL statement on the `api_keys` table is in this module.
  */
 import { newWebhookSecret } from "../../protocol/standard-webhooks.ts";
 
@@ -20,12 +22,14 @@ const base64url = (bytes: Uint8Array) =>
     .replace(/\//g, "_")
     .replace(/=+$/, "");
 
+/** Lowercase hex SHA-256 of a string (UTF-8) or bytes. */
 export async function sha256Hex(data: string | Uint8Array): Promise<string> {
   const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
   return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
+/** A random id with a type prefix (`job_...`, `key_...`): 96 bits, base64url. */
 export function randomId(prefix: string): string {
   return `${prefix}_${base64url(crypto.getRandomValues(new Uint8Array(12)))}`;
 }
@@ -58,6 +62,7 @@ export async function createApiKey(db: D1Database, name: string, key?: string): 
   return { id: row.id, name, key, webhook_secret: row.webhook_secret, created_at: row.created_at };
 }
 
+/** The unrevoked key whose hash matches `key`, or null. */
 export async function findActiveKey(db: D1Database, key: string): Promise<ApiKeyRow | null> {
   return db
     .prepare("SELECT * FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL")
@@ -74,6 +79,7 @@ export interface KeySummary {
   revoked_at: string | null;
 }
 
+/** Every key, newest first, without hashes or secrets. */
 export async function listKeys(db: D1Database): Promise<KeySummary[]> {
   const { results } = await db
     .prepare("SELECT id, name, key_prefix, created_at, revoked_at FROM api_keys ORDER BY created_at DESC")
@@ -81,6 +87,7 @@ export async function listKeys(db: D1Database): Promise<KeySummary[]> {
   return results;
 }
 
+/** Revoke an active key; false when no active key has that id. */
 export async function revokeKey(db: D1Database, id: string): Promise<boolean> {
   const r = await db
     .prepare("UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL")
@@ -103,21 +110,31 @@ export async function derivedApiKey(db: D1Database, secret: string, name: string
   );
   const mac = new Uint8Array(await crypto.subtle.sign("HMAC", hmac, new TextEncoder().encode(name)));
   const key = `fcn_${base64url(mac)}`;
-  const known = await db
-    .prepare("SELECT id FROM api_keys WHERE key_hash = ?")
-    .bind(await sha256Hex(key))
-    .first();
-  if (!known) {
+  if (!(await keyExists(db, key))) {
     try {
       await createApiKey(db, name, key);
     } catch (error) {
       // Two first calls at once: the other one inserted it (key_hash is unique).
-      const now = await db
-        .prepare("SELECT id FROM api_keys WHERE key_hash = ?")
-        .bind(await sha256Hex(key))
-        .first();
-      if (!now) throw error;
+      if (!(await keyExists(db, key))) throw error;
     }
   }
   return key;
+}
+
+/** Whether a key with this value exists, revoked or not. */
+async function keyExists(db: D1Database, key: string): Promise<boolean> {
+  const row = await db
+    .prepare("SELECT id FROM api_keys WHERE key_hash = ?")
+    .bind(await sha256Hex(key))
+    .first();
+  return row !== null;
+}
+
+/** The Standard Webhooks secret of the key with this id (revoked keys keep theirs), or null. */
+export async function findWebhookSecret(db: D1Database, apiKeyId: string): Promise<string | null> {
+  const row = await db
+    .prepare("SELECT webhook_secret FROM api_keys WHERE id = ?")
+    .bind(apiKeyId)
+    .first<{ webhook_secret: string }>();
+  return row?.webhook_secret ?? null;
 }

@@ -40,6 +40,7 @@ import {
   SignedUrlQuery,
 } from "../openapi/schemas.ts";
 import type { AppEnv } from "../types.ts";
+import { claimCallbackId } from "./nonces.ts";
 import { abortUpload, completeUpload, createUpload, putOutput, uploadPart } from "./outputs.ts";
 
 export const internal = createApp();
@@ -314,12 +315,7 @@ internal.openapi(
     }
     // Verified, so the id is the GPU tier's own: a second use is a replay.
     const id = c.req.valid("header")["webhook-id"] ?? "";
-    const fresh = await c.env.DB.prepare(
-      "INSERT OR IGNORE INTO callback_nonces (id, received_at) VALUES (?, ?)",
-    )
-      .bind(id, new Date().toISOString())
-      .run();
-    if (fresh.meta.changes === 0)
+    if (!(await claimCallbackId(c.env.DB, id, new Date().toISOString())))
       throw new ApiError(409, "replayed_callback", "this callback id was already used");
     const callback = parseCallback(body);
     if (callback.job_id !== c.req.valid("param").id)

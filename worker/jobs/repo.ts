@@ -1,4 +1,9 @@
-/** D1 access for jobs: rows in, public job objects out. */
+/**
+ * The jobs repository: every SQL statement on the `jobs` table is here (insert, reads, the
+ * conditional state transitions, the sweep's and retention's queries), and the row's public
+ * view. Routes, the callback route, the webhook consumer and the cron call these functions;
+ * what a transition means (which states it may leave) is named once, in its function.
+ */
 import type { JobMode, JobOutputName, JobQuality, JobResultSummary } from "../../protocol/jobs.ts";
 import { namedFractions } from "../inference/jobs-model.ts";
 import type { WebhookEvent } from "../webhooks/enqueue.ts";
@@ -46,16 +51,11 @@ export interface JobRow {
   batch_index?: number | null;
 }
 
+/** The job with this id, or null. */
 export const getJob = (db: D1Database, id: string) =>
   db.prepare("SELECT * FROM jobs WHERE id = ?").bind(id).first<JobRow>();
 
-/** The job a key created with an Idempotency-Key, if any. */
-export const findJobByIdempotencyKey = (db: D1Database, apiKeyId: string, idempotencyKey: string) =>
-  db
-    .prepare("SELECT * FROM jobs WHERE api_key_id = ? AND idempotency_key = ?")
-    .bind(apiKeyId, idempotencyKey)
-    .first<JobRow>();
-
+/** Insert a new job row (fails on a second row for one key's Idempotency-Key). */
 export async function insertJob(db: D1Database, row: JobRow): Promise<void> {
   const keys = Object.keys(row) as (keyof JobRow)[];
   await db
@@ -64,11 +64,42 @@ export async function insertJob(db: D1Database, row: JobRow): Promise<void> {
     .run();
 }
 
+/** The job a key created with this Idempotency-Key, or null. */
+export const findJobByIdempotencyKey = (db: D1Database, apiKeyId: string, idempotencyKey: string) =>
+  db
+    .prepare("SELECT * FROM jobs WHERE api_key_id = ? AND idempotency_key = ?")
+    .bind(apiKeyId, idempotencyKey)
+    .first<JobRow>();
+
+/**
+ * Up to `limit` of a key's jobs, newest first, after the position `before` ([created_at, id]
+ * of the last job of the previous page, from the cursor) when given.
+ */
+export async function listJobsOfKey(
+  db: D1Database,
+  apiKeyId: string,
+  limit: number,
+  before?: readonly [createdAt: string, id: string],
+): Promise<JobRow[]> {
+  const { results } = before
+    ? await db
+        .prepare(
+          "SELECT * FROM jobs WHERE api_key_id = ? AND (created_at < ? OR (created_at = ? AND id < ?)) ORDER BY created_at DESC, id DESC LIMIT ?",
+        )
+        .bind(apiKeyId, before[0], before[0], before[1], limit)
+        .all<JobRow>()
+    : await db
+        .prepare("SELECT * FROM jobs WHERE api_key_id = ? ORDER BY created_at DESC, id DESC LIMIT ?")
+        .bind(apiKeyId, limit)
+        .all<JobRow>();
+  return results;
+}
+
 /**
  * Conditional update: applies `changes` only while the job is in one of `from`. Returns
  * whether it did, so concurrent writers cannot both win a transition.
  */
-export async function transition(
+async function transition(
   db: D1Database,
   id: string,
   from: JobStatus[],
@@ -81,6 +112,140 @@ export async function transition(
     .bind(...entries.map(([, v]) => v ?? null), id, ...from)
     .run();
   return r.meta.changes > 0;
+}
+
+// The transitions. Each returns whether it applied (false: the job had left `from` already).
+
+/** Record one more send of a queued job's message to the GPU queue. */
+export const markJobDispatched = (db: D1Database, row: JobRow, at: string) =>
+  transition(db, row.id, ["queued"], { dispatched_at: at, dispatches: row.dispatches + 1 });
+
+/** The GPU tier started (or restarted) the job: one more attempt, a fresh run deadline. */
+export const markJobRunning = (db: D1Database, row: JobRow, at: string, deadlineAt: string) =>
+  transition(db, row.id, ["queued", "running"], {
+    status: "running",
+    started_at: row.started_at ?? at,
+    attempts: row.attempts + 1,
+    deadline_at: deadlineAt,
+  });
+
+/** The job succeeded with `result`; its data expires at `expiresAt`. */
+export const markJobSucceeded = (
+  db: D1Database,
+  row: JobRow,
+  result: JobResultSummary,
+  at: string,
+  expiresAt: string,
+) =>
+  transition(db, row.id, ["queued", "running"], {
+    status: "succeeded",
+    result: JSON.stringify(result),
+    started_at: row.started_at ?? at,
+    finished_at: at,
+    expires_at: expiresAt,
+  });
+
+/** The job failed with an error code and message; its data expires at `expiresAt`. */
+export const markJobFailed = (
+  db: D1Database,
+  id: string,
+  error: { code: string; message: string },
+  at: string,
+  expiresAt: string,
+) =>
+  transition(db, id, ["queued", "running"], {
+    status: "failed",
+    error_code: error.code,
+    error_message: error.message,
+    finished_at: at,
+    expires_at: expiresAt,
+  });
+
+/** Cancel a job that has not started (DELETE /v1/jobs/:id). */
+export const cancelQueuedJob = (db: D1Database, id: string, at: string, expiresAt: string) =>
+  transition(db, id, ["queued"], { status: "canceled", finished_at: at, expires_at: expiresAt });
+
+/** Cancel a queued or running job whose Cancel-After passed, with the reason. */
+export const cancelOverdueJob = (
+  db: D1Database,
+  id: string,
+  message: string,
+  at: string,
+  expiresAt: string,
+) =>
+  transition(db, id, ["queued", "running"], {
+    status: "canceled",
+    error_code: "deadline_exceeded",
+    error_message: message,
+    finished_at: at,
+    expires_at: expiresAt,
+  });
+
+/** Hand a running job past its run deadline back to the queue, as never sent. */
+export const requeueStuckJob = (db: D1Database, id: string) =>
+  transition(db, id, ["running"], { status: "queued", dispatched_at: null, deadline_at: null });
+
+// The cron sweep's reads: at most 100 jobs of each kind per run.
+
+/** Queued or running jobs whose Cancel-After is at or before `at`. */
+export async function findOverdueJobs(db: D1Database, at: string): Promise<JobRow[]> {
+  const { results } = await db
+    .prepare("SELECT * FROM jobs WHERE status IN ('queued', 'running') AND cancel_after_at <= ? LIMIT 100")
+    .bind(at)
+    .all<JobRow>();
+  return results;
+}
+
+/** Queued jobs whose message was never sent, or last sent before `staleBefore`. */
+export async function findJobsToDispatch(db: D1Database, staleBefore: string): Promise<JobRow[]> {
+  const { results } = await db
+    .prepare(
+      "SELECT * FROM jobs WHERE status = 'queued' AND (dispatched_at IS NULL OR dispatched_at < ?) LIMIT 100",
+    )
+    .bind(staleBefore)
+    .all<JobRow>();
+  return results;
+}
+
+/** Running jobs whose run deadline is before `at`. */
+export async function findStuckJobs(db: D1Database, at: string): Promise<JobRow[]> {
+  const { results } = await db
+    .prepare("SELECT * FROM jobs WHERE status = 'running' AND deadline_at < ? LIMIT 100")
+    .bind(at)
+    .all<JobRow>();
+  return results;
+}
+
+// Retention (retention.ts): which jobs' stored data to delete, and recording that it was.
+
+/** Up to `limit` jobs whose data is still stored and whose `expires_at` is at or before `at`. */
+export async function findExpiredJobs(
+  db: D1Database,
+  at: string,
+  limit: number,
+): Promise<Pick<JobRow, "id" | "input_key">[]> {
+  const { results } = await db
+    .prepare(
+      "SELECT id, input_key FROM jobs WHERE purged_at IS NULL AND expires_at IS NOT NULL AND expires_at <= ? LIMIT ?",
+    )
+    .bind(at, limit)
+    .all<Pick<JobRow, "id" | "input_key">>();
+  return results;
+}
+
+/** Record that a final job's data was deleted at `at` on request: it expires then too. */
+export async function markFinalJobPurged(db: D1Database, id: string, at: string): Promise<void> {
+  await db
+    .prepare(
+      "UPDATE jobs SET purged_at = ?, expires_at = MIN(COALESCE(expires_at, ?), ?), updated_at = ? WHERE id = ? AND status IN ('succeeded', 'failed', 'canceled')",
+    )
+    .bind(at, at, at, at, id)
+    .run();
+}
+
+/** Record that the data of these (expired) jobs was deleted at `at`, in one batch. */
+export async function markJobsPurged(db: D1Database, ids: readonly string[], at: string): Promise<void> {
+  await db.batch(ids.map((id) => db.prepare("UPDATE jobs SET purged_at = ? WHERE id = ?").bind(at, id)));
 }
 
 /** A signed link per output written: `mask_url` always, `<name>_url` for each requested one. */

@@ -6,6 +6,7 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import type { JobResultSummary } from "../../protocol/jobs.ts";
+import wranglerToml from "../../wrangler.toml?raw";
 import {
   call,
   drainQueue,
@@ -16,7 +17,7 @@ import {
   postCallback,
   submit,
 } from "../test/helpers.ts";
-import { retryDelaySeconds } from "../webhooks/deliver.ts";
+import { MAX_RETRY_DELAY_S, retryDelaySeconds, retryScheduleMs } from "../webhooks/deliver.ts";
 import { getJob } from "./repo.ts";
 import { purgeExpired } from "./retention.ts";
 import { RETENTION_MS } from "./state.ts";
@@ -59,6 +60,18 @@ async function succeededJob(): Promise<Job> {
   });
   expect(done.status).toBe(200);
   return (await (await call(`/v1/jobs/${job.id}`, { headers: auth() })).json()) as Job;
+}
+
+/** max_retries of the webhook queue's consumer, read from wrangler.toml: the setting the queue obeys. */
+function webhookMaxRetries(): number {
+  const consumer = wranglerToml
+    .split(/^(?=\[)/m)
+    .find(
+      (section) => section.startsWith("[[queues.consumers]]") && /^queue = "fcn-webhooks"$/m.test(section),
+    );
+  const setting = consumer && /^max_retries = (\d+)$/m.exec(consumer);
+  if (!setting) throw new Error('wrangler.toml has no max_retries for the "fcn-webhooks" consumer');
+  return Number(setting[1]);
 }
 
 const stored = async (id: string) =>
@@ -106,6 +119,13 @@ describe("retention", () => {
     const after = (await (await call(`/v1/jobs/${job.id}`, { headers: auth() })).json()) as Job;
     expect([after.status, after.result]).toEqual(["succeeded", null]);
     expect((await call(pathOf(job.result!.mask_url))).status).toBe(404);
+  });
+
+  it("keeps data longer than the whole webhook retry schedule, whatever the backoff base (issue #17)", () => {
+    const maxRetries = webhookMaxRetries();
+    expect(maxRetries).toBeGreaterThan(0);
+    // every delay at its cap: the longest schedule any WEBHOOK_RETRY_BASE_SECONDS gives
+    expect(RETENTION_MS).toBeGreaterThan(retryScheduleMs(maxRetries, MAX_RETRY_DELAY_S));
   });
 
   it("DELETE of a finished job removes its input and outputs at once, and may be repeated", async () => {

@@ -1,4 +1,4 @@
-/** /v1/jobs: submit, read, list, cancel, deliveries, and result downloads. */
+/** /v1/jobs: submit, read, list, cancel, deliveries (and redelivery), and result downloads. */
 import { createRoute } from "@hono/zod-openapi";
 import { InputError } from "../../models/runtime/errors.ts";
 import type { ImageInfo } from "../../models/runtime/image-info.ts";
@@ -21,6 +21,7 @@ import {
   unauthorized,
 } from "../openapi/responses.ts";
 import {
+  DeliveryPath,
   Job,
   JobCreateForm,
   JobCreateHeaders,
@@ -31,13 +32,15 @@ import {
   OutputNamePath,
   SignedUrlQuery,
   WebhookDeliveryList,
+  WebhookRedelivery,
 } from "../openapi/schemas.ts";
 import { urlPolicy } from "../webhooks/deliver.ts";
-import type { WebhookEvent } from "../webhooks/enqueue.ts";
+import { getDelivery, lastAttempt, listDeliveries } from "../webhooks/deliveries.ts";
+import { enqueueRedelivery } from "../webhooks/enqueue.ts";
 import { decodeCursor, encodeCursor } from "./cursor.ts";
 import { checkJobImage, imageUrlOf, readJsonObject, requireSafeWebhookUrl } from "./input.ts";
 import { optionFieldsFromJson, parseJobOptions } from "./options.ts";
-import { findJobByIdempotencyKey, getJob, type JobRow } from "./repo.ts";
+import { findJobByIdempotencyKey, getJob, type JobRow, listJobsOfKey } from "./repo.ts";
 import { purgeJob } from "./retention.ts";
 import { acceptJob, cancelJob, outputKey, publicJob } from "./service.ts";
 import { requireSignedUrl } from "./signed-urls.ts";
@@ -319,18 +322,8 @@ jobs.openapi(
   async (c) => {
     const { limit = 20, cursor } = c.req.valid("query");
     const before = cursor ? decodeCursor(cursor) : undefined;
-    const key = c.get("apiKey").id;
-    const { results } = before
-      ? await c.env.DB.prepare(
-          "SELECT * FROM jobs WHERE api_key_id = ? AND (created_at < ? OR (created_at = ? AND id < ?)) ORDER BY created_at DESC, id DESC LIMIT ?",
-        )
-          .bind(key, before[0], before[0], before[1], limit + 1)
-          .all<JobRow>()
-      : await c.env.DB.prepare(
-          "SELECT * FROM jobs WHERE api_key_id = ? ORDER BY created_at DESC, id DESC LIMIT ?",
-        )
-          .bind(key, limit + 1)
-          .all<JobRow>();
+    // One more than a page: whether it comes tells if there is a next page.
+    const results = await listJobsOfKey(c.env.DB, c.get("apiKey").id, limit + 1, before);
     const page = results.slice(0, limit);
     const last = page.at(-1);
     return c.json(
@@ -406,19 +399,6 @@ jobs.openapi(
   },
 );
 
-/** One row of webhook_deliveries, as GET /v1/jobs/{id}/deliveries lists it. */
-interface DeliveryRow {
-  webhook_id: string;
-  event: WebhookEvent;
-  attempt: number;
-  url: string;
-  outcome: "delivered" | "failed" | "refused" | "dead_lettered";
-  status_code: number | null;
-  error: string | null;
-  duration_ms: number;
-  created_at: string;
-}
-
 jobs.openapi(
   createRoute({
     method: "get",
@@ -435,11 +415,69 @@ jobs.openapi(
   }),
   async (c) => {
     const row = await ownJob(c, c.req.valid("param").id);
-    const { results } = await c.env.DB.prepare(
-      "SELECT webhook_id, event, attempt, url, outcome, status_code, error, duration_ms, created_at FROM webhook_deliveries WHERE job_id = ? ORDER BY id",
-    )
-      .bind(row.id)
-      .all<DeliveryRow>();
-    return c.json({ object: "list" as const, data: results }, 200);
+    return c.json({ object: "list" as const, data: await listDeliveries(c.env.DB, row.id) }, 200);
+  },
+);
+
+jobs.openapi(
+  createRoute({
+    method: "post",
+    path: "/{id}/deliveries/{delivery_id}/redeliver",
+    tags: ["jobs"],
+    operationId: "redeliverJobWebhook",
+    summary: "Send a webhook again",
+    description:
+      "Queues the event of that delivery record once more, signed afresh, with the same `webhook-id` (a " +
+      "receiver that processed it already can tell). It is sent even if it was delivered before, and retried " +
+      "like the first delivery; its attempts appear in GET /v1/jobs/{id}/deliveries, numbered after the " +
+      "earlier ones. The payload is the job as it is now.",
+    security,
+    request: { params: DeliveryPath },
+    responses: {
+      202: {
+        description: "queued",
+        content: { "application/json": { schema: WebhookRedelivery } },
+      },
+      ...errors({
+        401: keyRefused,
+        404: {
+          codes: ["not_found"],
+          description: "no such job, or no such delivery of it (another key's answer the same)",
+        },
+        409: { codes: ["no_webhook"], description: "the job has no webhook_url" },
+      }),
+    },
+  }),
+  async (c) => {
+    const { id, delivery_id: deliveryId } = c.req.valid("param");
+    const row = await ownJob(c, id);
+    if (!row.webhook_url)
+      throw new ApiError(
+        409,
+        "no_webhook",
+        "the job was submitted without a webhook_url: nothing to redeliver",
+      );
+    const delivery = /^[1-9]\d{0,14}$/.test(deliveryId)
+      ? await getDelivery(c.env.DB, row.id, Number(deliveryId))
+      : null;
+    if (!delivery) throw new ApiError(404, "not_found", `no delivery ${deliveryId} of job ${row.id}`);
+    const before = await lastAttempt(c.env.DB, delivery.webhook_id);
+    await enqueueRedelivery(
+      c.env,
+      { job_id: row.id, event: delivery.event, webhook_id: delivery.webhook_id },
+      before,
+    );
+    return c.json(
+      {
+        object: "webhook_redelivery" as const,
+        status: "queued" as const,
+        job_id: row.id,
+        delivery_id: delivery.id,
+        webhook_id: delivery.webhook_id,
+        event: delivery.event,
+        first_attempt: before + 1,
+      },
+      202,
+    );
   },
 );

@@ -18,11 +18,29 @@ import {
   OUTPUT_CONTENT_TYPES,
 } from "../../protocol/jobs.ts";
 import { randomId } from "../auth/keys.ts";
+import { deleteRateLimitWindowsBefore } from "../auth/rate-limit.ts";
 import { completeBatchIfEnded, completeEndedBatches } from "../batches/completion.ts";
 import { publicOrigin } from "../config.ts";
+import { forgetCallbackIdsBefore } from "../internal/nonces.ts";
 import { enqueueWebhook } from "../webhooks/enqueue.ts";
 import { sendToQueue } from "./dispatch.ts";
-import { getJob, insertJob, type JobRow, jobView, type ResultLinks, transition } from "./repo.ts";
+import {
+  cancelOverdueJob,
+  cancelQueuedJob,
+  findJobsToDispatch,
+  findOverdueJobs,
+  findStuckJobs,
+  getJob,
+  insertJob,
+  type JobRow,
+  jobView,
+  markJobDispatched,
+  markJobFailed,
+  markJobRunning,
+  markJobSucceeded,
+  type ResultLinks,
+  requeueStuckJob,
+} from "./repo.ts";
 import { signUrl } from "./signed-urls.ts";
 import { expiryFor, MAX_ATTEMPTS, MAX_DISPATCHES, REDISPATCH_AFTER_MS, RUN_DEADLINE_MS } from "./state.ts";
 
@@ -144,10 +162,7 @@ export async function jobMessage(env: Env, row: JobRow): Promise<JobMessage> {
 export async function dispatch(env: Env, row: JobRow): Promise<boolean> {
   try {
     await sendToQueue(env, await jobMessage(env, row));
-    await transition(env.DB, row.id, ["queued"], {
-      dispatched_at: new Date().toISOString(),
-      dispatches: row.dispatches + 1,
-    });
+    await markJobDispatched(env.DB, row, new Date().toISOString());
     return true;
   } catch (error) {
     console.error(
@@ -200,12 +215,7 @@ export async function applyCallback(env: Env, row: JobRow, cb: JobCallback): Pro
   }
   const now = new Date().toISOString();
   if (cb.status === "running") {
-    const ok = await transition(env.DB, row.id, ["queued", "running"], {
-      status: "running",
-      started_at: row.started_at ?? now,
-      attempts: row.attempts + 1,
-      deadline_at: new Date(Date.now() + RUN_DEADLINE_MS).toISOString(),
-    });
+    const ok = await markJobRunning(env.DB, row, now, new Date(Date.now() + RUN_DEADLINE_MS).toISOString());
     return ok ? "applied" : "already_completed";
   }
   if (cb.status === "succeeded") {
@@ -219,13 +229,7 @@ export async function applyCallback(env: Env, row: JobRow, cb: JobCallback): Pro
     const ok = await ended(
       env,
       row,
-      await transition(env.DB, row.id, ["queued", "running"], {
-        status: "succeeded",
-        result: JSON.stringify(cb.result),
-        started_at: row.started_at ?? now,
-        finished_at: now,
-        expires_at: expiryFor(Date.parse(now)),
-      }),
+      await markJobSucceeded(env.DB, row, cb.result, now, expiryFor(Date.parse(now))),
     );
     return ok ? "applied" : "already_completed";
   }
@@ -238,27 +242,13 @@ export async function failJob(env: Env, row: JobRow, code: string, message: stri
   return ended(
     env,
     row,
-    await transition(env.DB, row.id, ["queued", "running"], {
-      status: "failed",
-      error_code: code,
-      error_message: message,
-      finished_at: new Date(now).toISOString(),
-      expires_at: expiryFor(now),
-    }),
+    await markJobFailed(env.DB, row.id, { code, message }, new Date(now).toISOString(), expiryFor(now)),
   );
 }
 
 export async function cancelJob(env: Env, row: JobRow): Promise<boolean> {
   const now = Date.now();
-  return ended(
-    env,
-    row,
-    await transition(env.DB, row.id, ["queued"], {
-      status: "canceled",
-      finished_at: new Date(now).toISOString(),
-      expires_at: expiryFor(now),
-    }),
-  );
+  return ended(env, row, await cancelQueuedJob(env.DB, row.id, new Date(now).toISOString(), expiryFor(now)));
 }
 
 /**
@@ -280,13 +270,13 @@ export async function cancelOverdue(env: Env, row: JobRow, now = Date.now()): Pr
   return ended(
     env,
     row,
-    await transition(env.DB, row.id, ["queued", "running"], {
-      status: "canceled",
-      error_code: "deadline_exceeded",
-      error_message: `the job did not finish within its Cancel-After of ${seconds} s`,
-      finished_at: new Date(now).toISOString(),
-      expires_at: expiryFor(now),
-    }),
+    await cancelOverdueJob(
+      env.DB,
+      row.id,
+      `the job did not finish within its Cancel-After of ${seconds} s`,
+      new Date(now).toISOString(),
+      expiryFor(now),
+    ),
   );
 }
 
@@ -301,19 +291,10 @@ export async function sweep(
 ): Promise<{ canceled: number; redispatched: number; requeued: number; failed: number }> {
   const stats = { canceled: 0, redispatched: 0, requeued: 0, failed: 0 };
   // First, so that an overdue job is never sent again or requeued below.
-  const { results: overdueJobs } = await env.DB.prepare(
-    "SELECT * FROM jobs WHERE status IN ('queued', 'running') AND cancel_after_at <= ? LIMIT 100",
-  )
-    .bind(new Date(now).toISOString())
-    .all<JobRow>();
-  for (const row of overdueJobs) if (await cancelOverdue(env, row, now)) stats.canceled++;
+  for (const row of await findOverdueJobs(env.DB, new Date(now).toISOString()))
+    if (await cancelOverdue(env, row, now)) stats.canceled++;
   const stale = new Date(now - REDISPATCH_AFTER_MS).toISOString();
-  const { results: queued } = await env.DB.prepare(
-    "SELECT * FROM jobs WHERE status = 'queued' AND (dispatched_at IS NULL OR dispatched_at < ?) LIMIT 100",
-  )
-    .bind(stale)
-    .all<JobRow>();
-  for (const row of queued) {
+  for (const row of await findJobsToDispatch(env.DB, stale)) {
     // Sent that often and never started: no GPU tier is taking it (or its callbacks go
     // elsewhere); failing with a reason beats re-sending forever.
     if (row.dispatches >= MAX_DISPATCHES) {
@@ -321,24 +302,13 @@ export async function sweep(
       if (await failJob(env, row, "not_started", reason)) stats.failed++;
     } else if (await dispatch(env, row)) stats.redispatched++;
   }
-  const { results: stuck } = await env.DB.prepare(
-    "SELECT * FROM jobs WHERE status = 'running' AND deadline_at < ? LIMIT 100",
-  )
-    .bind(new Date(now).toISOString())
-    .all<JobRow>();
-  for (const row of stuck) {
+  for (const row of await findStuckJobs(env.DB, new Date(now).toISOString())) {
     if (row.attempts >= MAX_ATTEMPTS) {
       if (
         await failJob(env, row, "deadline_exceeded", `the job did not finish after ${row.attempts} attempts`)
       )
         stats.failed++;
-    } else if (
-      await transition(env.DB, row.id, ["running"], {
-        status: "queued",
-        dispatched_at: null,
-        deadline_at: null,
-      })
-    ) {
+    } else if (await requeueStuckJob(env.DB, row.id)) {
       const fresh = await getJob(env.DB, row.id);
       if (fresh) await dispatch(env, fresh);
       stats.requeued++;
@@ -348,11 +318,9 @@ export async function sweep(
   await completeEndedBatches(env);
   // Housekeeping: replay protection only needs callbacks within the tolerance window, and
   // rate-limit windows only the current minute.
-  await env.DB.batch([
-    env.DB.prepare("DELETE FROM callback_nonces WHERE received_at < ?").bind(
-      new Date(now - 3_600_000).toISOString(),
-    ),
-    env.DB.prepare("DELETE FROM rate_limits WHERE window_start < ?").bind(Math.floor(now / 1000) - 3600),
+  await Promise.all([
+    forgetCallbackIdsBefore(env.DB, new Date(now - 3_600_000).toISOString()),
+    deleteRateLimitWindowsBefore(env.DB, Math.floor(now / 1000) - 3600),
   ]);
   if (stats.canceled + stats.redispatched + stats.requeued + stats.failed > 0)
     console.log(JSON.stringify({ level: "info", msg: "sweep", ...stats }));

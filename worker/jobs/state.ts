@@ -1,6 +1,6 @@
 /**
  * Job states and their timing rules. Each transition is one conditional UPDATE in repo.ts
- * (`transition(db, id, from, ...)`), which names the states it may leave.
+ * (`markJobRunning`, `cancelQueuedJob`, ...), which names the states it may leave.
  */
 export type JobStatus = "queued" | "running" | "succeeded" | "failed" | "canceled";
 
@@ -19,8 +19,9 @@ export const MAX_ATTEMPTS = 3;
 
 /**
  * How long a final job's input and outputs are kept (worker/jobs/retention.ts deletes them):
- * 7 days, far longer than the webhook retry schedule (at most about an hour: 5 retries with
- * backoff capped at 10 minutes), so a receiver that comes back late still finds the outputs.
+ * 7 days, far longer than the webhook retry schedule (retryScheduleMs in webhooks/deliver.ts
+ * with the queue's max_retries: under an hour), so a receiver that comes back late still finds
+ * the outputs (retention.test.ts checks the relation).
  */
 export const RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
 

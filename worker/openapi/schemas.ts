@@ -305,19 +305,46 @@ export const JobList = component(
 export const WebhookDelivery = component(
   "WebhookDelivery",
   z.object({
-    webhook_id: z.string().describe("the `webhook-id` header, stable across retries"),
+    id: count().describe(
+      "this record's id: the `delivery_id` of POST .../deliveries/{delivery_id}/redeliver",
+    ),
+    webhook_id: z
+      .string()
+      .describe(
+        "the `webhook-id` header, stable across retries and redeliveries: receivers deduplicate on it",
+      ),
     event: WebhookEvent,
-    attempt: count().describe("1, 2, ...; 0 for the final `dead_lettered` record"),
+    attempt: count().describe(
+      "1, 2, ...; a redelivery's attempts continue the count; 0 for a `dead_lettered` record",
+    ),
     url: z.string(),
     outcome: z
       .enum(["delivered", "failed", "refused", "dead_lettered"])
-      .describe("`refused`: the URL is not allowed; `dead_lettered`: gave up after the last retry"),
+      .describe(
+        "`delivered`: the receiver answered 2xx; `failed`: an error, timeout or non-2xx answer (retried with " +
+          "backoff); `refused`: the URL is not allowed (not retried); `dead_lettered`: no attempt but the " +
+          "record that every retry failed and the webhook was given up (POST .../redeliver sends it again)",
+      ),
     status_code: z.number().int().nullable(),
     error: z.string().nullable(),
     duration_ms: count(),
     created_at: timestamp(),
   }),
-  "One attempt to deliver a webhook.",
+  "One attempt to deliver a webhook, or (outcome `dead_lettered`) the record that it was given up.",
+);
+
+export const WebhookRedelivery = component(
+  "WebhookRedelivery",
+  z.object({
+    object: z.literal("webhook_redelivery"),
+    status: z.literal("queued"),
+    job_id: z.string(),
+    delivery_id: count().describe("the delivery record it repeats"),
+    webhook_id: z.string().describe("the same `webhook-id` as before"),
+    event: WebhookEvent,
+    first_attempt: count().describe("the `attempt` number its first try will be listed with"),
+  }),
+  "A webhook queued to be sent again; its attempts appear in GET /v1/jobs/{id}/deliveries.",
 );
 
 export const WebhookDeliveryList = component(
@@ -513,6 +540,10 @@ export const JobIdPath = z.object({ id: z.string().describe("the job's id (`job_
 /** An output's path: any name reaches the route, which answers 404 for an unknown one. */
 export const OutputNamePath = JobIdPath.extend({
   name: z.string().openapi({ enum: [...JOB_OUTPUTS], description: "which output" }),
+});
+/** A delivery's path: any id reaches the route, which answers 404 for an unknown one. */
+export const DeliveryPath = JobIdPath.extend({
+  delivery_id: z.string().describe("the `id` of an entry of GET /v1/jobs/{id}/deliveries"),
 });
 export const KeyIdPath = z.object({ id: z.string().describe("the key's id (`key_...`)") });
 

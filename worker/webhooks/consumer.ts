@@ -1,11 +1,19 @@
 /**
  * The webhook queue consumer. Failed deliveries are retried with exponential backoff; after
  * the queue's max_retries the message lands in the dead-letter queue, whose consumer records
- * the final outcome so GET /v1/jobs/:id/deliveries shows it.
+ * the final outcome so GET /v1/jobs/:id/deliveries shows it. A redelivery the client asked
+ * for (POST .../redeliver) comes through the same queue and is retried the same way.
  */
 
 import { batchWebhookDelivered, getBatch, recordBatchDelivery } from "../batches/repo.ts";
-import { deliverBatchWebhook, deliverWebhook, retryDelaySeconds } from "./deliver.ts";
+import { getJob } from "../jobs/repo.ts";
+import {
+  DEFAULT_RETRY_BASE_SECONDS,
+  deliverBatchWebhook,
+  deliverWebhook,
+  retryDelaySeconds,
+} from "./deliver.ts";
+import { recordDeadLettered, wasDelivered } from "./deliveries.ts";
 import { type BatchWebhookTask, isBatchTask, type QueuedWebhook } from "./enqueue.ts";
 
 /**
@@ -17,7 +25,7 @@ export const DELIVERY_CONCURRENCY = 6;
 
 export async function handleWebhookBatch(batch: MessageBatch<QueuedWebhook>, env: Env): Promise<void> {
   const dead = batch.queue.endsWith("-dlq");
-  const base = Number(env.WEBHOOK_RETRY_BASE_SECONDS ?? 2);
+  const base = Number(env.WEBHOOK_RETRY_BASE_SECONDS ?? DEFAULT_RETRY_BASE_SECONDS);
   await forEachBounded(batch.messages, DELIVERY_CONCURRENCY, async (message) => {
     try {
       await handle(message);
@@ -33,37 +41,36 @@ export async function handleWebhookBatch(batch: MessageBatch<QueuedWebhook>, env
     const task = message.body;
     if (isBatchTask(task)) return handleBatchTask(message, task);
     if (dead) {
-      await env.DB.prepare(
-        "INSERT INTO webhook_deliveries (job_id, webhook_id, event, attempt, url, outcome, status_code, error, duration_ms, created_at) SELECT id, ?, ?, 0, COALESCE(webhook_url, ''), 'dead_lettered', NULL, 'gave up after the last retry', 0, ? FROM jobs WHERE id = ?",
-      )
-        .bind(task.webhook_id, task.event, new Date().toISOString(), task.job_id)
-        .run();
+      await recordDeadLettered(env.DB, task, new Date().toISOString());
       message.ack();
       return;
     }
-    const job = await env.DB.prepare(
-      "SELECT status, (SELECT COUNT(*) FROM webhook_deliveries d WHERE d.webhook_id = ? AND d.outcome = 'delivered') AS delivered FROM jobs WHERE id = ?",
-    )
-      .bind(task.webhook_id, task.job_id)
-      .first<{ status: string; delivered: number }>();
+    const job = await getJob(env.DB, task.job_id);
     // Enqueued just before the job's transition: wait for it, drop it if another outcome won,
     // and never deliver the same webhook id twice.
     if (job && (job.status === "queued" || job.status === "running")) {
       message.retry({ delaySeconds: 2 });
       return;
     }
-    if (!job || `job.${job.status}` !== task.event || job.delivered > 0) {
+    // A redelivery was asked for by the client: it goes out even after a delivered attempt.
+    const redelivery = task.attempts_before !== undefined;
+    if (
+      !job ||
+      `job.${job.status}` !== task.event ||
+      (!redelivery && (await wasDelivered(env.DB, task.webhook_id)))
+    ) {
       message.ack();
       return;
     }
-    const result = await deliverWebhook(env, task, message.attempts);
+    const attempt = (task.attempts_before ?? 0) + message.attempts;
+    const result = await deliverWebhook(env, task, attempt);
     console.log(
       JSON.stringify({
         level: "info",
         msg: "webhook",
         job_id: task.job_id,
         event: task.event,
-        attempt: message.attempts,
+        attempt,
         ...result,
       }),
     );

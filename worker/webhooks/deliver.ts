@@ -4,10 +4,12 @@
  */
 
 import { signWebhook } from "../../protocol/standard-webhooks.ts";
+import { findWebhookSecret } from "../auth/keys.ts";
 import { batchJobs, getBatch, recordBatchDelivery } from "../batches/repo.ts";
 import { publicBatch } from "../batches/view.ts";
 import { getJob } from "../jobs/repo.ts";
 import { publicJob } from "../jobs/service.ts";
+import { recordDeliveryAttempt } from "./deliveries.ts";
 import type { BatchWebhookTask, WebhookTask } from "./enqueue.ts";
 import { checkWebhookUrl, dohResolver, UnsafeWebhookUrl, type UrlPolicy } from "./ssrf.ts";
 
@@ -23,15 +25,6 @@ export interface DeliveryResult {
 export const urlPolicy = (env: Env): UrlPolicy =>
   env.ENVIRONMENT === "development" ? { development: true } : { development: false, resolve: dohResolver };
 
-/** The secret that signs a key's webhooks. */
-async function webhookSecret(db: D1Database, apiKeyId: string): Promise<string> {
-  const key = await db
-    .prepare("SELECT webhook_secret FROM api_keys WHERE id = ?")
-    .bind(apiKeyId)
-    .first<{ webhook_secret: string }>();
-  return key!.webhook_secret;
-}
-
 export async function deliverWebhook(
   env: Env,
   task: WebhookTask,
@@ -41,34 +34,24 @@ export async function deliverWebhook(
   const started = Date.now();
   const row = await getJob(env.DB, task.job_id);
   if (!row?.webhook_url) return { outcome: "refused", error: "job or webhook_url missing" };
+  const secret = await findWebhookSecret(env.DB, row.api_key_id);
   const body = JSON.stringify({
     type: task.event,
     timestamp: new Date().toISOString(),
     data: await publicJob(env, row),
   });
-  const result = await postSigned(
-    row.webhook_url,
-    body,
-    await webhookSecret(env.DB, row.api_key_id),
-    task.webhook_id,
-    policy,
-  );
-  await env.DB.prepare(
-    "INSERT INTO webhook_deliveries (job_id, webhook_id, event, attempt, url, outcome, status_code, error, duration_ms, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-  )
-    .bind(
-      row.id,
-      task.webhook_id,
-      task.event,
-      attempt,
-      row.webhook_url,
-      result.outcome,
-      result.status ?? null,
-      result.error ?? null,
-      Date.now() - started,
-      new Date().toISOString(),
-    )
-    .run();
+  const result = await postSigned(row.webhook_url, body, secret!, task.webhook_id, policy);
+  await recordDeliveryAttempt(env.DB, row.id, {
+    webhook_id: task.webhook_id,
+    event: task.event,
+    attempt,
+    url: row.webhook_url,
+    outcome: result.outcome,
+    status_code: result.status ?? null,
+    error: result.error ?? null,
+    duration_ms: Date.now() - started,
+    created_at: new Date().toISOString(),
+  });
   return result;
 }
 
@@ -82,18 +65,13 @@ export async function deliverBatchWebhook(
   const started = Date.now();
   const batch = await getBatch(env.DB, task.batch_id);
   if (!batch?.webhook_url) return { outcome: "refused", error: "batch or webhook_url missing" };
+  const secret = await findWebhookSecret(env.DB, batch.api_key_id);
   const body = JSON.stringify({
     type: task.event,
     timestamp: new Date().toISOString(),
     data: await publicBatch(env, batch, await batchJobs(env.DB, batch.id)),
   });
-  const result = await postSigned(
-    batch.webhook_url,
-    body,
-    await webhookSecret(env.DB, batch.api_key_id),
-    task.webhook_id,
-    policy,
-  );
+  const result = await postSigned(batch.webhook_url, body, secret!, task.webhook_id, policy);
   await recordBatchDelivery(env.DB, {
     batch_id: batch.id,
     webhook_id: task.webhook_id,
@@ -160,5 +138,23 @@ async function postSigned(
   return result;
 }
 
+/** The backoff's first delay (s) unless WEBHOOK_RETRY_BASE_SECONDS says otherwise. */
+export const DEFAULT_RETRY_BASE_SECONDS = 2;
+/** The longest delay (s) between two attempts, whatever the base. */
+export const MAX_RETRY_DELAY_S = 600;
+
 /** Exponential backoff for attempt n (1-based): base, 2*base, 4*base ... capped at 10 min. */
-export const retryDelaySeconds = (attempt: number, base: number) => Math.min(600, base * 2 ** (attempt - 1));
+export const retryDelaySeconds = (attempt: number, base: number) =>
+  Math.min(MAX_RETRY_DELAY_S, base * 2 ** (attempt - 1));
+
+/**
+ * The longest a webhook can take from its first attempt to its last with `maxRetries` (the
+ * queue's max_retries, wrangler.toml): every attempt runs into its timeout on every redirect,
+ * and every backoff delay is waited. Retention (jobs/state.ts) must outlast it.
+ */
+export function retryScheduleMs(maxRetries: number, base: number): number {
+  const attemptMs = TIMEOUT_MS * (MAX_REDIRECTS + 1);
+  let ms = attemptMs;
+  for (let retry = 1; retry <= maxRetries; retry++) ms += retryDelaySeconds(retry, base) * 1000 + attemptMs;
+  return ms;
+}

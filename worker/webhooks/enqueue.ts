@@ -9,6 +9,12 @@ export interface WebhookTask {
   event: WebhookEvent;
   /** Stable across retries so receivers can deduplicate (Standard Webhooks `webhook-id`). */
   webhook_id: string;
+  /**
+   * Set on a redelivery (POST .../redeliver) only: the attempts already recorded for this
+   * webhook id. Its attempts are numbered after them, and it is sent even if an earlier
+   * attempt was delivered (the client asked for it again).
+   */
+  attempts_before?: number;
 }
 
 /** A batch's one batch.completed on the queue. */
@@ -23,6 +29,7 @@ export type QueuedWebhook = WebhookTask | BatchWebhookTask;
 
 export const isBatchTask = (task: QueuedWebhook): task is BatchWebhookTask => "batch_id" in task;
 
+/** Queue the delivery of a job's event, if the job asked for webhooks of that event. */
 export async function enqueueWebhook(env: Env, row: JobRow, event: WebhookEvent): Promise<void> {
   if (!row.webhook_url) return;
   const events = JSON.parse(row.webhook_events) as string[];
@@ -32,6 +39,19 @@ export async function enqueueWebhook(env: Env, row: JobRow, event: WebhookEvent)
     event,
     webhook_id: `msg_${row.id}_${event.replace("job.", "")}`,
   };
+  await env.WEBHOOKS.send(task, { contentType: "json" });
+}
+
+/**
+ * Queue one more delivery of a webhook that was sent before, with the same `webhook-id` so
+ * that a receiver which did process it can tell; its attempts follow `attemptsBefore`.
+ */
+export async function enqueueRedelivery(
+  env: Env,
+  delivery: { job_id: string; event: WebhookEvent; webhook_id: string },
+  attemptsBefore: number,
+): Promise<void> {
+  const task: WebhookTask = { ...delivery, attempts_before: attemptsBefore };
   await env.WEBHOOKS.send(task, { contentType: "json" });
 }
 

@@ -4,12 +4,13 @@ import { Webhook } from "standardwebhooks";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { signWebhook, verifyWebhook, WebhookVerificationError } from "../../protocol/standard-webhooks.ts";
 import { insertJob, type JobRow } from "../jobs/repo.ts";
-import { newKey } from "../test/helpers.ts";
+import { expiryFor } from "../jobs/state.ts";
+import { call, newKey } from "../test/helpers.ts";
 import { handleWebhookBatch } from "./consumer.ts";
 import { deliverWebhook, retryDelaySeconds } from "./deliver.ts";
 import type { WebhookTask } from "./enqueue.ts";
 
-let apiKey: { id: string; webhook_secret: string };
+let apiKey: { id: string; key: string; webhook_secret: string };
 
 beforeAll(async () => {
   apiKey = await newKey("webhooks");
@@ -19,7 +20,7 @@ afterEach(() => {
 });
 
 let n = 0;
-async function finishedJob(webhookUrl: string): Promise<JobRow> {
+async function finishedJob(webhookUrl: string | null, overrides: Partial<JobRow> = {}): Promise<JobRow> {
   const now = new Date().toISOString();
   const row: JobRow = {
     id: `job_hook${n++}`,
@@ -60,6 +61,7 @@ async function finishedJob(webhookUrl: string): Promise<JobRow> {
     updated_at: now,
     expires_at: null,
     purged_at: null,
+    ...overrides,
   };
   await insertJob(env.DB, row);
   return row;
@@ -221,5 +223,119 @@ describe("delivery", () => {
     expect(result.outcome).toBe("failed");
     expect(result.error).toContain("ResolverUnavailable");
     expect(calls.every((u) => u.includes("dns-query"))).toBe(true); // the receiver was never called
+  });
+});
+
+describe("redelivery (issue #17)", () => {
+  const auth = (key = apiKey.key) => ({ authorization: `Bearer ${key}` });
+  interface Listed {
+    id: number;
+    webhook_id: string;
+    attempt: number;
+    outcome: string;
+  }
+  const listed = async (jobId: string) =>
+    ((await (await call(`/v1/jobs/${jobId}/deliveries`, { headers: auth() })).json()) as { data: Listed[] })
+      .data;
+  const redeliver = (jobId: string, deliveryId: number | string, key = apiKey.key) =>
+    call(`/v1/jobs/${jobId}/deliveries/${deliveryId}/redeliver`, { method: "POST", headers: auth(key) });
+
+  /** Capture what a receiver at `url` is sent, answering 200. */
+  function receiver(url: string) {
+    const seen: { body: string; headers: Record<string, string> }[] = [];
+    const real = globalThis.fetch;
+    vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
+      if (String(input) !== url) return real(input, init);
+      seen.push({
+        body: String(init?.body),
+        headers: Object.fromEntries(new Headers(init?.headers).entries()),
+      });
+      return new Response("ok");
+    });
+    return seen;
+  }
+
+  it("sends a delivered event again with the same webhook-id, recorded as a new attempt", async () => {
+    const finished = Date.now();
+    const row = await finishedJob("https://hooks.example.com/again", { expires_at: expiryFor(finished) });
+    const seen = receiver(row.webhook_url!);
+    expect((await deliverWebhook(env, task(row), 1)).outcome).toBe("delivered");
+    const [first] = await listed(row.id);
+    expect(first).toMatchObject({ webhook_id: `msg_${row.id}_succeeded`, attempt: 1, outcome: "delivered" });
+
+    const r = await redeliver(row.id, first.id);
+    expect(r.status).toBe(202);
+    expect(await r.json()).toEqual({
+      object: "webhook_redelivery",
+      status: "queued",
+      job_id: row.id,
+      delivery_id: first.id,
+      webhook_id: first.webhook_id,
+      event: "job.succeeded",
+      first_attempt: 2,
+    });
+    // the webhook queue's consumer sends it (the local queue delivers within seconds)
+    for (let i = 0; i < 100 && (await listed(row.id)).length < 2; i++)
+      await new Promise((r) => setTimeout(r, 100));
+    const attempts = await listed(row.id);
+    expect(attempts.map((a) => [a.webhook_id, a.attempt, a.outcome])).toEqual([
+      [first.webhook_id, 1, "delivered"],
+      [first.webhook_id, 2, "delivered"],
+    ]);
+    expect(seen).toHaveLength(2);
+    expect(seen.map((s) => s.headers["webhook-id"])).toEqual([first.webhook_id, first.webhook_id]);
+    const payload = new Webhook(apiKey.webhook_secret).verify(seen[1].body, seen[1].headers) as {
+      type: string;
+      data: { id: string; expires_at: string | null };
+    };
+    // the payload carries when the job's stored data expires
+    expect(payload).toMatchObject({
+      type: "job.succeeded",
+      data: { id: row.id, expires_at: row.expires_at },
+    });
+  });
+
+  it("a redelivery is sent even after a delivered attempt, numbered after the earlier ones", async () => {
+    const row = await finishedJob("https://hooks.example.com/dead");
+    const seen = receiver(row.webhook_url!);
+    expect((await deliverWebhook(env, task(row), 1)).outcome).toBe("delivered");
+    const dead = createMessageBatch<WebhookTask>("fcn-webhooks-dlq", [
+      { id: "d1", timestamp: Date.now(), attempts: 1, body: task(row) },
+    ]);
+    await handleWebhookBatch(dead, env);
+    const batch = createMessageBatch<WebhookTask>("fcn-webhooks", [
+      { id: "r1", timestamp: Date.now(), attempts: 2, body: { ...task(row), attempts_before: 6 } },
+      { id: "o1", timestamp: Date.now(), attempts: 1, body: task(row) },
+    ]);
+    await handleWebhookBatch(batch, env);
+    expect((await getQueueResult(batch, createExecutionContext())).explicitAcks.sort()).toEqual(["o1", "r1"]);
+    // the plain message is a duplicate of a delivered webhook: dropped; the redelivery is sent
+    expect((await listed(row.id)).map((d) => [d.attempt, d.outcome])).toEqual([
+      [1, "delivered"],
+      [0, "dead_lettered"],
+      [8, "delivered"],
+    ]);
+    expect(seen).toHaveLength(2);
+  });
+
+  it("answers 404 for another key's delivery or an unknown one, 409 for a job without webhook", async () => {
+    const row = await finishedJob("https://hooks.example.com/mine");
+    receiver(row.webhook_url!);
+    await deliverWebhook(env, task(row), 1);
+    const [delivery] = await listed(row.id);
+    const other = await newKey("webhooks-other");
+    const notFound = async (r: Response) => {
+      expect(r.status).toBe(404);
+      expect(((await r.json()) as { error: { code: string } }).error.code).toBe("not_found");
+    };
+    await notFound(await redeliver(row.id, delivery.id, other.key));
+    await notFound(await redeliver(row.id, 99_999_999));
+    await notFound(await redeliver(row.id, "abc"));
+    const elsewhere = await finishedJob("https://hooks.example.com/elsewhere");
+    await notFound(await redeliver(elsewhere.id, delivery.id)); // a delivery of another job
+    const silent = await finishedJob(null, { webhook_events: "[]" });
+    const r = await redeliver(silent.id, delivery.id);
+    expect(r.status).toBe(409);
+    expect(((await r.json()) as { error: { code: string } }).error.code).toBe("no_webhook");
   });
 });
