@@ -1818,9 +1818,9 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Retry-safe submission: the same key with the same request answers the first job (with `Idempotent-Replayed: true`); with a different request, 409 idempotency_conflict. */
+                /** @description Retry-safe submission of the whole batch: the same key with the same images and options answers the first batch (with `Idempotent-Replayed: true`), finishing its acceptance if that was cut short; with a different request, 409 idempotency_conflict. */
                 "idempotency-key"?: string;
-                /** @description Seconds (1..86400) the job may take from now: not finished by then, it is canceled (`error.code` `deadline_exceeded`); queued work never starts, running work stops at its next stage or tile. The same as the form field `deadline_s` (give one of them). */
+                /** @description Seconds every item's job may take from now (as for a job); the same as the field `deadline_s`. */
                 "cancel-after"?: number;
             };
             path?: never;

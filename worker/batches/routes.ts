@@ -36,7 +36,17 @@ batches.use("*", requireApiKey);
 batches.openAPIRegistry.register("BatchCreateForm", BatchCreateForm);
 batches.openAPIRegistry.register("BatchCreateJson", BatchCreateJson);
 
-const BatchCreateHeaders = JobCreateHeaders.pick({ "idempotency-key": true, "cancel-after": true });
+/** A job's Idempotency-Key and Cancel-After, for the whole batch (Prefer: wait is a job's only). */
+const BatchCreateHeaders = JobCreateHeaders.pick({ "idempotency-key": true, "cancel-after": true }).extend({
+  "idempotency-key": JobCreateHeaders.shape["idempotency-key"].describe(
+    "Retry-safe submission of the whole batch: the same key with the same images and options answers the " +
+      "first batch (with `Idempotent-Replayed: true`), finishing its acceptance if that was cut short; " +
+      "with a different request, 409 idempotency_conflict.",
+  ),
+  "cancel-after": JobCreateHeaders.shape["cancel-after"].describe(
+    "Seconds every item's job may take from now (as for a job); the same as the field `deadline_s`.",
+  ),
+});
 
 const createBatch = createRoute({
   method: "post",
