@@ -21,9 +21,24 @@ import { randomId } from "../auth/keys.ts";
 import { publicOrigin } from "../config.ts";
 import { enqueueWebhook } from "../webhooks/enqueue.ts";
 import { sendToQueue } from "./dispatch.ts";
-import { getJob, insertJob, type JobRow, jobView, type ResultLinks, transition } from "./repo.ts";
+import {
+  getJob,
+  insertJob,
+  type JobRow,
+  jobView,
+  type ResultLinks,
+  recordProgress,
+  transition,
+} from "./repo.ts";
 import { signUrl } from "./signed-urls.ts";
-import { expiryFor, MAX_ATTEMPTS, MAX_DISPATCHES, REDISPATCH_AFTER_MS, RUN_DEADLINE_MS } from "./state.ts";
+import {
+  expiryFor,
+  isFinal,
+  MAX_ATTEMPTS,
+  MAX_DISPATCHES,
+  REDISPATCH_AFTER_MS,
+  RUN_DEADLINE_MS,
+} from "./state.ts";
 
 /** Signed URLs for the GPU tier live as long as a job may (queue wait + run + retries). */
 const WORKER_URL_TTL_SECONDS = 60 * 60;
@@ -86,6 +101,8 @@ export async function acceptJob(env: Env, job: NewJob): Promise<JobRow> {
     updated_at: now,
     expires_at: null,
     purged_at: null,
+    progress_stage: null,
+    progress_fraction: null,
   };
   await env.BUCKET.put(row.input_key, job.bytes, { httpMetadata: { contentType: job.contentType } });
   try {
@@ -204,6 +221,13 @@ export async function applyCallback(env: Env, row: JobRow, cb: JobCallback): Pro
     });
     return ok ? "applied" : "already_completed";
   }
+  if (cb.status === "progress") {
+    // A stale or out-of-order report is not an error: the GPU tier sends them without waiting,
+    // and a later one has already said more. Only a final job answers 409, as for any callback.
+    if (isFinal(row.status)) return "already_completed";
+    await recordProgress(env.DB, row.id, { stage: cb.stage, fraction: cb.fraction });
+    return "applied";
+  }
   if (cb.status === "succeeded") {
     for (const name of cb.result.outputs) {
       if (!(await env.BUCKET.head(outputKey(row.id, name)))) return "missing_outputs";
@@ -308,6 +332,9 @@ export async function sweep(
         status: "queued",
         dispatched_at: null,
         deadline_at: null,
+        // the next run starts over: its reports must not be refused as going backwards
+        progress_stage: null,
+        progress_fraction: null,
       })
     ) {
       const fresh = await getJob(env.DB, row.id);

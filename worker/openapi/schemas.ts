@@ -6,7 +6,13 @@
  */
 import { z } from "@hono/zod-openapi";
 import { JOB_LIMITS, PREVIEW_LIMITS } from "../../models/runtime/limits.ts";
-import { jobCallbackSchema, jobResultSummarySchema, MAX_OUTPUT_PARTS } from "../../protocol/jobs.ts";
+import {
+  jobCallbackSchema,
+  jobProgressSchema,
+  jobResultSummarySchema,
+  MAX_OUTPUT_PARTS,
+  PROGRESS_STAGES,
+} from "../../protocol/jobs.ts";
 import {
   cancelAfterSeconds,
   JOB_MODES,
@@ -179,6 +185,13 @@ export const JobTimings = z.object({
   total: z.number(),
 });
 
+export const JobProgress = component(
+  "JobProgress",
+  jobProgressSchema,
+  `Where a running job is. \`stage\`: ${PROGRESS_STAGES.join(" -> ")} (in that order, shift k of 64 or tile k of n ` +
+    "while inferring). `fraction`: the share of the whole job done, 0..1. Both only move forward.",
+);
+
 export const Job = component(
   "Job",
   z.object({
@@ -211,6 +224,10 @@ export const Job = component(
         "the deadline asked for with `Cancel-After` (or `deadline_s`): not finished by then, the job " +
           "is canceled with the error `deadline_exceeded`; null without one",
       ),
+    progress: JobProgress.nullable().describe(
+      "null while queued and until the GPU tier first reports; `{ stage: uploading, fraction: 1 }` once " +
+        "succeeded; where the job stopped once failed or canceled. GET /v1/jobs/{id}/events streams every change",
+    ),
     error: z
       .object({ code: z.string(), message: z.string() })
       .nullable()

@@ -60,6 +60,8 @@ async function finishedJob(webhookUrl: string): Promise<JobRow> {
     updated_at: now,
     expires_at: null,
     purged_at: null,
+    progress_stage: null,
+    progress_fraction: null,
   };
   await insertJob(env.DB, row);
   return row;
