@@ -123,6 +123,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/jobs/{id}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Follow a job as Server-Sent Events
+         * @description A `text/event-stream`: the first event is the job as it stands (`status`), then an event on every change, `status` when the status changed and `progress` when only `progress` moved; each event's `data` is the job as GET /v1/jobs/{id} returns it. The job is read about every 1 s; a comment line (`: keep-alive`) comes every 15 s of quiet. The stream ends after a final status (succeeded, failed, canceled), and after at most 5 minutes: reconnect then (its first event tells where the job is). Authenticated like GET /v1/jobs/{id} (an `Authorization` header, so browsers read it with fetch, not EventSource).
+         */
+        get: operations["streamJobEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/jobs/{id}/deliveries": {
         parameters: {
             query?: never;
@@ -251,7 +271,7 @@ export interface paths {
         put?: never;
         /**
          * Report a job's progress or result (GPU tier)
-         * @description Signed with Standard Webhooks and CALLBACK_SECRET (see the headers). 409 `already_completed` means the job is done: the GPU tier treats it as success.
+         * @description Signed with Standard Webhooks and CALLBACK_SECRET (see the headers). 409 `already_completed` means the job is done: the GPU tier treats it as success. A `progress` report that would move the job back (an earlier stage or a lower fraction), or arrives while it is not running, is answered 200 and ignored.
          */
         post: operations["postJobCallback"];
         delete?: never;
@@ -391,6 +411,7 @@ export interface components {
              * @description the deadline asked for with `Cancel-After` (or `deadline_s`): not finished by then, the job is canceled with the error `deadline_exceeded`; null without one
              */
             cancel_after_at: string | null;
+            progress: components["schemas"]["JobProgress"];
             /** @description why a failed job failed (e.g. `not_started`), or why a canceled one was: `deadline_exceeded` when its Cancel-After passed */
             error: {
                 code: string;
@@ -446,6 +467,12 @@ export interface components {
                 expires_at: string;
             } | null;
         };
+        /** @description null while queued and until the GPU tier first reports; `{ stage: uploading, fraction: 1 }` once succeeded; where the job stopped once failed or canceled. GET /v1/jobs/{id}/events streams every change */
+        JobProgress: {
+            /** @enum {string} */
+            stage: "downloading" | "inferring" | "encoding" | "uploading";
+            fraction: number;
+        } | null;
         /** @description multipart/form-data body of POST /v1/preview (other fields are ignored). */
         PreviewForm: {
             /**
@@ -506,6 +533,14 @@ export interface components {
             /** @enum {string} */
             status: "running";
             attempt: number;
+        } | {
+            job_id: string;
+            /** @enum {string} */
+            status: "progress";
+            attempt: number;
+            /** @enum {string} */
+            stage: "downloading" | "inferring" | "encoding" | "uploading";
+            fraction: number;
         } | {
             job_id: string;
             /** @enum {string} */
@@ -1371,6 +1406,73 @@ export interface operations {
                         error?: {
                             /** @enum {unknown} */
                             code?: "not_cancelable";
+                        };
+                    };
+                };
+            };
+            /** @description a fault on our side; it has been logged. `error.code`: `internal_error` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "internal_error";
+                        };
+                    };
+                };
+            };
+        };
+    };
+    streamJobEvents: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the job's id (`job_...`) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the event stream */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            /** @description the API key is missing, unknown or revoked. `error.code`: `unauthorized` */
+            401: {
+                headers: {
+                    /** @description `Bearer realm="fcn"` */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "unauthorized";
+                        };
+                    };
+                };
+            };
+            /** @description no such job (another key's jobs answer the same). `error.code`: `not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "not_found";
                         };
                     };
                 };

@@ -176,6 +176,14 @@ export const JobCreateForm = component(
   "multipart/form-data fields of POST /v1/jobs. Unknown fields are refused with invalid_request.",
 );
 
+/** The body of GET /v1/jobs/{id}/events, described: a stream has no JSON schema. */
+export const JobEventStream = z.string().openapi({
+  description:
+    "Server-Sent Events: `event: status` or `event: progress`, `data:` the Job as JSON (one line), `id:` the job's " +
+    "last change time, `retry:` a reconnect delay in ms; comment lines keep the stream alive.",
+  example: `event: progress\ndata: {"id":"job_...","object":"job","status":"running","progress":{"stage":"inferring","fraction":0.42},...}\nid: 2026-12-01T12:00:00.000Z\nretry: 1000\n\n`,
+});
+
 export const JobTimings = z.object({
   queue_wait: z.number(),
   download: z.number(),
