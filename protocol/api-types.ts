@@ -316,6 +316,26 @@ export interface paths {
     };
 }
 export interface webhooks {
+    "job.started": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * job.started: the GPU tier started the job (`data` is the job as it is at delivery)
+         * @description POSTed to the job's `webhook_url` when it subscribed to this event. Signed per Standard Webhooks with the API key's `webhook_secret`; verify with any Standard Webhooks library. Redirects are followed (3 at most, each target checked); non-2xx answers and timeouts (10 s) are retried with backoff.
+         */
+        post: operations["webhook_job_started"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "job.succeeded": {
         parameters: {
             query?: never;
@@ -356,13 +376,33 @@ export interface webhooks {
         patch?: never;
         trace?: never;
     };
+    "job.canceled": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * job.canceled: the job was canceled: DELETE while queued, or its Cancel-After passed (see `data.error`)
+         * @description POSTed to the job's `webhook_url` when it subscribed to this event. Signed per Standard Webhooks with the API key's `webhook_secret`; verify with any Standard Webhooks library. Redirects are followed (3 at most, each target checked); non-2xx answers and timeouts (10 s) are retried with backoff.
+         */
+        post: operations["webhook_job_canceled"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export interface components {
     schemas: {
         /** @description The body of a webhook delivery. */
         WebhookPayload: {
             /** @enum {string} */
-            type: "job.succeeded" | "job.failed";
+            type: "job.started" | "job.succeeded" | "job.failed" | "job.canceled";
             /** Format: date-time */
             timestamp: string;
             data: components["schemas"]["Job"];
@@ -391,7 +431,7 @@ export interface components {
             };
             webhook: {
                 url: string;
-                events: ("job.succeeded" | "job.failed")[];
+                events: ("job.started" | "job.succeeded" | "job.failed" | "job.canceled")[];
             } | null;
             /** @description how many times the GPU tier started the job */
             attempts: number;
@@ -501,7 +541,7 @@ export interface components {
              */
             outputs?: string;
             /**
-             * @description Events to deliver to `webhook_url`, comma- or space-separated ("a,b", "a b") or a JSON array of strings, from: job.succeeded, job.failed (default: both).
+             * @description Events to deliver to `webhook_url`, comma- or space-separated ("a,b", "a b") or a JSON array of strings, from: job.started, job.succeeded, job.failed, job.canceled (default: job.succeeded, job.failed).
              * @example job.succeeded
              */
             webhook_events?: string;
@@ -685,7 +725,7 @@ export interface components {
             /** @description the `webhook-id` header, stable across retries */
             webhook_id: string;
             /** @enum {string} */
-            event: "job.succeeded" | "job.failed";
+            event: "job.started" | "job.succeeded" | "job.failed" | "job.canceled";
             /** @description 1, 2, ...; 0 for the final `dead_lettered` record */
             attempt: number;
             url: string;
@@ -2448,6 +2488,42 @@ export interface operations {
             };
         };
     };
+    webhook_job_started: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description `msg_<job id>_<succeeded|failed>`: stable across retries, to deduplicate */
+                "webhook-id": string;
+                /** @description unix seconds */
+                "webhook-timestamp": number;
+                /** @description `v1,` + base64 HMAC-SHA256 over "{webhook-id}.{webhook-timestamp}.{body}" with the key's secret */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookPayload"];
+            };
+        };
+        responses: {
+            /** @description delivered */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description not delivered: retried later */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
     webhook_job_succeeded: {
         parameters: {
             query?: never;
@@ -2485,6 +2561,42 @@ export interface operations {
         };
     };
     webhook_job_failed: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description `msg_<job id>_<succeeded|failed>`: stable across retries, to deduplicate */
+                "webhook-id": string;
+                /** @description unix seconds */
+                "webhook-timestamp": number;
+                /** @description `v1,` + base64 HMAC-SHA256 over "{webhook-id}.{webhook-timestamp}.{body}" with the key's secret */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookPayload"];
+            };
+        };
+        responses: {
+            /** @description delivered */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description not delivered: retried later */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_job_canceled: {
         parameters: {
             query?: never;
             header: {

@@ -213,6 +213,10 @@ export async function applyCallback(env: Env, row: JobRow, cb: JobCallback): Pro
   }
   const now = new Date().toISOString();
   if (cb.status === "running") {
+    // The first start only (a requeued job keeps its started_at). Enqueued before the
+    // transition, as below; the consumer delivers it once started_at is set, and drops it if
+    // the job ended without starting.
+    if (row.started_at === null) await enqueueWebhook(env, row, "job.started");
     const ok = await transition(env.DB, row.id, ["queued", "running"], {
       status: "running",
       started_at: row.started_at ?? now,
@@ -261,6 +265,9 @@ export async function failJob(env: Env, row: JobRow, code: string, message: stri
 }
 
 export async function cancelJob(env: Env, row: JobRow): Promise<boolean> {
+  // Only a queued job can be canceled here: a running one would leave a job.canceled message
+  // waiting for an ending that is not coming.
+  if (row.status === "queued") await enqueueWebhook(env, row, "job.canceled"); // first, as in applyCallback
   const now = Date.now();
   return transition(env.DB, row.id, ["queued"], {
     status: "canceled",
@@ -275,6 +282,7 @@ const overdue = (row: JobRow, now: number) =>
 
 /** Cancel a job whose Cancel-After passed, with the reason; false if it had already ended. */
 export async function cancelOverdue(env: Env, row: JobRow, now = Date.now()): Promise<boolean> {
+  await enqueueWebhook(env, row, "job.canceled"); // first, as in applyCallback
   const seconds = Math.round((Date.parse(row.cancel_after_at ?? "") - Date.parse(row.created_at)) / 1000);
   return transition(env.DB, row.id, ["queued", "running"], {
     status: "canceled",

@@ -4,8 +4,9 @@
  * the final outcome so GET /v1/jobs/:id/deliveries shows it.
  */
 
+import { isFinal, type JobStatus } from "../jobs/state.ts";
 import { deliverWebhook, retryDelaySeconds } from "./deliver.ts";
-import type { WebhookTask } from "./enqueue.ts";
+import type { WebhookEvent, WebhookTask } from "./enqueue.ts";
 
 /**
  * Deliveries of one batch in flight together. A receiver that never answers holds its slot for
@@ -40,17 +41,18 @@ export async function handleWebhookBatch(batch: MessageBatch<WebhookTask>, env: 
       return;
     }
     const job = await env.DB.prepare(
-      "SELECT status, (SELECT COUNT(*) FROM webhook_deliveries d WHERE d.webhook_id = ? AND d.outcome = 'delivered') AS delivered FROM jobs WHERE id = ?",
+      "SELECT status, started_at, (SELECT COUNT(*) FROM webhook_deliveries d WHERE d.webhook_id = ? AND d.outcome = 'delivered') AS delivered FROM jobs WHERE id = ?",
     )
       .bind(task.webhook_id, task.job_id)
-      .first<{ status: string; delivered: number }>();
-    // Enqueued just before the job's transition: wait for it, drop it if another outcome won,
-    // and never deliver the same webhook id twice.
-    if (job && (job.status === "queued" || job.status === "running")) {
+      .first<{ status: JobStatus; started_at: string | null; delivered: number }>();
+    // Enqueued just before the job's transition: wait for it, drop it if it did not happen
+    // (another outcome won), and never deliver the same webhook id twice.
+    const decision = !job ? "drop" : job.delivered > 0 ? "drop" : transitionHappened(task.event, job);
+    if (decision === "wait") {
       message.retry({ delaySeconds: 2 });
       return;
     }
-    if (!job || `job.${job.status}` !== task.event || job.delivered > 0) {
+    if (decision === "drop") {
       message.ack();
       return;
     }
@@ -69,6 +71,22 @@ export async function handleWebhookBatch(batch: MessageBatch<WebhookTask>, env: 
       message.retry({ delaySeconds: retryDelaySeconds(message.attempts, base) });
     else message.ack(); // delivered, or refused by policy (retrying cannot help)
   }
+}
+
+/**
+ * Whether the transition an event announces has happened (`deliver`), may still happen
+ * (`wait`), or never will (`drop`). `job.started` needs started_at; the endings, that status.
+ */
+function transitionHappened(
+  event: WebhookEvent,
+  job: { status: JobStatus; started_at: string | null },
+): "deliver" | "wait" | "drop" {
+  if (event === "job.started") {
+    if (job.started_at !== null) return "deliver";
+    return isFinal(job.status) ? "drop" : "wait";
+  }
+  if (!isFinal(job.status)) return "wait";
+  return `job.${job.status}` === event ? "deliver" : "drop";
 }
 
 /** Run `work` on every item, at most `limit` at a time; resolves when all have settled. */
