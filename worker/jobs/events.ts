@@ -24,17 +24,9 @@ export const EVENTS_RETRY_MS = 1000;
 
 export type JobEventName = "status" | "progress";
 
-export interface JobEventTiming {
-  pollMs?: number;
-  heartbeatMs?: number;
-  maxLifetimeMs?: number;
-}
-
 /** Stream `first` and its later changes as SSE; `first` is the job the caller may read. */
-export function streamJobEvents(c: Context<AppEnv>, first: JobRow, timing: JobEventTiming = {}): Response {
-  const pollMs = timing.pollMs ?? EVENTS_POLL_MS;
-  const heartbeatMs = timing.heartbeatMs ?? EVENTS_HEARTBEAT_MS;
-  const until = Date.now() + (timing.maxLifetimeMs ?? EVENTS_MAX_LIFETIME_MS);
+export function streamJobEvents(c: Context<AppEnv>, first: JobRow): Response {
+  const until = Date.now() + EVENTS_MAX_LIFETIME_MS;
   c.header("X-Accel-Buffering", "no"); // a buffering proxy would hold the events back
   return streamSSE(
     c,
@@ -50,13 +42,13 @@ export function streamJobEvents(c: Context<AppEnv>, first: JobRow, timing: JobEv
       };
       await send("status", first);
       while (!isFinal(last.status) && Date.now() < until) {
-        await pause(Math.min(pollMs, until - Date.now()), gone.signal);
+        await pause(Math.min(EVENTS_POLL_MS, until - Date.now()), gone.signal);
         if (gone.signal.aborted) return;
         const row = await getJob(c.env.DB, first.id);
         if (!row) return;
         const event = changeOf(last, row);
         if (event) await send(event, row);
-        else if (Date.now() - lastWrite >= heartbeatMs) {
+        else if (Date.now() - lastWrite >= EVENTS_HEARTBEAT_MS) {
           await stream.write(": keep-alive\n\n");
           lastWrite = Date.now();
         }

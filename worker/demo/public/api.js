@@ -91,14 +91,6 @@ export const postJob = (form, key) =>
   });
 
 /**
- * GET /v1/jobs/{id}.
- * @param {string} id
- * @param {string} key
- */
-export const getJob = async (id, key) =>
-  (await ok(api.GET("/v1/jobs/{id}", { params: { path: { id } }, headers: bearer(key) }))).data;
-
-/**
  * Follow GET /v1/jobs/{id}/events: `onJob` gets the job of every `status` and `progress` event;
  * resolves with the last job seen when the stream ends (after a final status, or when the
  * server caps the stream's life: then call again). fetch streaming, not EventSource: an
