@@ -107,6 +107,45 @@ describe("the CLI's API client", () => {
     seen.splice(0);
   });
 
+  it("watch follows the job's event stream with the API key, one line per event with --json (issue #17)", async () => {
+    const at = (status: string, progress: unknown) =>
+      JSON.stringify({ id: "job_3", status, progress, outputs: [] });
+    answer = {
+      status: 200,
+      type: "text/event-stream",
+      body: [
+        `event: status\ndata: ${at("running", null)}\n\n`,
+        ": keep-alive\n\n",
+        `event: progress\ndata: ${at("running", { stage: "inferring", fraction: 0.5 })}\n\n`,
+        `event: status\ndata: ${at("succeeded", { stage: "uploading", fraction: 1 })}\n\n`,
+      ].join(""),
+    };
+    const log = vi.mocked(console.log);
+    log.mockClear();
+    expect(await jobs.run(["watch", "job_3", "--json", "--api", api, "--key", "fcn_k"])).toBe(0);
+    const [sent] = seen.splice(0);
+    expect([sent.method, sent.url, sent.headers.authorization]).toEqual([
+      "GET",
+      "/v1/jobs/job_3/events",
+      "Bearer fcn_k",
+    ]);
+    const lines = log.mock.calls.map(
+      ([line]) => JSON.parse(String(line)) as { event: string; data: { status: string } },
+    );
+    expect(lines.map((l) => [l.event, l.data.status])).toEqual([
+      ["status", "running"],
+      ["progress", "running"],
+      ["status", "succeeded"],
+    ]);
+    // the API's error answer becomes the command's error, as for every command
+    json(404, { error: { code: "not_found", message: "no job job_x" } });
+    const failure = await jobs
+      .run(["watch", "job_x", "--api", api, "--key", "fcn_k"])
+      .catch((e: unknown) => e);
+    expect(failure).toMatchObject({ status: 404, code: "not_found" });
+    seen.splice(0);
+  });
+
   it("wait --out-dir downloads every output of a succeeded job through its links", async () => {
     const links = {
       mask_url: `${api}/o/mask?sig=1`,

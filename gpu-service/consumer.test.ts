@@ -143,11 +143,16 @@ describe("a job", () => {
     expect(done.result.class_fractions).toHaveLength(11);
     expect(done.result.class_fractions.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 6);
     expect(done.result.timings_ms.inference).toBeGreaterThan(0);
-    // running first (best effort), then succeeded; every callback passed the signature check
-    expect(edge.callbacksFor("job-1").map((r) => [r.callback.status, r.status])).toEqual([
+    // running first (best effort), progress reports between, then succeeded; every callback
+    // passed the signature check
+    const callbacks = edge.callbacksFor("job-1").map((r) => [r.callback.status, r.status]);
+    expect(callbacks.filter(([status]) => status !== "progress")).toEqual([
       ["running", 200],
       ["succeeded", 200],
     ]);
+    expect(callbacks.filter(([status]) => status === "progress").every(([, code]) => code === 200)).toBe(
+      true,
+    );
     expect(await c.metrics.jobsEnded("succeeded")).toBe(1);
     const stages = c.logs.filter((l) => l.msg === "stage").map((l) => l.stage);
     expect(stages).toEqual(["download", "decode", "inference", "upload", "callback", "delete"]);

@@ -15,6 +15,7 @@ import {
   segmentBatch,
   type UpsamplingMode,
 } from "../models/runtime/segment.ts";
+import type { Checkpoint } from "../models/runtime/shift-stitch.ts";
 import {
   classFractions,
   inferenceSize,
@@ -31,7 +32,7 @@ export interface PredictRequest {
   /** also return per-class probabilities as uint8 */
   probabilities: boolean;
   /** called between network runs where there are several (tiles, shift-and-stitch passes); throws to stop */
-  checkpoint?: () => void;
+  checkpoint?: Checkpoint;
 }
 
 export interface Prediction {

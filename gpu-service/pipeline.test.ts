@@ -1,6 +1,7 @@
 /** The job pipeline against the edge stub and the real model, without a queue. */
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { FULL_LIMITS } from "../models/runtime/limits.ts";
+import { type JobCallback, PROGRESS_STAGES } from "../protocol/jobs.ts";
 import { jpeg } from "../test/fixtures/images.ts";
 import { EdgeClient } from "./edge-client.ts";
 import { InferenceQueue } from "./inference.ts";
@@ -59,6 +60,26 @@ describe("the job pipeline", () => {
       "application/vnd.fcn.probabilities+uint8",
     );
     expect(edge.accepted("p1", "running")).toHaveLength(1);
+  });
+
+  it("reports progress through every stage, shift k of 64 while inferring, only ever forward (issue #17)", async () => {
+    edge.addJob("p3", small);
+    const sent: JobCallback[] = [];
+    const post = options.edge.postCallback.bind(options.edge);
+    options.edge.postCallback = (url, callback, signal) => {
+      sent.push(callback);
+      return post(url, callback, signal);
+    };
+    const message = edge.message("p3", { mode: "shift-and-stitch", outputs: ["mask", "rle"] });
+    await runPipeline({ ...options, progressIntervalMs: 0 }, message, context("p3"));
+    const progress = sent.flatMap((c) => (c.status === "progress" ? [c] : []));
+    expect([...new Set(progress.map((p) => p.stage))]).toEqual([...PROGRESS_STAGES]);
+    // 64 shifts in groups of 8: a report before each group
+    expect(progress.filter((p) => p.stage === "inferring").length).toBeGreaterThanOrEqual(8);
+    const fractions = progress.map((p) => p.fraction);
+    expect(fractions).toEqual([...fractions].sort((a, b) => a - b));
+    expect(progress.at(-1)).toMatchObject({ stage: "uploading", fraction: 1 });
+    expect(sent[0].status).toBe("running"); // the edge takes progress only from a running job
   });
 
   it("stops before the next stage once its message was given up", async () => {

@@ -19,6 +19,7 @@ import {
 import { type EdgeClient, EdgeError } from "./edge-client.ts";
 import type { InferenceQueue, Prediction } from "./inference.ts";
 import { describeError, type Logger } from "./log.ts";
+import { ProgressReporter } from "./progress.ts";
 
 export type JobStage = "download" | "decode" | "inference" | "upload" | "callback" | "delete";
 
@@ -29,6 +30,8 @@ export interface PipelineOptions {
   limits: ImageLimits;
   /** awaited before each stage of every job; tests use it to slow or block a job */
   beforeStage?: (stage: JobStage, jobId: string) => Promise<void> | void;
+  /** at most one progress report per this many ms (default PROGRESS_MIN_INTERVAL_MS) */
+  progressIntervalMs?: number;
 }
 
 /** One job being worked on. */
@@ -89,23 +92,59 @@ export async function stage<T>(
   return result;
 }
 
-/** download -> decode -> inference -> upload; returns the callback's result summary. */
+/**
+ * download -> decode -> inference -> upload, reporting progress on the way; returns the
+ * callback's result summary.
+ */
 export async function runPipeline(
   o: PipelineOptions,
   message: JobMessage,
   job: JobContext,
 ): Promise<JobResultSummary> {
+  const { edge } = o;
+  const { jobId, signal } = job;
+  checkDeadline(job, "it started"); // queued past its deadline: never runs, not even `running`
+  const progress = new ProgressReporter(
+    (p) =>
+      edge.postCallback(
+        message.callback.url,
+        { job_id: jobId, status: "progress", attempt: job.attempt, ...p },
+        signal,
+      ),
+    {
+      minIntervalMs: o.progressIntervalMs,
+      onError: (error) => {
+        if (!signal.aborted)
+          o.log.debug("progress callback failed", { job_id: jobId, error: describeError(error) });
+      },
+    },
+  );
+  try {
+    return await run(o, message, job, progress);
+  } finally {
+    progress.close(); // nothing reported after the job's work is over
+  }
+}
+
+async function run(
+  o: PipelineOptions,
+  message: JobMessage,
+  job: JobContext,
+  progress: ProgressReporter,
+): Promise<JobResultSummary> {
   const { edge, inference } = o;
   const { jobId, signal } = job;
   const timings = { queue_wait: job.queueWaitMs, download: 0, decode: 0, inference: 0, upload: 0, total: 0 };
-
-  checkDeadline(job, "it started"); // queued past its deadline: never runs, not even `running`
   // `running` is best effort, sent while the input downloads, except that its 409 means
-  // another attempt already finished the job: then nothing else is worth doing.
+  // another attempt already finished the job: then nothing else is worth doing. The edge takes
+  // progress only from a running job, so the first report follows it.
   const running = edge
     .postCallback(message.callback.url, { job_id: jobId, status: "running", attempt: job.attempt }, signal)
     .then(
-      () => undefined,
+      () => {
+        progress.report("downloading");
+        return undefined;
+      },
       (error: unknown) => error,
     );
   const bytes = await stage(o, job, "download", () => edge.getInput(message.input.url, signal), timings);
@@ -115,7 +154,9 @@ export async function runPipeline(
     o.log.debug("running callback failed", { job_id: jobId, error: describeError(runningError) });
   }
 
+  progress.report("downloading", 1);
   const image = await stage(o, job, "decode", () => decodeImage(bytes, o.limits).then(upright), timings);
+  progress.report("inferring");
   const wanted = JOB_OUTPUT_NAMES.filter((name) => message.outputs[name] !== undefined);
   const prediction = await stage(
     o,
@@ -127,12 +168,22 @@ export async function runPipeline(
         mode: message.mode,
         quality: message.quality ?? "standard",
         probabilities: wanted.includes("probabilities"),
-        checkpoint: () => checkDeadline(job, "the next tile"),
+        // before each tile or group of shifts: tile k of n, shift k of 64
+        checkpoint: (done, total) => {
+          checkDeadline(job, "the next tile");
+          progress.report("inferring", done, total);
+        },
       }),
     timings,
   );
 
-  await stage(o, job, "upload", () => upload(o, message, wanted, image, prediction, signal), timings);
+  await stage(
+    o,
+    job,
+    "upload",
+    () => upload(o, message, wanted, image, prediction, progress, signal),
+    timings,
+  );
   timings.total = Math.round(job.queueWaitMs + performance.now() - job.received);
   return {
     model: inference.model.meta.id,
@@ -154,6 +205,7 @@ async function upload(
   wanted: JobOutputName[],
   image: Rgba,
   prediction: Prediction,
+  progress: ProgressReporter,
   signal: AbortSignal,
 ): Promise<void> {
   const { classes } = o.inference.model.meta;
@@ -167,11 +219,24 @@ async function upload(
     // The upright image: labels are at its displayed size (EXIF orientation applied).
     overlay: () => encodeJpeg(blendOverlay(image, labels, palette)),
   };
-  await Promise.all(
+  // Every output encoded, then every output uploaded: two stages a client can tell apart.
+  let encoded = 0;
+  progress.report("encoding", 0, wanted.length);
+  const encodedBodies = await Promise.all(
     wanted.map(async (name) => {
+      const body = await bodies[name]();
+      progress.report("encoding", ++encoded, wanted.length);
+      return body;
+    }),
+  );
+  let uploaded = 0;
+  progress.report("uploading", 0, wanted.length);
+  await Promise.all(
+    wanted.map(async (name, i) => {
       const target = message.outputs[name];
-      if (!target) return undefined;
-      return o.edge.putOutput(target.url, target.content_type, await bodies[name](), signal);
+      if (!target) return;
+      await o.edge.putOutput(target.url, target.content_type, encodedBodies[i], signal);
+      progress.report("uploading", ++uploaded, wanted.length);
     }),
   );
 }

@@ -13,6 +13,7 @@
  */
 import type { Rgba } from "../models/runtime/decode.ts";
 import { type Model, segment, type UpsamplingMode } from "../models/runtime/segment.ts";
+import type { Checkpoint } from "../models/runtime/shift-stitch.ts";
 import { labelsAtImageSize, probabilitiesUint8 } from "../models/runtime/tensor.ts";
 
 /** Tiles start on multiples of this (the network's output stride). */
@@ -101,7 +102,7 @@ export async function segmentTiled(
     mode?: UpsamplingMode;
     probabilities?: boolean;
     /** called before each tile; throws to stop (a job's deadline passed) */
-    checkpoint?: () => void;
+    checkpoint?: Checkpoint;
   },
 ): Promise<TiledSegmentation> {
   if (model.meta.resolution || model.meta.referencePixels)
@@ -112,8 +113,8 @@ export async function segmentTiled(
   const probabilities = options.probabilities ? new Uint8Array(classes * width * height) : undefined;
   const grid = tileGrid(width, height, options.tileSize, options.overlap);
   let inferenceMs = 0;
-  for (const { x, y } of grid) {
-    options.checkpoint?.();
+  for (const [index, { x, y }] of grid.entries()) {
+    options.checkpoint?.(index, grid.length);
     const crop = cropRgba(image, x.start, y.start, x.end, y.end);
     const result = await segment(model, crop, { mode: options.mode, keepLogits: options.probabilities });
     inferenceMs += result.timings.inference;

@@ -123,6 +123,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/jobs/{id}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Follow a job as Server-Sent Events
+         * @description A `text/event-stream`: the first event is the job as it stands (`status`), then an event on every change, `status` when the status changed and `progress` when only `progress` moved; each event's `data` is the job as GET /v1/jobs/{id} returns it. The job is read about every 1 s; a comment line (`: keep-alive`) comes every 15 s of quiet. The stream ends after a final status (succeeded, failed, canceled), and after at most 5 minutes: reconnect then (its first event tells where the job is). Authenticated like GET /v1/jobs/{id} (an `Authorization` header, so browsers read it with fetch, not EventSource).
+         */
+        get: operations["streamJobEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/jobs/{id}/deliveries": {
         parameters: {
             query?: never;
@@ -308,7 +328,7 @@ export interface paths {
         put?: never;
         /**
          * Report a job's progress or result (GPU tier)
-         * @description Signed with Standard Webhooks and CALLBACK_SECRET (see the headers). 409 `already_completed` means the job is done: the GPU tier treats it as success.
+         * @description Signed with Standard Webhooks and CALLBACK_SECRET (see the headers). 409 `already_completed` means the job is done: the GPU tier treats it as success. A `progress` report that would move the job back (an earlier stage or a lower fraction), or arrives while it is not running, is answered 200 and ignored.
          */
         post: operations["postJobCallback"];
         delete?: never;
@@ -353,6 +373,26 @@ export interface paths {
     };
 }
 export interface webhooks {
+    "job.started": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * job.started: the GPU tier started the job (`data` is the job as it is at delivery)
+         * @description POSTed to the job's `webhook_url` when it subscribed to this event. Signed per Standard Webhooks with the API key's `webhook_secret`; verify with any Standard Webhooks library. Redirects are followed (3 at most, each target checked); non-2xx answers and timeouts (10 s) are retried with backoff.
+         */
+        post: operations["webhook_job_started"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "job.succeeded": {
         parameters: {
             query?: never;
@@ -393,6 +433,26 @@ export interface webhooks {
         patch?: never;
         trace?: never;
     };
+    "job.canceled": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * job.canceled: the job was canceled: DELETE while queued, or its Cancel-After passed (see `data.error`)
+         * @description POSTed to the job's `webhook_url` when it subscribed to this event. Signed per Standard Webhooks with the API key's `webhook_secret`; verify with any Standard Webhooks library. Redirects are followed (3 at most, each target checked); non-2xx answers and timeouts (10 s) are retried with backoff.
+         */
+        post: operations["webhook_job_canceled"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "batch.completed": {
         parameters: {
             query?: never;
@@ -419,7 +479,7 @@ export interface components {
         /** @description The body of a webhook delivery. */
         WebhookPayload: {
             /** @enum {string} */
-            type: "job.succeeded" | "job.failed";
+            type: "job.started" | "job.succeeded" | "job.failed" | "job.canceled";
             /** Format: date-time */
             timestamp: string;
             data: components["schemas"]["Job"];
@@ -448,7 +508,7 @@ export interface components {
             };
             webhook: {
                 url: string;
-                events: ("job.succeeded" | "job.failed")[];
+                events: ("job.started" | "job.succeeded" | "job.failed" | "job.canceled")[];
             } | null;
             /** @description how many times the GPU tier started the job */
             attempts: number;
@@ -468,6 +528,7 @@ export interface components {
              * @description the deadline asked for with `Cancel-After` (or `deadline_s`): not finished by then, the job is canceled with the error `deadline_exceeded`; null without one
              */
             cancel_after_at: string | null;
+            progress: components["schemas"]["JobProgress"];
             /** @description why a failed job failed (e.g. `not_started`), or why a canceled one was: `deadline_exceeded` when its Cancel-After passed */
             error: {
                 code: string;
@@ -523,6 +584,12 @@ export interface components {
                 expires_at: string;
             } | null;
         };
+        /** @description null while queued and until the GPU tier first reports; `{ stage: uploading, fraction: 1 }` once succeeded; where the job stopped once failed or canceled. GET /v1/jobs/{id}/events streams every change */
+        JobProgress: {
+            /** @enum {string} */
+            stage: "downloading" | "inferring" | "encoding" | "uploading";
+            fraction: number;
+        } | null;
         /** @description The body of a batch.completed delivery. */
         BatchWebhookPayload: {
             /** @enum {string} */
@@ -615,7 +682,7 @@ export interface components {
             }[];
             webhook: {
                 url: string;
-                events: ("job.succeeded" | "job.failed" | "batch.completed")[];
+                events: ("job.started" | "job.succeeded" | "job.failed" | "job.canceled" | "batch.completed")[];
             } | null;
             /** Format: date-time */
             created_at: string;
@@ -653,7 +720,7 @@ export interface components {
              */
             outputs?: string;
             /**
-             * @description Events to deliver to `webhook_url`, comma- or space-separated ("a,b", "a b") or a JSON array of strings, from: job.succeeded, job.failed (default: both).
+             * @description Events to deliver to `webhook_url`, comma- or space-separated ("a,b", "a b") or a JSON array of strings, from: job.started, job.succeeded, job.failed, job.canceled (default: job.succeeded, job.failed).
              * @example job.succeeded
              */
             webhook_events?: string;
@@ -709,7 +776,7 @@ export interface components {
              */
             outputs?: string;
             /**
-             * @description Events to deliver to `webhook_url`, comma- or space-separated ("a,b", "a b") or a JSON array of strings, from: job.succeeded, job.failed, batch.completed (default: batch.completed). The job events are sent for each item.
+             * @description Events to deliver to `webhook_url`, comma- or space-separated ("a,b", "a b") or a JSON array of strings, from: job.started, job.succeeded, job.failed, job.canceled, batch.completed (default: batch.completed). The job events are sent for each item.
              * @example batch.completed,job.failed
              */
             webhook_events?: string;
@@ -742,7 +809,7 @@ export interface components {
             /** Format: uri */
             webhook_url?: string;
             /** @description as the form field, or an array (default: batch.completed) */
-            webhook_events?: ("job.succeeded" | "job.failed" | "batch.completed")[] | string;
+            webhook_events?: ("job.started" | "job.succeeded" | "job.failed" | "job.canceled" | "batch.completed")[] | string;
             deadline_s?: number;
         };
         /** @description Every part of the upload, in order. */
@@ -760,6 +827,14 @@ export interface components {
             /** @enum {string} */
             status: "running";
             attempt: number;
+        } | {
+            job_id: string;
+            /** @enum {string} */
+            status: "progress";
+            attempt: number;
+            /** @enum {string} */
+            stage: "downloading" | "inferring" | "encoding" | "uploading";
+            fraction: number;
         } | {
             job_id: string;
             /** @enum {string} */
@@ -906,7 +981,7 @@ export interface components {
             /** @description the `webhook-id` header, stable across retries and redeliveries: receivers deduplicate on it */
             webhook_id: string;
             /** @enum {string} */
-            event: "job.succeeded" | "job.failed";
+            event: "job.started" | "job.succeeded" | "job.failed" | "job.canceled";
             /** @description 1, 2, ...; a redelivery's attempts continue the count; 0 for a `dead_lettered` record */
             attempt: number;
             url: string;
@@ -933,7 +1008,7 @@ export interface components {
             /** @description the same `webhook-id` as before */
             webhook_id: string;
             /** @enum {string} */
-            event: "job.succeeded" | "job.failed";
+            event: "job.started" | "job.succeeded" | "job.failed" | "job.canceled";
             /** @description the `attempt` number its first try will be listed with */
             first_attempt: number;
         };
@@ -1644,6 +1719,73 @@ export interface operations {
                         error?: {
                             /** @enum {unknown} */
                             code?: "not_cancelable";
+                        };
+                    };
+                };
+            };
+            /** @description a fault on our side; it has been logged. `error.code`: `internal_error` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "internal_error";
+                        };
+                    };
+                };
+            };
+        };
+    };
+    streamJobEvents: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the job's id (`job_...`) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the event stream */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            /** @description the API key is missing, unknown or revoked. `error.code`: `unauthorized` */
+            401: {
+                headers: {
+                    /** @description `Bearer realm="fcn"` */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "unauthorized";
+                        };
+                    };
+                };
+            };
+            /** @description no such job (another key's jobs answer the same). `error.code`: `not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "not_found";
                         };
                     };
                 };
@@ -2933,6 +3075,42 @@ export interface operations {
             };
         };
     };
+    webhook_job_started: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description `msg_<job id>_<succeeded|failed>`: stable across retries, to deduplicate */
+                "webhook-id": string;
+                /** @description unix seconds */
+                "webhook-timestamp": number;
+                /** @description `v1,` + base64 HMAC-SHA256 over "{webhook-id}.{webhook-timestamp}.{body}" with the key's secret */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookPayload"];
+            };
+        };
+        responses: {
+            /** @description delivered */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description not delivered: retried later */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
     webhook_job_succeeded: {
         parameters: {
             query?: never;
@@ -2970,6 +3148,42 @@ export interface operations {
         };
     };
     webhook_job_failed: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description `msg_<job id>_<succeeded|failed>`: stable across retries, to deduplicate */
+                "webhook-id": string;
+                /** @description unix seconds */
+                "webhook-timestamp": number;
+                /** @description `v1,` + base64 HMAC-SHA256 over "{webhook-id}.{webhook-timestamp}.{body}" with the key's secret */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookPayload"];
+            };
+        };
+        responses: {
+            /** @description delivered */
+            "2XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description not delivered: retried later */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_job_canceled: {
         parameters: {
             query?: never;
             header: {

@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { JOB_MESSAGE_VERSION, type JobMessage, jobCallbackSchema, parseJobMessage } from "./jobs.ts";
+import {
+  JOB_MESSAGE_VERSION,
+  type JobMessage,
+  jobCallbackSchema,
+  PROGRESS_STAGES,
+  parseJobMessage,
+} from "./jobs.ts";
 
 const edge = "https://edge.example/internal/jobs/job_x";
 const message = (): JobMessage => ({
@@ -48,5 +54,16 @@ describe("the callback", () => {
     expect(jobCallbackSchema.safeParse({ job_id: "j", status: "running", attempt: 1 }).success).toBe(true);
     expect(jobCallbackSchema.safeParse({ job_id: "j", status: "succeeded", attempt: 1 }).success).toBe(false);
     expect(jobCallbackSchema.safeParse({ job_id: "j", status: "done", attempt: 1 }).success).toBe(false);
+  });
+
+  it("or progress: a known stage and the share of the whole job done, 0..1 (issue #17)", () => {
+    const progress = (stage: unknown, fraction: unknown) =>
+      jobCallbackSchema.safeParse({ job_id: "j", status: "progress", attempt: 1, stage, fraction }).success;
+    expect(PROGRESS_STAGES.map((stage) => progress(stage, 0.5))).toEqual(PROGRESS_STAGES.map(() => true));
+    expect([progress("inferring", 0), progress("inferring", 1)]).toEqual([true, true]);
+    expect([progress("inferring", 1.01), progress("inferring", -0.01), progress("inferring", "0.5")]).toEqual(
+      [false, false, false],
+    );
+    expect([progress("thinking", 0.5), progress(undefined, 0.5)]).toEqual([false, false]);
   });
 });

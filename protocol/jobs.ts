@@ -129,12 +129,32 @@ export type JobResultSummary = z.infer<typeof jobResultSummarySchema>;
 const attempt = z.number().int().positive();
 
 /**
+ * The stages a running job reports, in the order they happen. A job's progress never goes
+ * back to an earlier stage (the edge ignores such a report).
+ */
+export const PROGRESS_STAGES = ["downloading", "inferring", "encoding", "uploading"] as const;
+export const progressStageSchema = z.enum(PROGRESS_STAGES);
+export type ProgressStage = z.infer<typeof progressStageSchema>;
+
+/**
+ * Where a running job is: its stage, and `fraction`, the share of the whole job done (0..1,
+ * over all stages, not within the stage), so that one number drives a progress bar.
+ */
+export const jobProgressSchema = z.object({
+  stage: progressStageSchema,
+  fraction: z.number().min(0).max(1),
+});
+export type JobProgress = z.infer<typeof jobProgressSchema>;
+
+/**
  * The GPU tier's signed report on a job. The edge parses every callback with this schema
  * after checking its signature: a signed body of the wrong shape is a 400, never a crash.
  */
 export const jobCallbackSchema = z
   .discriminatedUnion("status", [
     z.object({ job_id: jobId, status: z.literal("running"), attempt }),
+    /** rate-limited by the GPU tier (a few per second at most); never moves a job backwards */
+    z.object({ job_id: jobId, status: z.literal("progress"), attempt, ...jobProgressSchema.shape }),
     z.object({ job_id: jobId, status: z.literal("succeeded"), attempt, result: jobResultSummarySchema }),
     z.object({
       job_id: jobId,

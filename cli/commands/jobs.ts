@@ -4,6 +4,7 @@ import { parseArgs } from "node:util";
 import type { components } from "../../protocol/api-types.ts";
 import { API_HELP, apiClient, apiKey, asIs, COMMON_OPTIONS, noSerializer, ok } from "../api.ts";
 import { ProgressBar } from "../progress.ts";
+import { readSse } from "../sse.ts";
 import type { Command } from "./types.ts";
 
 type Job = components["schemas"]["Job"];
@@ -57,18 +58,74 @@ async function wait(
     job = await getJob(o, id);
   }
   if (!json) bar.tick(STAGES.length, job.status);
+  return finish(job, out, json, outDir);
+}
+
+/** Steps of the watch bar: progress fractions in percent. */
+const PERCENT = 100;
+
+/**
+ * Follow the job's event stream (GET /v1/jobs/{id}/events) until it is final, drawing its
+ * progress; with --json, one line per event. The server ends a stream after a few minutes:
+ * then this reconnects (the first event of a stream is the job as it stands).
+ */
+async function watch(
+  o: { api?: string; key?: string },
+  id: string,
+  out: string | undefined,
+  timeoutS: number,
+  json: boolean,
+  outDir?: string,
+): Promise<number> {
+  const bar = new ProgressBar(PERCENT, `job ${id}`);
+  const signal = AbortSignal.timeout(timeoutS * 1000);
+  const api = apiClient(o, apiKey(o));
+  let job: Job | undefined;
+  try {
+    for (let attempt = 0; !job || !FINAL.has(job.status); attempt++) {
+      // the stream ended before the job did (its lifetime cap): reconnect, not at once
+      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 1000));
+      const { data: body } = await ok(
+        api.GET("/v1/jobs/{id}/events", { params: { path: { id } }, parseAs: "stream", signal }),
+      );
+      if (!body) throw new Error("the event stream has no body");
+      for await (const event of readSse(body)) {
+        if (event.event !== "status" && event.event !== "progress") continue;
+        job = JSON.parse(event.data) as Job;
+        if (json) console.log(JSON.stringify({ event: event.event, data: job }));
+        else bar.tick(Math.round((job.progress?.fraction ?? 0) * PERCENT), describe(job));
+        if (FINAL.has(job.status)) break; // leaving the loop closes the stream
+      }
+    }
+  } catch (error) {
+    if (signal.aborted) throw new Error(`job ${id} still ${job?.status ?? "unknown"} after ${timeoutS} s`);
+    throw error;
+  }
+  if (!json) bar.tick(PERCENT, job.status);
+  return finish(job, out, json, outDir, json); // with --json the events were the output
+}
+
+/** `running inferring 42%`: the status, and the stage while one is reported. */
+const describe = (job: Job) =>
+  job.progress && job.status === "running"
+    ? `${job.status} ${job.progress.stage} ${Math.round(job.progress.fraction * 100)}%`
+    : job.status;
+
+/** Save what was asked for from a final job, say how it ended; the exit code. */
+async function finish(job: Job, out: string | undefined, json: boolean, outDir?: string, quiet = false) {
   if (job.status === "succeeded" && out && job.result) {
     const mask = await fetch(job.result.mask_url);
     await writeFile(out, new Uint8Array(await mask.arrayBuffer()));
   }
   const written = job.status === "succeeded" && outDir ? await saveOutputs(job, outDir) : [];
-  console.log(
-    json
-      ? JSON.stringify(job)
-      : job.status === "succeeded"
-        ? `succeeded${out ? `: mask written to ${out}` : ""}${written.map((p) => `\n  ${p}`).join("")}`
-        : `${job.status}: ${job.error?.message ?? ""}`,
-  );
+  if (!quiet)
+    console.log(
+      json
+        ? JSON.stringify(job)
+        : job.status === "succeeded"
+          ? `succeeded${out ? `: mask written to ${out}` : ""}${written.map((p) => `\n  ${p}`).join("")}`
+          : `${job.status}: ${job.error?.message ?? ""}`,
+    );
   return job.status === "succeeded" ? 0 : 1;
 }
 
@@ -144,7 +201,7 @@ async function submitBatch(
 }
 
 export const jobs: Command = {
-  summary: "full-resolution FCN-8s jobs: submit, get, wait; webhook deliveries",
+  summary: "full-resolution FCN-8s jobs: submit, get, wait, watch; webhook deliveries",
   help: `Usage:
   npx fcn jobs submit <image> [--mode learned|shift-and-stitch] [--quality standard|high]
                       [--outputs mask,probabilities,rle,overlay] [--webhook-url URL] [--idempotency-key K]
@@ -155,6 +212,11 @@ export const jobs: Command = {
   npx fcn jobs wait <job-id> [--out mask.png] [--out-dir DIR] [--timeout 600]
   npx fcn jobs deliveries <job-id>
   npx fcn jobs redeliver <job-id> <delivery-id>
+  npx fcn jobs watch <job-id> [--out mask.png] [--out-dir DIR] [--timeout 600]
+
+watch follows the job's event stream (GET /v1/jobs/{id}/events) with a progress bar of its
+stages (downloading, inferring, encoding, uploading); with --json it prints each event as
+one line ({"event": "status"|"progress", "data": <job>}).
 
 With a directory, its images (.jpg, .jpeg, .png, .webp; at most 100) are submitted as one
 batch (POST /v1/batches), and its progress is shown until every item has ended.
@@ -227,6 +289,9 @@ ${API_HELP}`,
       console.log(JSON.stringify(await getJob(o, target), null, values.json ? 0 : 2));
       return 0;
     }
+    if (action === "watch" && target) {
+      return watch(o, target, values.out, Number(values.timeout), values.json, values["out-dir"]);
+    }
     if (action === "wait" && target) {
       return wait(o, target, values.out, Number(values.timeout), values.json, values["out-dir"]);
     }
@@ -254,6 +319,6 @@ ${API_HELP}`,
       );
       return 0;
     }
-    throw new Error("usage: npx fcn jobs submit|get|wait|deliveries|redeliver ... (see --help)");
+    throw new Error("usage: npx fcn jobs submit|get|wait|watch|deliveries|redeliver ... (see --help)");
   },
 };

@@ -238,7 +238,8 @@ export class EdgeStub {
         const missing = callback.result.outputs.some((o) => !this.putsFor(id, o).length);
         if (missing) return answer(409, "missing_outputs");
       }
-      job.status = callback.status;
+      // a progress report changes no status (the edge stores it beside the status)
+      if (callback.status !== "progress") job.status = callback.status;
       return answer(200);
     }
     return error(404, "not_found");

@@ -22,7 +22,7 @@ import {
   resizeScoresArgmax,
   resizeScoresBilinear,
 } from "./resize.ts";
-import { type CoarseNet, shiftAndStitch } from "./shift-stitch.ts";
+import { type Checkpoint, type CoarseNet, shiftAndStitch } from "./shift-stitch.ts";
 import {
   argmax,
   fullSizeLabels,
@@ -212,7 +212,7 @@ type SegmentOptions = PrepareOptions & {
   keepLogits?: boolean;
   mode?: UpsamplingMode;
   /** called between the network runs of shift-and-stitch; throws to stop (a job's deadline) */
-  checkpoint?: () => void;
+  checkpoint?: Checkpoint;
 };
 
 /**
@@ -281,7 +281,7 @@ export async function segmentBatch(
   });
 }
 
-async function stitched(model: Model, p: PreparedInput, checkpoint?: () => void): Promise<Float32Array> {
+async function stitched(model: Model, p: PreparedInput, checkpoint?: Checkpoint): Promise<Float32Array> {
   const { meta } = model;
   const result = await shiftAndStitch(
     coarseNet(model),

@@ -58,11 +58,18 @@ export function shiftInput(
   return shifted;
 }
 
+/**
+ * Called before each network run of a multi-run inference with how many of `total` runs
+ * (shifts, tiles) are done: a job reports its progress from it, and throws to stop (its
+ * deadline passed).
+ */
+export type Checkpoint = (done: number, total: number) => void;
+
 export async function shiftAndStitch(
   net: CoarseNet,
   input: Planar,
   stride: number,
-  options: { offset?: number; batch?: number; checkpoint?: () => void } = {},
+  options: { offset?: number; batch?: number; checkpoint?: Checkpoint } = {},
 ): Promise<Planar> {
   const { channels, height: H, width: W } = input;
   const offset = options.offset ?? 0;
@@ -72,7 +79,7 @@ export async function shiftAndStitch(
   let out: Planar | undefined;
   const plane = channels * H * W;
   for (let start = 0; start < shifts.length; start += batch) {
-    options.checkpoint?.();
+    options.checkpoint?.(start, shifts.length);
     const group = shifts.slice(start, start + batch);
     const inputs = new Float32Array(group.length * plane);
     for (const [k, [dy, dx]] of group.entries()) {

@@ -262,6 +262,14 @@ describe("demo page", () => {
       console.warn(`[demo test] skipping the job part: ${skipJobs}`);
       ctx.skip(skipJobs);
     }
+    const jobReads: string[] = [];
+    const onRequest = (request: { method(): string; url(): string }) => {
+      const path = new URL(request.url()).pathname;
+      // reads of the job itself, not of its outputs (the mask loads through its signed link)
+      if (request.method() === "GET" && path.startsWith("/v1/jobs/") && !path.includes("/outputs/"))
+        jobReads.push(path);
+    };
+    page.on("request", onRequest);
     await page.locator("#run-job").click();
     const states = new Set<string>();
     const deadline = Date.now() + 120_000;
@@ -276,6 +284,10 @@ describe("demo page", () => {
     expect(state, `job status: ${status}`).toBe("succeeded");
     expect([...states].some((s) => s === "queued" || s === "running" || s === "submitting")).toBe(true);
     expect(status).toMatch(/Done in \d+\.\d s/);
+    // followed through its event stream, not polled (issue #17)
+    page.off("request", onRequest);
+    expect(jobReads.length).toBeGreaterThan(0);
+    expect(jobReads.filter((path) => !/^\/v1\/jobs\/job_\w+\/events$/.test(path))).toEqual([]);
     await expect(
       page.locator("#job-progress").evaluate((p) => (p as HTMLProgressElement).value),
     ).resolves.toBe(3);

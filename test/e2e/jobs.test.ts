@@ -11,6 +11,7 @@ import { basename, join } from "node:path";
 import sharp from "sharp";
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readSse } from "../../cli/sse.ts";
 import { camvidValImages } from "../fixtures/camvid.ts";
 import { readPalettePngStrict } from "../fixtures/strict-png.ts";
 import { freePort, type RunningSystem, startSystem } from "../fixtures/system.ts";
@@ -194,6 +195,42 @@ describe("jobs end to end", () => {
     );
     expect([mask.width, mask.height]).toEqual([480, 360]);
   }, 90_000);
+
+  it("a shift-and-stitch job's event stream shows its progress stages, ending in succeeded; job.started is delivered (issue #17)", async () => {
+    const submitted = (await (
+      await submit({
+        mode: "shift-and-stitch",
+        webhook_url: receiverUrl,
+        webhook_events: "job.started,job.succeeded",
+      })
+    ).json()) as { id: string };
+    const r = await api(`/v1/jobs/${submitted.id}/events`);
+    expect(r.status).toBe(200);
+    expect(r.headers.get("content-type")).toMatch(/^text\/event-stream/);
+    const seen: { event: string; status: string; progress: { stage: string; fraction: number } | null }[] =
+      [];
+    for await (const e of readSse(r.body!)) {
+      const job = JSON.parse(e.data) as (typeof seen)[number];
+      seen.push({ event: e.event, status: job.status, progress: job.progress });
+    }
+    // the stream ended by itself, after the final status
+    expect(seen.at(-1)).toEqual({
+      event: "status",
+      status: "succeeded",
+      progress: { stage: "uploading", fraction: 1 },
+    });
+    expect(seen.filter((e) => e.event === "status").map((e) => e.status)).toEqual(
+      expect.arrayContaining(["running", "succeeded"]),
+    );
+    const stages = seen.flatMap((e) => (e.event === "progress" && e.progress ? [e.progress.stage] : []));
+    expect(stages).toContain("inferring");
+    const fractions = seen.flatMap((e) => (e.progress ? [e.progress.fraction] : []));
+    expect(fractions).toEqual([...fractions].sort((a, b) => a - b)); // never backwards
+    const started = await waitFor("job.started", () =>
+      delivered.find((d) => d.data.id === submitted.id && d.type === "job.started"),
+    );
+    expect(started.id).toBe(`msg_${submitted.id}_started`);
+  }, 240_000);
 
   it("a receiver that fails its first 3 deliveries gets the 4th, and every attempt is recorded", async () => {
     const job = (await (await submit({ webhook_url: `${receiverUrl}?flaky` })).json()) as { id: string };

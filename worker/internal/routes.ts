@@ -268,7 +268,8 @@ internal.openapi(
     summary: "Report a job's progress or result (GPU tier)",
     description:
       "Signed with Standard Webhooks and CALLBACK_SECRET (see the headers). 409 `already_completed` means the " +
-      "job is done: the GPU tier treats it as success.",
+      "job is done: the GPU tier treats it as success. A `progress` report that would move the job back (an " +
+      "earlier stage or a lower fraction), or arrives while it is not running, is answered 200 and ignored.",
     security: [{ callbackHmac: [] }],
     request: {
       params: JobIdPath,
@@ -326,7 +327,11 @@ internal.openapi(
       throw new ApiError(409, "already_completed", `the job is already ${row.status}`);
     if (outcome === "missing_outputs")
       throw new ApiError(409, "missing_outputs", "upload every output before reporting success");
-    console.log(JSON.stringify({ level: "info", msg: "callback", job_id: row.id, status: callback.status }));
+    // Progress reports come several a second: only the transitions are worth a log line.
+    if (callback.status !== "progress")
+      console.log(
+        JSON.stringify({ level: "info", msg: "callback", job_id: row.id, status: callback.status }),
+      );
     return c.json({ ok: true as const }, 200);
   },
 );

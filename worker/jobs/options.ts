@@ -30,7 +30,17 @@ export interface JobOptions {
 
 export { JOB_MODES, JOB_QUALITIES };
 export const JOB_OUTPUTS = JOB_OUTPUT_NAMES;
-export const WEBHOOK_EVENTS = ["job.succeeded", "job.failed"] as const satisfies readonly WebhookEvent[];
+export const WEBHOOK_EVENTS = [
+  "job.started",
+  "job.succeeded",
+  "job.failed",
+  "job.canceled",
+] as const satisfies readonly WebhookEvent[];
+/** Without `webhook_events`: the two endings, as before job.started and job.canceled existed. */
+export const DEFAULT_WEBHOOK_EVENTS = [
+  "job.succeeded",
+  "job.failed",
+] as const satisfies readonly WebhookEvent[];
 export const MAX_WEBHOOK_URL_LENGTH = 2048;
 
 /** Whole seconds 1..MAX_CANCEL_AFTER_S as text (a header or form field), parsed to a number. */
@@ -103,7 +113,7 @@ export const jobOptionFields = z.strictObject(
     webhook_events: z
       .string()
       .optional()
-      .transform((raw, ctx) => (raw ? list("webhook_events", raw, ctx) : [...WEBHOOK_EVENTS]))
+      .transform((raw, ctx) => (raw ? list("webhook_events", raw, ctx) : [...DEFAULT_WEBHOOK_EVENTS]))
       .pipe(
         z
           .array(z.enum(WEBHOOK_EVENTS, { error: () => EVENTS_MESSAGE }))
@@ -111,7 +121,7 @@ export const jobOptionFields = z.strictObject(
           .transform((events) => [...new Set(events)]),
       )
       .meta({
-        description: `Events to deliver to \`webhook_url\`, ${LIST_SYNTAX}, from: ${WEBHOOK_EVENTS.join(", ")} (default: both).`,
+        description: `Events to deliver to \`webhook_url\`, ${LIST_SYNTAX}, from: ${WEBHOOK_EVENTS.join(", ")} (default: ${DEFAULT_WEBHOOK_EVENTS.join(", ")}).`,
         examples: ["job.succeeded"],
       }),
     webhook_url: z

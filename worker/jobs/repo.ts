@@ -4,7 +4,15 @@
  * view. Routes, the callback route, the webhook consumer and the cron call these functions;
  * what a transition means (which states it may leave) is named once, in its function.
  */
-import type { JobMode, JobOutputName, JobQuality, JobResultSummary } from "../../protocol/jobs.ts";
+import {
+  type JobMode,
+  type JobOutputName,
+  type JobProgress,
+  type JobQuality,
+  type JobResultSummary,
+  PROGRESS_STAGES,
+  type ProgressStage,
+} from "../../protocol/jobs.ts";
 import { namedFractions } from "../inference/jobs-model.ts";
 import type { WebhookEvent } from "../webhooks/enqueue.ts";
 import type { JobStatus } from "./state.ts";
@@ -46,6 +54,10 @@ export interface JobRow {
   expires_at: string | null;
   /** when they were deleted */
   purged_at: string | null;
+  /** the last stage the GPU tier reported (migration 0006); null before the first report */
+  progress_stage: ProgressStage | null;
+  /** the share of the whole job done at that report, 0..1 */
+  progress_fraction: number | null;
   /** the batch the job is an item of (worker/batches/), and its index there; absent otherwise */
   batch_id?: string | null;
   batch_index?: number | null;
@@ -181,9 +193,18 @@ export const cancelOverdueJob = (
     expires_at: expiresAt,
   });
 
-/** Hand a running job past its run deadline back to the queue, as never sent. */
+/**
+ * Hand a running job past its run deadline back to the queue, as never sent. Its progress is
+ * cleared: the next run starts over, and its reports must not be refused as going backwards.
+ */
 export const requeueStuckJob = (db: D1Database, id: string) =>
-  transition(db, id, ["running"], { status: "queued", dispatched_at: null, deadline_at: null });
+  transition(db, id, ["running"], {
+    status: "queued",
+    dispatched_at: null,
+    deadline_at: null,
+    progress_stage: null,
+    progress_fraction: null,
+  });
 
 // The cron sweep's reads: at most 100 jobs of each kind per run.
 
@@ -248,6 +269,38 @@ export async function markJobsPurged(db: D1Database, ids: readonly string[], at:
   await db.batch(ids.map((id) => db.prepare("UPDATE jobs SET purged_at = ? WHERE id = ?").bind(at, id)));
 }
 
+/** A stage's place in PROGRESS_STAGES, in SQL (the stage names are our constants, not input). */
+const STAGE_RANK_SQL = `CASE progress_stage ${PROGRESS_STAGES.map((stage, i) => `WHEN '${stage}' THEN ${i}`).join(" ")} END`;
+
+/**
+ * Store a progress report of a running job, only if it moves the job forward: the same or a
+ * later stage and at least the stored fraction. One conditional UPDATE, so reports arriving
+ * out of order or concurrently can never move a job back. Returns whether it was stored
+ * (false: stale, or the job is not running).
+ */
+export async function recordProgress(db: D1Database, id: string, progress: JobProgress): Promise<boolean> {
+  const rank = PROGRESS_STAGES.indexOf(progress.stage);
+  const r = await db
+    .prepare(
+      `UPDATE jobs SET progress_stage = ?, progress_fraction = ?, updated_at = ? WHERE id = ? AND status = 'running' AND (progress_stage IS NULL OR (${STAGE_RANK_SQL} <= ? AND progress_fraction <= ?))`,
+    )
+    .bind(progress.stage, progress.fraction, new Date().toISOString(), id, rank, progress.fraction)
+    .run();
+  return r.meta.changes > 0;
+}
+
+/**
+ * Progress as clients see it: null while queued (also after a requeue: the next run reports
+ * afresh) and before the first report; the last stage at fraction 1 once succeeded; where it
+ * stopped once failed or canceled.
+ */
+export function progressView(row: JobRow): JobProgress | null {
+  if (row.status === "queued") return null;
+  if (row.status === "succeeded") return { stage: PROGRESS_STAGES.at(-1)!, fraction: 1 };
+  if (row.progress_stage === null) return null;
+  return { stage: row.progress_stage, fraction: row.progress_fraction ?? 0 };
+}
+
 /** A signed link per output written: `mask_url` always, `<name>_url` for each requested one. */
 export type ResultLinks = { mask_url: string; expires_at: string } & {
   [N in Exclude<JobOutputName, "mask"> as `${N}_url`]?: string;
@@ -273,6 +326,7 @@ export function jobView(row: JobRow, links?: ResultLinks) {
     finished_at: row.finished_at,
     expires_at: row.expires_at,
     cancel_after_at: row.cancel_after_at,
+    progress: progressView(row),
     error: row.error_code ? { code: row.error_code, message: row.error_message ?? "" } : null,
     result:
       summary && links

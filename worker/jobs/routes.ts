@@ -26,6 +26,7 @@ import {
   JobCreateForm,
   JobCreateHeaders,
   JobCreateJson,
+  JobEventStream,
   JobIdPath,
   JobList,
   JobListQuery,
@@ -38,6 +39,7 @@ import { urlPolicy } from "../webhooks/deliver.ts";
 import { getDelivery, lastAttempt, listDeliveries } from "../webhooks/deliveries.ts";
 import { enqueueRedelivery } from "../webhooks/enqueue.ts";
 import { decodeCursor, encodeCursor } from "./cursor.ts";
+import { EVENTS_HEARTBEAT_MS, EVENTS_MAX_LIFETIME_MS, EVENTS_POLL_MS, streamJobEvents } from "./events.ts";
 import { checkJobImage, imageUrlOf, readJsonObject, requireSafeWebhookUrl } from "./input.ts";
 import { optionFieldsFromJson, parseJobOptions } from "./options.ts";
 import { findJobByIdempotencyKey, getJob, type JobRow, listJobsOfKey } from "./repo.ts";
@@ -353,6 +355,34 @@ jobs.openapi(
     },
   }),
   async (c) => c.json(await publicJob(c.env, await ownJob(c, c.req.valid("param").id)), 200),
+);
+
+jobs.openapi(
+  createRoute({
+    method: "get",
+    path: "/{id}/events",
+    tags: ["jobs"],
+    operationId: "streamJobEvents",
+    summary: "Follow a job as Server-Sent Events",
+    description:
+      "A `text/event-stream`: the first event is the job as it stands (`status`), then an event on every change, " +
+      "`status` when the status changed and `progress` when only `progress` moved; each event's `data` is the job " +
+      `as GET /v1/jobs/{id} returns it. The job is read about every ${EVENTS_POLL_MS / 1000} s; a comment line ` +
+      `(\`: keep-alive\`) comes every ${EVENTS_HEARTBEAT_MS / 1000} s of quiet. The stream ends after a final status ` +
+      `(succeeded, failed, canceled), and after at most ${EVENTS_MAX_LIFETIME_MS / 60_000} minutes: reconnect then ` +
+      "(its first event tells where the job is). Authenticated like GET /v1/jobs/{id} (an `Authorization` header, so " +
+      "browsers read it with fetch, not EventSource).",
+    security,
+    request: { params: JobIdPath },
+    responses: {
+      200: {
+        description: "the event stream",
+        content: { "text/event-stream": { schema: JobEventStream } },
+      },
+      ...errors({ 401: keyRefused, 404: jobGone }),
+    },
+  }),
+  async (c) => streamJobEvents(c, await ownJob(c, c.req.valid("param").id)),
 );
 
 /**

@@ -39,10 +39,18 @@ import {
   markJobRunning,
   markJobSucceeded,
   type ResultLinks,
+  recordProgress,
   requeueStuckJob,
 } from "./repo.ts";
 import { signUrl } from "./signed-urls.ts";
-import { expiryFor, MAX_ATTEMPTS, MAX_DISPATCHES, REDISPATCH_AFTER_MS, RUN_DEADLINE_MS } from "./state.ts";
+import {
+  expiryFor,
+  isFinal,
+  MAX_ATTEMPTS,
+  MAX_DISPATCHES,
+  REDISPATCH_AFTER_MS,
+  RUN_DEADLINE_MS,
+} from "./state.ts";
 
 /** Signed URLs for the GPU tier live as long as a job may (queue wait + run + retries). */
 const WORKER_URL_TTL_SECONDS = 60 * 60;
@@ -107,6 +115,8 @@ export async function acceptJob(env: Env, job: NewJob): Promise<JobRow> {
     updated_at: now,
     expires_at: null,
     purged_at: null,
+    progress_stage: null,
+    progress_fraction: null,
     ...(job.batch ? { batch_id: job.batch.id, batch_index: job.batch.index } : {}),
   };
   await env.BUCKET.put(row.input_key, job.bytes, { httpMetadata: { contentType: job.contentType } });
@@ -215,8 +225,19 @@ export async function applyCallback(env: Env, row: JobRow, cb: JobCallback): Pro
   }
   const now = new Date().toISOString();
   if (cb.status === "running") {
+    // The first start only (a requeued job keeps its started_at). Enqueued before the
+    // transition, as below; the consumer delivers it once started_at is set, and drops it if
+    // the job ended without starting.
+    if (row.started_at === null) await enqueueWebhook(env, row, "job.started");
     const ok = await markJobRunning(env.DB, row, now, new Date(Date.now() + RUN_DEADLINE_MS).toISOString());
     return ok ? "applied" : "already_completed";
+  }
+  if (cb.status === "progress") {
+    // A stale or out-of-order report is not an error: the GPU tier sends them without waiting,
+    // and a later one has already said more. Only a final job answers 409, as for any callback.
+    if (isFinal(row.status)) return "already_completed";
+    await recordProgress(env.DB, row.id, { stage: cb.stage, fraction: cb.fraction });
+    return "applied";
   }
   if (cb.status === "succeeded") {
     for (const name of cb.result.outputs) {
@@ -247,6 +268,9 @@ export async function failJob(env: Env, row: JobRow, code: string, message: stri
 }
 
 export async function cancelJob(env: Env, row: JobRow): Promise<boolean> {
+  // Only a queued job can be canceled here: a running one would leave a job.canceled message
+  // waiting for an ending that is not coming.
+  if (row.status === "queued") await enqueueWebhook(env, row, "job.canceled"); // first, as in applyCallback
   const now = Date.now();
   return ended(env, row, await cancelQueuedJob(env.DB, row.id, new Date(now).toISOString(), expiryFor(now)));
 }
@@ -266,6 +290,7 @@ const overdue = (row: JobRow, now: number) =>
 
 /** Cancel a job whose Cancel-After passed, with the reason; false if it had already ended. */
 export async function cancelOverdue(env: Env, row: JobRow, now = Date.now()): Promise<boolean> {
+  await enqueueWebhook(env, row, "job.canceled"); // first, as in applyCallback
   const seconds = Math.round((Date.parse(row.cancel_after_at ?? "") - Date.parse(row.created_at)) / 1000);
   return ended(
     env,

@@ -182,7 +182,13 @@ describe("the document", () => {
   });
 
   it("describes the webhooks and the security schemes", () => {
-    expect(Object.keys(doc.webhooks).sort()).toEqual(["batch.completed", "job.failed", "job.succeeded"]);
+    expect(Object.keys(doc.webhooks).sort()).toEqual([
+      "batch.completed",
+      "job.canceled",
+      "job.failed",
+      "job.started",
+      "job.succeeded",
+    ]);
     expect(doc.webhooks["batch.completed"].post?.requestBody?.content["application/json"].schema).toEqual({
       $ref: "#/components/schemas/BatchWebhookPayload",
     });
@@ -526,8 +532,14 @@ describe("parseJobOptions (validated by its zod schema)", () => {
       [{ outputs: "mask,depth" }, "outputs may contain mask, probabilities, rle, overlay"],
       [{ outputs: '["mask"' }, "outputs is not valid JSON"],
       [{ outputs: "[1]" }, "outputs must be a list of strings"],
-      [{ webhook_events: "[]" }, "webhook_events may contain job.succeeded, job.failed"],
-      [{ webhook_events: "job.exploded" }, "webhook_events may contain job.succeeded, job.failed"],
+      [
+        { webhook_events: "[]" },
+        "webhook_events may contain job.started, job.succeeded, job.failed, job.canceled",
+      ],
+      [
+        { webhook_events: "job.exploded" },
+        "webhook_events may contain job.started, job.succeeded, job.failed, job.canceled",
+      ],
       [{ webhook_url: "x".repeat(2049) }, "webhook_url is too long"],
     ];
     for (const [fields, message] of refused) {

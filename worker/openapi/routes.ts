@@ -64,8 +64,13 @@ function registerShared(app: OpenAPIHono<AppEnv>): void {
       'Standard Webhooks: `v1,` + base64 HMAC-SHA256 with the CALLBACK_SECRET shared with the GPU tier over "{webhook-id}.{webhook-timestamp}.{body}".',
   });
   for (const [event, when] of [
+    ["job.started", "the GPU tier started the job (`data` is the job as it is at delivery)"],
     ["job.succeeded", "the job finished with a result"],
     ["job.failed", "the job failed (see `data.error`)"],
+    [
+      "job.canceled",
+      "the job was canceled: DELETE while queued, or its Cancel-After passed (see `data.error`)",
+    ],
   ] as const) {
     registry.registerWebhook({
       method: "post",

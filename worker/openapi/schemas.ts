@@ -6,7 +6,13 @@
  */
 import { z } from "@hono/zod-openapi";
 import { JOB_LIMITS, PREVIEW_LIMITS } from "../../models/runtime/limits.ts";
-import { jobCallbackSchema, jobResultSummarySchema, MAX_OUTPUT_PARTS } from "../../protocol/jobs.ts";
+import {
+  jobCallbackSchema,
+  jobProgressSchema,
+  jobResultSummarySchema,
+  MAX_OUTPUT_PARTS,
+  PROGRESS_STAGES,
+} from "../../protocol/jobs.ts";
 import { MAX_BATCH_ITEMS } from "../batches/limits.ts";
 import {
   BATCH_WEBHOOK_EVENTS,
@@ -206,6 +212,14 @@ export const JobCreateJson = component(
   "application/json body of POST /v1/jobs: the image by URL. The options mean what the form fields mean.",
 );
 
+/** The body of GET /v1/jobs/{id}/events, described: a stream has no JSON schema. */
+export const JobEventStream = z.string().openapi({
+  description:
+    "Server-Sent Events: `event: status` or `event: progress`, `data:` the Job as JSON (one line), `id:` the job's " +
+    "last change time, `retry:` a reconnect delay in ms; comment lines keep the stream alive.",
+  example: `event: progress\ndata: {"id":"job_...","object":"job","status":"running","progress":{"stage":"inferring","fraction":0.42},...}\nid: 2026-12-01T12:00:00.000Z\nretry: 1000\n\n`,
+});
+
 export const JobTimings = z.object({
   queue_wait: z.number(),
   download: z.number(),
@@ -214,6 +228,13 @@ export const JobTimings = z.object({
   upload: z.number(),
   total: z.number(),
 });
+
+export const JobProgress = component(
+  "JobProgress",
+  jobProgressSchema,
+  `Where a running job is. \`stage\`: ${PROGRESS_STAGES.join(" -> ")} (in that order, shift k of 64 or tile k of n ` +
+    "while inferring). `fraction`: the share of the whole job done, 0..1. Both only move forward.",
+);
 
 export const Job = component(
   "Job",
@@ -247,6 +268,10 @@ export const Job = component(
         "the deadline asked for with `Cancel-After` (or `deadline_s`): not finished by then, the job " +
           "is canceled with the error `deadline_exceeded`; null without one",
       ),
+    progress: JobProgress.nullable().describe(
+      "null while queued and until the GPU tier first reports; `{ stage: uploading, fraction: 1 }` once " +
+        "succeeded; where the job stopped once failed or canceled. GET /v1/jobs/{id}/events streams every change",
+    ),
     error: z
       .object({ code: z.string(), message: z.string() })
       .nullable()

@@ -7,6 +7,7 @@
 
 import { batchWebhookDelivered, getBatch, recordBatchDelivery } from "../batches/repo.ts";
 import { getJob } from "../jobs/repo.ts";
+import { isFinal, type JobStatus } from "../jobs/state.ts";
 import {
   DEFAULT_RETRY_BASE_SECONDS,
   deliverBatchWebhook,
@@ -14,7 +15,7 @@ import {
   retryDelaySeconds,
 } from "./deliver.ts";
 import { recordDeadLettered, wasDelivered } from "./deliveries.ts";
-import { type BatchWebhookTask, isBatchTask, type QueuedWebhook } from "./enqueue.ts";
+import { type BatchWebhookTask, isBatchTask, type QueuedWebhook, type WebhookEvent } from "./enqueue.ts";
 
 /**
  * Deliveries of one batch in flight together. A receiver that never answers holds its slot for
@@ -46,19 +47,20 @@ export async function handleWebhookBatch(batch: MessageBatch<QueuedWebhook>, env
       return;
     }
     const job = await getJob(env.DB, task.job_id);
-    // Enqueued just before the job's transition: wait for it, drop it if another outcome won,
-    // and never deliver the same webhook id twice.
-    if (job && (job.status === "queued" || job.status === "running")) {
+    // Enqueued just before the job's transition: wait for it, drop it if it did not happen
+    // (another outcome won), and never deliver the same webhook id twice, unless the client
+    // asked for it again (a redelivery goes out even after a delivered attempt).
+    const redelivery = task.attempts_before !== undefined;
+    const decision = !job
+      ? "drop"
+      : !redelivery && (await wasDelivered(env.DB, task.webhook_id))
+        ? "drop"
+        : transitionHappened(task.event, job);
+    if (decision === "wait") {
       message.retry({ delaySeconds: 2 });
       return;
     }
-    // A redelivery was asked for by the client: it goes out even after a delivered attempt.
-    const redelivery = task.attempts_before !== undefined;
-    if (
-      !job ||
-      `job.${job.status}` !== task.event ||
-      (!redelivery && (await wasDelivered(env.DB, task.webhook_id)))
-    ) {
+    if (decision === "drop") {
       message.ack();
       return;
     }
@@ -118,6 +120,22 @@ export async function handleWebhookBatch(batch: MessageBatch<QueuedWebhook>, env
       message.retry({ delaySeconds: retryDelaySeconds(message.attempts, base) });
     else message.ack();
   }
+}
+
+/**
+ * Whether the transition an event announces has happened (`deliver`), may still happen
+ * (`wait`), or never will (`drop`). `job.started` needs started_at; the endings, that status.
+ */
+function transitionHappened(
+  event: WebhookEvent,
+  job: { status: JobStatus; started_at: string | null },
+): "deliver" | "wait" | "drop" {
+  if (event === "job.started") {
+    if (job.started_at !== null) return "deliver";
+    return isFinal(job.status) ? "drop" : "wait";
+  }
+  if (!isFinal(job.status)) return "wait";
+  return `job.${job.status}` === event ? "deliver" : "drop";
 }
 
 /** Run `work` on every item, at most `limit` at a time; resolves when all have settled. */

@@ -1,7 +1,11 @@
 /** Put a webhook delivery on the queue: the request path never waits on a receiver. */
 import type { JobRow } from "../jobs/repo.ts";
 
-export type WebhookEvent = "job.succeeded" | "job.failed";
+/**
+ * `job.started`: the GPU tier took the job (its first `running` report); `job.succeeded`,
+ * `job.failed`, `job.canceled` (DELETE of a queued job, or its Cancel-After passed): it ended.
+ */
+export type WebhookEvent = "job.started" | "job.succeeded" | "job.failed" | "job.canceled";
 
 /** A job's webhook on the queue. */
 export interface WebhookTask {

@@ -61,6 +61,8 @@ async function finishedJob(webhookUrl: string | null, overrides: Partial<JobRow>
     updated_at: now,
     expires_at: null,
     purged_at: null,
+    progress_stage: null,
+    progress_fraction: null,
     ...overrides,
   };
   await insertJob(env.DB, row);

@@ -91,9 +91,71 @@ export const postJob = (form, key) =>
   });
 
 /**
- * GET /v1/jobs/{id}.
+ * Follow GET /v1/jobs/{id}/events: `onJob` gets the job of every `status` and `progress` event;
+ * resolves with the last job seen when the stream ends (after a final status, or when the
+ * server caps the stream's life: then call again). fetch streaming, not EventSource: an
+ * EventSource cannot send the API key header.
  * @param {string} id
  * @param {string} key
+ * @param {(job: Schemas["Job"]) => void} onJob
+ * @param {AbortSignal} signal aborting it closes the stream (the server stops at once)
+ * @returns {Promise<Schemas["Job"] | undefined>}
  */
-export const getJob = async (id, key) =>
-  (await ok(api.GET("/v1/jobs/{id}", { params: { path: { id } }, headers: bearer(key) }))).data;
+export async function followJob(id, key, onJob, signal) {
+  const { data: body } = await ok(
+    api.GET("/v1/jobs/{id}/events", {
+      params: { path: { id } },
+      headers: bearer(key),
+      parseAs: "stream",
+      signal,
+    }),
+  );
+  if (!body) throw new Error("the event stream has no body");
+  /** @type {Schemas["Job"] | undefined} */
+  let last;
+  for await (const event of serverSentEvents(body)) {
+    if (event.event !== "status" && event.event !== "progress") continue;
+    last = JSON.parse(event.data);
+    onJob(/** @type {Schemas["Job"]} */ (last));
+  }
+  return last;
+}
+
+/**
+ * The events of a text/event-stream body (the WHATWG format: `field: value` lines, a blank
+ * line ends an event, `:` starts a comment). The CLI's tested parser is cli/sse.ts; the page
+ * has no build step to share it, so this is its short equivalent.
+ * @param {ReadableStream<Uint8Array>} body
+ */
+async function* serverSentEvents(body) {
+  const reader = body.getReader();
+  const decoder = new TextDecoder();
+  let buffer = "";
+  let event = "";
+  /** @type {string[]} */
+  let data = [];
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      buffer += decoder.decode(value, { stream: true });
+      const lines = buffer.split(/\r\n|\r|\n/);
+      buffer = lines.pop() ?? ""; // an unfinished line waits for the next chunk
+      for (const line of lines) {
+        if (line === "") {
+          if (data.length) yield { event: event || "message", data: data.join("\n") };
+          event = "";
+          data = [];
+        } else if (!line.startsWith(":")) {
+          const colon = line.indexOf(":");
+          const field = colon < 0 ? line : line.slice(0, colon);
+          const text = colon < 0 ? "" : line.slice(colon + 1).replace(/^ /, "");
+          if (field === "event") event = text;
+          else if (field === "data") data.push(text);
+        }
+      }
+    }
+  } finally {
+    await reader.cancel().catch(() => {});
+  }
+}

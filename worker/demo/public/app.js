@@ -1,11 +1,12 @@
 // The demo page: an instant edge preview (POST /v1/preview), then a full-resolution FCN-8s job
-// (POST /v1/jobs, polled through GET /v1/jobs/:id). Plain ES module, no build step; the API calls
+// (POST /v1/jobs, followed through its event stream GET /v1/jobs/:id/events). Plain ES module, no build step; the API calls
 // live in api.js (openapi-fetch, type-checked against the generated contract).
 
-import { ApiError, apiError, demoKey, getJob, models, postJob, preview } from "./api.js";
+import { ApiError, apiError, demoKey, followJob, models, postJob, preview } from "./api.js";
 
 const KEY_STORAGE = "fcn-demo.api-key";
-const POLL_MS = 1000;
+/** Before following the event stream again when the server ended it early (it caps a stream's life). */
+const RECONNECT_MS = 1000;
 const GIVE_UP_MS = 10 * 60 * 1000;
 
 const $ = (id) => document.getElementById(id);
@@ -68,7 +69,7 @@ function showError(error) {
 
 /** The current image (a File or Blob), its object URL, and a generation counter so late answers for an
  * image that is no longer shown are dropped. */
-const state = { image: null, imageUrl: null, generation: 0, jobTimer: null, pollTimer: null };
+const state = { image: null, imageUrl: null, generation: 0, jobTimer: null, jobStream: null };
 
 /** Class names and colours, from GET /v1/models (the preview model's, which the full model shares). */
 const classesPromise = models()
@@ -365,16 +366,23 @@ function resetJob() {
 
 function stopJob() {
   clearInterval(state.jobTimer);
-  clearTimeout(state.pollTimer);
+  state.jobStream?.abort(); // closes the event stream: the server stops reading the job
   state.jobTimer = null;
-  state.pollTimer = null;
+  state.jobStream = null;
 }
 
-function showProgress(status) {
+/**
+ * The bar has three steps (queued, running, done); while running it moves through the second
+ * by the job's reported progress (`progress.fraction` of the whole job).
+ */
+function showProgress(status, progress = null) {
   const step = status === "succeeded" ? 3 : status === "running" ? 2 : status === "queued" ? 1 : null;
   if (step === null) el.jobProgress.removeAttribute("value");
-  else el.jobProgress.value = step;
-  el.jobProgress.setAttribute("aria-valuetext", status);
+  else el.jobProgress.value = step === 2 && progress ? 1 + progress.fraction : step;
+  el.jobProgress.setAttribute(
+    "aria-valuetext",
+    progress && step === 2 ? `${status}: ${stageText(progress)}` : status,
+  );
   el.jobProgressBlock.querySelectorAll(".steps li").forEach((li, i) => {
     li.classList.toggle("done", step !== null && i < step - (step === 3 ? 0 : 1));
     li.classList.toggle("active", step !== null && step < 3 && i === step - 1);
@@ -403,7 +411,12 @@ async function runJob() {
   let status = "submitting";
   const elapsed = () => seconds(performance.now() - started);
   const label = { submitting: "Uploading", queued: "Queued", running: "Running FCN-8s" };
-  const tick = () => setJobStatus(status, `${label[status] ?? status}… ${elapsed()}`);
+  let progress = null;
+  const tick = () =>
+    setJobStatus(
+      status,
+      `${label[status] ?? status}${status === "running" && progress ? ` (${stageText(progress)})` : ""}… ${elapsed()}`,
+    );
 
   el.runJob.disabled = true;
   el.jobProgressBlock.hidden = false;
@@ -431,29 +444,36 @@ async function runJob() {
   }
   if (generation !== state.generation) return;
 
-  const poll = async () => {
+  const stream = new AbortController();
+  state.jobStream = stream;
+  const show = (next) => {
     if (generation !== state.generation) return;
+    job = next;
     status = job.status;
-    if ((status === "queued" || status === "running") && performance.now() - started > GIVE_UP_MS) {
-      fail(
-        new Error(
-          `The job is still ${status} after ${seconds(GIVE_UP_MS)}; is the GPU tier running? (${job.id})`,
-        ),
-      );
-      return;
-    }
-    if (status === "queued" || status === "running") {
-      showProgress(status);
-      tick();
-      state.pollTimer = setTimeout(async () => {
-        try {
-          job = await getJob(job.id, key);
-          poll();
-        } catch (error) {
-          fail(error);
-        }
-      }, POLL_MS);
-      return;
+    progress = job.progress ?? null;
+    if (status === "queued" || status === "running") showProgress(status, progress);
+    tick();
+  };
+  const follow = async () => {
+    show(job);
+    while (status === "queued" || status === "running") {
+      if (performance.now() - started > GIVE_UP_MS) {
+        fail(
+          new Error(
+            `The job is still ${status} after ${seconds(GIVE_UP_MS)}; is the GPU tier running? (${job.id})`,
+          ),
+        );
+        return;
+      }
+      try {
+        await followJob(job.id, key, show, stream.signal);
+      } catch (error) {
+        if (!stream.signal.aborted) fail(error);
+        return;
+      }
+      if (generation !== state.generation) return;
+      if (status === "queued" || status === "running")
+        await new Promise((resolve) => setTimeout(resolve, RECONNECT_MS));
     }
     if (status === "succeeded") {
       // Stop the ticking first: while the mask loads it would show "succeeded…" as the status.
@@ -467,8 +487,11 @@ async function runJob() {
     }
     fail(new JobFailed(status, job.error?.code ?? status, job.error?.message || "no reason given"));
   };
-  poll();
+  follow();
 }
+
+/** `inferring 42%`: a running job's stage and the share of the whole job done. */
+const stageText = (progress) => `${progress.stage} ${Math.round(progress.fraction * 100)}%`;
 
 async function showJobResult(job, roundTrip) {
   const generation = state.generation;

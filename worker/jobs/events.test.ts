@@ -1,0 +1,134 @@
+/** GET /v1/jobs/{id}/events (issue #17): the job's changes as Server-Sent Events. */
+import { env } from "cloudflare:workers";
+import { afterEach, beforeAll, describe, expect, inject, it, vi } from "vitest";
+import { readSse, type SseEvent } from "../../cli/sse.ts";
+import type { JobProgress, JobResultSummary } from "../../protocol/jobs.ts";
+import { Job } from "../openapi/schemas.ts";
+import {
+  call,
+  drainQueue,
+  fromBase64,
+  type JobJson,
+  newKey,
+  pathOf,
+  postCallback,
+  submit,
+} from "../test/helpers.ts";
+import { getJob } from "./repo.ts";
+
+const images = inject("images");
+let key: string;
+
+beforeAll(async () => {
+  key = (await newKey("events")).key;
+  await drainQueue();
+});
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+const summary: JobResultSummary = {
+  model: "fcn8s-test",
+  width: 64,
+  height: 48,
+  class_fractions: Array(11).fill(1 / 11),
+  outputs: ["mask"],
+  timings_ms: { queue_wait: 1, download: 1, decode: 1, inference: 1, upload: 1, total: 5 },
+  provider: "cpu",
+};
+
+async function queuedJob() {
+  const job = (await (await submit(key, fromBase64(images.png64x48))).json()) as JobJson;
+  const [message] = (await drainQueue()).filter((m) => m.job_id === job.id);
+  return { job, message };
+}
+
+const events = (id: string, apiKey = key) =>
+  call(`/v1/jobs/${id}/events`, { headers: { authorization: `Bearer ${apiKey}` } });
+
+const progress = (id: string, p: JobProgress) =>
+  postCallback(id, { job_id: id, status: "progress", attempt: 1, ...p });
+
+describe("GET /v1/jobs/{id}/events", () => {
+  it("sends the job, then a status or progress event on every change, and ends after the final status", async () => {
+    const { job, message } = await queuedJob();
+    const r = await events(job.id);
+    expect(r.status).toBe(200);
+    expect(r.headers.get("content-type")).toMatch(/^text\/event-stream/);
+    const stream = readSse(r.body!);
+    const next = async (): Promise<SseEvent & { job: ReturnType<typeof Job.parse> }> => {
+      const { value, done } = await stream.next();
+      expect(done).toBe(false);
+      return { ...value!, job: Job.parse(JSON.parse(value!.data)) };
+    };
+    const first = await next();
+    expect([first.event, first.job.status, first.job.progress]).toEqual(["status", "queued", null]);
+    expect(first.retry).toBeGreaterThan(0);
+
+    await postCallback(job.id, { job_id: job.id, status: "running", attempt: 1 });
+    const running = await next();
+    expect([running.event, running.job.status]).toEqual(["status", "running"]);
+
+    await progress(job.id, { stage: "inferring", fraction: 0.3 });
+    const moved = await next();
+    expect([moved.event, moved.job.status, moved.job.progress]).toEqual([
+      "progress",
+      "running",
+      { stage: "inferring", fraction: 0.3 },
+    ]);
+
+    await call(pathOf(message.outputs.mask!.url), { method: "PUT", body: new Uint8Array([1]) });
+    await postCallback(job.id, { job_id: job.id, status: "succeeded", attempt: 1, result: summary });
+    const done = await next();
+    expect([done.event, done.job.status, done.job.progress]).toEqual([
+      "status",
+      "succeeded",
+      { stage: "uploading", fraction: 1 },
+    ]);
+    expect(done.job.result?.mask_url).toContain(`/v1/jobs/${job.id}/outputs/mask`);
+    expect((await stream.next()).done).toBe(true); // the stream ended by itself
+  });
+
+  it("of a job already final sends it once and ends", async () => {
+    const { job } = await queuedJob();
+    await call(`/v1/jobs/${job.id}`, { method: "DELETE", headers: { authorization: `Bearer ${key}` } });
+    const seen: SseEvent[] = [];
+    for await (const e of readSse((await events(job.id)).body!)) seen.push(e);
+    expect(seen.map((e) => [e.event, JSON.parse(e.data).status])).toEqual([["status", "canceled"]]);
+  });
+
+  it("a client that drops the stream mid-way costs nothing: no error, and the job still completes", async () => {
+    const errors = vi.spyOn(console, "error");
+    const { job, message } = await queuedJob();
+    const r = await events(job.id);
+    const reader = r.body!.getReader();
+    expect(new TextDecoder().decode((await reader.read()).value)).toContain("event: status");
+    await reader.cancel();
+    await postCallback(job.id, { job_id: job.id, status: "running", attempt: 1 });
+    await progress(job.id, { stage: "encoding", fraction: 0.9 });
+    await call(pathOf(message.outputs.mask!.url), { method: "PUT", body: new Uint8Array([1]) });
+    const succeeded = await postCallback(job.id, {
+      job_id: job.id,
+      status: "succeeded",
+      attempt: 1,
+      result: summary,
+    });
+    expect(succeeded.status).toBe(200);
+    // longer than a poll: a stream still running would have read (and logged) by now
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect((await getJob(env.DB, job.id))?.status).toBe("succeeded");
+    expect(errors).not.toHaveBeenCalled();
+  });
+
+  it("answers 404 for another key's job (as for a missing one) and 401 without a key", async () => {
+    const { job } = await queuedJob();
+    const other = (await newKey("events-other")).key;
+    const r = await events(job.id, other);
+    expect(r.status).toBe(404);
+    expect(((await r.json()) as { error: { code: string } }).error.code).toBe("not_found");
+    expect((await events("job_missing")).status).toBe(404);
+    const anonymous = await call(`/v1/jobs/${job.id}/events`);
+    expect(anonymous.status).toBe(401);
+    await anonymous.body?.cancel();
+  });
+});
