@@ -63,6 +63,20 @@ async function waitFor<T>(
 }
 
 const val = camvidValImages();
+/** The labels of the mask behind a signed `mask_url`, read with the strict PNG decoder. */
+async function maskLabels(url: string): Promise<Buffer> {
+  const r = await fetch(url);
+  expect(r.status).toBe(200);
+  return Buffer.from(readPalettePngStrict(new Uint8Array(await r.arrayBuffer())).labels);
+}
+
+/** The labels of `npx fcn predict`'s mask of a val image (made in beforeAll). */
+const referenceLabels = (image: string) =>
+  Buffer.from(
+    readPalettePngStrict(readFileSync(join(valReference, `${basename(image).replace(/\.[^.]+$/, "")}.png`)))
+      .labels,
+  );
+
 /** `npx fcn predict`'s masks of the val images, made before the system starts: a long pause
  * between requests lets the dev server close pooled keep-alive sockets under the client. */
 let valReference: string;
@@ -316,4 +330,65 @@ describe("jobs end to end", () => {
     });
     expect(done.attempts).toBe(1);
   });
+
+  it.skipIf(val.length === 0)(
+    "a batch of 3 val images completes across the tiers: items in order, masks equal `npx fcn predict`'s, one signed batch.completed (issue #17)",
+    async () => {
+      const images = val.slice(0, 3);
+      const form = new FormData();
+      for (const image of images)
+        form.append("image", new Blob([readFileSync(image)], { type: "image/jpeg" }), basename(image));
+      form.append("webhook_url", receiverUrl);
+      const r = await api("/v1/batches", { method: "POST", body: form });
+      expect(r.status, await r.clone().text()).toBe(202);
+      const { id } = (await r.json()) as { id: string };
+      interface BatchJson {
+        id: string;
+        status: string;
+        counts: Record<string, number>;
+        items: { index: number; job_id: string; status: string; result: Record<string, unknown> | null }[];
+        [field: string]: unknown;
+      }
+      const batch = await waitFor(
+        "the batch to complete",
+        async () => {
+          const b = (await (await api(`/v1/batches/${id}`)).json()) as BatchJson;
+          return b.status === "completed" ? b : undefined;
+        },
+        240_000,
+      );
+      expect(batch.counts).toEqual({ queued: 0, running: 0, succeeded: 3, failed: 0, canceled: 0 });
+      expect(batch.items.map((i) => i.index)).toEqual([0, 1, 2]);
+      for (const [i, item] of batch.items.entries()) {
+        expect(item.status).toBe("succeeded");
+        const labels = await maskLabels(item.result!.mask_url as string);
+        expect(labels.equals(referenceLabels(images[i])), images[i]).toBe(true);
+        // each item is an ordinary job, and its order is the submission's
+        const job = (await (await api(`/v1/jobs/${item.job_id}`)).json()) as {
+          input: { bytes: number };
+        };
+        expect(job.input.bytes).toBe(readFileSync(images[i]).length);
+      }
+      const hook = await waitFor("batch.completed", () => delivered.find((d) => d.data.id === id));
+      // the receiver verified its signature with `standardwebhooks` (it answers 401 otherwise)
+      expect(hook.type).toBe("batch.completed");
+      expect(hook.id).toBe(`msg_${id}_completed`);
+      // `data` is the batch; result links are signed afresh on every read, so they are left out
+      const unsigned = (b: BatchJson) => ({
+        ...b,
+        items: b.items.map(({ result, ...rest }) => ({
+          ...rest,
+          result:
+            result &&
+            Object.fromEntries(Object.entries(result).filter(([k]) => !/_url$|^expires_at$/.test(k))),
+        })),
+      });
+      expect(unsigned(hook.data as unknown as BatchJson)).toEqual(unsigned(batch));
+      // exactly one, also after a while
+      await new Promise((r) => setTimeout(r, 3000));
+      expect(delivered.filter((d) => d.data.id === id)).toHaveLength(1);
+    },
+    300_000,
+  );
+
 });
