@@ -77,6 +77,20 @@ const referenceLabels = (image: string) =>
       .labels,
   );
 
+/** Poll GET /v1/jobs/{id} until the job has ended. */
+const finished = (id: string, timeoutMs = 180_000) =>
+  waitFor(
+    `job ${id} to end`,
+    async () => {
+      const j = (await (await api(`/v1/jobs/${id}`)).json()) as {
+        status: string;
+        result: { mask_url: string } | null;
+      };
+      return ["succeeded", "failed", "canceled"].includes(j.status) ? j : undefined;
+    },
+    timeoutMs,
+  );
+
 /** `npx fcn predict`'s masks of the val images, made before the system starts: a long pause
  * between requests lets the dev server close pooled keep-alive sockets under the client. */
 let valReference: string;
@@ -389,6 +403,45 @@ describe("jobs end to end", () => {
       expect(delivered.filter((d) => d.data.id === id)).toHaveLength(1);
     },
     300_000,
+  );
+
+  it.skipIf(val.length === 0)(
+    "a job by image_url from a loopback server gives the same mask as the uploaded image (issue #17)",
+    async () => {
+      const image = val[3];
+      const bytes = readFileSync(image);
+      let served = 0;
+      const origin = createServer((req, res) => {
+        served++;
+        if (req.url !== "/frame.jpg") return void res.writeHead(404).end();
+        res.writeHead(200, { "content-type": "image/jpeg", "content-length": bytes.length }).end(bytes);
+      });
+      const port = await freePort();
+      await new Promise<void>((r) => origin.listen(port, "127.0.0.1", r));
+      try {
+        const byUrl = await api("/v1/jobs", {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ image_url: `http://127.0.0.1:${port}/frame.jpg` }),
+        });
+        expect(byUrl.status, await byUrl.clone().text()).toBe(202);
+        const form = new FormData();
+        form.append("image", new Blob([bytes], { type: "image/jpeg" }), basename(image));
+        const uploaded = await api("/v1/jobs", { method: "POST", body: form });
+        expect(uploaded.status).toBe(202);
+        const [a, b] = await Promise.all(
+          [byUrl, uploaded].map(async (r) => finished(((await r.json()) as { id: string }).id)),
+        );
+        expect([a.status, b.status]).toEqual(["succeeded", "succeeded"]);
+        expect(served).toBe(1);
+        const [la, lb] = await Promise.all([maskLabels(a.result!.mask_url), maskLabels(b.result!.mask_url)]);
+        expect(la.equals(lb)).toBe(true);
+        expect(la.equals(referenceLabels(image))).toBe(true);
+      } finally {
+        origin.close();
+      }
+    },
+    240_000,
   );
 
 });
