@@ -12,6 +12,8 @@ import sharp from "sharp";
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readSse } from "../../cli/sse.ts";
+import { readDevVars } from "../../scripts/dev-vars.ts";
+import { hmacHex } from "../../worker/auth/hmac.ts";
 import { camvidValImages } from "../fixtures/camvid.ts";
 import { readPalettePngStrict } from "../fixtures/strict-png.ts";
 import { freePort, type RunningSystem, startSystem } from "../fixtures/system.ts";
@@ -444,4 +446,68 @@ describe("jobs end to end", () => {
     240_000,
   );
 
+  it("a Cancel-After that passes while the GPU tier works: canceled with deadline_exceeded, job.canceled delivered, no mask, never succeeded (issue #17)", async () => {
+    interface JobJson {
+      id: string;
+      status: string;
+      error: { code: string } | null;
+      result: unknown;
+    }
+    // Shift-and-stitch runs 64 shifts, far longer than these deadlines. The deadline must pass
+    // mid-job: if the job had not reached inference by then (a loaded machine), try a longer one.
+    let outcome:
+      | { id: string; deadlineS: number; seen: { event: string; status: string; stage?: string }[] }
+      | undefined;
+    for (const deadlineS of [8, 16, 32]) {
+      const r = await submit(
+        { mode: "shift-and-stitch", webhook_url: receiverUrl, webhook_events: "job.canceled,job.succeeded" },
+        { "cancel-after": String(deadlineS) },
+      );
+      expect(r.status).toBe(202);
+      const { id } = (await r.json()) as { id: string };
+      const seen: { event: string; status: string; stage?: string }[] = [];
+      const events = await api(`/v1/jobs/${id}/events`);
+      for await (const e of readSse(events.body!)) {
+        const job = JSON.parse(e.data) as { status: string; progress: { stage: string } | null };
+        seen.push({ event: e.event, status: job.status, stage: job.progress?.stage });
+      }
+      expect(seen.at(-1)?.status, JSON.stringify(seen)).not.toBe("succeeded");
+      if (seen.some((e) => e.stage === "inferring")) {
+        outcome = { id, deadlineS, seen };
+        break;
+      }
+      console.warn(`[e2e] Cancel-After ${deadlineS} s passed before inference began; trying a longer one`);
+    }
+    expect(outcome, "the deadline never landed mid-job").toBeDefined();
+    const { id, seen } = outcome!;
+    expect(seen.at(-1)).toMatchObject({ event: "status", status: "canceled" });
+    const job = (await (await api(`/v1/jobs/${id}`)).json()) as JobJson;
+    expect(job.status).toBe("canceled");
+    expect(job.error?.code).toBe("deadline_exceeded");
+    expect(job.result).toBeNull();
+    const hook = await waitFor("job.canceled", () =>
+      delivered.find((d) => d.data.id === id && d.type === "job.canceled"),
+    );
+    expect(hook.id).toBe(`msg_${id}_canceled`);
+    expect(hook.data.status).toBe("canceled");
+    // No mask was written: a correctly signed link to it finds nothing.
+    // (signed as worker/jobs/signed-urls.ts signs: HMAC-SHA256 of "GET path exp"; a bad one is 403)
+    const maskPath = `/v1/jobs/${id}/outputs/mask`;
+    const exp = Math.floor(Date.now() / 1000) + 60;
+    const sig = await hmacHex(readDevVars()!.URL_SIGNING_SECRET, `GET ${maskPath} ${exp}`);
+    const url = `${system.base}${maskPath}?exp=${exp}&sig=${sig}`;
+    const mask = await fetch(url);
+    expect([mask.status, ((await mask.json()) as { error: { code: string } }).error.code]).toEqual([
+      404,
+      "not_found",
+    ]);
+    // The GPU tier stops at its next shift; whatever it says later, the job stays canceled.
+    for (let i = 0; i < 10; i++) {
+      await new Promise((r) => setTimeout(r, 500));
+      const polled = (await (await api(`/v1/jobs/${id}`)).json()) as JobJson;
+      expect([polled.status, polled.result]).toEqual(["canceled", null]);
+    }
+    expect((await fetch(url)).status).toBe(404);
+    expect(delivered.filter((d) => d.data.id === id).map((d) => d.type)).toEqual(["job.canceled"]);
+  }, 300_000);
 });
