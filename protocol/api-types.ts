@@ -528,6 +528,10 @@ export interface components {
              * @description the deadline asked for with `Cancel-After` (or `deadline_s`): not finished by then, the job is canceled with the error `deadline_exceeded`; null without one
              */
             cancel_after_at: string | null;
+            /** @description the batch (`batch_...`, POST /v1/batches) the job is an item of; null for a job submitted alone */
+            batch_id: string | null;
+            /** @description the job's index among its batch's items (its submission order); null without a batch */
+            batch_index: number | null;
             progress: components["schemas"]["JobProgress"];
             /** @description why a failed job failed (e.g. `not_started`), or why a canceled one was: `deadline_exceeded` when its Cancel-After passed */
             error: {

@@ -9,7 +9,7 @@ import { Webhook } from "standardwebhooks";
 import { afterEach, beforeAll, describe, expect, inject, it, vi } from "vitest";
 import { getJob } from "../jobs/repo.ts";
 import { applyCallback, cancelJob, sweep } from "../jobs/service.ts";
-import { Batch } from "../openapi/schemas.ts";
+import { Batch, Job } from "../openapi/schemas.ts";
 import { call, drainQueue, fromBase64, newKey } from "../test/helpers.ts";
 import { handleWebhookBatch } from "../webhooks/consumer.ts";
 import type { QueuedWebhook } from "../webhooks/enqueue.ts";
@@ -92,6 +92,34 @@ describe("POST /v1/batches", () => {
     expect(messages.map((m) => m.job_id).sort()).toEqual(batch.items.map((i) => i.job_id).sort());
     const read = (await (await getBatchJson(batch.id)).json()) as BatchView;
     expect(read.items.map((i) => i.job_id)).toEqual(batch.items.map((i) => i.job_id));
+    // the public job names its batch and its place there; a job submitted alone names none
+    const views = await Promise.all(
+      batch.items.map(async (i) =>
+        Job.parse(
+          await (
+            await call(`/v1/jobs/${i.job_id}`, { headers: { authorization: `Bearer ${owner.key}` } })
+          ).json(),
+        ),
+      ),
+    );
+    expect(views.map((j) => [j.batch_id, j.batch_index])).toEqual([
+      [batch.id, 0],
+      [batch.id, 1],
+      [batch.id, 2],
+    ]);
+    const single = new FormData();
+    single.append("image", new Blob([png() as Uint8Array<ArrayBuffer>], { type: "image/png" }), "alone.png");
+    const alone = Job.parse(
+      await (
+        await call("/v1/jobs", {
+          method: "POST",
+          body: single,
+          headers: { authorization: `Bearer ${owner.key}` },
+        })
+      ).json(),
+    );
+    expect([alone.batch_id, alone.batch_index]).toEqual([null, null]);
+    await drainQueue();
   });
 
   it("takes a JSON body of image_urls, fetched like a single job's", async () => {

@@ -326,6 +326,8 @@ export function jobView(row: JobRow, links?: ResultLinks) {
     finished_at: row.finished_at,
     expires_at: row.expires_at,
     cancel_after_at: row.cancel_after_at,
+    batch_id: row.batch_id ?? null,
+    batch_index: row.batch_index ?? null,
     progress: progressView(row),
     error: row.error_code ? { code: row.error_code, message: row.error_message ?? "" } : null,
     result:

@@ -268,6 +268,18 @@ export const Job = component(
         "the deadline asked for with `Cancel-After` (or `deadline_s`): not finished by then, the job " +
           "is canceled with the error `deadline_exceeded`; null without one",
       ),
+    batch_id: z
+      .string()
+      .nullable()
+      .describe(
+        "the batch (`batch_...`, POST /v1/batches) the job is an item of; null for a job submitted alone",
+      ),
+    batch_index: z
+      .number()
+      .int()
+      .nonnegative()
+      .nullable()
+      .describe("the job's index among its batch's items (its submission order); null without a batch"),
     progress: JobProgress.nullable().describe(
       "null while queued and until the GPU tier first reports; `{ stage: uploading, fraction: 1 }` once " +
         "succeeded; where the job stopped once failed or canceled. GET /v1/jobs/{id}/events streams every change",
