@@ -1,18 +1,28 @@
 /**
  * What the Worker does with a request body, run in Node with the same modules: read-body ->
- * decodeImage for /v1/preview (segmentation left out), read-body -> header -> limits ->
- * options for /v1/jobs, and for an accepted job what the GPU service's decode will say.
- * Anything but an InputError (or the webhook policy's refusal) escapes: that is a bug.
+ * decodeImage for /v1/preview (segmentation left out); for /v1/jobs either multipart
+ * (read-body -> header -> limits -> options) or JSON (the capped object -> image_url ->
+ * options -> the image_url fetch under the development policy, as `npm start` runs ->
+ * header -> limits), anything else 415 as the Worker answers; and for an accepted job what
+ * the GPU service's decode will say. Anything but an InputError, the Worker's ApiError (the
+ * image_url fetch's refusals) or the webhook policy's refusal escapes: that is a bug.
  */
 
-import { checkComplete } from "../../models/runtime/completeness.ts";
 import { decodeImage } from "../../models/runtime/decode.ts";
 import { InputError } from "../../models/runtime/errors.ts";
-import { checkLimits, readImageInfo } from "../../models/runtime/image-info.ts";
 import { FULL_LIMITS, JOB_LIMITS, PREVIEW_LIMITS } from "../../models/runtime/limits.ts";
 import { checkWebhookUrl, UnsafeWebhookUrl } from "../../worker/webhooks/ssrf.ts";
 import type { CorpusCase } from "../fixtures/corpus.ts";
-import { parseJobOptions, readImageUpload } from "./worker-modules.ts";
+import {
+  ApiError,
+  checkJobImage,
+  fetchImageUrl,
+  imageUrlOf,
+  optionFieldsFromJson,
+  parseJobOptions,
+  readImageUpload,
+  readJsonObject,
+} from "./worker-modules.ts";
 
 /**
  * mozjpeg prints libjpeg's warnings and errors ("Premature end of JPEG file") with
@@ -69,6 +79,7 @@ export function requestFor(c: CorpusCase, origin = "http://edge.test"): Request 
 const refusal = (error: unknown): Outcome => {
   if (error instanceof InputError) return { status: error.status, code: error.code };
   if (error instanceof UnsafeWebhookUrl) return { status: 400, code: "invalid_webhook_url" };
+  if (error instanceof ApiError) return { status: error.status, code: error.code };
   throw error;
 };
 
@@ -87,14 +98,23 @@ export async function classifyInNode(c: CorpusCase): Promise<Outcome> {
   let bytes: Uint8Array;
   try {
     const type = (c.contentType ?? "").split(";")[0].trim().toLowerCase();
-    if (type !== "multipart/form-data") throw new InputError("unsupported_media_type", "multipart only");
-    const upload = await readImageUpload(request, JOB_LIMITS);
-    const info = readImageInfo(upload.bytes);
-    checkLimits(info, JOB_LIMITS);
-    checkComplete(upload.bytes, info);
-    const options = parseJobOptions(upload.fields);
-    if (options.webhookUrl) await checkWebhookUrl(options.webhookUrl, { development: true });
-    bytes = upload.bytes;
+    if (type !== "multipart/form-data" && type !== "application/json")
+      throw new InputError("unsupported_media_type", "multipart/form-data or application/json only");
+    if (type === "multipart/form-data") {
+      const upload = await readImageUpload(request, JOB_LIMITS);
+      checkJobImage(upload.bytes);
+      const options = parseJobOptions(upload.fields);
+      if (options.webhookUrl) await checkWebhookUrl(options.webhookUrl, { development: true });
+      bytes = upload.bytes;
+    } else {
+      // The URL and the options are checked before anything is fetched, as in the Worker.
+      const body = await readJsonObject(request);
+      const imageUrl = imageUrlOf(body.image_url);
+      const options = parseJobOptions(optionFieldsFromJson(body, ["image_url"]));
+      if (options.webhookUrl) await checkWebhookUrl(options.webhookUrl, { development: true });
+      bytes = await fetchImageUrl(imageUrl, { development: true }, JOB_LIMITS.maxBytes);
+      checkJobImage(bytes);
+    }
   } catch (error) {
     return refusal(error);
   }

@@ -30,7 +30,14 @@ import {
   type WholeSystem,
 } from "./system.ts";
 
-const corpus = await buildCorpus();
+// The image an accepted image_url case names: served on loopback, which development allows.
+const frame = await png(64, 48);
+const imageServer = createServer((req, res) => {
+  if (req.url === "/frame.png") res.writeHead(200, { "content-type": "image/png" }).end(frame);
+  else res.writeHead(404).end();
+});
+await new Promise<void>((r) => imageServer.listen(0, "127.0.0.1", r));
+const corpus = await buildCorpus(`http://127.0.0.1:${(imageServer.address() as AddressInfo).port}`);
 const good = await png(16, 16);
 const observed: Record<
   string,
@@ -51,6 +58,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
+  imageServer.close();
   await mkdir(path.join(ARTIFACTS, "reliability"), { recursive: true });
   await writeFile(path.join(ARTIFACTS, "reliability/corpus.json"), JSON.stringify(observed, null, 2));
   if (system) {
