@@ -27,7 +27,22 @@ export const DELIVERY_CONCURRENCY = 6;
 export async function handleWebhookBatch(batch: MessageBatch<QueuedWebhook>, env: Env): Promise<void> {
   const dead = batch.queue.endsWith("-dlq");
   const base = Number(env.WEBHOOK_RETRY_BASE_SECONDS ?? DEFAULT_RETRY_BASE_SECONDS);
-  await forEachBounded(batch.messages, DELIVERY_CONCURRENCY, async (message) => {
+  // The same webhook may be enqueued twice (two callbacks that both see a job's deadline
+  // passed each enqueue job.canceled before their transition), and wasDelivered cannot stop
+  // two copies handled at once. Within a batch the first copy alone goes on (delivered,
+  // retried or dropped); the others are acknowledged. Redeliveries are asked for: never merged.
+  const seen = new Set<string>();
+  const firsts = batch.messages.filter((message) => {
+    const task = message.body;
+    if (dead || isBatchTask(task) || task.attempts_before !== undefined) return true;
+    if (seen.has(task.webhook_id)) {
+      message.ack();
+      return false;
+    }
+    seen.add(task.webhook_id);
+    return true;
+  });
+  await forEachBounded(firsts, DELIVERY_CONCURRENCY, async (message) => {
     try {
       await handle(message);
     } catch (error) {

@@ -297,6 +297,19 @@ describe("redelivery (issue #17)", () => {
     });
   });
 
+  it("two copies of one webhook in a batch are delivered once; the copy is acknowledged", async () => {
+    const row = await finishedJob("https://hooks.example.com/twice");
+    const seen = receiver(row.webhook_url!);
+    const batch = createMessageBatch<WebhookTask>("fcn-webhooks", [
+      { id: "a1", timestamp: Date.now(), attempts: 1, body: task(row) },
+      { id: "a2", timestamp: Date.now(), attempts: 1, body: task(row) },
+    ]);
+    await handleWebhookBatch(batch, env);
+    expect((await getQueueResult(batch, createExecutionContext())).explicitAcks.sort()).toEqual(["a1", "a2"]);
+    expect(seen).toHaveLength(1);
+    expect((await listed(row.id)).map((d) => [d.attempt, d.outcome])).toEqual([[1, "delivered"]]);
+  });
+
   it("a redelivery is sent even after a delivered attempt, numbered after the earlier ones", async () => {
     const row = await finishedJob("https://hooks.example.com/dead");
     const seen = receiver(row.webhook_url!);
