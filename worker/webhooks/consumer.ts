@@ -12,9 +12,10 @@ import {
   DEFAULT_RETRY_BASE_SECONDS,
   deliverBatchWebhook,
   deliverWebhook,
+  MAX_ATTEMPT_MS,
   retryDelaySeconds,
 } from "./deliver.ts";
-import { recordDeadLettered, wasDelivered } from "./deliveries.ts";
+import { claimWebhook, recordDeadLettered, releaseWebhook, wasDelivered } from "./deliveries.ts";
 import { type BatchWebhookTask, isBatchTask, type QueuedWebhook, type WebhookEvent } from "./enqueue.ts";
 
 /**
@@ -24,13 +25,17 @@ import { type BatchWebhookTask, isBatchTask, type QueuedWebhook, type WebhookEve
  */
 export const DELIVERY_CONCURRENCY = 6;
 
+/** How long a send holds its webhook's claim: past the longest attempt, with room to record it. */
+const CLAIM_MS = Math.ceil((MAX_ATTEMPT_MS + 5_000) / 1000) * 1000;
+
 export async function handleWebhookBatch(batch: MessageBatch<QueuedWebhook>, env: Env): Promise<void> {
   const dead = batch.queue.endsWith("-dlq");
   const base = Number(env.WEBHOOK_RETRY_BASE_SECONDS ?? DEFAULT_RETRY_BASE_SECONDS);
   // The same webhook may be enqueued twice (two callbacks that both see a job's deadline
   // passed each enqueue job.canceled before their transition), and wasDelivered cannot stop
   // two copies handled at once. Within a batch the first copy alone goes on (delivered,
-  // retried or dropped); the others are acknowledged. Redeliveries are asked for: never merged.
+  // retried or dropped); the others are acknowledged. Across invocations the send's claim in
+  // D1 (claimWebhook, below) keeps them apart. Redeliveries are asked for: never merged.
   const seen = new Set<string>();
   const firsts = batch.messages.filter((message) => {
     const task = message.body;
@@ -79,8 +84,21 @@ export async function handleWebhookBatch(batch: MessageBatch<QueuedWebhook>, env
       message.ack();
       return;
     }
+    // Copies of one webhook in two invocations at once: only the claim's holder sends; the
+    // other comes back after the claim's time, and is dropped then if the send was delivered.
+    const now = Date.now();
+    const until = new Date(now + CLAIM_MS).toISOString();
+    if (!(await claimWebhook(env.DB, task.webhook_id, new Date(now).toISOString(), until))) {
+      message.retry({ delaySeconds: CLAIM_MS / 1000 });
+      return;
+    }
     const attempt = (task.attempts_before ?? 0) + message.attempts;
-    const result = await deliverWebhook(env, task, attempt);
+    let result: Awaited<ReturnType<typeof deliverWebhook>>;
+    try {
+      result = await deliverWebhook(env, task, attempt);
+    } finally {
+      await releaseWebhook(env.DB, task.webhook_id);
+    }
     console.log(
       JSON.stringify({
         level: "info",

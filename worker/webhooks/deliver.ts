@@ -15,6 +15,8 @@ import { checkWebhookUrl, dohResolver, UnsafeWebhookUrl, type UrlPolicy } from "
 
 const TIMEOUT_MS = 10_000;
 const MAX_REDIRECTS = 3;
+/** The longest one attempt can take: its timeout on the request and on every redirect. */
+export const MAX_ATTEMPT_MS = TIMEOUT_MS * (MAX_REDIRECTS + 1);
 
 export interface DeliveryResult {
   outcome: "delivered" | "failed" | "refused";
@@ -153,8 +155,8 @@ export const retryDelaySeconds = (attempt: number, base: number) =>
  * and every backoff delay is waited. Retention (jobs/state.ts) must outlast it.
  */
 export function retryScheduleMs(maxRetries: number, base: number): number {
-  const attemptMs = TIMEOUT_MS * (MAX_REDIRECTS + 1);
-  let ms = attemptMs;
-  for (let retry = 1; retry <= maxRetries; retry++) ms += retryDelaySeconds(retry, base) * 1000 + attemptMs;
+  let ms = MAX_ATTEMPT_MS;
+  for (let retry = 1; retry <= maxRetries; retry++)
+    ms += retryDelaySeconds(retry, base) * 1000 + MAX_ATTEMPT_MS;
   return ms;
 }

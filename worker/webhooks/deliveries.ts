@@ -72,6 +72,31 @@ export async function wasDelivered(db: D1Database, webhookId: string): Promise<b
   return row !== null;
 }
 
+/**
+ * Claim the sending of a webhook until `until` (ISO time): true when this caller holds it now,
+ * false while another send of the same webhook-id is in flight. One statement, so two consumers
+ * cannot both win; a claim whose time passed (its consumer died mid-send) is taken over.
+ */
+export async function claimWebhook(
+  db: D1Database,
+  webhookId: string,
+  now: string,
+  until: string,
+): Promise<boolean> {
+  const r = await db
+    .prepare(
+      "INSERT INTO webhook_claims (webhook_id, claimed_until) VALUES (?, ?) ON CONFLICT (webhook_id) DO UPDATE SET claimed_until = excluded.claimed_until WHERE webhook_claims.claimed_until <= ?",
+    )
+    .bind(webhookId, until, now)
+    .run();
+  return r.meta.changes > 0;
+}
+
+/** End a claim once its send has an outcome (recorded in webhook_deliveries). */
+export async function releaseWebhook(db: D1Database, webhookId: string): Promise<void> {
+  await db.prepare("DELETE FROM webhook_claims WHERE webhook_id = ?").bind(webhookId).run();
+}
+
 /** Every delivery row of a job, oldest first. */
 export async function listDeliveries(db: D1Database, jobId: string): Promise<DeliveryRow[]> {
   const { results } = await db

@@ -8,6 +8,7 @@ import { expiryFor } from "../jobs/state.ts";
 import { call, newKey } from "../test/helpers.ts";
 import { handleWebhookBatch } from "./consumer.ts";
 import { deliverWebhook, retryDelaySeconds } from "./deliver.ts";
+import { claimWebhook, releaseWebhook } from "./deliveries.ts";
 import type { WebhookTask } from "./enqueue.ts";
 
 let apiKey: { id: string; key: string; webhook_secret: string };
@@ -243,7 +244,7 @@ describe("redelivery (issue #17)", () => {
     call(`/v1/jobs/${jobId}/deliveries/${deliveryId}/redeliver`, { method: "POST", headers: auth(key) });
 
   /** Capture what a receiver at `url` is sent, answering 200. */
-  function receiver(url: string) {
+  function receiver(url: string, status = 200) {
     const seen: { body: string; headers: Record<string, string> }[] = [];
     const real = globalThis.fetch;
     vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
@@ -252,7 +253,7 @@ describe("redelivery (issue #17)", () => {
         body: String(init?.body),
         headers: Object.fromEntries(new Headers(init?.headers).entries()),
       });
-      return new Response("ok");
+      return new Response("ok", { status });
     });
     return seen;
   }
@@ -308,6 +309,51 @@ describe("redelivery (issue #17)", () => {
     expect((await getQueueResult(batch, createExecutionContext())).explicitAcks.sort()).toEqual(["a1", "a2"]);
     expect(seen).toHaveLength(1);
     expect((await listed(row.id)).map((d) => [d.attempt, d.outcome])).toEqual([[1, "delivered"]]);
+  });
+
+  it("a copy handled while another invocation is sending the same webhook waits for it, then is dropped", async () => {
+    const row = await finishedJob("https://hooks.example.com/claimed");
+    const seen = receiver(row.webhook_url!);
+    // another consumer invocation holds the send of this webhook-id right now
+    const now = Date.now();
+    expect(
+      await claimWebhook(
+        env.DB,
+        task(row).webhook_id,
+        new Date(now).toISOString(),
+        new Date(now + 60_000).toISOString(),
+      ),
+    ).toBe(true);
+    const copy = createMessageBatch<WebhookTask>("fcn-webhooks", [
+      { id: "c1", timestamp: now, attempts: 1, body: task(row) },
+    ]);
+    await handleWebhookBatch(copy, env);
+    const waited = await getQueueResult(copy, createExecutionContext());
+    expect(waited.retryMessages.map((m) => m.msgId)).toEqual(["c1"]);
+    expect(seen).toHaveLength(0);
+    // that send delivered (and released its claim); the copy, back from the queue, is dropped
+    expect((await deliverWebhook(env, task(row), 1)).outcome).toBe("delivered");
+    await releaseWebhook(env.DB, task(row).webhook_id);
+    const back = createMessageBatch<WebhookTask>("fcn-webhooks", [
+      { id: "c1", timestamp: now, attempts: 2, body: task(row) },
+    ]);
+    await handleWebhookBatch(back, env);
+    expect((await getQueueResult(back, createExecutionContext())).explicitAcks).toEqual(["c1"]);
+    expect(seen).toHaveLength(1);
+  });
+
+  it("a send releases its claim whatever its outcome, so a retry can send again", async () => {
+    const row = await finishedJob("https://hooks.example.com/down");
+    receiver(row.webhook_url!, 500);
+    const first = createMessageBatch<WebhookTask>("fcn-webhooks", [
+      { id: "f1", timestamp: Date.now(), attempts: 1, body: task(row) },
+    ]);
+    await handleWebhookBatch(first, env);
+    expect((await getQueueResult(first, createExecutionContext())).retryMessages.map((m) => m.msgId)).toEqual(
+      ["f1"],
+    );
+    const { results } = await env.DB.prepare("SELECT * FROM webhook_claims").all();
+    expect(results).toEqual([]);
   });
 
   it("a redelivery is sent even after a delivered attempt, numbered after the earlier ones", async () => {
