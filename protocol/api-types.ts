@@ -683,6 +683,11 @@ export interface components {
                      */
                     expires_at: string;
                 } | null;
+                /**
+                 * Format: date-time
+                 * @description when the stored input and outputs are deleted (7 days after the job became final, or when it was deleted with DELETE); null until then. The job itself stays readable, with `result` null once they are gone
+                 */
+                expires_at: string | null;
             }[];
             webhook: {
                 url: string;
@@ -695,6 +700,11 @@ export interface components {
              * @description when the last item ended (batch.completed was sent)
              */
             completed_at: string | null;
+            /**
+             * Format: date-time
+             * @description when the last item's stored data is deleted (each item's own time is in `items`); null while running
+             */
+            expires_at: string | null;
         };
         /** @description multipart/form-data body of POST /v1/preview (other fields are ignored). */
         PreviewForm: {

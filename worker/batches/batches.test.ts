@@ -252,6 +252,10 @@ describe("the end of a batch", () => {
       counts: { queued: 0, running: 0, succeeded: 0, failed: 2, canceled: 1 },
     });
     expect(done.completed_at).toBeTruthy();
+    // how long the stored data lives: each item's time, and the batch's is the latest of them
+    const itemExpiries = done.items.map((i) => i.expires_at);
+    expect(itemExpiries.every((t) => t !== null)).toBe(true);
+    expect(done.expires_at).toBe([...itemExpiries].sort().at(-1));
 
     // Delivered signed, with the batch as data; a second copy of the message is not delivered again.
     const posts: { body: string; headers: Record<string, string> }[] = [];

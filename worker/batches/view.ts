@@ -25,6 +25,7 @@ export async function publicBatch(env: Env, batch: BatchRow, jobs: JobRow[]) {
         job_id: job.id,
         status: job.status,
         result: (await publicJob(env, job)).result,
+        expires_at: job.expires_at,
       })),
     ),
     webhook: batch.webhook_url
@@ -32,7 +33,13 @@ export async function publicBatch(env: Env, batch: BatchRow, jobs: JobRow[]) {
       : null,
     created_at: batch.created_at,
     completed_at: batch.completed_at,
+    // Every webhook payload says how long its links' data lives: for a batch, its last item's.
+    expires_at: ended === batch.size ? latest(jobs.map((j) => j.expires_at)) : null,
   };
 }
+
+/** The latest of ISO timestamps (they sort as strings), or null when there is none. */
+const latest = (times: (string | null)[]) =>
+  times.reduce<string | null>((a, t) => (t !== null && (a === null || t > a) ? t : a), null);
 
 export type BatchView = Awaited<ReturnType<typeof publicBatch>>;

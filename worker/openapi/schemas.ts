@@ -534,12 +534,18 @@ export const Batch = component(
           job_id: z.string().describe("the item's job (GET /v1/jobs/{id} for all of it)"),
           status: JobStatus,
           result: Job.shape.result,
+          expires_at: Job.shape.expires_at,
         }),
       )
       .describe("in submission order"),
     webhook: z.object({ url: z.string(), events: z.array(BatchWebhookEvent) }).nullable(),
     created_at: timestamp(),
     completed_at: timestamp().nullable().describe("when the last item ended (batch.completed was sent)"),
+    expires_at: timestamp()
+      .nullable()
+      .describe(
+        "when the last item's stored data is deleted (each item's own time is in `items`); null while running",
+      ),
   }),
   "A batch of jobs with shared options (also the `data` of batch.completed).",
 );
