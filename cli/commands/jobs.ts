@@ -161,10 +161,7 @@ async function submitBatch(
     const type = TYPES[extname(name).toLowerCase()];
     form.append("image", new Blob([await readFile(join(dir, name))], { type }), name);
   }
-  if (v.mode) form.append("mode", v.mode);
-  if (v.quality) form.append("quality", v.quality);
-  if (v.outputs) form.append("outputs", v.outputs);
-  if (v["webhook-url"]) form.append("webhook_url", v["webhook-url"]);
+  appendJobOptions(form, v);
   const api = apiClient(o, apiKey(o));
   let { data: batch } = await ok(
     api.POST("/v1/batches", {
@@ -198,6 +195,17 @@ async function submitBatch(
     console.log(`batch ${batch.id}: ${succeeded} succeeded, ${failed} failed, ${canceled} canceled`);
   }
   return batch.counts.succeeded === batch.size ? 0 : 1;
+}
+
+/** The job options a submission (one image or a batch) sends as form fields, when given. */
+function appendJobOptions(
+  form: FormData,
+  v: { mode?: string; quality?: string; outputs?: string; "webhook-url"?: string },
+): void {
+  if (v.mode) form.append("mode", v.mode);
+  if (v.quality) form.append("quality", v.quality);
+  if (v.outputs) form.append("outputs", v.outputs);
+  if (v["webhook-url"]) form.append("webhook_url", v["webhook-url"]);
 }
 
 export const jobs: Command = {
@@ -260,10 +268,7 @@ ${API_HELP}`,
       const form = new FormData();
       const type = TYPES[extname(target).toLowerCase()] ?? "application/octet-stream";
       form.append("image", new Blob([await readFile(target)], { type }), basename(target));
-      if (values.mode) form.append("mode", values.mode);
-      if (values.quality) form.append("quality", values.quality);
-      if (values.outputs) form.append("outputs", values.outputs);
-      if (values["webhook-url"]) form.append("webhook_url", values["webhook-url"]);
+      appendJobOptions(form, values);
       const api = apiClient(o, apiKey(o));
       const { data: job } = await ok(
         api.POST("/v1/jobs", {

@@ -9,7 +9,7 @@ import { batchJobs, getBatch, recordBatchDelivery } from "../batches/repo.ts";
 import { publicBatch } from "../batches/view.ts";
 import { getJob } from "../jobs/repo.ts";
 import { publicJob } from "../jobs/service.ts";
-import { recordDeliveryAttempt } from "./deliveries.ts";
+import { type DeliveryRow, recordDeliveryAttempt } from "./deliveries.ts";
 import type { BatchWebhookTask, WebhookTask } from "./enqueue.ts";
 import { checkWebhookUrl, dohResolver, UnsafeWebhookUrl, type UrlPolicy } from "./ssrf.ts";
 
@@ -33,28 +33,12 @@ export async function deliverWebhook(
   attempt: number,
   policy = urlPolicy(env),
 ): Promise<DeliveryResult> {
-  const started = Date.now();
   const row = await getJob(env.DB, task.job_id);
   if (!row?.webhook_url) return { outcome: "refused", error: "job or webhook_url missing" };
-  const secret = await findWebhookSecret(env.DB, row.api_key_id);
-  const body = JSON.stringify({
-    type: task.event,
-    timestamp: new Date().toISOString(),
-    data: await publicJob(env, row),
+  return sendAndRecord(env, row.webhook_url, row.api_key_id, task, attempt, policy, {
+    data: () => publicJob(env, row),
+    record: (a) => recordDeliveryAttempt(env.DB, row.id, { ...a, event: task.event }),
   });
-  const result = await postSigned(row.webhook_url, body, secret!, task.webhook_id, policy);
-  await recordDeliveryAttempt(env.DB, row.id, {
-    webhook_id: task.webhook_id,
-    event: task.event,
-    attempt,
-    url: row.webhook_url,
-    outcome: result.outcome,
-    status_code: result.status ?? null,
-    error: result.error ?? null,
-    duration_ms: Date.now() - started,
-    created_at: new Date().toISOString(),
-  });
-  return result;
 }
 
 /** One batch.completed delivery attempt: as a job's, with the batch as `data`. */
@@ -64,22 +48,43 @@ export async function deliverBatchWebhook(
   attempt: number,
   policy = urlPolicy(env),
 ): Promise<DeliveryResult> {
-  const started = Date.now();
   const batch = await getBatch(env.DB, task.batch_id);
   if (!batch?.webhook_url) return { outcome: "refused", error: "batch or webhook_url missing" };
-  const secret = await findWebhookSecret(env.DB, batch.api_key_id);
+  return sendAndRecord(env, batch.webhook_url, batch.api_key_id, task, attempt, policy, {
+    data: async () => publicBatch(env, batch, await batchJobs(env.DB, batch.id)),
+    record: (a) => recordBatchDelivery(env.DB, { batch_id: batch.id, ...a }),
+  });
+}
+
+/** One attempt's record, whichever table keeps it (a job's or a batch's deliveries). */
+type AttemptRecord = Omit<DeliveryRow, "id" | "event"> & { event: string };
+
+/**
+ * The body of every delivery, `{ type, timestamp, data }`, signed with the key's secret and
+ * POSTed; the attempt is recorded with its outcome and duration, whatever it was.
+ */
+async function sendAndRecord(
+  env: Env,
+  url: string,
+  apiKeyId: string,
+  task: { event: string; webhook_id: string },
+  attempt: number,
+  policy: UrlPolicy,
+  what: { data: () => Promise<unknown>; record: (attempt: AttemptRecord) => Promise<void> },
+): Promise<DeliveryResult> {
+  const started = Date.now();
+  const secret = await findWebhookSecret(env.DB, apiKeyId);
   const body = JSON.stringify({
     type: task.event,
     timestamp: new Date().toISOString(),
-    data: await publicBatch(env, batch, await batchJobs(env.DB, batch.id)),
+    data: await what.data(),
   });
-  const result = await postSigned(batch.webhook_url, body, secret!, task.webhook_id, policy);
-  await recordBatchDelivery(env.DB, {
-    batch_id: batch.id,
+  const result = await postSigned(url, body, secret!, task.webhook_id, policy);
+  await what.record({
     webhook_id: task.webhook_id,
     event: task.event,
     attempt,
-    url: batch.webhook_url,
+    url,
     outcome: result.outcome,
     status_code: result.status ?? null,
     error: result.error ?? null,
