@@ -13,6 +13,7 @@ import { Batch, Job } from "../openapi/schemas.ts";
 import { call, drainQueue, fromBase64, newKey } from "../test/helpers.ts";
 import { handleWebhookBatch } from "../webhooks/consumer.ts";
 import type { QueuedWebhook } from "../webhooks/enqueue.ts";
+import { BATCH_REPLAY_WINDOW_MS } from "./limits.ts";
 import { getBatch, markBatchCompleted } from "./repo.ts";
 import type { BatchView } from "./view.ts";
 
@@ -242,7 +243,9 @@ describe("the end of a batch", () => {
     expect([a, b]).toEqual(["applied", true]);
     expect(await fail(1)).toBe("already_completed"); // a repeated callback changes nothing
     await sweep(testEnv); // nor does the sweep
-    expect(await markBatchCompleted(env.DB, batch.id, new Date().toISOString())).toBe(false);
+    expect(
+      await markBatchCompleted(env.DB, batch.id, new Date().toISOString(), new Date(0).toISOString()),
+    ).toBe(false);
     expect(sent).toEqual([
       { batch_id: batch.id, event: "batch.completed", webhook_id: `msg_${batch.id}_completed` },
     ]);
@@ -327,5 +330,45 @@ describe("the end of a batch", () => {
     } as unknown as Env);
     expect(sent.filter((t) => "batch_id" in t && t.batch_id === batch.id)).toHaveLength(1);
     expect((await getBatch(env.DB, batch.id))?.completed_at).toBeTruthy();
+  });
+  it("a submission cut short and never replayed completes with what it has once its replay window passed", async () => {
+    // The Worker stopped after storing the batch and its first item: two of three never came.
+    const form = batchForm([png(), png(), png()], { webhook_url: "https://hooks.example.com/cut" });
+    const whole = (await (await postBatch(form, { "idempotency-key": "cut-short" })).json()) as BatchView;
+    await drainQueue();
+    for (const item of whole.items.slice(1))
+      await env.DB.prepare("DELETE FROM jobs WHERE id = ?").bind(item.job_id).run();
+    expect(await cancelJob(env, (await getJob(env.DB, whole.items[0].job_id))!)).toBe(true);
+    const sent: QueuedWebhook[] = [];
+    const recording = {
+      ...env,
+      WEBHOOKS: { send: async (t: QueuedWebhook) => void sent.push(t) },
+    } as unknown as Env;
+    await sweep(recording); // within its window it waits for the replay
+    expect(((await (await getBatchJson(whole.id)).json()) as BatchView).status).toBe("running");
+    expect(sent).toHaveLength(0);
+
+    const past = new Date(Date.now() - BATCH_REPLAY_WINDOW_MS - 60_000).toISOString();
+    await env.DB.prepare("UPDATE batches SET created_at = ? WHERE id = ?").bind(past, whole.id).run();
+    await sweep(recording);
+    expect(sent.filter((t) => "batch_id" in t && t.batch_id === whole.id)).toHaveLength(1);
+    const done = Batch.parse(await (await getBatchJson(whole.id)).json()) as BatchView;
+    expect(done).toMatchObject({
+      status: "completed",
+      size: 3,
+      counts: { canceled: 1, queued: 0, running: 0 },
+    });
+    expect(done.items.map((i) => i.index)).toEqual([0]);
+    // a late replay changes nothing now: the batch ended with the item it had
+    const replay = await postBatch(form, { "idempotency-key": "cut-short" });
+    expect(replay.status).toBe(202);
+    expect(((await replay.json()) as BatchView).items).toHaveLength(1);
+    expect(
+      (
+        await env.DB.prepare("SELECT COUNT(*) AS n FROM jobs WHERE batch_id = ?")
+          .bind(whole.id)
+          .first<{ n: number }>()
+      )?.n,
+    ).toBe(1);
   });
 });

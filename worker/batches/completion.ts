@@ -4,7 +4,11 @@
  * batch completed is the only path that enqueues its batch.completed, so it is sent once.
  */
 import { enqueueBatchWebhook } from "../webhooks/enqueue.ts";
+import { BATCH_REPLAY_WINDOW_MS } from "./limits.ts";
 import { endedOpenBatchIds, getBatch, markBatchCompleted, unmarkBatchCompleted } from "./repo.ts";
+
+/** Batches created before this were given their replay window: they end with what they have. */
+const abandonedBefore = () => new Date(Date.now() - BATCH_REPLAY_WINDOW_MS).toISOString();
 
 /**
  * Complete the batch if all its items have ended, and queue its webhook. Never throws: a
@@ -13,7 +17,7 @@ import { endedOpenBatchIds, getBatch, markBatchCompleted, unmarkBatchCompleted }
 export async function completeBatchIfEnded(env: Env, batchId: string): Promise<boolean> {
   const at = new Date().toISOString();
   try {
-    if (!(await markBatchCompleted(env.DB, batchId, at))) return false;
+    if (!(await markBatchCompleted(env.DB, batchId, at, abandonedBefore()))) return false;
   } catch (error) {
     logFailure(batchId, error);
     return false;
@@ -32,7 +36,8 @@ export async function completeBatchIfEnded(env: Env, batchId: string): Promise<b
 /** The sweep's part: complete batches whose last job ended without completing them. */
 export async function completeEndedBatches(env: Env): Promise<number> {
   let completed = 0;
-  for (const id of await endedOpenBatchIds(env.DB)) if (await completeBatchIfEnded(env, id)) completed++;
+  for (const id of await endedOpenBatchIds(env.DB, abandonedBefore()))
+    if (await completeBatchIfEnded(env, id)) completed++;
   return completed;
 }
 

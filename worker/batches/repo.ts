@@ -16,6 +16,9 @@ export interface BatchRow {
 }
 
 const FINAL = "('succeeded', 'failed', 'canceled')";
+const ENDED_JOBS = `(SELECT COUNT(*) FROM jobs WHERE batch_id = batches.id AND status IN ${FINAL})`;
+/** A batch has ended: all its items' jobs ended; or, past its replay window (the one `?`), all the jobs it has. */
+const ENDED = `(size = ${ENDED_JOBS} OR (created_at < ? AND ${ENDED_JOBS} = (SELECT COUNT(*) FROM jobs WHERE batch_id = batches.id)))`;
 
 export const getBatch = (db: D1Database, id: string) =>
   db.prepare("SELECT * FROM batches WHERE id = ?").bind(id).first<BatchRow>();
@@ -45,15 +48,20 @@ export async function batchJobs(db: D1Database, batchId: string): Promise<JobRow
 }
 
 /**
- * Mark the batch completed if every one of its items has a job that has ended. One UPDATE,
- * so of all the writers that end the batch's last jobs at once, exactly one sees a change.
+ * Mark the batch completed if every one of its items has a job that has ended, or if it was
+ * created before `abandonedBefore` and every job it has has ended (its submission was cut short
+ * and never replayed). One UPDATE, so of all the writers that end the batch's last jobs at
+ * once, exactly one sees a change.
  */
-export async function markBatchCompleted(db: D1Database, id: string, at: string): Promise<boolean> {
+export async function markBatchCompleted(
+  db: D1Database,
+  id: string,
+  at: string,
+  abandonedBefore: string,
+): Promise<boolean> {
   const r = await db
-    .prepare(
-      `UPDATE batches SET completed_at = ? WHERE id = ? AND completed_at IS NULL AND size = (SELECT COUNT(*) FROM jobs WHERE batch_id = ? AND status IN ${FINAL})`,
-    )
-    .bind(at, id, id)
+    .prepare(`UPDATE batches SET completed_at = ? WHERE id = ? AND completed_at IS NULL AND ${ENDED}`)
+    .bind(at, id, abandonedBefore)
     .run();
   return r.meta.changes > 0;
 }
@@ -66,13 +74,15 @@ export async function unmarkBatchCompleted(db: D1Database, id: string, at: strin
     .run();
 }
 
-/** Batches not marked completed although all their items have ended (a lost completion). */
-export async function endedOpenBatchIds(db: D1Database, limit = 100): Promise<string[]> {
+/** Batches not marked completed although they have ended (a lost completion, or abandoned). */
+export async function endedOpenBatchIds(
+  db: D1Database,
+  abandonedBefore: string,
+  limit = 100,
+): Promise<string[]> {
   const { results } = await db
-    .prepare(
-      `SELECT id FROM batches b WHERE completed_at IS NULL AND size = (SELECT COUNT(*) FROM jobs WHERE batch_id = b.id AND status IN ${FINAL}) LIMIT ?`,
-    )
-    .bind(limit)
+    .prepare(`SELECT id FROM batches WHERE completed_at IS NULL AND ${ENDED} LIMIT ?`)
+    .bind(abandonedBefore, limit)
     .all<{ id: string }>();
   return results.map((r) => r.id);
 }

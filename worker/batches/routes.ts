@@ -163,7 +163,11 @@ batches.openapi(createBatch, async (c) => {
     : null;
   if (existing && existing.request_hash !== requestHash)
     throw new ApiError(409, "idempotency_conflict", "this Idempotency-Key was used with a different request");
-  if (existing && (await batchJobs(c.env.DB, existing.id)).length === existing.size)
+  // Whole, or completed with what it had (its replay window passed): a replay changes nothing.
+  if (
+    existing &&
+    (existing.completed_at || (await batchJobs(c.env.DB, existing.id)).length === existing.size)
+  )
     return answer(existing, true);
   const batch: NewBatch = {
     apiKeyId,

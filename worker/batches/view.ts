@@ -12,11 +12,13 @@ export async function publicBatch(env: Env, batch: BatchRow, jobs: JobRow[]) {
   const counts = Object.fromEntries(STATUSES.map((s) => [s, 0])) as Record<JobStatus, number>;
   for (const job of jobs) counts[job.status]++;
   const ended = jobs.filter((j) => isFinal(j.status)).length;
+  const done = ended === batch.size || batch.completed_at !== null;
   return {
     id: batch.id,
     object: "batch" as const,
-    // An item not yet accepted (an interrupted submission, completed by its replay) counts as running.
-    status: ended === batch.size ? ("completed" as const) : ("running" as const),
+    // An item not yet accepted (an interrupted submission, completed by its replay) counts as
+    // running, until the replay window has passed and the batch completed with what it has.
+    status: done ? ("completed" as const) : ("running" as const),
     size: batch.size,
     counts,
     items: await Promise.all(
@@ -34,7 +36,7 @@ export async function publicBatch(env: Env, batch: BatchRow, jobs: JobRow[]) {
     created_at: batch.created_at,
     completed_at: batch.completed_at,
     // Every webhook payload says how long its links' data lives: for a batch, its last item's.
-    expires_at: ended === batch.size ? latest(jobs.map((j) => j.expires_at)) : null,
+    expires_at: done ? latest(jobs.map((j) => j.expires_at)) : null,
   };
 }
 
