@@ -217,6 +217,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/batches/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Delivery attempts of a batch's batch.completed webhook
+         * @description Every attempt, retried with backoff like a job's, and a `dead_lettered` record if every retry failed. The items' own job webhooks are listed on each job (GET /v1/jobs/{id}/deliveries).
+         */
+        get: operations["listBatchDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/keys": {
         parameters: {
             query?: never;
@@ -1025,6 +1045,32 @@ export interface components {
             event: "job.started" | "job.succeeded" | "job.failed" | "job.canceled";
             /** @description the `attempt` number its first try will be listed with */
             first_attempt: number;
+        };
+        /** @description Delivery attempts of a batch's batch.completed webhook, oldest first (its items' job webhooks are listed on each job). */
+        BatchDeliveryList: {
+            /** @enum {string} */
+            object: "list";
+            data: {
+                /** @description this record's id: the `delivery_id` of POST .../deliveries/{delivery_id}/redeliver */
+                id: number;
+                /** @description the `webhook-id` header, stable across retries and redeliveries: receivers deduplicate on it */
+                webhook_id: string;
+                /** @description 1, 2, ...; a redelivery's attempts continue the count; 0 for a `dead_lettered` record */
+                attempt: number;
+                url: string;
+                /**
+                 * @description `delivered`: the receiver answered 2xx; `failed`: an error, timeout or non-2xx answer (retried with backoff); `refused`: the URL is not allowed (not retried); `dead_lettered`: no attempt but the record that every retry failed and the webhook was given up (POST .../redeliver sends it again)
+                 * @enum {string}
+                 */
+                outcome: "delivered" | "failed" | "refused" | "dead_lettered";
+                status_code: number | null;
+                error: string | null;
+                duration_ms: number;
+                /** Format: date-time */
+                created_at: string;
+                /** @enum {string} */
+                event: "batch.completed";
+            }[];
         };
         /** @description A new API key. */
         CreatedKey: {
@@ -2153,6 +2199,73 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Batch"];
+                };
+            };
+            /** @description the API key is missing, unknown or revoked. `error.code`: `unauthorized` */
+            401: {
+                headers: {
+                    /** @description `Bearer realm="fcn"` */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "unauthorized";
+                        };
+                    };
+                };
+            };
+            /** @description no such batch (another key's batches answer the same). `error.code`: `not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "not_found";
+                        };
+                    };
+                };
+            };
+            /** @description a fault on our side; it has been logged. `error.code`: `internal_error` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "internal_error";
+                        };
+                    };
+                };
+            };
+        };
+    };
+    listBatchDeliveries: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the batch's id (`batch_...`) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the attempts */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BatchDeliveryList"];
                 };
             };
             /** @description the API key is missing, unknown or revoked. `error.code`: `unauthorized` */

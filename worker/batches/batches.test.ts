@@ -9,7 +9,7 @@ import { Webhook } from "standardwebhooks";
 import { afterEach, beforeAll, describe, expect, inject, it, vi } from "vitest";
 import { getJob } from "../jobs/repo.ts";
 import { applyCallback, cancelJob, sweep } from "../jobs/service.ts";
-import { Batch, Job } from "../openapi/schemas.ts";
+import { Batch, BatchDeliveryList, Job } from "../openapi/schemas.ts";
 import { call, drainQueue, fromBase64, newKey } from "../test/helpers.ts";
 import { handleWebhookBatch } from "../webhooks/consumer.ts";
 import type { QueuedWebhook } from "../webhooks/enqueue.ts";
@@ -285,6 +285,19 @@ describe("the end of a batch", () => {
     expect(payload.data).toMatchObject({ id: batch.id, status: "completed", size: 3 });
     expect(payload.data.items.map((i) => i.index)).toEqual([0, 1, 2]);
     expect(posts[0].headers["webhook-id"]).toBe(`msg_${batch.id}_completed`);
+    // and its deliveries are listed for the key that owns the batch, 404 for another
+    const listed = await call(`/v1/batches/${batch.id}/deliveries`, {
+      headers: { authorization: `Bearer ${owner.key}` },
+    });
+    expect(listed.status).toBe(200);
+    const { data } = BatchDeliveryList.parse(await listed.json());
+    expect(data.map((d) => [d.event, d.attempt, d.outcome, d.webhook_id])).toEqual([
+      ["batch.completed", 1, "delivered", `msg_${batch.id}_completed`],
+    ]);
+    const foreign = await call(`/v1/batches/${batch.id}/deliveries`, {
+      headers: { authorization: `Bearer ${other}` },
+    });
+    expect([foreign.status, (await errorOf(foreign)).code]).toEqual([404, "not_found"]);
   });
 
   it("a batch.completed that ran out of retries is recorded as dead-lettered", async () => {

@@ -117,3 +117,17 @@ export async function batchWebhookDelivered(db: D1Database, webhookId: string): 
     .first<{ n: number }>();
   return (row?.n ?? 0) > 0;
 }
+
+/** Every delivery record of a batch's webhook, oldest first. */
+export async function listBatchDeliveries(
+  db: D1Database,
+  batchId: string,
+): Promise<(BatchDelivery & { id: number })[]> {
+  const { results } = await db
+    .prepare(
+      "SELECT id, batch_id, webhook_id, event, attempt, url, outcome, status_code, error, duration_ms, created_at FROM batch_deliveries WHERE batch_id = ? ORDER BY id",
+    )
+    .bind(batchId)
+    .all<BatchDelivery & { id: number }>();
+  return results;
+}

@@ -10,17 +10,24 @@ import { fetchImageUrl } from "../images/fetch-url.ts";
 import { checkJobImage, imageUrlOf, readJsonObject, requireSafeWebhookUrl } from "../jobs/input.ts";
 import { type BatchOptions, optionFieldsFromJson, parseBatchOptions } from "../jobs/options.ts";
 import { createApp } from "../openapi/app.ts";
-import { errors, header, imageUploadErrors, unauthorized } from "../openapi/responses.ts";
+import { type ErrorDoc, errors, header, imageUploadErrors, unauthorized } from "../openapi/responses.ts";
 import {
   Batch,
   BatchCreateForm,
   BatchCreateJson,
+  BatchDeliveryList,
   BatchIdPath,
   JobCreateHeaders,
 } from "../openapi/schemas.ts";
 import { urlPolicy } from "../webhooks/deliver.ts";
 import { MAX_BATCH_BYTES, MAX_BATCH_ITEMS } from "./limits.ts";
-import { type BatchRow, batchJobs, findBatchByIdempotencyKey, getBatch } from "./repo.ts";
+import {
+  type BatchRow,
+  batchJobs,
+  findBatchByIdempotencyKey,
+  getBatch,
+  listBatchDeliveries,
+} from "./repo.ts";
 import { acceptBatch, acceptMissingItems, type BatchItem, type NewBatch } from "./service.ts";
 import { readBatchUpload, tooManyItems } from "./upload.ts";
 import { publicBatch } from "./view.ts";
@@ -29,6 +36,10 @@ export const batches = createApp();
 
 const security = [{ apiKey: [] }];
 const keyRefused = unauthorized("the API key is");
+const batchGone: ErrorDoc = {
+  codes: ["not_found"],
+  description: "no such batch (another key's batches answer the same)",
+};
 /** Images fetched at once for a batch of URLs. */
 const FETCH_CONCURRENCY = 4;
 
@@ -217,17 +228,49 @@ batches.openapi(
       200: { description: "the batch", content: { "application/json": { schema: Batch } } },
       ...errors({
         401: keyRefused,
-        404: { codes: ["not_found"], description: "no such batch (another key's batches answer the same)" },
+        404: batchGone,
       }),
     },
   }),
   async (c) => {
-    const { id } = c.req.valid("param");
-    const row = await getBatch(c.env.DB, id);
-    if (!row || row.api_key_id !== c.get("apiKey").id) throw new ApiError(404, "not_found", `no batch ${id}`);
+    const row = await ownBatch(c.env, c.get("apiKey").id, c.req.valid("param").id);
     return c.json(await publicBatch(c.env, row, await batchJobs(c.env.DB, row.id)), 200);
   },
 );
+
+batches.openapi(
+  createRoute({
+    method: "get",
+    path: "/{id}/deliveries",
+    tags: ["batches"],
+    operationId: "listBatchDeliveries",
+    summary: "Delivery attempts of a batch's batch.completed webhook",
+    description:
+      "Every attempt, retried with backoff like a job's, and a `dead_lettered` record if every retry failed. " +
+      "The items' own job webhooks are listed on each job (GET /v1/jobs/{id}/deliveries).",
+    security,
+    request: { params: BatchIdPath },
+    responses: {
+      200: { description: "the attempts", content: { "application/json": { schema: BatchDeliveryList } } },
+      ...errors({ 401: keyRefused, 404: batchGone }),
+    },
+  }),
+  async (c) => {
+    const row = await ownBatch(c.env, c.get("apiKey").id, c.req.valid("param").id);
+    const data = (await listBatchDeliveries(c.env.DB, row.id)).map(({ batch_id: _, ...d }) => ({
+      ...d,
+      event: "batch.completed" as const,
+    }));
+    return c.json({ object: "list" as const, data }, 200);
+  },
+);
+
+/** The key's batch with this id; another key's answers 404 like a missing one. */
+async function ownBatch(env: Env, apiKeyId: string, id: string): Promise<BatchRow> {
+  const row = await getBatch(env.DB, id);
+  if (!row || row.api_key_id !== apiKeyId) throw new ApiError(404, "not_found", `no batch ${id}`);
+  return row;
+}
 
 /** The JSON form's `images`: 1..MAX_BATCH_ITEMS objects with an image_url each. */
 function imageUrlsOf(value: unknown): string[] {

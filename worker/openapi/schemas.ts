@@ -370,6 +370,15 @@ export const WebhookDelivery = component(
   "One attempt to deliver a webhook, or (outcome `dead_lettered`) the record that it was given up.",
 );
 
+export const BatchDeliveryList = component(
+  "BatchDeliveryList",
+  z.object({
+    object: z.literal("list"),
+    data: z.array(WebhookDelivery.omit({ event: true }).extend({ event: z.literal("batch.completed") })),
+  }),
+  "Delivery attempts of a batch's batch.completed webhook, oldest first (its items' job webhooks are listed on each job).",
+);
+
 export const WebhookRedelivery = component(
   "WebhookRedelivery",
   z.object({
