@@ -171,7 +171,7 @@ export interface paths {
         put?: never;
         /**
          * Send a webhook again
-         * @description Queues the event of that delivery record once more, signed afresh, with the same `webhook-id` (a receiver that processed it already can tell). It is sent even if it was delivered before, and retried like the first delivery; its attempts appear in GET /v1/jobs/{id}/deliveries, numbered after the earlier ones. The payload is the job as it is now.
+         * @description Queues the event of that delivery record once more, signed afresh, with the same `webhook-id` (a receiver that processed it already can tell). It is sent even if it was delivered before, and retried like the first delivery; its attempts appear in GET /v1/jobs/{id}/deliveries, numbered after the earlier ones. The payload is the job as it is now. At most 20 redeliveries a minute per key: each is a request to a receiver.
          */
         post: operations["redeliverJobWebhook"];
         delete?: never;
@@ -1996,6 +1996,26 @@ export interface operations {
                         error?: {
                             /** @enum {unknown} */
                             code?: "no_webhook";
+                        };
+                    };
+                };
+            };
+            /** @description too many redeliveries this minute. `error.code`: `rate_limited` */
+            429: {
+                headers: {
+                    /** @description seconds until the window ends */
+                    "Retry-After"?: number;
+                    /** @description requests allowed per minute and key */
+                    "RateLimit-Limit"?: number;
+                    /** @description requests left in this minute */
+                    "RateLimit-Remaining"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "rate_limited";
                         };
                     };
                 };

@@ -460,8 +460,10 @@ jobs.openapi(
       "Queues the event of that delivery record once more, signed afresh, with the same `webhook-id` (a " +
       "receiver that processed it already can tell). It is sent even if it was delivered before, and retried " +
       "like the first delivery; its attempts appear in GET /v1/jobs/{id}/deliveries, numbered after the " +
-      "earlier ones. The payload is the job as it is now.",
+      "earlier ones. The payload is the job as it is now. At most 20 redeliveries a minute per key: each is " +
+      "a request to a receiver.",
     security,
+    middleware: [rateLimit("redeliveries", 20)] as const,
     request: { params: DeliveryPath },
     responses: {
       202: {
@@ -475,6 +477,14 @@ jobs.openapi(
           description: "no such job, or no such delivery of it (another key's answer the same)",
         },
         409: { codes: ["no_webhook"], description: "the job has no webhook_url" },
+        429: {
+          codes: ["rate_limited"],
+          description: "too many redeliveries this minute",
+          headers: {
+            "Retry-After": header("seconds until the window ends", "integer"),
+            ...RATE_LIMIT_HEADERS,
+          },
+        },
       }),
     },
   }),

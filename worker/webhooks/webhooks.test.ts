@@ -237,9 +237,12 @@ describe("redelivery (issue #17)", () => {
     attempt: number;
     outcome: string;
   }
-  const listed = async (jobId: string) =>
-    ((await (await call(`/v1/jobs/${jobId}/deliveries`, { headers: auth() })).json()) as { data: Listed[] })
-      .data;
+  const listed = async (jobId: string, key = apiKey.key) =>
+    (
+      (await (await call(`/v1/jobs/${jobId}/deliveries`, { headers: auth(key) })).json()) as {
+        data: Listed[];
+      }
+    ).data;
   const redeliver = (jobId: string, deliveryId: number | string, key = apiKey.key) =>
     call(`/v1/jobs/${jobId}/deliveries/${deliveryId}/redeliver`, { method: "POST", headers: auth(key) });
 
@@ -378,6 +381,24 @@ describe("redelivery (issue #17)", () => {
     ]);
     expect(seen).toHaveLength(2);
   });
+
+  it("allows 20 redeliveries a minute per key, then 429 with Retry-After", async () => {
+    const busy = await newKey("webhooks-busy");
+    const row = await finishedJob("https://hooks.example.com/busy", { api_key_id: busy.id });
+    receiver(row.webhook_url!);
+    await deliverWebhook(env, task(row), 1);
+    const [delivery] = await listed(row.id, busy.key);
+    // the limit counts per clock minute: start early in one, so that all 21 fall in it
+    const intoMinute = Date.now() % 60_000;
+    if (intoMinute > 45_000) await new Promise((r) => setTimeout(r, 60_000 - intoMinute + 100));
+    const statuses: number[] = [];
+    for (let i = 0; i < 20; i++) statuses.push((await redeliver(row.id, delivery.id, busy.key)).status);
+    expect(statuses).toEqual(Array(20).fill(202));
+    const refused = await redeliver(row.id, delivery.id, busy.key);
+    expect(refused.status).toBe(429);
+    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe("rate_limited");
+    expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(0);
+  }, 30_000);
 
   it("answers 404 for another key's delivery or an unknown one, 409 for a job without webhook", async () => {
     const row = await finishedJob("https://hooks.example.com/mine");
