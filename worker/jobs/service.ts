@@ -246,6 +246,8 @@ export async function applyCallback(env: Env, row: JobRow, cb: JobCallback): Pro
     // Enqueue before the transition: if the queue is down we answer 5xx and the GPU service
     // retries, instead of a finished job whose webhook is never sent. The consumer drops the
     // message if the transition did not happen, and deduplicates by webhook id.
+    // A job whose `running` report was lost still started: its job.started goes out too.
+    if (row.started_at === null) await enqueueWebhook(env, row, "job.started");
     await enqueueWebhook(env, row, "job.succeeded");
     const ok = await ended(
       env,

@@ -3,9 +3,9 @@ import { createExecutionContext, createMessageBatch, getQueueResult } from "clou
 import { env } from "cloudflare:workers";
 import { Webhook } from "standardwebhooks";
 import { afterEach, beforeAll, describe, expect, inject, it, vi } from "vitest";
-import type { JobCallback } from "../../protocol/jobs.ts";
+import type { JobCallback, JobResultSummary } from "../../protocol/jobs.ts";
 import { getJob, type JobRow } from "../jobs/repo.ts";
-import { applyCallback, cancelJob, cancelOverdue } from "../jobs/service.ts";
+import { applyCallback, cancelJob, cancelOverdue, outputKey } from "../jobs/service.ts";
 import { drainQueue, fromBase64, type JobJson, newKey, submit } from "../test/helpers.ts";
 import { handleWebhookBatch } from "./consumer.ts";
 import type { WebhookTask } from "./enqueue.ts";
@@ -85,6 +85,27 @@ describe("job.started", () => {
     expect(outcome.retryMessages).toEqual([]);
     // delivered once: the same message again is dropped
     expect((await consume(sent[0])).seen).toBeUndefined();
+  });
+
+  it("is sent with the ending when the running report was lost and the job succeeded", async () => {
+    const row = await queuedJob({ webhook_events: "job.started,job.succeeded" });
+    await env.BUCKET.put(outputKey(row.id, "mask"), new Uint8Array([1]));
+    const { env: recording, sent } = recordingEnv();
+    const result: JobResultSummary = {
+      model: "fcn8s-test",
+      width: 64,
+      height: 48,
+      class_fractions: Array(11).fill(1 / 11),
+      outputs: ["mask"],
+      timings_ms: { queue_wait: 1, download: 1, decode: 1, inference: 1, upload: 1, total: 5 },
+      provider: "cpu",
+    };
+    expect(
+      await applyCallback(recording, row, { job_id: row.id, status: "succeeded", attempt: 1, result }),
+    ).toBe("applied");
+    expect(sent.map((t) => t.event)).toEqual(["job.started", "job.succeeded"]);
+    const payload = verified((await consume(sent[0])).seen);
+    expect(payload).toMatchObject({ type: "job.started", data: { id: row.id, status: "succeeded" } });
   });
 
   it("is not sent by default: the default events stay job.succeeded and job.failed", async () => {
