@@ -2,7 +2,6 @@ import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import {
   type JobCallback,
-  type JobResultSummary,
   MAX_OUTPUT_PARTS,
   OUTPUT_PART_BYTES,
   PROBABILITIES_CONTENT_TYPE,
@@ -21,6 +20,7 @@ import {
   newKey,
   pathOf,
   postCallback,
+  resultSummary,
   submit,
 } from "../test/helpers.ts";
 
@@ -38,15 +38,7 @@ async function queuedJob(fields: Record<string, string> = {}) {
   return { job, message };
 }
 
-const summary = (outputs: JobResultSummary["outputs"] = ["mask"]): JobResultSummary => ({
-  model: "fcn8s-test",
-  width: 64,
-  height: 48,
-  class_fractions: Array(11).fill(1 / 11),
-  outputs,
-  timings_ms: { queue_wait: 1, download: 1, decode: 1, inference: 1, upload: 1, total: 5 },
-  provider: "cpu",
-});
+const summary = resultSummary;
 
 describe("signed URLs", () => {
   it("let the GPU tier read the input and write outputs for that job only", async () => {

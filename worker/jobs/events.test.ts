@@ -2,7 +2,7 @@
 import { env } from "cloudflare:workers";
 import { afterEach, beforeAll, describe, expect, inject, it, vi } from "vitest";
 import { readSse, type SseEvent } from "../../cli/sse.ts";
-import type { JobProgress, JobResultSummary } from "../../protocol/jobs.ts";
+import type { JobProgress } from "../../protocol/jobs.ts";
 import { Job } from "../openapi/schemas.ts";
 import {
   call,
@@ -12,6 +12,7 @@ import {
   newKey,
   pathOf,
   postCallback,
+  resultSummary,
   submit,
 } from "../test/helpers.ts";
 import { getJob } from "./repo.ts";
@@ -27,15 +28,7 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-const summary: JobResultSummary = {
-  model: "fcn8s-test",
-  width: 64,
-  height: 48,
-  class_fractions: Array(11).fill(1 / 11),
-  outputs: ["mask"],
-  timings_ms: { queue_wait: 1, download: 1, decode: 1, inference: 1, upload: 1, total: 5 },
-  provider: "cpu",
-};
+const summary = resultSummary();
 
 async function queuedJob() {
   const job = (await (await submit(key, fromBase64(images.png64x48))).json()) as JobJson;

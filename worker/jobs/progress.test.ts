@@ -1,7 +1,7 @@
 /** Progress reports from the GPU tier (issue #17): stored, shown, never backwards. */
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, inject, it } from "vitest";
-import type { JobCallback, JobProgress, JobResultSummary } from "../../protocol/jobs.ts";
+import type { JobCallback, JobProgress } from "../../protocol/jobs.ts";
 import {
   call,
   drainQueue,
@@ -10,6 +10,7 @@ import {
   newKey,
   pathOf,
   postCallback,
+  resultSummary,
   submit,
 } from "../test/helpers.ts";
 import { getJob } from "./repo.ts";
@@ -38,15 +39,7 @@ async function shown(jobId: string): Promise<{ status: string; progress: JobProg
   return r.json();
 }
 
-const summary: JobResultSummary = {
-  model: "fcn8s-test",
-  width: 64,
-  height: 48,
-  class_fractions: Array(11).fill(1 / 11),
-  outputs: ["mask"],
-  timings_ms: { queue_wait: 1, download: 1, decode: 1, inference: 1, upload: 1, total: 5 },
-  provider: "cpu",
-};
+const summary = resultSummary();
 
 describe("progress reports", () => {
   it("are null while queued, stored and shown while running, stage of the end at fraction 1 once succeeded", async () => {

@@ -5,7 +5,6 @@
  */
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, inject, it } from "vitest";
-import type { JobResultSummary } from "../../protocol/jobs.ts";
 import wranglerToml from "../../wrangler.toml?raw";
 import {
   call,
@@ -15,6 +14,7 @@ import {
   newKey,
   pathOf,
   postCallback,
+  resultSummary,
   submit,
 } from "../test/helpers.ts";
 import { MAX_RETRY_DELAY_S, retryDelaySeconds, retryScheduleMs } from "../webhooks/deliver.ts";
@@ -34,15 +34,7 @@ beforeAll(async () => {
 
 type Job = JobJson & { expires_at: string | null };
 
-const summary: JobResultSummary = {
-  model: "fcn8s-test",
-  width: 64,
-  height: 48,
-  class_fractions: Array(11).fill(1 / 11),
-  outputs: ["mask", "probabilities"],
-  timings_ms: { queue_wait: 1, download: 1, decode: 1, inference: 1, upload: 1, total: 5 },
-  provider: "cpu",
-};
+const summary = resultSummary(["mask", "probabilities"]);
 
 /** A job that ran: its input, mask and probabilities are stored. */
 async function succeededJob(): Promise<Job> {

@@ -1,11 +1,22 @@
 /** Shared helpers for the workerd tests: keys, job submissions, signed callbacks, SQS reads. */
 import { env, exports } from "cloudflare:workers";
 import { AwsClient } from "aws4fetch";
-import type { JobCallback, JobMessage } from "../../protocol/jobs.ts";
+import type { JobCallback, JobMessage, JobResultSummary } from "../../protocol/jobs.ts";
 import { signWebhook } from "../../protocol/standard-webhooks.ts";
 
 export const BASE = "http://edge.test";
 export const fromBase64 = (s: string) => Uint8Array.from(atob(s), (ch) => ch.charCodeAt(0));
+
+/** The result a succeeded callback reports for a 64x48 test image, with these outputs written. */
+export const resultSummary = (outputs: JobResultSummary["outputs"] = ["mask"]): JobResultSummary => ({
+  model: "fcn8s-test",
+  width: 64,
+  height: 48,
+  class_fractions: Array(11).fill(1 / 11),
+  outputs,
+  timings_ms: { queue_wait: 1, download: 1, decode: 1, inference: 1, upload: 1, total: 5 },
+  provider: "cpu",
+});
 
 export const call = (path: string, init: RequestInit = {}) =>
   exports.default.fetch(new Request(`${BASE}${path}`, init));

@@ -3,10 +3,10 @@ import { createExecutionContext, createMessageBatch, getQueueResult } from "clou
 import { env } from "cloudflare:workers";
 import { Webhook } from "standardwebhooks";
 import { afterEach, beforeAll, describe, expect, inject, it, vi } from "vitest";
-import type { JobCallback, JobResultSummary } from "../../protocol/jobs.ts";
+import type { JobCallback } from "../../protocol/jobs.ts";
 import { getJob, type JobRow } from "../jobs/repo.ts";
 import { applyCallback, cancelJob, cancelOverdue, outputKey } from "../jobs/service.ts";
-import { drainQueue, fromBase64, type JobJson, newKey, submit } from "../test/helpers.ts";
+import { drainQueue, fromBase64, type JobJson, newKey, resultSummary, submit } from "../test/helpers.ts";
 import { handleWebhookBatch } from "./consumer.ts";
 import type { WebhookTask } from "./enqueue.ts";
 
@@ -91,15 +91,7 @@ describe("job.started", () => {
     const row = await queuedJob({ webhook_events: "job.started,job.succeeded" });
     await env.BUCKET.put(outputKey(row.id, "mask"), new Uint8Array([1]));
     const { env: recording, sent } = recordingEnv();
-    const result: JobResultSummary = {
-      model: "fcn8s-test",
-      width: 64,
-      height: 48,
-      class_fractions: Array(11).fill(1 / 11),
-      outputs: ["mask"],
-      timings_ms: { queue_wait: 1, download: 1, decode: 1, inference: 1, upload: 1, total: 5 },
-      provider: "cpu",
-    };
+    const result = resultSummary();
     expect(
       await applyCallback(recording, row, { job_id: row.id, status: "succeeded", attempt: 1, result }),
     ).toBe("applied");
