@@ -60,6 +60,19 @@ class DistillStepTest(unittest.TestCase):
         self.assertEqual(state["config"]["teacher"], str(teacher))
         self.assertGreater(state["history"][0]["loss"], 0.0)
 
+    @unittest.skipUnless((camvid_root() / "train.txt").exists(), "CamVid not found (set CAMVID_DIR)")
+    def test_on_every_labelled_frame_each_stage_keeps_its_last_epoch(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            main(["--stage", "all", "--out", str(Path(tmp) / "run"), "--train-split", "train+val",
+                  "--width", str(TINY["width"]), "--fc-channels", "64", "--epochs", "2", "1", "1",
+                  "--batch", "2", "--crop", "64", "--limit", "2", "--threads", "1"])
+            stages = {s: torch.load(Path(tmp) / "run" / f"fcn{s}s" / "best.pt") for s in (32, 16, 8)}
+        for stride, state in stages.items():
+            self.assertEqual(state["selected_by"], "last epoch")
+            self.assertNotIn("val", state)  # val trained the net: no score of it to report
+        self.assertEqual(stages[32]["epoch"], 2)
+        self.assertEqual(stages[8]["config"]["train_split"], "train+val")
+
 
 if __name__ == "__main__":
     unittest.main()
