@@ -955,10 +955,18 @@ export interface components {
                     number
                 ];
             }[];
-            /** @description validation metrics measured at export */
+            /** @description CamVid split the model trained on: `train`, or `train+val` (every labelled frame) */
+            trained_on: string;
+            /** @description CamVid val metrics (fractions); for a model trained on `train+val`, those of the same recipe's held-out-drive run */
             val: {
                 [key: string]: number;
             } | null;
+            /** @description metrics on a CamVid drive left out of training, the closest proxy for streets the model never saw; for a model trained on `train+val`, of the same recipe trained without that drive. null: not measured */
+            held_out_drive: ({
+                drive: string;
+            } & {
+                [key: string]: number;
+            }) | null;
         };
         /** @description POST /v1/preview?format=json: the segmentation summarised per class. */
         PreviewResult: {

@@ -58,15 +58,40 @@ class ExportWrapper(nn.Module):
         return (logits, score) if self.outputs == "both" else logits
 
 
-def load_checkpoint(path: Path) -> FCN:
+def load_checkpoint(path: Path, recipe_run: Path | None = None) -> FCN:
+    """The net of a training checkpoint, in eval mode, carrying the scores its metadata reports
+    (``reported_scores``; ``recipe_run``: the same recipe's held-out-drive checkpoint)."""
     state = torch.load(path, map_location="cpu")
     cfg = state["config"]
     model = from_config(cfg, state["stride"])
     model.load_state_dict(state["model"])
     model.eval()
-    model.checkpoint_val = state.get("val")  # type: ignore[attr-defined]
+    recipe = torch.load(recipe_run, map_location="cpu") if recipe_run else None
+    model.checkpoint_scores = reported_scores(state, recipe)  # type: ignore[attr-defined]
     model.checkpoint_config = cfg  # type: ignore[attr-defined]
     return model
+
+
+def _metrics(scores: dict) -> dict:
+    return {k: round(v, 4) for k, v in scores.items() if k != "iu"}
+
+
+def reported_scores(state: dict, recipe: dict | None = None) -> dict:
+    """What a model's metadata says it scores: ``val`` and ``heldOutDrive`` (``{drive, ...}``).
+
+    A checkpoint selected on held-out frames reports its own scores. One trained on every
+    labelled frame (``--train-split train+val``) has nothing left to be scored on: it reports
+    those of ``recipe``, the same recipe trained with a drive held out, or nothing."""
+    source = state if state.get("scores") or state.get("val") else recipe
+    if not source:
+        return {}
+    scores = source.get("scores") or {"val": source["val"]}
+    out = {}
+    if "val" in scores:
+        out["val"] = _metrics(scores["val"])
+    if "holdout" in scores:
+        out["heldOutDrive"] = {"drive": source["config"]["holdout_drive"], **_metrics(scores["holdout"])}
+    return out
 
 
 def is_fixed_bilinear(layer: nn.ConvTranspose2d) -> bool:
@@ -111,9 +136,9 @@ def metadata(model: FCN, model_id: str, resolution, quantization: str, with_coar
         if not is_fixed_bilinear(model.upscore):
             raise ValueError("the last upsampling is not the fixed bilinear deconvolution; keep it in the graph")
         meta["upsample"] = {"factor": model.stride, "crop": int(model.crop_final)}
-    val = getattr(model, "checkpoint_val", None)
-    if val:
-        meta["val"] = {k: round(v, 4) for k, v in val.items() if k != "iu"}
+    cfg = getattr(model, "checkpoint_config", {})
+    meta["trainedOn"] = cfg.get("train_split", "train")  # less heldOutDrive's drive when it is its own
+    meta.update(getattr(model, "checkpoint_scores", {}))
     return meta
 
 
@@ -185,9 +210,12 @@ def main(argv=None) -> None:
     p.add_argument("--runtime-upsample", action="store_true",
                    help="stop the graph at the coarse scores and leave the fixed bilinear deconvolution "
                         "to the runtime (models/runtime/upsample.ts): faster in onnxruntime-web")
+    p.add_argument("--recipe-run", type=Path, metavar="CHECKPOINT",
+                   help="for a model trained on train+val: the same recipe's --holdout-drive checkpoint, "
+                        "whose held-out-drive and val scores the metadata reports")
     p.add_argument("--skip-parity", action="store_true")
     a = p.parse_args(argv)
-    model = load_checkpoint(a.checkpoint)
+    model = load_checkpoint(a.checkpoint, a.recipe_run)
     resolution = {"width": a.resolution[0], "height": a.resolution[1]} if a.resolution else None
     meta = metadata(model, a.id, resolution, "fp32", a.coarse, a.runtime_upsample)
     export(model, a.out, meta, a.coarse)

@@ -189,9 +189,10 @@ def main(argv=None) -> None:
                         "int8 kernels with 3 or 8 input channels are slower than float in wasm)")
     p.add_argument("--coarse", action="store_true", help="also output the coarse scores (see export.py)")
     p.add_argument("--runtime-upsample", action="store_true", help="stop the graph at the coarse scores (see export.py)")
+    p.add_argument("--recipe-run", type=Path, metavar="CHECKPOINT", help="see export.py")
     a = p.parse_args(argv)
     torch.set_num_threads(2)
-    model = load_checkpoint(a.checkpoint)
+    model = load_checkpoint(a.checkpoint, a.recipe_run)
     meta = metadata(model, a.id, {"width": a.resolution[0], "height": a.resolution[1]}, "int8", a.coarse,
                     a.runtime_upsample)
     images, _ = load_split("train")

@@ -48,8 +48,18 @@ export interface ModelMetadata {
    * deconvolution and its crop, to the runtime (`upsample.ts`).
    */
   upsample?: BilinearDeconv;
-  /** Validation metrics measured when the model was exported, if any. */
+  /** CamVid split the net trained on: "train", or "train+val" (absent in older exports: "train"). */
+  trainedOn?: string;
+  /**
+   * CamVid val metrics at export. For a model trained on "train+val" (val taught it), those of
+   * the same recipe's held-out-drive run.
+   */
   val?: Record<string, number>;
+  /**
+   * Metrics on a drive left out of training (the proxy for new streets): this model's own, or
+   * for a "train+val" model those of the same recipe trained without `drive`.
+   */
+  heldOutDrive?: { drive: string } & Record<string, number | string>;
 }
 
 function readVarint(b: Uint8Array, pos: number): [number, number] {

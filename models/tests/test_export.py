@@ -11,7 +11,7 @@ import numpy as np
 import onnx
 import torch
 
-from fcn.export import REPO, ExportWrapper, export, is_fixed_bilinear, parity
+from fcn.export import REPO, ExportWrapper, export, is_fixed_bilinear, parity, reported_scores
 from fcn.fcn import fcn8s, fcn32s, fuse_batchnorm
 from fcn.quantize import quantize
 
@@ -109,6 +109,28 @@ class FloatConvsTest(unittest.TestCase):
         self.assertTrue(all(c.input[1] in inits for c in convs[:2]), "first two convs read float weights")
         self.assertTrue(all(c.input[1].endswith("_dq") for c in convs[2:13]), "the rest read int8 weights")
         self.assertNotIn("image_Q", {n.name for n in graph.node})
+
+
+class ReportedScoresTest(unittest.TestCase):
+    HELD = {"mean_iu": 0.35333, "pixel_accuracy": 0.79, "iu": [0.1] * 11}
+    VAL = {"mean_iu": 0.5447, "pixel_accuracy": 0.88, "iu": [0.2] * 11}
+
+    def test_a_cross_drive_checkpoint_reports_its_own_scores(self):
+        state = {"config": {"holdout_drive": "0006R0", "train_split": "train"},
+                 "scores": {"holdout": self.HELD, "val": self.VAL}, "val": self.VAL}
+        self.assertEqual(reported_scores(state), {
+            "val": {"mean_iu": 0.5447, "pixel_accuracy": 0.88},
+            "heldOutDrive": {"drive": "0006R0", "mean_iu": 0.3533, "pixel_accuracy": 0.79}})
+
+    def test_a_model_trained_on_every_frame_reports_its_recipes_held_out_run(self):
+        shipped = {"config": {"train_split": "train+val"}, "scores": {}, "selected_by": "last epoch"}
+        recipe = {"config": {"holdout_drive": "0006R0"}, "scores": {"holdout": self.HELD, "val": self.VAL}}
+        self.assertEqual(reported_scores(shipped, recipe)["heldOutDrive"]["drive"], "0006R0")
+        self.assertEqual(reported_scores(shipped, recipe)["val"]["mean_iu"], 0.5447)
+        self.assertEqual(reported_scores(shipped), {})  # no recipe run: nothing it could honestly claim
+
+    def test_an_older_checkpoint_with_only_val_still_reports_it(self):
+        self.assertEqual(reported_scores({"config": {}, "val": self.VAL}), {"val": {"mean_iu": 0.5447, "pixel_accuracy": 0.88}})
 
 
 if __name__ == "__main__":

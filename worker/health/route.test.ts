@@ -13,12 +13,15 @@ it("GET /v1/models lists the edge model and the GPU tier's, with the model card'
   };
   expect(body.models[0]).toMatchObject({ role: "preview", variant: "fcn32s", bytes: expect.any(Number) });
   expect(body.models[0].val).toMatchObject({ mean_iu: 0.5381 });
+  expect(body.models[0]).toMatchObject({ trained_on: "train", held_out_drive: null });
   expect(body.models[1]).toMatchObject({
     role: "jobs",
     variant: "fcn8s",
     resolution: null,
     loaded: null,
+    trained_on: "train",
     val: { mean_iu: 0.595 },
+    held_out_drive: null,
   });
 });
 

@@ -1,6 +1,7 @@
 /** GET /v1/health and GET /v1/models. */
 import { createRoute } from "@hono/zod-openapi";
 import edgeModelBytes from "../../models/fcn32s-edge-int8.onnx";
+import type { ModelMetadata } from "../../models/runtime/model-metadata.ts";
 import { edgeModelLoaded, edgeModelMeta } from "../inference/edge-model.ts";
 import { jobsModelMeta } from "../inference/jobs-model.ts";
 import { createApp } from "../openapi/app.ts";
@@ -8,6 +9,15 @@ import { errors } from "../openapi/responses.ts";
 import { Health, ModelList } from "../openapi/schemas.ts";
 
 export const health = createApp();
+
+/** What a model's metadata says it scores, as GET /v1/models reports it. */
+function reportedScores(meta: ModelMetadata) {
+  return {
+    trained_on: meta.trainedOn ?? "train",
+    val: meta.val ?? null,
+    held_out_drive: (meta.heldOutDrive as { drive: string } & Record<string, number>) ?? null,
+  };
+}
 
 health.openapi(
   createRoute({
@@ -52,7 +62,7 @@ health.openapi(
             resolution: edgeModelMeta.resolution,
             loaded: edgeModelLoaded(),
             classes: edgeModelMeta.classes,
-            val: edgeModelMeta.val ?? null,
+            ...reportedScores(edgeModelMeta),
           },
           {
             id: jobsModelMeta.id,
@@ -65,7 +75,7 @@ health.openapi(
             // It runs on the GPU tier, not in this isolate.
             loaded: null,
             classes: jobsModelMeta.classes,
-            val: jobsModelMeta.val ?? null,
+            ...reportedScores(jobsModelMeta),
           },
         ],
       },

@@ -93,7 +93,23 @@ export const ModelInfo = component(
       .nullable()
       .describe("whether this isolate has created the session yet; null for the GPU tier's model"),
     classes: z.array(z.object({ name: z.string(), color: Rgb })).describe("class id = index"),
-    val: z.record(z.string(), z.number()).nullable().describe("validation metrics measured at export"),
+    trained_on: z
+      .string()
+      .describe("CamVid split the model trained on: `train`, or `train+val` (every labelled frame)"),
+    val: z
+      .record(z.string(), z.number())
+      .nullable()
+      .describe(
+        "CamVid val metrics (fractions); for a model trained on `train+val`, those of the same recipe's held-out-drive run",
+      ),
+    held_out_drive: z
+      .object({ drive: z.string() })
+      .catchall(z.number())
+      .nullable()
+      .describe(
+        "metrics on a CamVid drive left out of training, the closest proxy for streets the model never saw; " +
+          "for a model trained on `train+val`, of the same recipe trained without that drive. null: not measured",
+      ),
   }),
   "A model served by the edge (preview) or the GPU tier (jobs).",
 );
