@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
-import { dirname, join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { decodeImage, type Rgba, upright } from "../../models/runtime/decode.ts";
@@ -19,7 +19,7 @@ export const camvidDir = () => process.env.CAMVID_DIR ?? resolve(REPO, "../share
 
 export const evaluate: Command = {
   summary: "score a model on CamVid: the paper's four metrics and per-class IoU",
-  help: `Usage: npx fcn eval --model <file.onnx> [--split val] [--mode learned|shift-and-stitch]
+  help: `Usage: npx fcn eval --model <file.onnx> [--split val] [--drive ID] [--mode learned|shift-and-stitch]
                     [--quality standard|high] [--upscale K] [--limit N] [--json]
 
 Runs the model exactly as the serving tiers do (same decoding, resize and metadata) on every
@@ -27,7 +27,10 @@ image of the split and scores it against the labels, ignoring void (class 11).
 
 Options:
   --model <file>   ONNX model (required)
-  --split <name>   train or val (default val; the test split is withheld)
+  --split <name>   train, val or train+val (default val; the test split is withheld)
+  --drive <id>     only the frames of this drive, e.g. --split train+val --drive 0006R0: the
+                   drive the cross-drive runs hold out (models/README.md), the closest proxy
+                   for streets a model never saw
   --data <dir>     CamVid folder (default: $CAMVID_DIR or ../shared/datasets/camvid)
   --mode <m>       learned (default) or shift-and-stitch
   --quality <q>    standard (default) or high (flips and three scales averaged, as jobs do)
@@ -43,6 +46,7 @@ Options:
       options: {
         model: { type: "string" },
         split: { type: "string", default: "val" },
+        drive: { type: "string" },
         data: { type: "string" },
         mode: { type: "string", default: "learned" },
         quality: { type: "string", default: "standard" },
@@ -53,28 +57,20 @@ Options:
       },
     });
     if (!values.model) throw new Error("needs --model (see --help)");
-    if (!["train", "val"].includes(values.split)) throw new Error("--split must be train or val");
+    if (!SPLITS.includes(values.split)) throw new Error("--split must be train, val or train+val");
     if (!["standard", "high"].includes(values.quality)) throw new Error("--quality must be standard or high");
     const upscale = Number(values.upscale);
     if (!(upscale >= 1 && upscale <= 8)) throw new Error("--upscale must be a number from 1 to 8");
     const root = resolve(values.data ?? camvidDir());
-    const list = join(root, `${values.split}.txt`);
-    if (!existsSync(list)) {
-      throw new Error(
-        `CamVid not found: ${list} does not exist. Pass --data <dir> or set CAMVID_DIR to the folder ` +
-          "that holds train.txt and val.txt (default: ../shared/datasets/camvid beside the repository)",
-      );
-    }
-    let pairs = (await readFile(list, "utf8"))
-      .split("\n")
-      .filter(Boolean)
-      .map((line) => line.split(" ") as [string, string]);
+    let pairs = await framePairs(root, values.split, values.drive);
+    if (pairs.length === 0) throw new Error(`no frames of drive ${values.drive} in ${values.split}`);
     if (values.limit) pairs = pairs.slice(0, Number(values.limit));
+    const scored = values.drive ? `${values.split}, drive ${values.drive}` : values.split;
     await initNodeCodecs();
     const model = await loadModelFor(values.model, values.provider as string);
     const classes = model.meta.classes.length;
     const matrix = new ConfusionMatrix(classes);
-    const bar = new ProgressBar(pairs.length, `eval ${values.split}`);
+    const bar = new ProgressBar(pairs.length, `eval ${scored}`);
     const started = performance.now();
     for (const [i, [img, lbl]] of pairs.entries()) {
       const image = await decodeImage(new Uint8Array(await readFile(join(root, img))), FULL_LIMITS);
@@ -99,6 +95,7 @@ Options:
         JSON.stringify({
           model: model.meta.id,
           split: values.split,
+          drive: values.drive ?? null,
           mode: values.mode,
           quality: values.quality,
           upscale,
@@ -113,7 +110,7 @@ Options:
     const pct = (v: number) => (v * 100).toFixed(2).padStart(6);
     const scale = upscale === 1 ? "" : `, frames enlarged ${upscale}x`;
     console.log(
-      `${model.meta.id} on CamVid ${values.split} (${pairs.length} images, mode ${values.mode}, quality ${values.quality}${scale}, ${seconds.toFixed(1)} s)`,
+      `${model.meta.id} on CamVid ${scored} (${pairs.length} images, mode ${values.mode}, quality ${values.quality}${scale}, ${seconds.toFixed(1)} s)`,
     );
     console.log(`  pixel accuracy   ${pct(s.pixelAccuracy)}`);
     console.log(`  mean accuracy    ${pct(s.meanAccuracy)}`);
@@ -125,6 +122,29 @@ Options:
     return 0;
   },
 };
+
+const SPLITS = ["train", "val", "train+val"];
+
+/**
+ * (image, label) paths of a split's frames, relative to the CamVid folder; with `drive`, only
+ * that drive's (a frame's name starts with its drive, e.g. 0006R0_f02400).
+ */
+export async function framePairs(root: string, split: string, drive?: string): Promise<[string, string][]> {
+  const pairs: [string, string][] = [];
+  for (const part of split.split("+")) {
+    const list = join(root, `${part}.txt`);
+    if (!existsSync(list)) {
+      throw new Error(
+        `CamVid not found: ${list} does not exist. Pass --data <dir> or set CAMVID_DIR to the folder ` +
+          "that holds train.txt and val.txt (default: ../shared/datasets/camvid beside the repository)",
+      );
+    }
+    for (const line of (await readFile(list, "utf8")).split("\n")) {
+      if (line) pairs.push(line.split(" ") as [string, string]);
+    }
+  }
+  return drive ? pairs.filter(([image]) => basename(image).startsWith(`${drive}_`)) : pairs;
+}
 
 const enlarged = (image: Rgba, k: number) =>
   resizeRgbaBilinear(image, Math.round(image.width * k), Math.round(image.height * k));

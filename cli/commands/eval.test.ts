@@ -1,0 +1,66 @@
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import { basename, join } from "node:path";
+import { promisify } from "node:util";
+import { describe, expect, it } from "vitest";
+import { camvidDir, framePairs } from "./eval.ts";
+
+const run = promisify(execFile);
+const haveCamvid = existsSync(join(camvidDir(), "train.txt"));
+
+describe.skipIf(!haveCamvid)("npx fcn eval", () => {
+  it("reads train+val as both lists, and --drive keeps only that drive's frames", async () => {
+    const all = await framePairs(camvidDir(), "train+val");
+    expect(all).toHaveLength(468);
+    const held = await framePairs(camvidDir(), "train+val", "0006R0");
+    expect(held).toHaveLength(101);
+    for (const [image, label] of held) {
+      expect(basename(image)).toMatch(/^0006R0_/);
+      expect(basename(label)).toBe(basename(image).replace(/\.jpg$/, ".png"));
+    }
+    expect(await framePairs(camvidDir(), "val", "0006R0")).toHaveLength(0); // val is all 0016E5
+  });
+
+  it("scores the held-out drive's frames with --drive, and says so in its JSON", async () => {
+    const { stdout } = await run(process.execPath, [
+      "cli/fcn.js",
+      "eval",
+      "--model",
+      "models/fcn32s-edge-int8.onnx",
+      "--split",
+      "train+val",
+      "--drive",
+      "0006R0",
+      "--limit",
+      "2",
+      "--json",
+    ]);
+    const result = JSON.parse(stdout);
+    expect(result).toMatchObject({ split: "train+val", drive: "0006R0", images: 2, quality: "standard" });
+    expect(result.meanIU).toBeGreaterThan(0);
+    expect(result.meanIU).toBeLessThanOrEqual(1);
+  }, 120_000);
+
+  it("refuses a drive with no frames in the split, and an unknown split, with a clear message", async () => {
+    await expect(
+      run(process.execPath, [
+        "cli/fcn.js",
+        "eval",
+        "--model",
+        "models/fcn32s-edge-int8.onnx",
+        "--drive",
+        "0006R0",
+      ]),
+    ).rejects.toMatchObject({ stderr: expect.stringContaining("no frames of drive 0006R0 in val") });
+    await expect(
+      run(process.execPath, [
+        "cli/fcn.js",
+        "eval",
+        "--model",
+        "models/fcn32s-edge-int8.onnx",
+        "--split",
+        "test",
+      ]),
+    ).rejects.toMatchObject({ stderr: expect.stringContaining("--split must be train, val or train+val") });
+  }, 60_000);
+});
