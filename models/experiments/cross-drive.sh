@@ -3,11 +3,11 @@
 # selects checkpoints, so each score says what a user gets on streets the net never saw.
 #   A  today's shipped recipe (fp32), all three stages: the baseline
 #   B  A's FCN-32s stage in bf16 autocast: the speed and accuracy of bf16 on this CPU
-#   C-G one change each on top of B, FCN-32s stage (the cheapest place to compare recipes):
+#   C-G, L one change each on top of B, FCN-32s stage (the cheapest place to compare recipes):
 #      each is measured alone against B, so a queue left running across sessions never builds
 #      on a change that turned out not to help (C, photometric, ended 0.9 below B: 34.40
 #      against 35.33 at epoch 50). The changes that beat B are then combined, and the staged
-#      FCN-8s of that recipe follows.
+#      FCN-8s of that recipe follows. L: class weights median-frequency^1 instead of ^0.5 (thin classes).
 #   H, I the paper's backbone comparison (its Table 1): AlexNet and Inception layouts as FCN-32s
 #      with B's recipe (B is the VGG16 row), at widths whose training step costs about what
 #      VGG16 1/4 costs (`python3 -m fcn.compare`; see the model card)
@@ -17,7 +17,7 @@
 #      that checkpoint exists (B-bf16-fcn8s writes it earlier in the queue)
 # Runs go to $RUNS/xdrive/<name> (default models/runs, git-ignored); rerunning resumes or skips.
 # Usage: bash models/experiments/cross-drive.sh [name...]   (default: every run, in order)
-# THREADS=1 when another training shares the 2-core CPU (two 1-thread runs outpace one 2-thread).
+# THREADS=1 when another training shares the 2-core CPU (two 2-thread runs would oversubscribe it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-runs}
@@ -40,6 +40,7 @@ declare -A RECIPES=(
   [E-ohem]="--stage 32 --width 0.25 --epochs 50 1 1 --lr 2e-3 1e-3 3e-4 --bf16 --loss ohem"
   [F-lovasz]="--stage 32 --width 0.25 --epochs 50 1 1 --lr 2e-3 1e-3 3e-4 --bf16 --loss ce+lovasz"
   [G-fullframe]="--stage 32 --width 0.25 --epochs 50 1 1 --lr 2e-3 1e-3 3e-4 --bf16 --full-frame-epochs 8"
+  [L-classweights]="--stage 32 --width 0.25 --epochs 50 1 1 --lr 2e-3 1e-3 3e-4 --bf16 --class-weight-power 1.0"
 )
 # Backbones at the same CPU budget as VGG16 1/4 (bf16, batch 8, 224px crops, 1 thread, shared
 # CPU, fastest of several steps): VGG16 1/4 0.49 s, AlexNet 1/2 0.44-0.48 s (1/4: 0.39 s;
@@ -57,7 +58,7 @@ RECIPES[K-edge-distill]="$EDGE --teacher $TEACHER --distill-weight 1.0 --distill
 # only if there is time: B's are the shipped recipe's.
 RECIPES[A-baseline-fcn8s]="--stage all $BASELINE"
 RECIPES[B-bf16-fcn8s]="--stage all ${RECIPES[B-bf16]#--stage 32 }"
-ORDER=(A-baseline B-bf16 C-photometric D-scale E-ohem F-lovasz B-bf16-fcn8s G-fullframe H-alexnet I-inception)
+ORDER=(A-baseline B-bf16 C-photometric D-scale E-ohem F-lovasz B-bf16-fcn8s G-fullframe L-classweights H-alexnet I-inception)
 NEEDS_TEACHER=(J-edge K-edge-distill)
 
 names=("$@")
