@@ -6,6 +6,9 @@ import { describe, expect, it } from "vitest";
 import { camvidDir, framePairs } from "./eval.ts";
 
 const run = promisify(execFile);
+/** `npx fcn eval` with the edge model (the fastest), as a child process. */
+const fcnEval = (...args: string[]) =>
+  run(process.execPath, ["cli/fcn.js", "eval", "--model", "models/fcn32s-edge-int8.onnx", ...args]);
 const haveCamvid = existsSync(join(camvidDir(), "train.txt"));
 
 describe.skipIf(!haveCamvid)("npx fcn eval", () => {
@@ -22,19 +25,7 @@ describe.skipIf(!haveCamvid)("npx fcn eval", () => {
   });
 
   it("scores the held-out drive's frames with --drive, and says so in its JSON", async () => {
-    const { stdout } = await run(process.execPath, [
-      "cli/fcn.js",
-      "eval",
-      "--model",
-      "models/fcn32s-edge-int8.onnx",
-      "--split",
-      "train+val",
-      "--drive",
-      "0006R0",
-      "--limit",
-      "2",
-      "--json",
-    ]);
+    const { stdout } = await fcnEval("--split", "train+val", "--drive", "0006R0", "--limit", "2", "--json");
     const result = JSON.parse(stdout);
     expect(result).toMatchObject({ split: "train+val", drive: "0006R0", images: 2, quality: "standard" });
     expect(result.meanIU).toBeGreaterThan(0);
@@ -42,25 +33,11 @@ describe.skipIf(!haveCamvid)("npx fcn eval", () => {
   }, 120_000);
 
   it("refuses a drive with no frames in the split, and an unknown split, with a clear message", async () => {
-    await expect(
-      run(process.execPath, [
-        "cli/fcn.js",
-        "eval",
-        "--model",
-        "models/fcn32s-edge-int8.onnx",
-        "--drive",
-        "0006R0",
-      ]),
-    ).rejects.toMatchObject({ stderr: expect.stringContaining("no frames of drive 0006R0 in val") });
-    await expect(
-      run(process.execPath, [
-        "cli/fcn.js",
-        "eval",
-        "--model",
-        "models/fcn32s-edge-int8.onnx",
-        "--split",
-        "test",
-      ]),
-    ).rejects.toMatchObject({ stderr: expect.stringContaining("--split must be train, val or train+val") });
+    await expect(fcnEval("--drive", "0006R0")).rejects.toMatchObject({
+      stderr: expect.stringContaining("no frames of drive 0006R0 in val"),
+    });
+    await expect(fcnEval("--split", "test")).rejects.toMatchObject({
+      stderr: expect.stringContaining("--split must be train, val or train+val"),
+    });
   }, 60_000);
 });
