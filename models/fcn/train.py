@@ -166,7 +166,8 @@ def train_stage(cfg: dict, stride: int, epochs: int, lr: float, out: Path, init:
             loss.backward()
             opt.step()
             losses.append(loss.item())
-            bar.update(step + 1, loss=float(np.mean(losses[-20:])), best_miou=max(best, 0.0))
+            shown = {"best_miou": max(best, 0.0)} if select is not None else {}  # nothing scored: no best
+            bar.update(step + 1, loss=float(np.mean(losses[-20:])), **shown)
         record = {"epoch": epoch + 1, "loss": float(np.mean(losses)), "seconds": time.time() - t0}
         if select is None and epoch + 1 == epochs:
             torch.save({"model": model.state_dict(), "stride": stride, "config": cfg, "epoch": epoch + 1,
