@@ -57,7 +57,7 @@ RECIPES[K-edge-distill]="$EDGE --teacher $TEACHER --distill-weight 1.0 --distill
 # The FCN-16s and FCN-8s stages (same folder: the FCN-32s is done and skipped). A's, in fp32,
 # only if there is time: B's are the shipped recipe's.
 RECIPES[A-baseline-fcn8s]="--stage all $BASELINE"
-RECIPES[B-bf16-fcn8s]="--stage all ${RECIPES[B-bf16]#--stage 32 }"
+RECIPES[B-bf16-fcn8s]="--stage all --width 0.25 --epochs 50 12 36 --lr 2e-3 1e-3 3e-4 --bf16"
 # M: B for three times the epochs. B was still rising at its 50th (34.97, 35.26, 35.33 at 40, 45,
 # 50) and published from-scratch CamVid nets train for ~1000: is the schedule the limit?
 RECIPES[M-long]="--stage 32 --width 0.25 --epochs 150 1 1 --lr 2e-3 1e-3 3e-4 --bf16"
