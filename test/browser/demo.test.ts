@@ -287,7 +287,7 @@ describe("demo page", () => {
     // followed through its event stream, not polled (issue #17)
     page.off("request", onRequest);
     expect(jobReads.length).toBeGreaterThan(0);
-    expect(jobReads.filter((path) => !/^\/v1\/jobs\/job_\w+\/events$/.test(path))).toEqual([]);
+    expect(jobReads.filter((path) => !/^\/v1\/jobs\/job_[\w-]+\/events$/.test(path))).toEqual([]);
     await expect(
       page.locator("#job-progress").evaluate((p) => (p as HTMLProgressElement).value),
     ).resolves.toBe(3);
