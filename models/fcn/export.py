@@ -85,7 +85,10 @@ def reported_scores(state: dict, recipe: dict | None = None) -> dict:
     source = state if state.get("scores") or state.get("val") else recipe
     if not source:
         return {}
-    scores = source.get("scores") or {"val": source["val"]}
+    # A best.pt holds its scores; a last.pt (the epoch a train+val model keeps) has them in its
+    # history, when that epoch was scored.
+    scores = (source.get("scores") or (source.get("history") or [{}])[-1].get("scores")
+              or ({"val": source["val"]} if source.get("val") else {}))
     out = {}
     if "val" in scores:
         out["val"] = _metrics(scores["val"])
@@ -211,8 +214,9 @@ def main(argv=None) -> None:
                    help="stop the graph at the coarse scores and leave the fixed bilinear deconvolution "
                         "to the runtime (models/runtime/upsample.ts): faster in onnxruntime-web")
     p.add_argument("--recipe-run", type=Path, metavar="CHECKPOINT",
-                   help="for a model trained on train+val: the same recipe's --holdout-drive checkpoint, "
-                        "whose held-out-drive and val scores the metadata reports")
+                   help="for a model trained on train+val: the same recipe's --holdout-drive checkpoint "
+                        "(its last.pt: the epoch the model kept), whose held-out-drive and val scores the "
+                        "metadata reports")
     p.add_argument("--skip-parity", action="store_true")
     a = p.parse_args(argv)
     model = load_checkpoint(a.checkpoint, a.recipe_run)

@@ -128,6 +128,9 @@ class ReportedScoresTest(unittest.TestCase):
         self.assertEqual(reported_scores(shipped, recipe)["heldOutDrive"]["drive"], "0006R0")
         self.assertEqual(reported_scores(shipped, recipe)["val"]["mean_iu"], 0.5447)
         self.assertEqual(reported_scores(shipped), {})  # no recipe run: nothing it could honestly claim
+        last = {"config": {"holdout_drive": "0006R0"}, "history": [{"epoch": 35}, {"epoch": 36, "scores": {
+            "holdout": self.HELD, "val": self.VAL}}]}  # the twin's last.pt: the epoch the model kept
+        self.assertEqual(reported_scores(shipped, last), reported_scores(shipped, recipe))
 
     def test_an_older_checkpoint_with_only_val_still_reports_it(self):
         self.assertEqual(reported_scores({"config": {}, "val": self.VAL}), {"val": {"mean_iu": 0.5447, "pixel_accuracy": 0.88}})
