@@ -7,7 +7,7 @@ it("GET /v1/health answers ok", async () => {
   expect(await response.json()).toMatchObject({ status: "ok" });
 });
 
-it("GET /v1/models lists the edge model and the GPU tier's, with the model card's val scores", async () => {
+it("GET /v1/models lists the edge model and the GPU tier's, with what each trained on and its scores", async () => {
   const body = (await (await exports.default.fetch("http://edge.test/v1/models")).json()) as {
     models: Record<string, unknown>[];
   };
@@ -19,9 +19,10 @@ it("GET /v1/models lists the edge model and the GPU tier's, with the model card'
     variant: "fcn8s",
     resolution: null,
     loaded: null,
-    trained_on: "train",
-    val: { mean_iu: 0.595 },
-    held_out_drive: null,
+    // Trained on every labelled frame: its scores are its recipe's held-out-drive twin's.
+    trained_on: "train+val",
+    val: { mean_iu: expect.any(Number) },
+    held_out_drive: { drive: "0006R0", mean_iu: expect.any(Number), pixel_accuracy: expect.any(Number) },
   });
 });
 
