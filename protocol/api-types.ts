@@ -1958,6 +1958,10 @@ export interface operations {
             /** @description queued */
             202: {
                 headers: {
+                    /** @description requests allowed per minute and key */
+                    "RateLimit-Limit"?: number;
+                    /** @description requests left in this minute */
+                    "RateLimit-Remaining"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2070,6 +2074,10 @@ export interface operations {
                     Location?: string;
                     /** @description `true` when this answers an earlier request */
                     "Idempotent-Replayed"?: string;
+                    /** @description requests allowed per minute and key */
+                    "RateLimit-Limit"?: number;
+                    /** @description requests left in this minute */
+                    "RateLimit-Remaining"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2167,6 +2175,10 @@ export interface operations {
                 headers: {
                     /** @description seconds until the window ends */
                     "Retry-After"?: number;
+                    /** @description requests allowed per minute and key */
+                    "RateLimit-Limit"?: number;
+                    /** @description requests left in this minute */
+                    "RateLimit-Remaining"?: number;
                     [name: string]: unknown;
                 };
                 content: {

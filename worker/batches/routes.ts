@@ -10,7 +10,15 @@ import { fetchImageUrl } from "../images/fetch-url.ts";
 import { checkJobImage, imageUrlOf, readJsonObject, requireSafeWebhookUrl } from "../jobs/input.ts";
 import { type BatchOptions, optionFieldsFromJson, parseBatchOptions } from "../jobs/options.ts";
 import { createApp } from "../openapi/app.ts";
-import { type ErrorDoc, errors, header, imageUploadErrors, unauthorized } from "../openapi/responses.ts";
+import {
+  type ErrorDoc,
+  errors,
+  header,
+  imageUploadErrors,
+  RATE_LIMIT_HEADERS,
+  rateLimited,
+  unauthorized,
+} from "../openapi/responses.ts";
 import {
   Batch,
   BatchCreateForm,
@@ -91,6 +99,7 @@ const createBatch = createRoute({
       headers: {
         Location: header("`/v1/batches/{id}`"),
         "Idempotent-Replayed": header("`true` when this answers an earlier request"),
+        ...RATE_LIMIT_HEADERS,
       },
     },
     ...errors({
@@ -126,11 +135,7 @@ const createBatch = createRoute({
         codes: ["too_many_pixels", "image_url_unreachable"],
         description: "an item has too many pixels, or its image_url could not be fetched",
       },
-      429: {
-        codes: ["rate_limited"],
-        description: "too many batches this minute",
-        headers: { "Retry-After": header("seconds until the window ends", "integer") },
-      },
+      429: rateLimited("batches"),
       503: {
         codes: ["dns_unavailable", "misconfigured"],
         description:

@@ -17,6 +17,8 @@ import {
   header,
   imageUploadErrors,
   OUTPUT_BODY,
+  RATE_LIMIT_HEADERS,
+  rateLimited,
   signedUrlRefused,
   unauthorized,
 } from "../openapi/responses.ts";
@@ -56,10 +58,6 @@ const keyRefused = unauthorized("the API key is");
 const jobGone: ErrorDoc = {
   codes: ["not_found"],
   description: "no such job (another key's jobs answer the same)",
-};
-const RATE_LIMIT_HEADERS = {
-  "RateLimit-Limit": header("requests allowed per minute and key", "integer"),
-  "RateLimit-Remaining": header("requests left in this minute", "integer"),
 };
 
 // Result downloads are authorised by their signature, not by a key: they are links to hand on.
@@ -184,11 +182,7 @@ const createJob = createRoute({
           "more pixels (or a longer side) than the limit, or image_url could not be fetched (network " +
           "error, no answer within 10 s, more than 3 redirects, a non-2xx answer: the message says which)",
       },
-      429: {
-        codes: ["rate_limited"],
-        description: "too many submissions this minute",
-        headers: { "Retry-After": header("seconds until the window ends", "integer"), ...RATE_LIMIT_HEADERS },
-      },
+      429: rateLimited("submissions"),
       503: {
         codes: ["dns_unavailable", "misconfigured"],
         description:
@@ -469,6 +463,7 @@ jobs.openapi(
       202: {
         description: "queued",
         content: { "application/json": { schema: WebhookRedelivery } },
+        headers: RATE_LIMIT_HEADERS,
       },
       ...errors({
         401: keyRefused,
@@ -477,14 +472,7 @@ jobs.openapi(
           description: "no such job, or no such delivery of it (another key's answer the same)",
         },
         409: { codes: ["no_webhook"], description: "the job has no webhook_url" },
-        429: {
-          codes: ["rate_limited"],
-          description: "too many redeliveries this minute",
-          headers: {
-            "Retry-After": header("seconds until the window ends", "integer"),
-            ...RATE_LIMIT_HEADERS,
-          },
-        },
+        429: rateLimited("redeliveries"),
       }),
     },
   }),

@@ -67,6 +67,19 @@ export const unauthorized = (what: string): ErrorDoc => ({
   headers: WWW_AUTHENTICATE,
 });
 
+/** Headers every answer of a rate-limited route carries (worker/auth/rate-limit.ts sets them). */
+export const RATE_LIMIT_HEADERS = {
+  "RateLimit-Limit": header("requests allowed per minute and key", "integer"),
+  "RateLimit-Remaining": header("requests left in this minute", "integer"),
+};
+
+/** The 429 of a rate-limited route; `what` names what is counted, e.g. "submissions". */
+export const rateLimited = (what: string): ErrorDoc => ({
+  codes: ["rate_limited"],
+  description: `too many ${what} this minute`,
+  headers: { "Retry-After": header("seconds until the window ends", "integer"), ...RATE_LIMIT_HEADERS },
+});
+
 export const signedUrlRefused: ErrorDoc = {
   codes: ["invalid_signature", "url_expired"],
   description: "the URL is not signed, its signature does not match, or it has expired",

@@ -398,6 +398,11 @@ describe("redelivery (issue #17)", () => {
     expect(refused.status).toBe(429);
     expect(((await refused.json()) as { error: { code: string } }).error.code).toBe("rate_limited");
     expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(0);
+    // the RateLimit headers the OpenAPI document declares for this route
+    expect([refused.headers.get("ratelimit-limit"), refused.headers.get("ratelimit-remaining")]).toEqual([
+      "20",
+      "0",
+    ]);
   }, 30_000);
 
   it("answers 404 for another key's delivery or an unknown one, 409 for a job without webhook", async () => {
