@@ -140,7 +140,8 @@ def metadata(model: FCN, model_id: str, resolution, quantization: str, with_coar
             raise ValueError("the last upsampling is not the fixed bilinear deconvolution; keep it in the graph")
         meta["upsample"] = {"factor": model.stride, "crop": int(model.crop_final)}
     cfg = getattr(model, "checkpoint_config", {})
-    meta["trainedOn"] = cfg.get("train_split", "train")  # less heldOutDrive's drive when it is its own
+    # The split, as given: a cross-drive checkpoint trained on it less its heldOutDrive.drive.
+    meta["trainedOn"] = cfg.get("train_split", "train")
     meta.update(getattr(model, "checkpoint_scores", {}))
     return meta
 
