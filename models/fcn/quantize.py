@@ -16,7 +16,8 @@ What is quantised, and why this way (onnxruntime's QDQ conventions):
   model card), while the deeper, wider layers gain from int8.
 - the 1x1 score layer, the bilinear upsampling and the crop stay float: they are a tiny
   share of the work and keep the logits exact enough for the argmax.
-Activation ranges are min/max, averaged over calibration batches.
+Activation ranges are min/max, averaged over calibration batches of the frames the checkpoint
+trained on (never its held-out drive, so a twin's int8 score on that drive stays unseen).
 """
 
 from __future__ import annotations
@@ -35,6 +36,13 @@ from torch import nn
 from .data import load_split, normalize
 from .export import add_metadata, export, grouped_upsampler, load_checkpoint, metadata
 from .fcn import FCN, fuse_batchnorm
+
+
+def calibration_frames(config: dict) -> tuple[str, list[str]]:
+    """(split, drives to leave out) of the frames a checkpoint trained on, from its config: the
+    frames its activation ranges are calibrated on."""
+    held = config.get("holdout_drive")
+    return config.get("train_split", "train"), [held] if held else []
 
 
 def calibrate(model: FCN, images: torch.Tensor, size: tuple[int, int], batch: int = 8) -> dict:
@@ -195,8 +203,9 @@ def main(argv=None) -> None:
     model = load_checkpoint(a.checkpoint, a.recipe_run)
     meta = metadata(model, a.id, {"width": a.resolution[0], "height": a.resolution[1]}, "int8", a.coarse,
                     a.runtime_upsample)
-    images, _ = load_split("train")
-    # An even spread over the three drives in train, not just the first sequence.
+    split, held = calibration_frames(model.checkpoint_config)
+    images, _ = load_split(split, exclude_drives=held)
+    # An even spread over the drives, not just the first sequence.
     pick = torch.linspace(0, len(images) - 1, a.calibration_images).long()
     fused = fuse_batchnorm(load_checkpoint(a.checkpoint))
     fused.upscore = grouped_upsampler(fused.upscore)
@@ -208,7 +217,8 @@ def main(argv=None) -> None:
     if a.float_convs:
         meta["floatConvs"] = a.float_convs
     add_metadata(a.out, meta)
-    print(f"wrote {a.out} ({a.out.stat().st_size / 1e6:.2f} MB), calibrated on {len(pick)} train images")
+    print(f"wrote {a.out} ({a.out.stat().st_size / 1e6:.2f} MB), calibrated on {len(pick)} {split} images"
+          + (f" without drive {held[0]}" if held else ""))
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ import torch
 
 from fcn.export import REPO, ExportWrapper, export, is_fixed_bilinear, parity, reported_scores
 from fcn.fcn import fcn8s, fcn32s, fuse_batchnorm
-from fcn.quantize import quantize
+from fcn.quantize import calibration_frames, quantize
 
 TINY = dict(width=1 / 16, fc_channels=64, dropout=0.0)
 META = {"id": "tiny", "classes": [{"name": str(i), "color": [i, i, i]} for i in range(11)],
@@ -109,6 +109,13 @@ class FloatConvsTest(unittest.TestCase):
         self.assertTrue(all(c.input[1] in inits for c in convs[:2]), "first two convs read float weights")
         self.assertTrue(all(c.input[1].endswith("_dq") for c in convs[2:13]), "the rest read int8 weights")
         self.assertNotIn("image_Q", {n.name for n in graph.node})
+
+
+class CalibrationFramesTest(unittest.TestCase):
+    def test_a_twin_is_calibrated_without_its_held_out_drive(self):
+        self.assertEqual(calibration_frames({"train_split": "train", "holdout_drive": "0006R0"}), ("train", ["0006R0"]))
+        self.assertEqual(calibration_frames({"train_split": "train+val", "holdout_drive": None}), ("train+val", []))
+        self.assertEqual(calibration_frames({}), ("train", []))  # checkpoints from before the split was recorded
 
 
 class ReportedScoresTest(unittest.TestCase):
