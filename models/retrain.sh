@@ -6,16 +6,17 @@
 #   2. that twin: the same recipe with drive 0006R0 left out of training and scored (the
 #      cross-drive ablation's B-bf16 and its FCN-16s/8s stages). Its last epoch's held-out-drive
 #      and val scores are the ones the FCN-8s's metadata, GET /v1/models and the card report.
-#   3. the edge FCN-32s (VGG16 layout with a strided stem, 1/8 width), trained on train for its
-#      320x240 preview resolution (its retraining on train+val, distilled from the new FCN-8s,
-#      is the next step of issue #13)
+#   3. the edge FCN-32s (VGG16 layout with a strided stem, 1/8 width) on train + val for its
+#      320x240 preview resolution, distilled from the FCN-8s of step 1 (the teacher's scores are
+#      an extra target); its twin is the cross-drive ablation's K-edge-distill (teacher: the
+#      FCN-8s twin), beside J-edge, the same recipe without the teacher
 #   4. export models/fcn8s.onnx (with the coarse output for shift-and-stitch), quantise
-#      models/fcn32s-edge-int8.onnx on train images (its first three convolutions stay float and
-#      its graph stops at the coarse scores: both are faster in onnxruntime-web, see the model
-#      card), and score the edge model on val and the FCN-8s's twin on the held-out drive.
+#      models/fcn32s-edge-int8.onnx on its training frames (its first three convolutions stay
+#      float and its graph stops at the coarse scores: both are faster in onnxruntime-web, see
+#      the model card), and score both twins, the edge's in int8, on the held-out drive.
 # Checkpoints go to $RUNS (default models/runs, git-ignored); rerunning resumes.
-# On this 2-core CPU the whole run takes about 3 hours (FCN-8s 71 min, twin 61, edge 47, with
-# the CPU to itself); on a GPU machine, minutes.
+# On this 2-core CPU the whole run takes about 5 hours (FCN-8s 71 min, its twin 61, edge 71 and
+# its twins 34 + 48, most of them beside other training); on a GPU machine, minutes.
 set -euo pipefail
 cd "$(dirname "$0")"
 RUNS=${RUNS:-runs}
@@ -25,19 +26,21 @@ export PATH="$PWD/../node_modules/.bin:$PATH"
 $PY -m fcn.train --out "$RUNS/shipped/vgg16-w025" --train-split train+val --width 0.25 --epochs 50 12 36 \
   --lr 2e-3 1e-3 3e-4 --bf16
 RUNS=$RUNS bash experiments/cross-drive.sh B-bf16 B-bf16-fcn8s
-# The edge model ran 80 epochs, then was resumed to 130 (the cosine schedule stretched: a warm
-# restart at a third of the peak rate); the two commands reproduce exactly that.
-for epochs in 80 130; do
-  $PY -m fcn.train --stage 32 --out "$RUNS/edge-vgg16ss-w0125" --backbone vgg16-strided-stem --width 0.125 \
-    --epochs $epochs 1 1 --lr 3e-3 1e-3 1e-3 --scale 0.4 1.0 --crop 224 --eval-size 240 320
-done
+EDGE=(--stage 32 --backbone vgg16-strided-stem --width 0.125 --epochs 80 1 1 --lr 3e-3 1e-3 1e-3 --scale 0.4 1.0
+  --crop 224 --eval-size 240 320 --bf16 --distill-weight 1.0 --distill-temperature 2.0)
+$PY -m fcn.train --out "$RUNS/shipped/edge-distill" --train-split train+val "${EDGE[@]}" \
+  --teacher "$RUNS/shipped/vgg16-w025/fcn8s/best.pt"
+RUNS=$RUNS bash experiments/cross-drive.sh J-edge K-edge-distill
 
 $PY -m fcn.export --checkpoint "$RUNS/shipped/vgg16-w025/fcn8s/best.pt" --out fcn8s.onnx --id fcn8s-vgg16-w025-trainval \
   --coarse --recipe-run "$RUNS/xdrive/B-bf16/fcn8s/last.pt"
 $PY -m fcn.export --checkpoint "$RUNS/xdrive/B-bf16/fcn8s/last.pt" --out "$RUNS/fcn8s-twin.onnx" --id fcn8s-twin \
   --coarse --skip-parity
-$PY -m fcn.quantize --checkpoint "$RUNS/edge-vgg16ss-w0125/fcn32s/best.pt" --out fcn32s-edge-int8.onnx \
-  --id fcn32s-vgg16ss-w0125-int8 --resolution 320 240 --float-convs 3 --runtime-upsample
+QUANTIZE=(--resolution 320 240 --float-convs 3 --runtime-upsample)
+$PY -m fcn.quantize --checkpoint "$RUNS/shipped/edge-distill/fcn32s/best.pt" --out fcn32s-edge-int8.onnx \
+  --id fcn32s-vgg16ss-w0125-trainval-int8 --recipe-run "$RUNS/xdrive/K-edge-distill/fcn32s/last.pt" "${QUANTIZE[@]}"
+$PY -m fcn.quantize --checkpoint "$RUNS/xdrive/K-edge-distill/fcn32s/last.pt" --out "$RUNS/edge-twin-int8.onnx" \
+  --id edge-twin-int8 "${QUANTIZE[@]}"
 biome format --write fcn8s.meta.json  # the Worker imports it: keep it in the repo's format
 npx fcn eval --model "$RUNS/fcn8s-twin.onnx" --split train+val --drive 0006R0
-npx fcn eval --model fcn32s-edge-int8.onnx --split val
+npx fcn eval --model "$RUNS/edge-twin-int8.onnx" --split train+val --drive 0006R0
