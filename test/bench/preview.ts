@@ -153,7 +153,13 @@ function peakStage(
   return [best, pick(best)];
 }
 
-export async function benchPreview(options: { requests?: number } = {}): Promise<PreviewBench> {
+/**
+ * `baselineModel`: another edge model file (say the previous one, `git show HEAD~1:models/...`)
+ * timed in the same interleaved loop, so a retrained model shows it is no slower.
+ */
+export async function benchPreview(
+  options: { requests?: number; baselineModel?: string } = {},
+): Promise<PreviewBench> {
   const requests = options.requests ?? 40;
   mkdirSync("test/artifacts", { recursive: true });
   writeFileSync(BIG_SAMPLE, await jpeg(3000, 2000, { quality: 80 }));
@@ -232,6 +238,7 @@ export async function benchPreview(options: { requests?: number } = {}): Promise
     await initNodeCodecs();
     const model = await loadNodeModel(MODEL, { provider: "cpu", threads: 1 });
     const wasmInNode = await loadWasmModel(MODEL);
+    const baseline = options.baselineModel ? await loadWasmModel(options.baselineModel) : undefined;
     const image = await decodeImage(new Uint8Array(body), FULL_LIMITS);
     const size = inferenceSize(model.meta, image.width, image.height);
     const input = preprocess(image, size, model.meta);
@@ -240,14 +247,18 @@ export async function benchPreview(options: { requests?: number } = {}): Promise
       await runGraph(m, input, size.width, size.height);
       return performance.now() - t0;
     };
-    for (let i = 0; i < 3; i++) await Promise.all([timeGraph(model), timeGraph(wasmInNode)]);
+    for (let i = 0; i < 3; i++) {
+      await Promise.all([timeGraph(model), timeGraph(wasmInNode), baseline && timeGraph(baseline)]);
+    }
     const edge: { total: number; inference: number }[] = [];
     const native: number[] = [];
     const wasmNode: number[] = [];
+    const baselineNode: number[] = [];
     for (let i = 0; i < requests; i++) {
       edge.push(await once());
       native.push(await timeGraph(model));
       wasmNode.push(await timeGraph(wasmInNode));
+      if (baseline) baselineNode.push(await timeGraph(baseline));
     }
     const peakSmall = workerdMb(dev.pid!, "VmHWM");
     const afterSmall = await inspector.read({ gc: false });
@@ -346,6 +357,14 @@ export async function benchPreview(options: { requests?: number } = {}): Promise
           "same model and tensor, onnxruntime-node CPU 1 thread, p50 (workerd / native)",
           `${ms(percentile(native, 50))} (${ratio(inference, native)})`,
         ],
+        ...(options.baselineModel
+          ? [
+              [
+                `baseline ${options.baselineModel}, onnxruntime-web wasm in Node, p50 (shipped / baseline)`,
+                `${ms(percentile(baselineNode, 50))} (${ratio(wasmNode, baselineNode)})`,
+              ] as [string, string],
+            ]
+          : []),
         ["edge model file", mb(modelBytes)],
         [
           `Worker bundle (wrangler deploy --dry-run, ${bundle.files} files), raw / gzip -9`,

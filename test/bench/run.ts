@@ -3,6 +3,8 @@
  * is shared and noisy, so ratios matter more than absolute numbers).
  *   npm run bench              preview and GPU-service parts
  *   npm run bench -- preview   one part only (preview | gpu)
+ *   npm run bench -- preview --baseline-edge-model old.onnx
+ *                              also time another edge model beside the shipped one
  */
 import { benchGpuService } from "./gpu-service.ts";
 import { benchPreview } from "./preview.ts";
@@ -15,13 +17,16 @@ function table(title: string, rows: [string, string][]) {
   for (const [k, v] of rows) console.log(`| ${k.padEnd(width)} | ${v} |`);
 }
 
-const parts = process.argv.slice(2);
+const args = process.argv.slice(2);
+const flag = args.indexOf("--baseline-edge-model");
+const baselineModel = flag >= 0 ? args[flag + 1] : undefined;
+const parts = args.filter((_, i) => flag < 0 || (i !== flag && i !== flag + 1));
 const want = (p: string) => parts.length === 0 || parts.includes(p);
 console.log(
   `bench on ${process.platform} ${process.arch}, Node ${process.version}, ${new Date().toISOString()}`,
 );
 if (want("preview")) {
-  const preview = await benchPreview();
+  const preview = await benchPreview({ baselineModel });
   table("Edge preview (int8 FCN-32s)", preview.rows);
   table("Worker isolate memory (Cloudflare's limit: 128 MB)", preview.memory);
   for (const note of preview.notes) console.log(`\n${note}`);
