@@ -82,21 +82,11 @@ async function send(
   const headers: Record<string, string> = {};
   if (c.contentType !== null) headers["content-type"] = c.contentType;
   if (auth) headers.authorization = `Bearer ${auth}`;
-  const init: RequestInit & { duplex?: "half" } = { method: "POST", headers };
-  if (c.chunked) {
-    init.body = chunkedBody(c.bytes);
-    init.duplex = "half";
-  } else init.body = c.bytes as Uint8Array<ArrayBuffer>;
-  let r: Response;
-  try {
-    r = await system.api.fetch(c.route, init);
-  } catch (error) {
-    // A streamed body over the limit races the early 413: the Worker answers and closes while
-    // the client still writes, and the client may see EPIPE first. Send it again, paced, so
-    // the answer arrives while the upload is still going.
-    if (!c.chunked) throw error;
-    r = await system.api.fetch(c.route, { ...init, body: chunkedBody(c.bytes, 2) });
-  }
+  // A chunked body over the limit is answered 413 mid-upload: postChunked reads that answer
+  // whatever happens to the rest of the upload.
+  const r = c.chunked
+    ? await system.api.postChunked(c.route, headers, c.bytes)
+    : await system.api.fetch(c.route, { method: "POST", headers, body: c.bytes as Uint8Array<ArrayBuffer> });
   const type = r.headers.get("content-type");
   if (r.status === 200 && type === "image/png") {
     const size = pngSize(new Uint8Array(await r.arrayBuffer()));

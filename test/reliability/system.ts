@@ -8,7 +8,7 @@
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer as createHttpServer, type IncomingHttpHeaders, type Server } from "node:http";
+import { createServer as createHttpServer, type IncomingHttpHeaders, request, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Webhook } from "standardwebhooks";
@@ -195,6 +195,50 @@ export class Api {
     console.warn(`[reliability] ${pathname}: 503 during a wrangler dev reload; sending it again`);
     await sleep(3000);
     return send();
+  }
+
+  /**
+   * POST `bytes` as a chunked body (no Content-Length) in 64 KiB writes, and answer with the
+   * Worker's response as soon as it comes, even while the body is still being sent. fetch
+   * cannot do that: when the Worker answers 413 and closes the connection mid-upload, undici
+   * fails the whole fetch ("other side closed") although the answer arrived. Write errors
+   * after the answer (EPIPE, a reset) are the expected end of such an upload.
+   */
+  postChunked(pathname: string, headers: Record<string, string>, bytes: Uint8Array): Promise<Response> {
+    const url = new URL(pathname, this.base);
+    return new Promise((resolve, reject) => {
+      let answered = false;
+      const req = request(url, { method: "POST", headers, timeout: 60_000 }, (res) => {
+        answered = true;
+        const chunks: Buffer[] = [];
+        res.on("data", (d: Buffer) => chunks.push(d));
+        res.on("error", () => {}); // the connection closing after the answer was read
+        res.on("close", () =>
+          resolve(
+            new Response(res.statusCode === 204 ? null : Buffer.concat(chunks), {
+              status: res.statusCode,
+              headers: Object.entries(res.headers).flatMap(([k, v]) =>
+                (Array.isArray(v) ? v : [v ?? ""]).map((one) => [k, one] as [string, string]),
+              ),
+            }),
+          ),
+        );
+      });
+      req.on("error", (error) => {
+        if (!answered) reject(error);
+      });
+      req.on("timeout", () => req.destroy(new Error(`${pathname}: no answer in 60 s`)));
+      let at = 0;
+      const write = () => {
+        while (!answered && at < bytes.length) {
+          const chunk = bytes.subarray(at, at + 65536);
+          at += chunk.length;
+          if (!req.write(chunk)) return void req.once("drain", write);
+        }
+        req.end();
+      };
+      write();
+    });
   }
 
   async newKey(name: string): Promise<ApiKey> {
