@@ -22,13 +22,13 @@ cd "$(dirname "$0")"
 RUNS=${RUNS:-runs}
 PY=${PYTHON:-/usr/bin/python3}
 export PATH="$PWD/../node_modules/.bin:$PATH"
+source experiments/recipes.sh  # FCN8S_RECIPE, EDGE_RECIPE, DISTILL: the twins' recipes too
 
-$PY -m fcn.train --out "$RUNS/shipped/vgg16-w025" --train-split train+val --width 0.25 --epochs 50 12 36 \
-  --lr 2e-3 1e-3 3e-4 --bf16
+# shellcheck disable=SC2086  # the recipes are word lists
+$PY -m fcn.train --out "$RUNS/shipped/vgg16-w025" --train-split train+val $FCN8S_RECIPE
 RUNS=$RUNS bash experiments/cross-drive.sh B-bf16 B-bf16-fcn8s
-EDGE=(--stage 32 --backbone vgg16-strided-stem --width 0.125 --epochs 80 1 1 --lr 3e-3 1e-3 1e-3 --scale 0.4 1.0
-  --crop 224 --eval-size 240 320 --bf16 --distill-weight 1.0 --distill-temperature 2.0)
-$PY -m fcn.train --out "$RUNS/shipped/edge-distill" --train-split train+val "${EDGE[@]}" \
+# shellcheck disable=SC2086
+$PY -m fcn.train --out "$RUNS/shipped/edge-distill" --train-split train+val $EDGE_RECIPE $DISTILL \
   --teacher "$RUNS/shipped/vgg16-w025/fcn8s/best.pt"
 RUNS=$RUNS bash experiments/cross-drive.sh J-edge K-edge-distill
 

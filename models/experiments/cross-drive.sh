@@ -23,6 +23,7 @@ cd "$(dirname "$0")/.."
 RUNS=${RUNS:-runs}
 PY=${PYTHON:-/usr/bin/python3}
 XD=(--holdout-drive 0006R0 --threads "${THREADS:-2}")
+source experiments/recipes.sh
 
 run() {  # run NAME ARGS...: one training run, logged beside its checkpoints
   local name=$1 dir=${1%-fcn8s}; shift
@@ -51,13 +52,12 @@ RECIPES[I-inception]="--stage 32 --backbone inception --width 0.25 --epochs 50 1
 # 0.4-1.0, validated at its 320x240 preview size) on the cross-drive split, then the same with
 # B's FCN-8s as teacher (it never saw the held-out drive either).
 TEACHER="$RUNS/xdrive/B-bf16/fcn8s/best.pt"
-EDGE="--stage 32 --backbone vgg16-strided-stem --width 0.125 --epochs 80 1 1 --lr 3e-3 1e-3 1e-3 --scale 0.4 1.0 --crop 224 --eval-size 240 320 --bf16"
-RECIPES[J-edge]="$EDGE"
-RECIPES[K-edge-distill]="$EDGE --teacher $TEACHER --distill-weight 1.0 --distill-temperature 2.0"
+RECIPES[J-edge]="$EDGE_RECIPE"
+RECIPES[K-edge-distill]="$EDGE_RECIPE --teacher $TEACHER $DISTILL"
 # The FCN-16s and FCN-8s stages (same folder: the FCN-32s is done and skipped). A's, in fp32,
 # only if there is time: B's are the shipped recipe's.
 RECIPES[A-baseline-fcn8s]="--stage all $BASELINE"
-RECIPES[B-bf16-fcn8s]="--stage all --width 0.25 --epochs 50 12 36 --lr 2e-3 1e-3 3e-4 --bf16"
+RECIPES[B-bf16-fcn8s]="--stage all $FCN8S_RECIPE"
 # M: B for three times the epochs. B was still rising at its 50th (34.97, 35.26, 35.33 at 40, 45,
 # 50) and published from-scratch CamVid nets train for ~1000: is the schedule the limit?
 RECIPES[M-long]="--stage 32 --width 0.25 --epochs 150 1 1 --lr 2e-3 1e-3 3e-4 --bf16"
