@@ -47,15 +47,14 @@ export interface Outcome {
 }
 
 /** The body as a stream of 64 KiB chunks (no Content-Length is sent for it). */
-export function chunkedBody(bytes: Uint8Array, delayMs = 0): ReadableStream<Uint8Array> {
+function chunkedBody(bytes: Uint8Array): ReadableStream<Uint8Array> {
   let at = 0;
   return new ReadableStream({
-    async pull(controller) {
+    pull(controller) {
       if (at >= bytes.length) {
         controller.close();
         return;
       }
-      if (delayMs) await new Promise((r) => setTimeout(r, delayMs));
       controller.enqueue(bytes.slice(at, at + 65536));
       at += 65536;
     },
