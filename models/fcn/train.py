@@ -20,6 +20,7 @@ are the ones its held-out-drive run chose.
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import math
 import sys
@@ -93,6 +94,21 @@ def lr_at(step: int, total: int, warmup: int, base: float) -> float:
     return base * (0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * t)))
 
 
+@torch.no_grad()
+def update_average(average: torch.nn.Module, model: torch.nn.Module, step: int, decay: float) -> None:
+    """One step of the exponential moving average of ``model``'s weights (Polyak averaging):
+    ``average = d * average + (1 - d) * model`` over parameters and BatchNorm statistics, with
+    ``d = min(decay, (1 + step) / (10 + step))`` so that the first steps' random weights fade
+    fast. Integer buffers (BatchNorm's batch count) are copied. The average is what is scored
+    and kept: it sits in a flatter part of the loss than the last step's weights."""
+    d = min(decay, (1 + step) / (10 + step))
+    for a, m in zip(average.state_dict().values(), model.state_dict().values()):
+        if a.is_floating_point():
+            a.mul_(d).add_(m, alpha=1 - d)
+        else:
+            a.copy_(m)
+
+
 def evaluate_all(model: FCN, sets: dict, size: tuple | None) -> dict:
     """Scores on every evaluation set (``holdout`` first when present, then ``val``)."""
     return {name: evaluate(model, *data, size=size) for name, data in sets.items()}
@@ -115,7 +131,7 @@ def train_stage(cfg: dict, stride: int, epochs: int, lr: float, out: Path, init:
                              {"params": no_decay, "weight_decay": 0.0}], lr=lr)
     if last.exists():
         state = torch.load(last, map_location="cpu")
-        model.load_state_dict(state["model"])
+        model.load_state_dict(state.get("trained", state["model"]))
         opt.load_state_dict(state["optimizer"])
         start_epoch, best, history = state["epoch"], state["best"], state["history"]
         print(f"resuming fcn{stride}s at epoch {start_epoch}", file=sys.stderr)
@@ -128,6 +144,13 @@ def train_stage(cfg: dict, stride: int, epochs: int, lr: float, out: Path, init:
     if start_epoch >= epochs:
         return stage_dir / "best.pt"
     model = model.to(memory_format=torch.channels_last)
+    # With --ema the moving average of the weights is what is scored, selected and saved as
+    # "model"; the trained weights go on in last.pt's "trained" for resuming.
+    ema_decay = cfg.get("ema", 0.0)
+    average = copy.deepcopy(model).requires_grad_(False) if ema_decay else None
+    if average is not None and last.exists():
+        average.load_state_dict(state["model"])
+    kept = average if average is not None else model
     teacher = load_teacher(Path(cfg["teacher"])) if cfg.get("teacher") else None
     if teacher is not None:
         print(f"fcn{stride}s distilled from {cfg['teacher']} (fcn{teacher.stride}s, weight "
@@ -165,28 +188,31 @@ def train_stage(cfg: dict, stride: int, epochs: int, lr: float, out: Path, init:
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
+            if average is not None:
+                update_average(average, model, epoch * steps_per_epoch + step, ema_decay)
             losses.append(loss.item())
             shown = {"best_miou": max(best, 0.0)} if select is not None else {}  # nothing scored: no best
             bar.update(step + 1, loss=float(np.mean(losses[-20:])), **shown)
         record = {"epoch": epoch + 1, "loss": float(np.mean(losses)), "seconds": time.time() - t0}
         if select is None and epoch + 1 == epochs:
-            torch.save({"model": model.state_dict(), "stride": stride, "config": cfg, "epoch": epoch + 1,
+            torch.save({"model": kept.state_dict(), "stride": stride, "config": cfg, "epoch": epoch + 1,
                         "scores": {}, "selected_by": "last epoch"}, stage_dir / "best.pt")
         elif select is not None and ((epoch + 1) % cfg["eval_every"] == 0 or epoch + 1 == epochs):
-            results = evaluate_all(model, evals, tuple(cfg["eval_size"]) if cfg.get("eval_size") else None)
+            results = evaluate_all(kept, evals, tuple(cfg["eval_size"]) if cfg.get("eval_size") else None)
             result = results[select]
             record.update({k: v for k, v in result.items() if k != "iu"})
             record["scores"] = results
             if result["mean_iu"] > best:
                 best = result["mean_iu"]
-                torch.save({"model": model.state_dict(), "stride": stride, "config": cfg, "epoch": epoch + 1,
+                torch.save({"model": kept.state_dict(), "stride": stride, "config": cfg, "epoch": epoch + 1,
                             "val": results.get("val", result), "scores": results, "selected_by": select},
                            stage_dir / "best.pt")
             shown = " ".join(f"{k} mIoU {v['mean_iu']*100:.2f}" for k, v in results.items())
             print(f"fcn{stride}s epoch {epoch + 1}: loss {record['loss']:.4f} {shown}"
                   f" (best {select} {best*100:.2f})", file=sys.stderr)
         history.append(record)
-        torch.save({"model": model.state_dict(), "optimizer": opt.state_dict(), "epoch": epoch + 1,
+        trained = {"trained": model.state_dict()} if average is not None else {}
+        torch.save({"model": kept.state_dict(), **trained, "optimizer": opt.state_dict(), "epoch": epoch + 1,
                     "best": best, "history": history, "stride": stride, "config": cfg}, last)
         (stage_dir / "history.json").write_text(json.dumps(history, indent=1))
     return stage_dir / "best.pt"
@@ -216,6 +242,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--loss", default="ce", choices=sorted(LOSSES), help="ce, ohem or ce+lovasz")
     p.add_argument("--full-frame-epochs", type=int, default=0,
                    help="last N epochs of each stage on whole 480x360 frames (no crop or rescale)")
+    p.add_argument("--ema", type=float, default=0.0, metavar="DECAY",
+                   help="keep and score a moving average of the weights with this decay per step (0: off)")
     p.add_argument("--bf16", action="store_true", help="bfloat16 autocast (CPUs with AVX512-BF16, GPUs)")
     p.add_argument("--teacher", type=Path,
                    help="checkpoint of a trained FCN (e.g. the FCN-8s) whose scores the net also learns")
@@ -234,7 +262,8 @@ def main(argv: list[str] | None = None) -> None:
            "eval_size": a.eval_size, "photometric": a.photometric, "loss": a.loss,
            "full_frame_epochs": a.full_frame_epochs, "bf16": a.bf16, "train_split": a.train_split,
            "holdout_drive": a.holdout_drive, "teacher": str(a.teacher) if a.teacher else None,
-           "distill_weight": a.distill_weight, "distill_temperature": a.distill_temperature}
+           "distill_weight": a.distill_weight, "distill_temperature": a.distill_temperature,
+           "ema": a.ema}
     t0 = time.time()
     held = [a.holdout_drive] if a.holdout_drive else []
     train = load_split(a.train_split, limit=a.limit, exclude_drives=held)

@@ -9,7 +9,7 @@ import torch
 from fcn.data import IGNORE_INDEX, camvid_root
 from fcn.fcn import fcn8s, fcn32s
 from fcn.losses import cross_entropy
-from fcn.train import batch_loss, load_teacher, main
+from fcn.train import batch_loss, load_teacher, main, update_average
 
 TINY = dict(width=1 / 16, fc_channels=64, dropout=0.0)
 
@@ -72,6 +72,46 @@ class DistillStepTest(unittest.TestCase):
             self.assertNotIn("val", state)  # val trained the net: no score of it to report
         self.assertEqual(stages[32]["epoch"], 2)
         self.assertEqual(stages[8]["config"]["train_split"], "train+val")
+
+
+class WeightAverageTest(unittest.TestCase):
+    def test_the_average_moves_towards_the_weights_by_one_minus_the_decay(self):
+        model, average = torch.nn.BatchNorm2d(2), torch.nn.BatchNorm2d(2)
+        with torch.no_grad():
+            model.weight.fill_(1.0)
+            average.weight.fill_(0.0)
+            model.running_mean.fill_(2.0)
+        model.num_batches_tracked.fill_(7)
+        update_average(average, model, step=10_000, decay=0.9)
+        self.assertTrue(torch.allclose(average.weight, torch.full((2,), 0.1)))
+        self.assertTrue(torch.allclose(average.running_mean, torch.full((2,), 0.2)))  # statistics too
+        self.assertEqual(int(average.num_batches_tracked), 7)  # counts are copied
+
+    def test_early_steps_follow_the_weights_closely(self):
+        model, average = torch.nn.Linear(2, 2), torch.nn.Linear(2, 2)
+        with torch.no_grad():
+            model.weight.fill_(1.0)
+            average.weight.fill_(0.0)
+        update_average(average, model, step=0, decay=0.999)  # d = 1/10, not 0.999
+        self.assertTrue(torch.allclose(average.weight, torch.full((2, 2), 0.9)))
+
+    @unittest.skipUnless((camvid_root() / "train.txt").exists(), "CamVid not found (set CAMVID_DIR)")
+    def test_with_ema_the_average_is_kept_and_a_resumed_run_goes_on_from_the_trained_weights(self):
+        args = ["--stage", "32", "--width", str(TINY["width"]), "--fc-channels", "64", "--batch", "2",
+                "--crop", "64", "--limit", "2", "--threads", "1", "--ema", "0.5", "--eval-every", "1"]
+        with tempfile.TemporaryDirectory() as tmp:
+            run = Path(tmp) / "run"
+            main(args + ["--out", str(run), "--epochs", "1", "1", "1"])
+            first = torch.load(run / "fcn32s" / "last.pt")
+            main(args + ["--out", str(run), "--epochs", "2", "1", "1"])
+            second = torch.load(run / "fcn32s" / "last.pt")
+            best = torch.load(run / "fcn32s" / "best.pt")
+        key = "score_fr.weight"
+        self.assertFalse(torch.equal(first["model"][key], first["trained"][key]))  # two weight sets
+        self.assertEqual(second["epoch"], 2)
+        self.assertFalse(torch.equal(second["trained"][key], first["trained"][key]))
+        kept = second if best["epoch"] == 2 else first
+        self.assertTrue(torch.equal(best["model"][key], kept["model"][key]))  # the average is scored
 
 
 if __name__ == "__main__":
