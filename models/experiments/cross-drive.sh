@@ -34,15 +34,17 @@ run() {  # run NAME ARGS...: one training run, logged beside its checkpoints
 }
 
 BASELINE="--width 0.25 --epochs 50 12 36 --lr 2e-3 1e-3 3e-4"
+# B's FCN-32s stage, once: each single change below is written on top of it.
+B="--stage 32 --width 0.25 --epochs 50 1 1 --lr 2e-3 1e-3 3e-4 --bf16"
 declare -A RECIPES=(
   [A-baseline]="--stage 32 $BASELINE"
-  [B-bf16]="--stage 32 --width 0.25 --epochs 50 1 1 --lr 2e-3 1e-3 3e-4 --bf16"
-  [C-photometric]="--stage 32 --width 0.25 --epochs 50 1 1 --lr 2e-3 1e-3 3e-4 --bf16 --photometric strong"
-  [D-scale]="--stage 32 --width 0.25 --epochs 50 1 1 --lr 2e-3 1e-3 3e-4 --bf16 --scale 0.35 2.5"
-  [E-ohem]="--stage 32 --width 0.25 --epochs 50 1 1 --lr 2e-3 1e-3 3e-4 --bf16 --loss ohem"
-  [F-lovasz]="--stage 32 --width 0.25 --epochs 50 1 1 --lr 2e-3 1e-3 3e-4 --bf16 --loss ce+lovasz"
-  [G-fullframe]="--stage 32 --width 0.25 --epochs 50 1 1 --lr 2e-3 1e-3 3e-4 --bf16 --full-frame-epochs 8"
-  [L-classweights]="--stage 32 --width 0.25 --epochs 50 1 1 --lr 2e-3 1e-3 3e-4 --bf16 --class-weight-power 1.0"
+  [B-bf16]="$B"
+  [C-photometric]="$B --photometric strong"
+  [D-scale]="$B --scale 0.35 2.5"
+  [E-ohem]="$B --loss ohem"
+  [F-lovasz]="$B --loss ce+lovasz"
+  [G-fullframe]="$B --full-frame-epochs 8"
+  [L-classweights]="$B --class-weight-power 1.0"
 )
 # Backbones at the same CPU budget as VGG16 1/4 (bf16, batch 8, 224px crops, 1 thread, shared
 # CPU, fastest of several steps): VGG16 1/4 0.49 s, AlexNet 1/2 0.44-0.48 s (1/4: 0.39 s;
@@ -61,13 +63,14 @@ RECIPES[A-baseline-fcn8s]="--stage all $BASELINE"
 RECIPES[B-bf16-fcn8s]="--stage all $FCN8S_RECIPE"
 # M: B for three times the epochs. B was still rising at its 50th (34.97, 35.26, 35.33 at 40, 45,
 # 50) and published from-scratch CamVid nets train for ~1000: is the schedule the limit?
-RECIPES[M-long]="--stage 32 --width 0.25 --epochs 150 1 1 --lr 2e-3 1e-3 3e-4 --bf16"
+LONG="--width 0.25 --epochs 150 12 36 --lr 2e-3 1e-3 3e-4 --bf16"  # B with a 150-epoch FCN-32s
+RECIPES[M-long]="--stage 32 $LONG"
 # M's FCN-16s and FCN-8s stages (B's 12 and 36 epochs): M beat B by 2.3 on the held-out drive
 # (37.62 against 35.33 at their last epochs), so the long schedule is the shipped FCN-8s's next recipe.
-RECIPES[M-long-fcn8s]="--stage all --width 0.25 --epochs 150 12 36 --lr 2e-3 1e-3 3e-4 --bf16"
+RECIPES[M-long-fcn8s]="--stage all $LONG"
 # N: B scoring and keeping a moving average of its weights (decay 0.995: the last ~200 of its
 # 1700 steps), a free change at inference that usually generalises a little better.
-RECIPES[N-ema]="--stage 32 --width 0.25 --epochs 50 1 1 --lr 2e-3 1e-3 3e-4 --bf16 --ema 0.995"
+RECIPES[N-ema]="$B --ema 0.995"
 # Order: what decides the shipped models first (B's FCN-8s, then the edge pair), then the
 # backbone rows the card's table waits for, then the schedule and the single changes still to
 # measure (M-long alone is 150 epochs: it spans sessions).
