@@ -71,11 +71,19 @@ RECIPES[M-long-fcn8s]="--stage all $LONG"
 # N: B scoring and keeping a moving average of its weights (decay 0.995: the last ~200 of its
 # 1700 steps), a free change at inference that usually generalises a little better.
 RECIPES[N-ema]="$B --ema 0.995"
+# O-Q: one change each to the long recipe's FCN-8s stage alone, from M's FCN-16s: the same init,
+# seed and batches as M-long-fcn8s (39.76 at its last epoch), so a difference is the change's.
+# Cheap (20-40 min each), and the train + val retrain's FCN-8s stage can still take a winner.
+LONG8="--stage 8 --init $RUNS/xdrive/M-long/fcn16s/best.pt $LONG"
+RECIPES[O-long8s-ema]="$LONG8 --ema 0.995"
+RECIPES[P-long8s-72]="$LONG8 --epochs 150 12 72"  # the last --epochs wins: 72 FCN-8s epochs, not 36
+RECIPES[Q-long8s-fullframe]="$LONG8 --full-frame-epochs 6"
 # Order: what decides the shipped models first (B's FCN-8s, then the edge pair), then the
 # backbone rows the card's table waits for, then the schedule and the single changes still to
 # measure (M-long alone is 150 epochs: it spans sessions).
 ORDER=(A-baseline B-bf16 C-photometric D-scale E-ohem B-bf16-fcn8s J-edge K-edge-distill H-alexnet I-inception
-  M-long F-lovasz G-fullframe L-classweights M-long-fcn8s N-ema A-baseline-fcn8s)
+  M-long F-lovasz G-fullframe L-classweights M-long-fcn8s N-ema O-long8s-ema
+  P-long8s-72 Q-long8s-fullframe A-baseline-fcn8s)
 NEEDS_TEACHER=(K-edge-distill)
 
 names=("$@")
