@@ -78,12 +78,15 @@ LONG8="--stage 8 --init $RUNS/xdrive/M-long/fcn16s/best.pt $LONG"
 RECIPES[O-long8s-ema]="$LONG8 --ema 0.995"
 RECIPES[P-long8s-72]="$LONG8 --epochs 150 12 72"  # the last --epochs wins: 72 FCN-8s epochs, not 36
 RECIPES[Q-long8s-fullframe]="$LONG8 --full-frame-epochs 6"
+# R: K's edge recipe distilled from the long recipe's FCN-8s twin (39.76 against B's 37.12 on
+# the held-out drive): the twin of the next edge model, whose teacher is the long FCN-8s.
+RECIPES[R-edge-distill-long]="$EDGE_RECIPE --teacher $RUNS/xdrive/M-long/fcn8s/best.pt $DISTILL"
 # Order: what decides the shipped models first (B's FCN-8s, then the edge pair), then the
 # backbone rows the card's table waits for, then the schedule and the single changes still to
 # measure (M-long alone is 150 epochs: it spans sessions).
 ORDER=(A-baseline B-bf16 C-photometric D-scale E-ohem B-bf16-fcn8s J-edge K-edge-distill H-alexnet I-inception
   M-long F-lovasz G-fullframe L-classweights M-long-fcn8s N-ema O-long8s-ema
-  P-long8s-72 Q-long8s-fullframe A-baseline-fcn8s)
+  P-long8s-72 Q-long8s-fullframe R-edge-distill-long A-baseline-fcn8s)
 NEEDS_TEACHER=(K-edge-distill)
 
 names=("$@")
