@@ -3,12 +3,12 @@
 # selects checkpoints, so each score says what a user gets on streets the net never saw.
 #   A  today's shipped recipe (fp32), all three stages: the baseline
 #   B  A's FCN-32s stage in bf16 autocast: the speed and accuracy of bf16 on this CPU
-#   C-G, L, N one change each on top of B, FCN-32s stage (the cheapest place to compare recipes):
+#   C-G, L, N, S one change each on top of B, FCN-32s stage (the cheapest place to compare recipes):
 #      each is measured alone against B, so a queue left running across sessions never builds
 #      on a change that turned out not to help (C, photometric, ended 0.9 below B: 34.40
 #      against 35.33 at epoch 50). The changes that beat B are then combined, and the staged
 #      FCN-8s of that recipe follows. L: class weights median-frequency^1 instead of ^0.5 (thin classes);
-#      N: a moving average of the weights (--ema) is scored and kept.
+#      N: a moving average of the weights (--ema) is scored and kept; S: ClassMix (--mix).
 #   H, I the paper's backbone comparison (its Table 1): AlexNet and Inception layouts as FCN-32s
 #      with B's recipe (B is the VGG16 row), at widths whose training step costs about what
 #      VGG16 1/4 costs (`python3 -m fcn.compare`; see the model card)
@@ -16,6 +16,8 @@
 #      (nothing single beat B, so the shipped models are B's recipe on train+val, retrain.sh)
 #   J, K the edge FCN-32s without and with distillation from B's FCN-8s; K runs only once
 #      that checkpoint exists (B-bf16-fcn8s writes it earlier in the queue)
+#   M  B's schedule three times as long (all three stages): the next shipped FCN-8s's recipe;
+#      O-Q single changes to its FCN-8s stage alone; R the edge distilled from its FCN-8s
 # Runs go to $RUNS/xdrive/<name> (default models/runs, git-ignored); rerunning resumes or skips.
 # Usage: bash models/experiments/cross-drive.sh [name...]   (default: every run, in order)
 # THREADS=1 when another training shares the 2-core CPU (two 2-thread runs would oversubscribe it).
@@ -81,12 +83,15 @@ RECIPES[Q-long8s-fullframe]="$LONG8 --full-frame-epochs 6"
 # R: K's edge recipe distilled from the long recipe's FCN-8s twin (39.76 against B's 37.12 on
 # the held-out drive): the twin of the next edge model, whose teacher is the long FCN-8s.
 RECIPES[R-edge-distill-long]="$EDGE_RECIPE --teacher $RUNS/xdrive/M-long/fcn8s/best.pt $DISTILL"
+# S: B + ClassMix (half the classes of one crop pasted onto the next): objects in streets they
+# were never seen in, aimed at the drive-to-drive gap the held-out score measures.
+RECIPES[S-classmix]="$B --mix classmix"
 # Order: what decides the shipped models first (B's FCN-8s, then the edge pair), then the
 # backbone rows the card's table waits for, then the schedule and the single changes still to
 # measure (M-long alone is 150 epochs: it spans sessions).
 ORDER=(A-baseline B-bf16 C-photometric D-scale E-ohem B-bf16-fcn8s J-edge K-edge-distill H-alexnet I-inception
   M-long F-lovasz G-fullframe L-classweights M-long-fcn8s N-ema O-long8s-ema
-  P-long8s-72 Q-long8s-fullframe R-edge-distill-long A-baseline-fcn8s)
+  P-long8s-72 Q-long8s-fullframe R-edge-distill-long S-classmix A-baseline-fcn8s)
 NEEDS_TEACHER=(K-edge-distill)
 
 names=("$@")

@@ -134,3 +134,26 @@ def augment_batch(images: torch.Tensor, labels: torch.Tensor, crop: int | None, 
         out_x.append(photometric(x, r[4:], strength))
         out_y.append(y)
     return normalize(torch.stack(out_x)), torch.stack(out_y)
+
+
+def class_mix(images: torch.Tensor, labels: torch.Tensor, generator: torch.Generator,
+              p: float = 0.5) -> Tuple[torch.Tensor, torch.Tensor]:
+    """ClassMix (Olsson et al., 2021) on an augmented batch: with probability ``p`` a sample
+    gets the pixels of half the classes present in its neighbour (the next sample, cyclically),
+    image and labels alike. Objects land in streets they were never seen in, which is what a
+    new drive looks like to the net. Void pixels are never pasted. Returns new tensors."""
+    n = len(images)
+    x, y = images.clone(), labels.clone()
+    for i in range(n):
+        if n < 2 or float(torch.rand(1, generator=generator)) >= p:
+            continue
+        j = (i + 1) % n
+        present = [c for c in labels[j].unique().tolist() if c != IGNORE_INDEX]
+        if not present:
+            continue
+        order = torch.randperm(len(present), generator=generator).tolist()
+        chosen = torch.tensor([present[k] for k in order[: (len(present) + 1) // 2]])
+        mask = torch.isin(labels[j], chosen)
+        x[i] = torch.where(mask, images[j], images[i])
+        y[i] = torch.where(mask, labels[j], labels[i])
+    return x, y

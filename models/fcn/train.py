@@ -32,7 +32,7 @@ import torch
 import torch.nn.functional as F
 
 from .backbones import BACKBONES
-from .data import augment_batch, class_weights, load_split, normalize
+from .data import augment_batch, class_mix, class_weights, load_split, normalize
 from .losses import LOSSES, distillation
 from .fcn import FCN, NUM_CLASSES, count_parameters, from_config, init_from_coarser
 from .metrics import confusion, scores
@@ -174,6 +174,8 @@ def train_stage(cfg: dict, stride: int, epochs: int, lr: float, out: Path, init:
             crop = None if epoch >= full_frame_from else cfg["crop"]
             x, y = augment_batch(images[idx], labels[idx], crop, tuple(cfg["scale"]), gen,
                                  cfg.get("photometric", "basic"))
+            if cfg.get("mix") == "classmix":
+                x, y = class_mix(x, y, gen)
             for group in opt.param_groups:
                 group["lr"] = lr_at(epoch * steps_per_epoch + step, total_steps, 2 * steps_per_epoch, lr)
             # bf16 autocast on CPUs with AVX512-BF16 (measured in the model card); the loss in fp32.
@@ -239,6 +241,8 @@ def main(argv: list[str] | None = None) -> None:
                    help="validate at this resolution (the edge model's preview size)")
     p.add_argument("--photometric", default="basic", choices=["basic", "strong"],
                    help="colour jitter: brightness/contrast, or also gamma, saturation, hue, blur, noise")
+    p.add_argument("--mix", default="none", choices=["none", "classmix"],
+                   help="paste half the classes of one crop onto the next (ClassMix)")
     p.add_argument("--loss", default="ce", choices=sorted(LOSSES), help="ce, ohem or ce+lovasz")
     p.add_argument("--full-frame-epochs", type=int, default=0,
                    help="last N epochs of each stage on whole 480x360 frames (no crop or rescale)")
@@ -263,7 +267,7 @@ def main(argv: list[str] | None = None) -> None:
            "full_frame_epochs": a.full_frame_epochs, "bf16": a.bf16, "train_split": a.train_split,
            "holdout_drive": a.holdout_drive, "teacher": str(a.teacher) if a.teacher else None,
            "distill_weight": a.distill_weight, "distill_temperature": a.distill_temperature,
-           "ema": a.ema}
+           "ema": a.ema, "mix": a.mix}
     t0 = time.time()
     held = [a.holdout_drive] if a.holdout_drive else []
     train = load_split(a.train_split, limit=a.limit, exclude_drives=held)

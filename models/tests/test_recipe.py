@@ -4,7 +4,7 @@ import unittest
 
 import torch
 
-from fcn.data import IGNORE_INDEX, augment_batch, camvid_root, drive_of, list_pairs, photometric
+from fcn.data import IGNORE_INDEX, augment_batch, camvid_root, class_mix, drive_of, list_pairs, photometric
 from fcn.losses import LOSSES, distillation, lovasz_softmax, ohem
 
 
@@ -39,6 +39,25 @@ class AugmentTest(unittest.TestCase):
             y = photometric(x.clone(), r, "strong")
             self.assertGreaterEqual(float(y.min()), 0.0)
             self.assertLessEqual(float(y.max()), 255.0)
+
+    def test_class_mix_pastes_whole_classes_of_the_neighbour_image_and_label_alike(self):
+        g = torch.Generator().manual_seed(0)
+        labels = torch.randint(0, 12, (4, 16, 16))
+        images = torch.randn(4, 3, 16, 16)
+        x, y = class_mix(images, labels, g, p=1.0)
+        for i in range(4):
+            j = (i + 1) % 4
+            pasted = (y[i] != labels[i]) | (x[i] != images[i]).any(0)
+            # Pasted pixels carry the neighbour's image and label together, never its void.
+            self.assertTrue(torch.equal(x[i][:, pasted], images[j][:, pasted]))
+            self.assertTrue(torch.equal(y[i][pasted], labels[j][pasted]))
+            self.assertFalse((labels[j][pasted] == IGNORE_INDEX).any())
+            # A class is pasted whole, wherever the neighbour has it, or not at all.
+            chosen = labels[j][pasted].unique()
+            whole = torch.isin(labels[j], chosen)
+            self.assertTrue(torch.equal(y[i][whole], labels[j][whole]))
+            self.assertTrue(0 < len(chosen) <= 6)
+        self.assertTrue(torch.equal(class_mix(images, labels, g, p=0.0)[1], labels))
 
 
 class LossTest(unittest.TestCase):
