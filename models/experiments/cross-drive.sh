@@ -17,7 +17,7 @@
 #   J, K the edge FCN-32s without and with distillation from B's FCN-8s; K runs only once
 #      that checkpoint exists (B-bf16-fcn8s writes it earlier in the queue)
 #   M  B's schedule three times as long (all three stages): the next shipped FCN-8s's recipe;
-#      O-Q single changes to its FCN-8s stage alone; R the edge distilled from its FCN-8s
+#      P, Q single changes to its FCN-8s stage alone; R the edge distilled from its FCN-8s
 # Runs go to $RUNS/xdrive/<name> (default models/runs, git-ignored); rerunning resumes or skips.
 # Usage: bash models/experiments/cross-drive.sh [name...]   (default: every run, in order)
 # THREADS=1 when another training shares the 2-core CPU (two 2-thread runs would oversubscribe it).
@@ -73,11 +73,11 @@ RECIPES[M-long-fcn8s]="--stage all $LONG"
 # N: B scoring and keeping a moving average of its weights (decay 0.995: the last ~200 of its
 # 1700 steps), a free change at inference that usually generalises a little better.
 RECIPES[N-ema]="$B --ema 0.995"
-# O-Q: one change each to the long recipe's FCN-8s stage alone, from M's FCN-16s: the same init,
+# P, Q: one change each to the long recipe's FCN-8s stage alone, from M's FCN-16s: the same init,
 # seed and batches as M-long-fcn8s (39.76 at its last epoch), so a difference is the change's.
 # Cheap (20-40 min each), and the train + val retrain's FCN-8s stage can still take a winner.
+# (EMA is not among them: N showed it adds nothing at the end of a cosine schedule.)
 LONG8="--stage 8 --init $RUNS/xdrive/M-long/fcn16s/best.pt $LONG"
-RECIPES[O-long8s-ema]="$LONG8 --ema 0.995"
 RECIPES[P-long8s-72]="$LONG8 --epochs 150 12 72"  # the last --epochs wins: 72 FCN-8s epochs, not 36
 RECIPES[Q-long8s-fullframe]="$LONG8 --full-frame-epochs 6"
 # R: K's edge recipe distilled from the long recipe's FCN-8s twin (39.76 against B's 37.12 on
@@ -90,7 +90,7 @@ RECIPES[S-classmix]="$B --mix classmix"
 # backbone rows the card's table waits for, then the schedule and the single changes still to
 # measure (M-long alone is 150 epochs: it spans sessions).
 ORDER=(A-baseline B-bf16 C-photometric D-scale E-ohem B-bf16-fcn8s J-edge K-edge-distill H-alexnet I-inception
-  M-long F-lovasz G-fullframe L-classweights M-long-fcn8s N-ema O-long8s-ema
+  M-long F-lovasz G-fullframe L-classweights M-long-fcn8s N-ema
   P-long8s-72 Q-long8s-fullframe R-edge-distill-long S-classmix A-baseline-fcn8s)
 NEEDS_TEACHER=(K-edge-distill)
 
