@@ -17,7 +17,8 @@
 #   J, K the edge FCN-32s without and with distillation from B's FCN-8s; K runs only once
 #      that checkpoint exists (B-bf16-fcn8s writes it earlier in the queue)
 #   M  B's schedule three times as long (all three stages): the next shipped FCN-8s's recipe;
-#      P, Q single changes to its FCN-8s stage alone; R the edge distilled from its FCN-8s
+#      P, Q single changes to its FCN-8s stage alone; R the edge distilled from its FCN-8s,
+#      T the same for three times the epochs
 # Runs go to $RUNS/xdrive/<name> (default models/runs, git-ignored); rerunning resumes or skips.
 # Usage: bash models/experiments/cross-drive.sh [name...]   (default: every run, in order)
 # THREADS=1 when another training shares the 2-core CPU (two 2-thread runs would oversubscribe it).
@@ -83,6 +84,8 @@ RECIPES[Q-long8s-fullframe]="$LONG8 --full-frame-epochs 6"
 # R: K's edge recipe distilled from the long recipe's FCN-8s twin (39.76 against B's 37.12 on
 # the held-out drive): the twin of the next edge model, whose teacher is the long FCN-8s.
 RECIPES[R-edge-distill-long]="$EDGE_RECIPE --teacher $RUNS/xdrive/M-long/fcn8s/best.pt $DISTILL"
+# T: R three times as long (240 epochs): the schedule was the FCN-8s's lever (M), is it the edge's?
+RECIPES[T-edge-long]="${RECIPES[R-edge-distill-long]} --epochs 240 1 1"  # the last --epochs wins
 # S: B + ClassMix (half the classes of one crop pasted onto the next): objects in streets they
 # were never seen in, aimed at the drive-to-drive gap the held-out score measures.
 RECIPES[S-classmix]="$B --mix classmix"
@@ -91,7 +94,7 @@ RECIPES[S-classmix]="$B --mix classmix"
 # measure (M-long alone is 150 epochs: it spans sessions).
 ORDER=(A-baseline B-bf16 C-photometric D-scale E-ohem B-bf16-fcn8s J-edge K-edge-distill H-alexnet I-inception
   M-long F-lovasz G-fullframe L-classweights M-long-fcn8s N-ema
-  P-long8s-72 Q-long8s-fullframe R-edge-distill-long S-classmix A-baseline-fcn8s)
+  P-long8s-72 Q-long8s-fullframe R-edge-distill-long S-classmix T-edge-long A-baseline-fcn8s)
 NEEDS_TEACHER=(K-edge-distill)
 
 names=("$@")
