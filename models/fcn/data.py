@@ -53,10 +53,14 @@ def load_split(split: str, root: Path | None = None, limit: int | None = None, d
     return torch.from_numpy(images).permute(0, 3, 1, 2).contiguous(), torch.from_numpy(labels)
 
 
+def camvid_classes(root: Path | None = None) -> List[dict]:
+    """The dataset's classes.json entries (name, colour, ignore, train pixel statistics), void included."""
+    return json.loads(((root or camvid_root()) / "classes.json").read_text())["classes"]
+
+
 def class_weights(root: Path | None = None, power: float = 0.5) -> torch.Tensor:
     """Median-frequency class weights from classes.json, softened by ``power``."""
-    meta = json.loads(((root or camvid_root()) / "classes.json").read_text())
-    w = [c["median_frequency_weight"] for c in meta["classes"] if not c["ignore"]]
+    w = [c["median_frequency_weight"] for c in camvid_classes(root) if not c["ignore"]]
     return torch.tensor(w, dtype=torch.float32) ** power
 
 
@@ -144,8 +148,10 @@ def class_mix(images: torch.Tensor, labels: torch.Tensor, generator: torch.Gener
     new drive looks like to the net. Void pixels are never pasted. Returns new tensors."""
     n = len(images)
     x, y = images.clone(), labels.clone()
+    if n < 2:  # no neighbour to take classes from
+        return x, y
     for i in range(n):
-        if n < 2 or float(torch.rand(1, generator=generator)) >= p:
+        if float(torch.rand(1, generator=generator)) >= p:
             continue
         j = (i + 1) % n
         present = [c for c in labels[j].unique().tolist() if c != IGNORE_INDEX]

@@ -20,7 +20,7 @@ import onnx
 import torch
 from torch import nn
 
-from .data import MEAN, STD, camvid_root
+from .data import MEAN, STD, camvid_classes
 from .fcn import FCN, from_config, fuse_batchnorm
 from .surgery import bilinear_kernel, bilinear_weights, crop_offset
 
@@ -115,7 +115,7 @@ REFERENCE_PIXELS = 480 * 360
 
 def metadata(model: FCN, model_id: str, resolution, quantization: str, with_coarse: bool,
              runtime_upsample: bool = False) -> dict:
-    classes = json.loads((camvid_root() / "classes.json").read_text())["classes"]
+    classes = camvid_classes()
     maps = type(model.backbone).coord_maps()
     finest = {32: "fc7", 16: "pool4", 8: "pool3"}[model.stride]
     meta = {

@@ -16,7 +16,7 @@ import json
 from pathlib import Path
 from typing import Dict, List, Sequence, Tuple
 
-from .data import camvid_root
+from .data import camvid_classes, camvid_root
 from .fcn import NUM_CLASSES
 
 
@@ -39,9 +39,8 @@ def last_scored(history: Sequence[dict]) -> dict | None:
 
 def class_names() -> List[str]:
     """CamVid's class names from its classes.json, or numbers where the dataset is absent."""
-    path = camvid_root() / "classes.json"
-    if path.exists():
-        return [c["name"] for c in json.loads(path.read_text())["classes"]][:NUM_CLASSES]
+    if (camvid_root() / "classes.json").exists():
+        return [c["name"] for c in camvid_classes()][:NUM_CLASSES]
     return [str(i) for i in range(NUM_CLASSES)]
 
 
