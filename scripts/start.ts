@@ -4,7 +4,8 @@
  *   - the GPU service on CPU, consuming that queue (metrics on 127.0.0.1:8080)
  *   - the Worker under `wrangler dev` (local R2, D1 and Queues) on http://127.0.0.1:$PORT (8787),
  *     with its cron handler run every minute as in production
- * Development secrets are generated once into .dev.vars (git-ignored). Ctrl-C stops everything.
+ * Development secrets are generated once into .dev.vars (git-ignored). Ctrl-C stops everything,
+ * as does SIGTERM to this process or to the `npm start` above it.
  *
  * Supervision: if any part exits, for any reason (an exit code or a signal), everything else is
  * stopped and this process exits non-zero: nothing restarts silently, and a half-running system
@@ -104,6 +105,16 @@ function onSignal(signal: NodeJS.Signals): void {
 process.on("SIGINT", onSignal);
 process.on("SIGTERM", onSignal);
 process.on("SIGHUP", onSignal);
+// `npm start` runs this under npm and a shell. A process manager (or `timeout npm start`)
+// signals npm's pid only: npm and the shell die and this process is re-parented, never told.
+// Losing the parent is a stop request too, so no part outlives the command that started it.
+const parentPid = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parentPid) {
+    log("start", `parent process ${parentPid} is gone; stopping the system`);
+    void stop(0);
+  }
+}, 500).unref();
 // Last resort if this process fails on its own: leave no part running.
 process.on("exit", () => {
   for (const child of children) signalGroup(child, "SIGKILL");

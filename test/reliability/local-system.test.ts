@@ -2,6 +2,7 @@
  * `npm start` (scripts/start.ts) as a supervisor (issue #15, item 8): it fires the Worker's
  * cron handler on schedule like production (here every 2 s instead of 60), and when any part
  * dies, even by a signal, it stops every other part and exits non-zero instead of hanging.
+ * Signalling npm alone (as a process manager or `timeout npm start` does) stops it too.
  */
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -17,6 +18,17 @@ beforeAll(async () => {
 afterAll(async () => {
   await system?.stop();
 }, 60_000);
+
+/** The pid among `pids` whose command line contains `text`. */
+function findProcess(pids: number[], text: string): number | undefined {
+  return pids.find((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(text);
+    } catch {
+      return false;
+    }
+  });
+}
 
 /** Running, not a zombie waiting to be reaped. */
 function running(pid: number): boolean {
@@ -39,13 +51,7 @@ describe("npm start", () => {
   it("stops every part and exits non-zero when one is killed by a signal", async () => {
     const start = system.proc.child;
     const parts = descendants(start.pid!);
-    const gpu = parts.find((pid) => {
-      try {
-        return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("gpu-service/main.ts");
-      } catch {
-        return false;
-      }
-    });
+    const gpu = findProcess(parts, "gpu-service/main.ts");
     expect(gpu).toBeDefined();
     expect(parts.length).toBeGreaterThanOrEqual(3); // wrangler, workerd, the GPU service
     const exited = new Promise<number | null>((r) => start.once("exit", (code) => r(code)));
@@ -55,4 +61,24 @@ describe("npm start", () => {
     expect(system.proc.log.join("")).toContain("[gpu] exited (SIGKILL); stopping the system");
     await waitFor("every part to be gone", () => parts.every((pid) => !running(pid)), 10_000);
   });
+});
+
+describe("npm start under a process manager", () => {
+  it("stops every part when only npm's own pid gets SIGTERM", async () => {
+    // npm and its shell die without passing the signal on; start.ts notices it lost its parent
+    const npmSystem = await startWholeSystem(180_000, {}, ["npm", "start"]);
+    const npm = npmSystem.proc.child;
+    const parts = descendants(npm.pid!);
+    try {
+      expect(findProcess(parts, "scripts/start.ts")).toBeDefined();
+      expect(findProcess(parts, "gpu-service/main.ts")).toBeDefined();
+      process.kill(npm.pid!, "SIGTERM");
+      await waitFor("every part to be gone", () => parts.every((pid) => !running(pid)), 20_000);
+      expect(npmSystem.proc.log.join("")).toContain("is gone; stopping the system");
+    } finally {
+      await npmSystem.stop();
+      // on failure the parts run in their own groups, outside npm's: leave none behind
+      for (const pid of parts.filter(running)) process.kill(pid, "SIGKILL");
+    }
+  }, 240_000);
 });

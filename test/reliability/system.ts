@@ -329,15 +329,19 @@ export interface WholeSystem {
   stop(): Promise<void>;
 }
 
-/** `node scripts/start.ts` on free ports and a private state folder (`env` over its defaults). */
+/**
+ * `node scripts/start.ts` on free ports and a private state folder (`env` over its defaults);
+ * `command` runs it another way (`npm start`).
+ */
 export async function startWholeSystem(
   timeoutMs = 150_000,
   env: Record<string, string> = {},
+  command: string[] = [process.execPath, "scripts/start.ts"],
 ): Promise<WholeSystem> {
   const port = await freePort();
   const gpuPort = await freePort();
   const state = await mkdtemp(path.join(tmpdir(), "fcn-rel-state-"));
-  const proc = launch("start", [process.execPath, "scripts/start.ts"], {
+  const proc = launch("start", command, {
     PORT: String(port),
     SQS_PORT: String(await freePort()),
     GPU_SERVICE_PORT: String(gpuPort),
@@ -353,9 +357,9 @@ export async function startWholeSystem(
   };
   try {
     await waitFor(
-      "scripts/start.ts to be ready",
+      `${command.join(" ")} to be ready`,
       async () => {
-        if (!alive(proc)) throw new Error("scripts/start.ts exited");
+        if (!alive(proc)) throw new Error(`${command.join(" ")} exited`);
         return proc.log.join("").includes("is running locally") && (await ok(`${base}/v1/health`));
       },
       timeoutMs,
