@@ -61,7 +61,7 @@ TEACHER="$RUNS/xdrive/B-bf16/fcn8s/best.pt"
 RECIPES[J-edge]="$EDGE_RECIPE"
 RECIPES[K-edge-distill]="$EDGE_RECIPE --teacher $TEACHER $DISTILL"
 # The FCN-16s and FCN-8s stages (same folder: the FCN-32s is done and skipped). A's, in fp32,
-# only if there is time: B's are the shipped recipe's.
+# only if there is time: B's are the edge model's teacher's recipe.
 RECIPES[A-baseline-fcn8s]="--stage all $BASELINE"
 RECIPES[B-bf16-fcn8s]="--stage all $TEACHER_RECIPE"
 # M: B for three times the epochs. B was still rising at its 50th (34.97, 35.26, 35.33 at 40, 45,
@@ -69,7 +69,7 @@ RECIPES[B-bf16-fcn8s]="--stage all $TEACHER_RECIPE"
 LONG="$FCN8S_RECIPE"  # B with a 150-epoch FCN-32s
 RECIPES[M-long]="--stage 32 $LONG"
 # M's FCN-16s and FCN-8s stages (B's 12 and 36 epochs): M beat B by 2.3 on the held-out drive
-# (37.62 against 35.33 at their last epochs), so the long schedule is the shipped FCN-8s's next recipe.
+# (37.62 against 35.33 at their last epochs), so the long schedule is the shipped FCN-8s's recipe.
 RECIPES[M-long-fcn8s]="--stage all $LONG"
 # N: B scoring and keeping a moving average of its weights (decay 0.995: the last ~200 of its
 # 1700 steps), a free change at inference that usually generalises a little better.
