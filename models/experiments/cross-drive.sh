@@ -90,12 +90,15 @@ RECIPES[T-edge-long]="${RECIPES[K-edge-distill]} --epochs 240 1 1"  # the last -
 # S: B + ClassMix (half the classes of one crop pasted onto the next): objects in streets they
 # were never seen in, aimed at the drive-to-drive gap the held-out score measures.
 RECIPES[S-classmix]="$B --mix classmix"
+# U: M's FCN-32s stage twice as long again (300 epochs): 3x the epochs gained 2.3 (B -> M); do
+# the returns go on? (Hours at one thread: it spans sessions, resumably.)
+RECIPES[U-long300]="--stage 32 $LONG --epochs 300 12 36"  # the last --epochs wins
 # Order: what decides the shipped models first (B's FCN-8s, then the edge pair), then the
 # backbone rows the card's table waits for, then the schedule and the single changes still to
 # measure (M-long alone is 150 epochs: it spans sessions).
 ORDER=(A-baseline B-bf16 C-photometric D-scale E-ohem B-bf16-fcn8s J-edge K-edge-distill H-alexnet I-inception
   M-long F-lovasz G-fullframe L-classweights M-long-fcn8s N-ema
-  P-long8s-72 Q-long8s-fullframe R-edge-distill-long S-classmix T-edge-long A-baseline-fcn8s)
+  P-long8s-72 Q-long8s-fullframe R-edge-distill-long S-classmix T-edge-long U-long300 A-baseline-fcn8s)
 NEEDS_TEACHER=(K-edge-distill T-edge-long)
 
 names=("$@")
