@@ -107,14 +107,17 @@ process.on("SIGTERM", onSignal);
 process.on("SIGHUP", onSignal);
 // `npm start` runs this under npm and a shell. A process manager (or `timeout npm start`)
 // signals npm's pid only: npm and the shell die and this process is re-parented, never told.
-// Losing the parent is a stop request too, so no part outlives the command that started it.
-const parentPid = process.ppid;
-setInterval(() => {
-  if (process.ppid !== parentPid) {
-    log("start", `parent process ${parentPid} is gone; stopping the system`);
-    void stop(0);
-  }
-}, 500).unref();
+// Under npm, losing the parent is a stop request too, so no part outlives the command that
+// started it. Run directly (`nohup node scripts/start.ts &`), outliving the shell is the point.
+if (process.env.npm_lifecycle_event) {
+  const parentPid = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parentPid) {
+      log("start", `parent process ${parentPid} is gone; stopping the system`);
+      void stop(0);
+    }
+  }, 500).unref();
+}
 // Last resort if this process fails on its own: leave no part running.
 process.on("exit", () => {
   for (const child of children) signalGroup(child, "SIGKILL");
