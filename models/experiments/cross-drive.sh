@@ -82,7 +82,7 @@ LONG8="--stage 8 --init $RUNS/xdrive/M-long/fcn16s/best.pt $LONG"
 RECIPES[P-long8s-72]="$LONG8 --epochs 150 12 72"  # the last --epochs wins: 72 FCN-8s epochs, not 36
 RECIPES[Q-long8s-fullframe]="$LONG8 --full-frame-epochs 6"
 # R: K's edge recipe distilled from the long recipe's FCN-8s twin (39.76 against B's 37.12 on
-# the held-out drive): the twin of the next edge model, whose teacher is the long FCN-8s.
+# the held-out drive): would the edge model gain from the stronger teacher? (No: 33.83, see T.)
 RECIPES[R-edge-distill-long]="$EDGE_RECIPE --teacher $RUNS/xdrive/M-long/fcn8s/best.pt $DISTILL"
 # T: K three times as long (240 epochs): the schedule was the FCN-8s's lever (M), is it the edge's?
 # (K's teacher, not R's: R scored 33.83 against K's 35.05, so the stronger teacher did not help.)
