@@ -15,7 +15,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { jpeg } from "../fixtures/images.ts";
-import { descendants } from "../fixtures/system.ts";
+import { commandLineIncludes, descendants } from "../fixtures/system.ts";
 import { type ApiKey, ARTIFACTS, PartsSystem, type Proc } from "./system.ts";
 
 const CLASSES = 11;
@@ -46,13 +46,7 @@ const workerdPeakMb = (worker: Proc) =>
   Math.max(
     0,
     ...descendants(worker.child.pid!)
-      .filter((pid) => {
-        try {
-          return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("workerd");
-        } catch {
-          return false;
-        }
-      })
+      .filter((pid) => commandLineIncludes(pid, "workerd"))
       .map(peakMb),
   );
 

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { descendants } from "../fixtures/system.ts";
+import { commandLineIncludes, descendants } from "../fixtures/system.ts";
 import { startWholeSystem, type WholeSystem, waitFor } from "./system.ts";
 
 let system: WholeSystem;
@@ -20,15 +20,7 @@ afterAll(async () => {
 }, 60_000);
 
 /** The pid among `pids` whose command line contains `text`. */
-function findProcess(pids: number[], text: string): number | undefined {
-  return pids.find((pid) => {
-    try {
-      return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(text);
-    } catch {
-      return false;
-    }
-  });
-}
+const findProcess = (pids: number[], text: string) => pids.find((pid) => commandLineIncludes(pid, text));
 
 /** Running, not a zombie waiting to be reaped. */
 function running(pid: number): boolean {

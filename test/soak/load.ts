@@ -16,7 +16,7 @@ import { cpus, loadavg } from "node:os";
 import path from "node:path";
 import autocannon from "autocannon";
 import { multipart } from "../fixtures/craft.ts";
-import { descendants } from "../fixtures/system.ts";
+import { commandLineIncludes, descendants } from "../fixtures/system.ts";
 import { ARTIFACTS, PartsSystem, ROOT, sleep } from "../reliability/system.ts";
 
 const DURATION = Number(process.env.LOAD_DURATION ?? 10);
@@ -26,13 +26,7 @@ const JOB_CONNECTIONS = Number(process.env.LOAD_JOB_CONNECTIONS ?? 2);
 const SAMPLE = path.join(ROOT, "worker/demo/public/samples/0016E5_07959.jpg");
 
 function workerdPid(wranglerPid: number): number {
-  const pid = descendants(wranglerPid).find((p) => {
-    try {
-      return readFileSync(`/proc/${p}/cmdline`, "utf8").includes("workerd");
-    } catch {
-      return false;
-    }
-  });
+  const pid = descendants(wranglerPid).find((p) => commandLineIncludes(p, "workerd"));
   if (!pid) throw new Error("no workerd process under wrangler dev");
   return pid;
 }
