@@ -19,6 +19,7 @@
 #   M  B's schedule three times as long (all three stages): the next shipped FCN-8s's recipe;
 #      P, Q single changes to its FCN-8s stage alone; R the edge distilled from its FCN-8s,
 #      T the same for three times the epochs
+#   U  M's FCN-32s stage twice as long again (300 epochs), then its FCN-16s and FCN-8s stages
 # Runs go to $RUNS/xdrive/<name> (default models/runs, git-ignored); rerunning resumes or skips.
 # Usage: bash models/experiments/cross-drive.sh [name...]   (default: every run, in order)
 # THREADS=1 when another training shares the 2-core CPU (two 2-thread runs would oversubscribe it).
@@ -93,12 +94,14 @@ RECIPES[S-classmix]="$B --mix classmix"
 # U: M's FCN-32s stage twice as long again (300 epochs): 3x the epochs gained 2.3 (B -> M); do
 # the returns go on? (Hours at one thread: it spans sessions, resumably.)
 RECIPES[U-long300]="--stage 32 $LONG --epochs 300 12 36"  # the last --epochs wins
+# U's FCN-16s and FCN-8s stages (M's 12 and 36 epochs), to be set against M-long-fcn8s (39.76).
+RECIPES[U-long300-fcn8s]="--stage all $LONG --epochs 300 12 36"
 # Order: what decides the shipped models first (B's FCN-8s, then the edge pair), then the
 # backbone rows the card's table waits for, then the schedule and the single changes still to
 # measure (M-long alone is 150 epochs: it spans sessions).
 ORDER=(A-baseline B-bf16 C-photometric D-scale E-ohem B-bf16-fcn8s J-edge K-edge-distill H-alexnet I-inception
   M-long F-lovasz G-fullframe L-classweights M-long-fcn8s N-ema
-  P-long8s-72 Q-long8s-fullframe R-edge-distill-long S-classmix T-edge-long U-long300 A-baseline-fcn8s)
+  P-long8s-72 Q-long8s-fullframe R-edge-distill-long S-classmix T-edge-long U-long300 U-long300-fcn8s A-baseline-fcn8s)
 NEEDS_TEACHER=(K-edge-distill T-edge-long)
 
 names=("$@")
