@@ -53,6 +53,24 @@ def load_split(split: str, root: Path | None = None, limit: int | None = None, d
     return torch.from_numpy(images).permute(0, 3, 1, 2).contiguous(), torch.from_numpy(labels)
 
 
+def split_drives(split: str, root: Path | None = None, limit: int | None = None,
+                 exclude_drives: Sequence[str] = ()) -> List[str]:
+    """The drive of each frame ``load_split`` returns for the same arguments, in its order."""
+    pairs = list_pairs(split, root, exclude_drives=exclude_drives)
+    return [drive_of(img) for img, _ in (pairs[:limit] if limit else pairs)]
+
+
+def epoch_order(drives: Sequence[str], generator: torch.Generator, balance: bool = False) -> torch.Tensor:
+    """The frame indices of one training epoch: a permutation; with ``balance``, as many draws
+    (with replacement) in which every drive is equally likely, so no one drive (0016E5 is 204 of
+    CamVid's 367 train frames) dominates what the net learns streets look like."""
+    if not balance:
+        return torch.randperm(len(drives), generator=generator)
+    counts = {d: drives.count(d) for d in set(drives)}
+    weights = torch.tensor([1.0 / counts[d] for d in drives], dtype=torch.double)
+    return torch.multinomial(weights, len(drives), replacement=True, generator=generator)
+
+
 def camvid_classes(root: Path | None = None) -> List[dict]:
     """The dataset's classes.json entries (name, colour, ignore, train pixel statistics), void included."""
     return json.loads(((root or camvid_root()) / "classes.json").read_text())["classes"]

@@ -32,7 +32,7 @@ import torch
 import torch.nn.functional as F
 
 from .backbones import BACKBONES
-from .data import augment_batch, class_mix, class_weights, load_split, normalize
+from .data import augment_batch, class_mix, class_weights, epoch_order, load_split, normalize, split_drives
 from .losses import LOSSES, distillation
 from .fcn import FCN, NUM_CLASSES, count_parameters, from_config, init_from_coarser
 from .metrics import confusion, scores
@@ -115,8 +115,9 @@ def evaluate_all(model: FCN, sets: dict, size: tuple | None) -> dict:
 
 
 def train_stage(cfg: dict, stride: int, epochs: int, lr: float, out: Path, init: Path | None,
-                train: tuple, evals: dict) -> Path:
-    """Train one stage; ``evals`` maps a name to (images, labels), the first one selects."""
+                train: tuple, evals: dict, drives: list) -> Path:
+    """Train one stage; ``evals`` maps a name to (images, labels), the first one selects;
+    ``drives`` names each training frame's drive (for ``balance_drives``)."""
     stage_dir = out / f"fcn{stride}s"
     stage_dir.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(cfg["seed"] + stride)
@@ -166,7 +167,7 @@ def train_stage(cfg: dict, stride: int, epochs: int, lr: float, out: Path, init:
     print(f"fcn{stride}s: {count_parameters(model)/1e6:.2f}M parameters, {epochs} epochs", file=sys.stderr)
     for epoch in range(start_epoch, epochs):
         model.train()
-        order = torch.randperm(len(images), generator=gen)
+        order = epoch_order(drives, gen, cfg.get("balance_drives", False))
         bar = Progress(steps_per_epoch, f"fcn{stride}s epoch {epoch + 1}/{epochs}")
         t0, losses = time.time(), []
         for step in range(steps_per_epoch):
@@ -246,6 +247,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--loss", default="ce", choices=sorted(LOSSES), help="ce, ohem or ce+lovasz")
     p.add_argument("--full-frame-epochs", type=int, default=0,
                    help="last N epochs of each stage on whole 480x360 frames (no crop or rescale)")
+    p.add_argument("--balance-drives", action="store_true",
+                   help="draw each epoch's frames so that every training drive is equally likely")
     p.add_argument("--ema", type=float, default=0.0, metavar="DECAY",
                    help="keep and score a moving average of the weights with this decay per step (0: off)")
     p.add_argument("--bf16", action="store_true", help="bfloat16 autocast (CPUs with AVX512-BF16, GPUs)")
@@ -267,10 +270,11 @@ def main(argv: list[str] | None = None) -> None:
            "full_frame_epochs": a.full_frame_epochs, "bf16": a.bf16, "train_split": a.train_split,
            "holdout_drive": a.holdout_drive, "teacher": str(a.teacher) if a.teacher else None,
            "distill_weight": a.distill_weight, "distill_temperature": a.distill_temperature,
-           "ema": a.ema, "mix": a.mix}
+           "ema": a.ema, "mix": a.mix, "balance_drives": a.balance_drives}
     t0 = time.time()
     held = [a.holdout_drive] if a.holdout_drive else []
     train = load_split(a.train_split, limit=a.limit, exclude_drives=held)
+    drives = split_drives(a.train_split, limit=a.limit, exclude_drives=held)
     evals = {}
     if a.holdout_drive:
         evals["holdout"] = load_split("train+val", limit=a.limit, drives=held)
@@ -282,7 +286,8 @@ def main(argv: list[str] | None = None) -> None:
     init = a.init
     for stride in stages:
         i = [32, 16, 8].index(stride)
-        init = train_stage(cfg, stride, a.epochs[i], a.lr[i], a.out, init if stride != 32 else None, train, evals)
+        init = train_stage(cfg, stride, a.epochs[i], a.lr[i], a.out, init if stride != 32 else None, train, evals,
+                           drives)
     print(f"done in {(time.time() - t0) / 60:.1f} min", file=sys.stderr)
 
 

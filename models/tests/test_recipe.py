@@ -4,7 +4,8 @@ import unittest
 
 import torch
 
-from fcn.data import IGNORE_INDEX, augment_batch, camvid_root, class_mix, drive_of, list_pairs, photometric
+from fcn.data import (IGNORE_INDEX, augment_batch, camvid_root, class_mix, drive_of, epoch_order, list_pairs,
+                      photometric, split_drives)
 from fcn.losses import LOSSES, distillation, lovasz_softmax, ohem
 
 
@@ -19,6 +20,18 @@ class CrossDriveSplitTest(unittest.TestCase):
         self.assertEqual((len(train), len(held)), (266, 101))
         self.assertFalse({drive_of(i) for i, _ in train} & {"0006R0"})
         self.assertEqual(len(list_pairs("train+val")), 468)
+        drives = split_drives("train", exclude_drives=["0006R0"])
+        self.assertEqual((drives.count("0016E5"), drives.count("0001TP")), (204, 62))
+        self.assertEqual(split_drives("train", limit=5), [drive_of(i) for i, _ in list_pairs("train")[:5]])
+
+    def test_balanced_epochs_draw_every_drive_equally_often(self):
+        g = torch.Generator().manual_seed(0)
+        drives = ["0016E5"] * 90 + ["0001TP"] * 10
+        self.assertEqual(sorted(epoch_order(drives, g).tolist()), list(range(100)))  # plain: a permutation
+        drawn = torch.cat([epoch_order(drives, g, balance=True) for _ in range(50)])
+        self.assertEqual(len(drawn), 5000)
+        share = float((drawn >= 90).double().mean())  # indices 90-99 are 0001TP's
+        self.assertAlmostEqual(share, 0.5, delta=0.03)
 
 
 class AugmentTest(unittest.TestCase):

@@ -65,13 +65,14 @@ class DistillStepTest(unittest.TestCase):
         with tempfile.TemporaryDirectory() as tmp:
             main(["--stage", "all", "--out", str(Path(tmp) / "run"), "--train-split", "train+val",
                   "--width", str(TINY["width"]), "--fc-channels", "64", "--epochs", "2", "1", "1",
-                  "--batch", "2", "--crop", "64", "--limit", "2", "--threads", "1"])
+                  "--batch", "2", "--crop", "64", "--limit", "2", "--threads", "1", "--balance-drives"])
             stages = {s: torch.load(Path(tmp) / "run" / f"fcn{s}s" / "best.pt") for s in (32, 16, 8)}
         for stride, state in stages.items():
             self.assertEqual(state["selected_by"], "last epoch")
             self.assertNotIn("val", state)  # val trained the net: no score of it to report
         self.assertEqual(stages[32]["epoch"], 2)
         self.assertEqual(stages[8]["config"]["train_split"], "train+val")
+        self.assertTrue(stages[8]["config"]["balance_drives"])
 
 
 class WeightAverageTest(unittest.TestCase):
