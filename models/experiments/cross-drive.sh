@@ -3,13 +3,13 @@
 # selects checkpoints, so each score says what a user gets on streets the net never saw.
 #   A  today's shipped recipe (fp32), all three stages: the baseline
 #   B  A's FCN-32s stage in bf16 autocast: the speed and accuracy of bf16 on this CPU
-#   C-G, L, N, S, V one change each on top of B, FCN-32s stage (the cheapest place to compare recipes):
+#   C-G, L, N, S, V, W one change each on top of B, FCN-32s stage (the cheapest place to compare recipes):
 #      each is measured alone against B, so a queue left running across sessions never builds
 #      on a change that turned out not to help (C, photometric, ended 0.9 below B: 34.40
 #      against 35.33 at epoch 50). The changes that beat B are then combined, and the staged
 #      FCN-8s of that recipe follows. L: class weights median-frequency^1 instead of ^0.5 (thin classes);
 #      N: a moving average of the weights (--ema) is scored and kept; S: ClassMix (--mix);
-#      V: every training drive drawn equally often (--balance-drives).
+#      V: every training drive drawn equally often (--balance-drives); W: dropout 0.5.
 #   H, I the paper's backbone comparison (its Table 1): AlexNet and Inception layouts as FCN-32s
 #      with B's recipe (B is the VGG16 row), at widths whose training step costs about what
 #      VGG16 1/4 costs (`python3 -m fcn.compare`; see the model card)
@@ -99,6 +99,9 @@ RECIPES[U-long300]="--stage 32 $LONG --epochs 300 12 36"  # the last --epochs wi
 # training frames here (305 of 468 in the shipped models' train + val), the drive the held-out
 # score says the nets over-learn; 0001TP, the dusk drive the test split shares, is 62.
 RECIPES[V-balance-drives]="$B --balance-drives"
+# W: B with the paper's dropout in fc6/fc7 (0.5 instead of 0.1): more regularisation against
+# learning one drive's streets by heart.
+RECIPES[W-dropout]="$B --dropout 0.5"
 # U's FCN-16s and FCN-8s stages (M's 12 and 36 epochs), to be set against M-long-fcn8s (39.76).
 RECIPES[U-long300-fcn8s]="--stage all $LONG --epochs 300 12 36"
 # Order: what decides the shipped models first (B's FCN-8s, then the edge pair), then the
@@ -106,7 +109,7 @@ RECIPES[U-long300-fcn8s]="--stage all $LONG --epochs 300 12 36"
 # measure (M-long alone is 150 epochs: it spans sessions).
 ORDER=(A-baseline B-bf16 C-photometric D-scale E-ohem B-bf16-fcn8s J-edge K-edge-distill H-alexnet I-inception
   M-long F-lovasz G-fullframe L-classweights M-long-fcn8s N-ema
-  P-long8s-72 Q-long8s-fullframe R-edge-distill-long S-classmix T-edge-long U-long300 U-long300-fcn8s V-balance-drives A-baseline-fcn8s)
+  P-long8s-72 Q-long8s-fullframe R-edge-distill-long S-classmix T-edge-long U-long300 U-long300-fcn8s V-balance-drives W-dropout A-baseline-fcn8s)
 NEEDS_TEACHER=(K-edge-distill T-edge-long)
 
 names=("$@")
