@@ -42,12 +42,16 @@ def list_pairs(split: str, root: Path | None = None, drives: Sequence[str] | Non
             if (drives is None or drive_of(img) in drives) and drive_of(img) not in exclude_drives]
 
 
+def _first(pairs: list, limit: int | None) -> list:
+    """The first ``limit`` pairs (all without one): the frames ``--limit`` keeps."""
+    return pairs[:limit] if limit else pairs
+
+
 def load_split(split: str, root: Path | None = None, limit: int | None = None, drives: Sequence[str] | None = None,
                exclude_drives: Sequence[str] = ()) -> Tuple[torch.Tensor, torch.Tensor]:
     """Images (N, 3, H, W) uint8 and labels (N, H, W) uint8 of a split (see ``list_pairs``)."""
     root = root or camvid_root()
-    pairs = list_pairs(split, root, drives, exclude_drives)
-    pairs = pairs[:limit] if limit else pairs
+    pairs = _first(list_pairs(split, root, drives, exclude_drives), limit)
     images = np.stack([np.asarray(Image.open(root / img).convert("RGB")) for img, _ in pairs])
     labels = np.stack([np.asarray(Image.open(root / lbl)) for _, lbl in pairs])
     return torch.from_numpy(images).permute(0, 3, 1, 2).contiguous(), torch.from_numpy(labels)
@@ -56,8 +60,7 @@ def load_split(split: str, root: Path | None = None, limit: int | None = None, d
 def split_drives(split: str, root: Path | None = None, limit: int | None = None,
                  exclude_drives: Sequence[str] = ()) -> List[str]:
     """The drive of each frame ``load_split`` returns for the same arguments, in its order."""
-    pairs = list_pairs(split, root, exclude_drives=exclude_drives)
-    return [drive_of(img) for img, _ in (pairs[:limit] if limit else pairs)]
+    return [drive_of(img) for img, _ in _first(list_pairs(split, root, exclude_drives=exclude_drives), limit)]
 
 
 def epoch_order(drives: Sequence[str], generator: torch.Generator, balance: bool = False) -> torch.Tensor:
