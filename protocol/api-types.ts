@@ -934,8 +934,11 @@ export interface components {
             /** @description fcn32s, fcn16s or fcn8s */
             variant: string;
             backbone: string;
-            /** @enum {string} */
-            quantization: "fp32" | "int8";
+            /**
+             * @description storage of the weights; `fp16` stores them at half size and computes in fp32
+             * @enum {string}
+             */
+            quantization: "fp32" | "fp16" | "int8";
             /** @description size of the ONNX file */
             bytes: number;
             /** @description size the input is resized to before inference; null: the input's own size */

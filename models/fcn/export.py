@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import onnx
 import torch
+from onnx import numpy_helper
 from torch import nn
 
 from .data import MEAN, STD, camvid_classes
@@ -187,6 +188,33 @@ def add_metadata(path: Path, meta: dict) -> None:
     onnx.save(proto, str(path))
 
 
+def fp16_weights(path: Path, min_elements: int = 256) -> None:
+    """Store the graph's float weights in fp16, each cast back to fp32 where it is read: half
+    the file for the same fp32 arithmetic (onnxruntime folds the casts when it loads the model,
+    on CPU and CUDA alike), which is how a wider FCN-8s fits the 16 MB model budget. Tensors
+    under ``min_elements`` (biases, shapes) stay fp32: they weigh nothing."""
+    proto = onnx.load(str(path))
+    graph = proto.graph
+    kept, casts = [], []
+    for init in graph.initializer:
+        array = numpy_helper.to_array(init)
+        if init.data_type != onnx.TensorProto.FLOAT or array.size < min_elements:
+            kept.append(init)
+            continue
+        if np.abs(array).max() > np.finfo(np.float16).max:
+            raise ValueError(f"{init.name} has weights beyond fp16's range")
+        kept.append(numpy_helper.from_array(array.astype(np.float16), f"{init.name}_fp16"))
+        casts.append(onnx.helper.make_node("Cast", [f"{init.name}_fp16"], [init.name], to=onnx.TensorProto.FLOAT,
+                                           name=f"{init.name}_to_fp32"))
+    del graph.initializer[:]
+    graph.initializer.extend(kept)
+    nodes = casts + list(graph.node)  # casts first: every node after them may read their outputs
+    del graph.node[:]
+    graph.node.extend(nodes)
+    onnx.checker.check_model(proto)
+    onnx.save(proto, str(path))
+
+
 def parity(model: FCN, onnx_path: Path, height: int = 360, width: int = 480, seed: int = 0) -> float:
     """Max |logit difference| between PyTorch and onnxruntime-node on one random input."""
     x = torch.from_numpy(np.random.default_rng(seed).standard_normal((1, 3, height, width)).astype(np.float32))
@@ -218,12 +246,16 @@ def main(argv=None) -> None:
                    help="for a model trained on train+val: the same recipe's --holdout-drive checkpoint "
                         "(its last.pt: the epoch the model kept), whose held-out-drive and val scores the "
                         "metadata reports")
+    p.add_argument("--weights", choices=("fp32", "fp16"), default="fp32",
+                   help="storage of the weights; fp16 halves the file (GPU tier), arithmetic stays fp32")
     p.add_argument("--skip-parity", action="store_true")
     a = p.parse_args(argv)
     model = load_checkpoint(a.checkpoint, a.recipe_run)
     resolution = {"width": a.resolution[0], "height": a.resolution[1]} if a.resolution else None
-    meta = metadata(model, a.id, resolution, "fp32", a.coarse, a.runtime_upsample)
+    meta = metadata(model, a.id, resolution, a.weights, a.coarse, a.runtime_upsample)
     export(model, a.out, meta, a.coarse)
+    if a.weights == "fp16":
+        fp16_weights(a.out)
     print(f"wrote {a.out} ({a.out.stat().st_size / 1e6:.2f} MB)")
     # The Worker describes the GPU tier's model from this copy (worker/inference/jobs-model.ts).
     sidecar = a.out.with_suffix(".meta.json")

@@ -35,7 +35,8 @@ export interface ModelMetadata {
    * images run at their own size. Absent: every image runs at its own size.
    */
   referencePixels?: number;
-  quantization: "fp32" | "int8";
+  /** How the weights are stored: `fp16` halves the file, the arithmetic stays fp32. */
+  quantization: "fp32" | "fp16" | "int8";
   /** In an int8 model, how many leading backbone convolutions stay float. */
   floatConvs?: number;
   /**

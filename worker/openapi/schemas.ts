@@ -82,7 +82,9 @@ export const ModelInfo = component(
       ),
     variant: z.string().describe("fcn32s, fcn16s or fcn8s"),
     backbone: z.string(),
-    quantization: z.enum(["fp32", "int8"]),
+    quantization: z
+      .enum(["fp32", "fp16", "int8"])
+      .describe("storage of the weights; `fp16` stores them at half size and computes in fp32"),
     bytes: count().describe("size of the ONNX file"),
     resolution: z
       .object({ width: z.number().int().positive(), height: z.number().int().positive() })
