@@ -22,6 +22,8 @@
 #      T the same for three times the epochs
 #   U  M's FCN-32s stage twice as long again (300 epochs), then its FCN-16s and FCN-8s stages;
 #      X the same stages from U's last FCN-32s epoch, as a train + val retrain would start them
+#   Y, Z B at 3/8 and 1/2 width: once more epochs stopped carrying to new streets (U), does width?
+#      3/8 is the widest FCN-8s the 16 MB budget holds (in fp16 weights); 1/2 shows the trend
 # Runs go to $RUNS/xdrive/<name> (default models/runs, git-ignored); rerunning resumes or skips.
 # Usage: bash models/experiments/cross-drive.sh [name...]   (default: every run, in order)
 # THREADS=1 when another training shares the 2-core CPU (two 2-thread runs would oversubscribe it).
@@ -111,13 +113,15 @@ RECIPES[U-long300-fcn8s]="--stage all $LONG --epochs 300 12 36"
 U_LAST="$LONG --epochs 300 12 36 --init $RUNS/xdrive/U-long300/fcn32s/last.pt"
 RECIPES[X-long300-last]="--stage 16 $U_LAST"
 RECIPES[X-long300-last-fcn8s]="--stage 8 $LONG --epochs 300 12 36 --init $RUNS/xdrive/X-long300-last/fcn16s/best.pt"
+RECIPES[Y-width375]="$B --width 0.375"  # the last --width wins
+RECIPES[Z-width50]="$B --width 0.5"
 # Order: what decides the shipped models first (B's FCN-8s, then the edge pair), then the
 # backbone rows the card's table waits for, then the schedule and the single changes still to
 # measure (M-long alone is 150 epochs: it spans sessions).
 ORDER=(A-baseline B-bf16 C-photometric D-scale E-ohem B-bf16-fcn8s J-edge K-edge-distill H-alexnet I-inception
   M-long F-lovasz G-fullframe L-classweights M-long-fcn8s N-ema
   P-long8s-72 Q-long8s-fullframe R-edge-distill-long S-classmix T-edge-long U-long300 U-long300-fcn8s V-balance-drives W-dropout
-  X-long300-last X-long300-last-fcn8s A-baseline-fcn8s)
+  X-long300-last X-long300-last-fcn8s Y-width375 Z-width50 A-baseline-fcn8s)
 NEEDS_TEACHER=(K-edge-distill T-edge-long)
 
 names=("$@")
