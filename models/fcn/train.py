@@ -45,13 +45,14 @@ def evaluate(model: FCN, images: torch.Tensor, labels: torch.Tensor, batch: int 
     """Val scores; with ``size`` (h, w) the net runs at that resolution and its labels are
     brought back by nearest neighbour, as the edge tier does."""
     model.eval()
+    device = next(model.parameters()).device
     hist = np.zeros((NUM_CLASSES, NUM_CLASSES), dtype=np.int64)
     for i in range(0, len(images), batch):
         x = images[i : i + batch].float()
         if size:
             x = F.interpolate(x, size=size, mode="bilinear", align_corners=False)
-        x = normalize(x).contiguous(memory_format=torch.channels_last)
-        pred = model(x).argmax(1)
+        x = normalize(x).to(device).contiguous(memory_format=torch.channels_last)
+        pred = model(x).argmax(1).cpu()
         if size:
             pred = F.interpolate(pred[:, None].float(), size=labels.shape[1:], mode="nearest")[:, 0].long()
         pred = pred.numpy()
@@ -75,7 +76,7 @@ def batch_loss(model: FCN, x: torch.Tensor, y: torch.Tensor, weights: torch.Tens
     teacher, ``distill_weight`` times the distillation loss towards the teacher's scores on the
     same batch (both nets are fully convolutional, so they see the same input)."""
     x = x.contiguous(memory_format=torch.channels_last)
-    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+    with torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=bf16):
         logits = model(x)
         if teacher is not None:
             with torch.no_grad():  # the teacher under the same autocast as the student
@@ -114,10 +115,19 @@ def evaluate_all(model: FCN, sets: dict, size: tuple | None) -> dict:
     return {name: evaluate(model, *data, size=size) for name, data in sets.items()}
 
 
+def pick_device(name: str) -> torch.device:
+    """``auto``: CUDA when this machine has it, else the CPU. Checkpoints are written so that
+    either loads them (``map_location="cpu"`` everywhere)."""
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    return torch.device(name)
+
+
 def train_stage(cfg: dict, stride: int, epochs: int, lr: float, out: Path, init: Path | None,
-                train: tuple, evals: dict, drives: list) -> Path:
+                train: tuple, evals: dict, drives: list, device: torch.device = torch.device("cpu")) -> Path:
     """Train one stage; ``evals`` maps a name to (images, labels), the first one selects;
-    ``drives`` names each training frame's drive (for ``balance_drives``)."""
+    ``drives`` names each training frame's drive (for ``balance_drives``). Frames stay on the
+    CPU (augmentation runs there); each batch and the nets go to ``device``."""
     stage_dir = out / f"fcn{stride}s"
     stage_dir.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(cfg["seed"] + stride)
@@ -125,15 +135,9 @@ def train_stage(cfg: dict, stride: int, epochs: int, lr: float, out: Path, init:
     last = stage_dir / "last.pt"
     history: list = []
     start_epoch, best = 0, -1.0
-    params = [p for p in model.parameters() if p.requires_grad]
-    decay = [p for p in params if p.ndim > 1]
-    no_decay = [p for p in params if p.ndim <= 1]
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": cfg["weight_decay"]},
-                             {"params": no_decay, "weight_decay": 0.0}], lr=lr)
-    if last.exists():
-        state = torch.load(last, map_location="cpu")
+    state = torch.load(last, map_location="cpu") if last.exists() else None
+    if state is not None:
         model.load_state_dict(state.get("trained", state["model"]))
-        opt.load_state_dict(state["optimizer"])
         start_epoch, best, history = state["epoch"], state["best"], state["history"]
         print(f"resuming fcn{stride}s at epoch {start_epoch}", file=sys.stderr)
     elif init is not None:
@@ -144,19 +148,27 @@ def train_stage(cfg: dict, stride: int, epochs: int, lr: float, out: Path, init:
         print(f"fcn{stride}s initialised from {init}", file=sys.stderr)
     if start_epoch >= epochs:
         return stage_dir / "best.pt"
-    model = model.to(memory_format=torch.channels_last)
+    model = model.to(device, memory_format=torch.channels_last)
+    # The optimizer after the move, so that its resumed state lands on the weights' device.
+    params = [p for p in model.parameters() if p.requires_grad]
+    decay = [p for p in params if p.ndim > 1]
+    no_decay = [p for p in params if p.ndim <= 1]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": cfg["weight_decay"]},
+                             {"params": no_decay, "weight_decay": 0.0}], lr=lr)
+    if state is not None:
+        opt.load_state_dict(state["optimizer"])
     # With --ema the moving average of the weights is what is scored, selected and saved as
     # "model"; the trained weights go on in last.pt's "trained" for resuming.
     ema_decay = cfg.get("ema", 0.0)
     average = copy.deepcopy(model).requires_grad_(False) if ema_decay else None
-    if average is not None and last.exists():
+    if average is not None and state is not None:
         average.load_state_dict(state["model"])
     kept = average if average is not None else model
-    teacher = load_teacher(Path(cfg["teacher"])) if cfg.get("teacher") else None
+    teacher = load_teacher(Path(cfg["teacher"])).to(device) if cfg.get("teacher") else None
     if teacher is not None:
         print(f"fcn{stride}s distilled from {cfg['teacher']} (fcn{teacher.stride}s, weight "
               f"{cfg['distill_weight']}, T {cfg['distill_temperature']})", file=sys.stderr)
-    weights = class_weights(power=cfg["class_weight_power"])
+    weights = class_weights(power=cfg["class_weight_power"]).to(device)
     loss_fn = LOSSES[cfg.get("loss", "ce")]
     select = next(iter(evals), None)  # None: every frame trains, the last epoch is kept
     full_frame_from = epochs - cfg.get("full_frame_epochs", 0)
@@ -177,6 +189,7 @@ def train_stage(cfg: dict, stride: int, epochs: int, lr: float, out: Path, init:
                                  cfg.get("photometric", "basic"))
             if cfg.get("mix") == "classmix":
                 x, y = class_mix(x, y, gen)
+            x, y = x.to(device), y.to(device)
             for group in opt.param_groups:
                 group["lr"] = lr_at(epoch * steps_per_epoch + step, total_steps, 2 * steps_per_epoch, lr)
             # bf16 autocast on CPUs with AVX512-BF16 (measured in the model card); the loss in fp32.
@@ -259,6 +272,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--train-split", default="train", help="train, or train+val for the shipped models")
     p.add_argument("--holdout-drive", help="leave this drive out of training and select checkpoints on it")
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--device", default="auto", help="auto (CUDA when present, else cpu), cpu, cuda or cuda:N")
     p.add_argument("--limit", type=int, help="use only the first N train/val images (smoke tests)")
     p.add_argument("--seed", type=int, default=0)
     a = p.parse_args(argv)
@@ -284,10 +298,12 @@ def main(argv: list[str] | None = None) -> None:
     print(f"loaded {len(train[0])} train / {sizes} images in {time.time() - t0:.1f}s", file=sys.stderr)
     stages = [32, 16, 8] if a.stage == "all" else [int(a.stage)]
     init = a.init
+    device = pick_device(a.device)
+    print(f"training on {device}", file=sys.stderr)
     for stride in stages:
         i = [32, 16, 8].index(stride)
         init = train_stage(cfg, stride, a.epochs[i], a.lr[i], a.out, init if stride != 32 else None, train, evals,
-                           drives)
+                           drives, device)
     print(f"done in {(time.time() - t0) / 60:.1f} min", file=sys.stderr)
 
 

@@ -9,7 +9,7 @@ import torch
 from fcn.data import IGNORE_INDEX, camvid_root
 from fcn.fcn import fcn8s, fcn32s
 from fcn.losses import cross_entropy
-from fcn.train import batch_loss, load_teacher, main, update_average
+from fcn.train import batch_loss, load_teacher, main, pick_device, update_average
 
 TINY = dict(width=1 / 16, fc_channels=64, dropout=0.0)
 
@@ -113,6 +113,25 @@ class WeightAverageTest(unittest.TestCase):
         self.assertFalse(torch.equal(second["trained"][key], first["trained"][key]))
         kept = second if best["epoch"] == 2 else first
         self.assertTrue(torch.equal(best["model"][key], kept["model"][key]))  # the average is scored
+
+
+class DeviceTest(unittest.TestCase):
+    def test_auto_picks_cuda_only_where_there_is_one(self):
+        self.assertEqual(pick_device("auto").type, "cuda" if torch.cuda.is_available() else "cpu")
+        self.assertEqual(pick_device("cpu"), torch.device("cpu"))
+
+    def test_a_resumed_run_goes_on_with_its_optimizer_state(self):
+        # The optimizer is built after the net moves to its device; its saved state must still
+        # be restored on resume (AdamW's step count goes on instead of starting again).
+        args = ["--stage", "32", "--width", str(TINY["width"]), "--fc-channels", "64", "--batch", "2",
+                "--crop", "64", "--limit", "2", "--threads", "1", "--device", "cpu"]
+        with tempfile.TemporaryDirectory() as tmp:
+            run = Path(tmp) / "run"
+            main(args + ["--out", str(run), "--epochs", "1", "1", "1"])
+            main(args + ["--out", str(run), "--epochs", "2", "1", "1"])
+            state = torch.load(run / "fcn32s" / "last.pt")
+        steps = {float(s["step"]) for s in state["optimizer"]["state"].values()}
+        self.assertEqual(steps, {2.0})  # one step per epoch (2 frames, batch 2), two epochs
 
 
 if __name__ == "__main__":
