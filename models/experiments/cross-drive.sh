@@ -23,7 +23,8 @@
 #   U  M's FCN-32s stage twice as long again (300 epochs), then its FCN-16s and FCN-8s stages;
 #      X the same stages from U's last FCN-32s epoch, as a train + val retrain would start them
 #   Y, Z B at 3/8 and 1/2 width: once more epochs stopped carrying to new streets (U), does width?
-#      3/8 is the widest FCN-8s the 16 MB budget holds (in fp16 weights); 1/2 shows the trend
+#      3/8 is the widest FCN-8s the 16 MB budget holds (in fp16 weights); 1/2 shows the trend.
+#      Both ended where B did (35.26, 35.03 against 35.25 for B run beside them)
 # Runs go to $RUNS/xdrive/<name> (default models/runs, git-ignored); rerunning resumes or skips.
 # Usage: bash models/experiments/cross-drive.sh [name...]   (default: every run, in order)
 # THREADS=1 when another training shares the 2-core CPU (two 2-thread runs would oversubscribe it).
