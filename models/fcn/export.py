@@ -197,10 +197,10 @@ def fp16_weights(path: Path, min_elements: int = 256) -> None:
     graph = proto.graph
     kept, casts = [], []
     for init in graph.initializer:
-        array = numpy_helper.to_array(init)
-        if init.data_type != onnx.TensorProto.FLOAT or array.size < min_elements:
+        if init.data_type != onnx.TensorProto.FLOAT or np.prod(init.dims) < min_elements:
             kept.append(init)
             continue
+        array = numpy_helper.to_array(init)
         if np.abs(array).max() > np.finfo(np.float16).max:
             raise ValueError(f"{init.name} has weights beyond fp16's range")
         kept.append(numpy_helper.from_array(array.astype(np.float16), f"{init.name}_fp16"))

@@ -73,6 +73,8 @@ class RuntimeUpsampleTest(unittest.TestCase):
 
 
 class Fp16WeightsTest(unittest.TestCase):
+    MIN_ELEMENTS = 256  # tensors below this stay fp32
+
     def test_fp16_weights_halve_the_file_and_compute_as_the_rounded_net(self):
         torch.manual_seed(0)
         net = fcn8s(**TINY).eval()
@@ -84,11 +86,11 @@ class Fp16WeightsTest(unittest.TestCase):
             out = Path(tmp) / "tiny.onnx"
             export(net, out, dict(META, quantization="fp16"), with_coarse=False)
             fp32_bytes = out.stat().st_size
-            fp16_weights(out, min_elements=256)
+            fp16_weights(out, min_elements=self.MIN_ELEMENTS)
             self.assertLess(out.stat().st_size, 0.6 * fp32_bytes)
             proto = onnx.load(str(out))
             self.assertEqual(json.loads(proto.metadata_props[0].value)["quantization"], "fp16")
-            big = [i for i in proto.graph.initializer if np.prod(i.dims) >= 256]
+            big = [i for i in proto.graph.initializer if np.prod(i.dims) >= self.MIN_ELEMENTS]
             self.assertTrue(big)
             self.assertTrue(all(i.data_type == onnx.TensorProto.FLOAT16 for i in big))
             if not (REPO / "node_modules" / ".bin" / "node").exists():
@@ -99,7 +101,7 @@ class Fp16WeightsTest(unittest.TestCase):
             rounded = copy.deepcopy(net)  # as exported: export() fuses BatchNorm into net
             with torch.no_grad():
                 for p in rounded.parameters():
-                    if p.numel() >= 256:
+                    if p.numel() >= self.MIN_ELEMENTS:
                         p.copy_(p.half().float())
             self.assertLess(parity(rounded, out, height=64, width=96), 2e-6)
 
