@@ -40,9 +40,9 @@ def _width(channels: int, mult: float) -> int:
 class FullyConvHead(nn.Module):
     """fc6 (7x7 conv) and fc7 (1x1 conv) of the classifier, with dropout as in the paper."""
 
-    def __init__(self, cin: int, cout: int, dropout: float):
+    def __init__(self, cin: int, cout: int, dropout: float, fc6_kernel: int = 7):
         super().__init__()
-        self.fc6 = _conv_bn_relu(cin, cout, 7)
+        self.fc6 = _conv_bn_relu(cin, cout, fc6_kernel)
         self.drop6 = nn.Dropout2d(dropout)
         self.fc7 = _conv_bn_relu(cout, cout, 1)
         self.drop7 = nn.Dropout2d(dropout)
@@ -224,5 +224,74 @@ class InceptionBackbone(nn.Module):
         return {"pool3": s8, "pool4": s16, "fc7": self.fc(self.stage5(s16))}
 
 
+def _conv_bn(cin: int, cout: int, kernel: int) -> nn.Sequential:
+    """Conv and BatchNorm without the ReLU (the last conv of a residual branch, a projection);
+    a Sequential so that ``fuse_batchnorm`` folds it like the others."""
+    return nn.Sequential(nn.Conv2d(cin, cout, kernel, padding=(kernel - 1) // 2, bias=False), nn.BatchNorm2d(cout))
+
+
+class BasicBlock(nn.Module):
+    """ResNet's basic block: two 3x3 conv-BN, the input added back (through a 1x1 conv-BN
+    when the width changes), then ReLU. Stride 1 and "same" padding: it moves no coordinate."""
+
+    def __init__(self, cin: int, cout: int):
+        super().__init__()
+        self.conv1 = _conv_bn_relu(cin, cout, 3)
+        self.conv2 = _conv_bn(cout, cout, 3)
+        self.shortcut = _conv_bn(cin, cout, 1) if cin != cout else nn.Identity()
+        self.relu = nn.ReLU(inplace=True)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.relu(self.conv2(self.conv1(x)) + self.shortcut(x))
+
+
+class ResNetBackbone(nn.Module):
+    """ResNet layout (He et al., 2016: basic blocks, BatchNorm everywhere) with a width
+    multiplier, built to train from scratch; ``blocks`` gives ResNet-18 (2, 2, 2, 2) or
+    ResNet-34 (3, 4, 6, 3).
+
+    Stem: two 3x3 convs, each followed by a 2x2 pool (stride 4); then stages of basic blocks at
+    64, 128, 256 and 512 channels, a 2x2 pool before each stage after the first. Taps: stage 2
+    (stride 8), stage 3 (stride 16), fc7 after stage 4 (stride 32). Differences from ResNet, for
+    exact alignment: the 7x7/2 conv, the 3x3/2 pool and the strided convs become "same" 3x3
+    convs and 2x2/2 ceil-mode pools, so every tap has the VGG16 tap's coordinate map; fc6 is a
+    3x3 conv (as in torchvision's FCN head) where VGG16's is 7x7: the residual stages already
+    see far, and 3x3 is a fifth of the cost.
+    """
+
+    LAYOUTS = {18: (2, 2, 2, 2), 34: (3, 4, 6, 3)}
+    CHANNELS = (64, 128, 256, 512)
+
+    def __init__(self, width: float = 1.0, fc_channels: int = 4096, dropout: float = 0.5, depth: int = 18):
+        super().__init__()
+        c = [_width(ch, width) for ch in self.CHANNELS]
+        self.stem = nn.Sequential(_conv_bn_relu(3, c[0], 3), _pool(), _conv_bn_relu(c[0], c[0], 3), _pool())
+        stages, cin = [], c[0]
+        for level, (cout, count) in enumerate(zip(c, self.LAYOUTS[depth])):
+            blocks: List[nn.Module] = [_pool()] if level > 0 else []
+            for _ in range(count):
+                blocks.append(BasicBlock(cin, cout))
+                cin = cout
+            stages.append(nn.Sequential(*blocks))
+        self.stage1, self.stage2, self.stage3, self.stage4 = stages
+        self.pool3_channels, self.pool4_channels = c[1], c[2]
+        self.out_channels = _width(fc_channels, width)
+        self.fc = FullyConvHead(cin, self.out_channels, dropout, fc6_kernel=3)
+
+    coord_maps = staticmethod(VGG16Backbone.coord_maps)  # same pools, same "same" convs
+
+    def forward(self, x: torch.Tensor) -> Taps:
+        s8 = self.stage2(self.stage1(self.stem(x)))
+        s16 = self.stage3(s8)
+        return {"pool3": s8, "pool4": s16, "fc7": self.fc(self.stage4(s16))}
+
+
+class ResNet34Backbone(ResNetBackbone):
+    """The ResNet layout with ResNet-34's (3, 4, 6, 3) blocks."""
+
+    def __init__(self, width: float = 1.0, fc_channels: int = 4096, dropout: float = 0.5):
+        super().__init__(width, fc_channels, dropout, depth=34)
+
+
 BACKBONES = {"vgg16": VGG16Backbone, "vgg16-strided-stem": VGG16StridedStemBackbone, "alexnet": AlexNetBackbone,
-             "inception": InceptionBackbone}
+             "inception": InceptionBackbone, "resnet18": ResNetBackbone, "resnet34": ResNet34Backbone}

@@ -88,11 +88,14 @@ def batch_loss(model: FCN, x: torch.Tensor, y: torch.Tensor, weights: torch.Tens
     return loss
 
 
-def lr_at(step: int, total: int, warmup: int, base: float) -> float:
+def lr_at(step: int, total: int, warmup: int, base: float, schedule: str = "cosine") -> float:
+    """Linear warm-up, then ``cosine`` (to 1% of ``base``) or ``poly`` (``(1 - t)^0.9``, the
+    schedule of the from-scratch CamVid leaders, to 1% as well)."""
     if step < warmup:
         return base * (step + 1) / warmup
     t = (step - warmup) / max(1, total - warmup)
-    return base * (0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * t)))
+    decay = 0.5 * (1 + math.cos(math.pi * t)) if schedule == "cosine" else (1 - t) ** 0.9
+    return base * (0.01 + 0.99 * decay)
 
 
 @torch.no_grad()
@@ -191,7 +194,8 @@ def train_stage(cfg: dict, stride: int, epochs: int, lr: float, out: Path, init:
                 x, y = class_mix(x, y, gen)
             x, y = x.to(device), y.to(device)
             for group in opt.param_groups:
-                group["lr"] = lr_at(epoch * steps_per_epoch + step, total_steps, 2 * steps_per_epoch, lr)
+                group["lr"] = lr_at(epoch * steps_per_epoch + step, total_steps, 2 * steps_per_epoch, lr,
+                                    cfg.get("schedule", "cosine"))
             # bf16 autocast on CPUs with AVX512-BF16 (measured in the model card); the loss in fp32.
             # Whole 480x360 frames stay fp32: torch 1.13's bf16 CPU kernels turned the first
             # convs' weights into NaN in one step there (seen on this CPU; 256-pixel crops are fine).
@@ -245,6 +249,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--dropout", type=float, default=0.1)
     p.add_argument("--epochs", type=int, nargs=3, default=[50, 25, 45], metavar=("E32", "E16", "E8"))
     p.add_argument("--lr", type=float, nargs=3, default=[2e-3, 1e-3, 1e-3], metavar=("LR32", "LR16", "LR8"))
+    p.add_argument("--schedule", default="cosine", choices=["cosine", "poly"], help="learning-rate decay")
     p.add_argument("--batch", type=int, default=8)
     p.add_argument("--crop", type=int, default=256)
     p.add_argument("--scale", type=float, nargs=2, default=[0.6, 1.5])
@@ -284,7 +289,7 @@ def main(argv: list[str] | None = None) -> None:
            "full_frame_epochs": a.full_frame_epochs, "bf16": a.bf16, "train_split": a.train_split,
            "holdout_drive": a.holdout_drive, "teacher": str(a.teacher) if a.teacher else None,
            "distill_weight": a.distill_weight, "distill_temperature": a.distill_temperature,
-           "ema": a.ema, "mix": a.mix, "balance_drives": a.balance_drives}
+           "ema": a.ema, "mix": a.mix, "balance_drives": a.balance_drives, "schedule": a.schedule}
     t0 = time.time()
     held = [a.holdout_drive] if a.holdout_drive else []
     train = load_split(a.train_split, limit=a.limit, exclude_drives=held)
