@@ -9,6 +9,18 @@ initialised from it, then FCN-8s initialised from FCN-16s.
 
 Every epoch writes ``<out>/fcn<stride>s/last.pt``; rerunning the same command resumes.
 
+``--schedule`` sets the learning-rate decay after two warm-up epochs: ``cosine`` (the default)
+or ``poly`` (``(1 - t)^0.9``, the from-scratch CamVid leaders'), both ending at 1% of ``--lr``.
+
+Several processes (GPUs, or CPU shares) train one net with torchrun; the command is the same:
+
+    python3 -m torch.distributed.run --nproc_per_node 8 -m fcn.train --stage all --out runs/x ...
+
+Each process trains on its slice of every epoch and DistributedDataParallel averages the
+gradients (NCCL between GPUs, gloo on CPUs); ``--batch`` and ``--threads`` are per process and
+nothing is rescaled (8 processes of ``--batch 8`` step on 64 frames at ``--lr``). Rank 0 alone
+evaluates and writes the checkpoints; resuming is the same command again (``fcn.distributed``).
+
 Checkpoints are chosen by the score that best predicts streets the net never saw: with
 ``--holdout-drive`` that drive's frames leave the training set and become the selection set
 (val, the same drive as half of train, is still scored and reported beside it). The shipped
@@ -23,6 +35,7 @@ import argparse
 import copy
 import json
 import math
+import os
 import sys
 import time
 from pathlib import Path
@@ -32,6 +45,7 @@ import torch
 import torch.nn.functional as F
 
 from .backbones import BACKBONES
+from . import distributed
 from .data import augment_batch, class_mix, class_weights, epoch_order, load_split, normalize, split_drives
 from .losses import LOSSES, distillation
 from .fcn import FCN, NUM_CLASSES, count_parameters, from_config, init_from_coarser
@@ -127,14 +141,20 @@ def pick_device(name: str) -> torch.device:
 
 
 def train_stage(cfg: dict, stride: int, epochs: int, lr: float, out: Path, init: Path | None,
-                train: tuple, evals: dict, drives: list, device: torch.device = torch.device("cpu")) -> Path:
+                train: tuple, evals: dict, drives: list, device: torch.device = torch.device("cpu"),
+                world: distributed.World = distributed.World()) -> Path:
     """Train one stage; ``evals`` maps a name to (images, labels), the first one selects;
     ``drives`` names each training frame's drive (for ``balance_drives``). Frames stay on the
-    CPU (augmentation runs there); each batch and the nets go to ``device``."""
+    CPU (augmentation runs there); each batch and the nets go to ``device``. In a ``world`` of
+    several processes each trains on its shard of every epoch and rank 0 alone evaluates and
+    writes (``fcn.distributed``)."""
     stage_dir = out / f"fcn{stride}s"
-    stage_dir.mkdir(parents=True, exist_ok=True)
+    if world.is_main:
+        stage_dir.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(cfg["seed"] + stride)
     model = from_config(cfg, stride)
+    if world.distributed:  # the same initial weights everywhere, then each rank its own dropout
+        torch.manual_seed(distributed.rank_seed(cfg["seed"] + stride, world))
     last = stage_dir / "last.pt"
     history: list = []
     start_epoch, best = 0, -1.0
@@ -167,6 +187,10 @@ def train_stage(cfg: dict, stride: int, epochs: int, lr: float, out: Path, init:
     if average is not None and state is not None:
         average.load_state_dict(state["model"])
     kept = average if average is not None else model
+    # What steps: DDP over ``model`` (whose own state dict, without DDP's "module." prefix, is
+    # what checkpoints hold); ``model`` itself for one process. Wrapped after the optimizer and
+    # the average were made from ``model``: SyncBatchNorm keeps the same parameter tensors.
+    stepped = distributed.wrap(model, world, device)
     teacher = load_teacher(Path(cfg["teacher"])).to(device) if cfg.get("teacher") else None
     if teacher is not None:
         print(f"fcn{stride}s distilled from {cfg['teacher']} (fcn{teacher.stride}s, weight "
@@ -176,22 +200,29 @@ def train_stage(cfg: dict, stride: int, epochs: int, lr: float, out: Path, init:
     select = next(iter(evals), None)  # None: every frame trains, the last epoch is kept
     full_frame_from = epochs - cfg.get("full_frame_epochs", 0)
     images, labels = train
-    steps_per_epoch = math.ceil(len(images) / cfg["batch"])
+    steps_per_epoch = math.ceil(math.ceil(len(images) / world.size) / cfg["batch"])  # per rank
     total_steps = epochs * steps_per_epoch
-    gen = torch.Generator().manual_seed(cfg["seed"] * 1000 + stride * 10 + start_epoch)
-    print(f"fcn{stride}s: {count_parameters(model)/1e6:.2f}M parameters, {epochs} epochs", file=sys.stderr)
+    # ``gen`` draws each epoch's order, alike on every rank; ``augment_gen`` the augmentation,
+    # its own per rank. One process: the same generator, as single-process runs always drew.
+    gen_seed = cfg["seed"] * 1000 + stride * 10 + start_epoch
+    gen = torch.Generator().manual_seed(gen_seed)
+    augment_gen = torch.Generator().manual_seed(distributed.rank_seed(gen_seed, world)) if world.distributed else gen
+    if world.is_main:
+        print(f"fcn{stride}s: {count_parameters(model)/1e6:.2f}M parameters, {epochs} epochs"
+              + (f", {world.size} processes of batch {cfg['batch']}" if world.distributed else ""), file=sys.stderr)
+    quiet = open(os.devnull, "w") if not world.is_main else sys.stderr  # one progress bar, rank 0's
     for epoch in range(start_epoch, epochs):
         model.train()
-        order = epoch_order(drives, gen, cfg.get("balance_drives", False))
-        bar = Progress(steps_per_epoch, f"fcn{stride}s epoch {epoch + 1}/{epochs}")
+        order = distributed.shard(epoch_order(drives, gen, cfg.get("balance_drives", False)), world)
+        bar = Progress(steps_per_epoch, f"fcn{stride}s epoch {epoch + 1}/{epochs}", stream=quiet)
         t0, losses = time.time(), []
         for step in range(steps_per_epoch):
             idx = order[step * cfg["batch"] : (step + 1) * cfg["batch"]]
             crop = None if epoch >= full_frame_from else cfg["crop"]
-            x, y = augment_batch(images[idx], labels[idx], crop, tuple(cfg["scale"]), gen,
+            x, y = augment_batch(images[idx], labels[idx], crop, tuple(cfg["scale"]), augment_gen,
                                  cfg.get("photometric", "basic"))
             if cfg.get("mix") == "classmix":
-                x, y = class_mix(x, y, gen)
+                x, y = class_mix(x, y, augment_gen)
             x, y = x.to(device), y.to(device)
             for group in opt.param_groups:
                 group["lr"] = lr_at(epoch * steps_per_epoch + step, total_steps, 2 * steps_per_epoch, lr,
@@ -199,11 +230,12 @@ def train_stage(cfg: dict, stride: int, epochs: int, lr: float, out: Path, init:
             # bf16 autocast on CPUs with AVX512-BF16 (measured in the model card); the loss in fp32.
             # Whole 480x360 frames stay fp32: torch 1.13's bf16 CPU kernels turned the first
             # convs' weights into NaN in one step there (seen on this CPU; 256-pixel crops are fine).
-            loss = batch_loss(model, x, y, weights, loss_fn, cfg.get("bf16", False) and crop is not None,
+            loss = batch_loss(stepped, x, y, weights, loss_fn, cfg.get("bf16", False) and crop is not None,
                               teacher, cfg.get("distill_weight", 0.0), cfg.get("distill_temperature", 1.0))
-            if not torch.isfinite(loss):
+            if not distributed.all_finite(loss, world):
                 # One bad batch must not poison the weights: skip it, and say so.
-                print(f"fcn{stride}s epoch {epoch + 1} step {step}: non-finite loss, step skipped", file=sys.stderr)
+                print(f"fcn{stride}s epoch {epoch + 1} step {step}: non-finite loss (rank {world.rank}), "
+                      "step skipped", file=sys.stderr)
                 continue
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -214,6 +246,9 @@ def train_stage(cfg: dict, stride: int, epochs: int, lr: float, out: Path, init:
             shown = {"best_miou": max(best, 0.0)} if select is not None else {}  # nothing scored: no best
             bar.update(step + 1, loss=float(np.mean(losses[-20:])), **shown)
         record = {"epoch": epoch + 1, "loss": float(np.mean(losses)), "seconds": time.time() - t0}
+        if not world.is_main:  # rank 0 scores and writes; the others wait until it has
+            distributed.barrier(world)
+            continue
         if select is None and epoch + 1 == epochs:
             torch.save({"model": kept.state_dict(), "stride": stride, "config": cfg, "epoch": epoch + 1,
                         "scores": {}, "selected_by": "last epoch"}, stage_dir / "best.pt")
@@ -235,6 +270,9 @@ def train_stage(cfg: dict, stride: int, epochs: int, lr: float, out: Path, init:
         torch.save({"model": kept.state_dict(), **trained, "optimizer": opt.state_dict(), "epoch": epoch + 1,
                     "best": best, "history": history, "stride": stride, "config": cfg}, last)
         (stage_dir / "history.json").write_text(json.dumps(history, indent=1))
+        distributed.barrier(world)
+    if quiet is not sys.stderr:
+        quiet.close()
     return stage_dir / "best.pt"
 
 
@@ -250,7 +288,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--epochs", type=int, nargs=3, default=[50, 25, 45], metavar=("E32", "E16", "E8"))
     p.add_argument("--lr", type=float, nargs=3, default=[2e-3, 1e-3, 1e-3], metavar=("LR32", "LR16", "LR8"))
     p.add_argument("--schedule", default="cosine", choices=["cosine", "poly"], help="learning-rate decay")
-    p.add_argument("--batch", type=int, default=8)
+    p.add_argument("--batch", type=int, default=8, help="frames per step, per process under torchrun")
     p.add_argument("--crop", type=int, default=256)
     p.add_argument("--scale", type=float, nargs=2, default=[0.6, 1.5])
     p.add_argument("--weight-decay", type=float, default=1e-2)
@@ -276,12 +314,15 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--distill-temperature", type=float, default=2.0, help="softmax temperature T of both nets")
     p.add_argument("--train-split", default="train", help="train, or train+val for the shipped models")
     p.add_argument("--holdout-drive", help="leave this drive out of training and select checkpoints on it")
-    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--threads", type=int, default=2, help="CPU threads per process")
     p.add_argument("--device", default="auto", help="auto (CUDA when present, else cpu), cpu, cuda or cuda:N")
     p.add_argument("--limit", type=int, help="use only the first N train/val images (smoke tests)")
     p.add_argument("--seed", type=int, default=0)
     a = p.parse_args(argv)
     torch.set_num_threads(a.threads)
+    world = distributed.world_from_env()
+    device = distributed.device_for(pick_device(a.device), world)
+    distributed.init(world, device)
     cfg = {"backbone": a.backbone, "width": a.width, "fc_channels": a.fc_channels, "dropout": a.dropout,
            "batch": a.batch, "crop": a.crop, "scale": a.scale, "weight_decay": a.weight_decay,
            "class_weight_power": a.class_weight_power, "eval_every": a.eval_every, "seed": a.seed,
@@ -303,12 +344,13 @@ def main(argv: list[str] | None = None) -> None:
     print(f"loaded {len(train[0])} train / {sizes} images in {time.time() - t0:.1f}s", file=sys.stderr)
     stages = [32, 16, 8] if a.stage == "all" else [int(a.stage)]
     init = a.init
-    device = pick_device(a.device)
-    print(f"training on {device}", file=sys.stderr)
+    print(f"training on {device}" + (f" (rank {world.rank} of {world.size})" if world.distributed else ""),
+          file=sys.stderr)
     for stride in stages:
         i = [32, 16, 8].index(stride)
         init = train_stage(cfg, stride, a.epochs[i], a.lr[i], a.out, init if stride != 32 else None, train, evals,
-                           drives, device)
+                           drives, device, world)
+    distributed.finish(world)
     print(f"done in {(time.time() - t0) / 60:.1f} min", file=sys.stderr)
 
 
