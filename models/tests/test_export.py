@@ -124,6 +124,32 @@ class InceptionExportTest(unittest.TestCase):
             self.assertLess(parity(net, out, height=45, width=61), 1e-4)
 
 
+class ResNetExportTest(unittest.TestCase):
+    def test_resnet18_fcn8s_exports_and_matches_pytorch_in_onnxruntime(self):
+        torch.manual_seed(0)
+        net = fcn8s(backbone="resnet18", **TINY).train()
+        net(torch.randn(2, 3, 64, 64))  # non-trivial BatchNorm statistics to fold
+        with torch.no_grad():  # skip scores start at zero: let both skips reach the logits
+            for name, p in net.named_parameters():
+                if name.startswith("score"):
+                    p.normal_(0, 0.5)
+        net.eval()
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Path(tmp) / "resnet18.onnx"
+            export(net, out, dict(META, coarse={"stride": 8, "offset": 4}), with_coarse=True)
+            proto = onnx.load(str(out))
+            onnx.checker.check_model(proto)
+            self.assertEqual([o.name for o in proto.graph.output], ["logits", "coarse"])
+            ops = [n.op_type for n in proto.graph.node]
+            # The residual sums, one per basic block, and the two skip sums of FCN-8s (the crops'
+            # dynamic slice ends add more).
+            self.assertGreaterEqual(ops.count("Add"), sum(net.backbone.LAYOUTS[18]) + 2)
+            self.assertNotIn("BatchNormalization", ops)  # folded into the convs
+            if not (REPO / "node_modules" / ".bin" / "node").exists():
+                self.skipTest("npm ci has not run: no onnxruntime-node for the parity check")
+            self.assertLess(parity(net, out, height=45, width=61), 1e-4)
+
+
 class FloatConvsTest(unittest.TestCase):
     def test_first_convs_keep_float_weights(self):
         def tiny():

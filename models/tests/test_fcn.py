@@ -5,7 +5,7 @@ import unittest
 import numpy as np
 import torch
 
-from fcn.backbones import BACKBONES
+from fcn.backbones import BACKBONES, BasicBlock, ResNetBackbone
 from fcn.fcn import BUILDERS, fcn8s, fcn16s, fcn32s, fuse_batchnorm, init_from_coarser
 from fcn.metrics import confusion, scores
 
@@ -82,6 +82,52 @@ class StagedTrainingTest(unittest.TestCase):
             opt.step()
             losses.append(loss.item())
         self.assertLess(losses[-1], losses[0])
+
+
+class ResNetBackboneTest(unittest.TestCase):
+    def test_a_projection_shortcut_only_where_the_width_changes(self):
+        # At 1/32 width stages 1 and 2 both clamp to 4 channels: no projection between them.
+        for depth, width, projections in [(18, 1 / 16, 3), (34, 1 / 16, 3), (18, 1 / 32, 2)]:
+            backbone = ResNetBackbone(width=width, fc_channels=64, depth=depth)
+            blocks = [m for m in backbone.modules() if isinstance(m, BasicBlock)]
+            self.assertEqual(len(blocks), sum(ResNetBackbone.LAYOUTS[depth]))
+            for block in blocks:
+                cin, cout = block.conv1[0].in_channels, block.conv2[0].out_channels
+                projected = not isinstance(block.shortcut, torch.nn.Identity)
+                self.assertEqual(projected, cin != cout, f"resnet{depth} {cin}->{cout}")
+                if projected:
+                    self.assertEqual(block.shortcut[0].kernel_size, (1, 1))
+            self.assertEqual(sum(not isinstance(b.shortcut, torch.nn.Identity) for b in blocks), projections)
+
+    def test_fuse_batchnorm_folds_every_batchnorm_of_the_resnet(self):
+        torch.manual_seed(0)
+        net = fcn8s(backbone="resnet18", **TINY)
+        with torch.no_grad():  # statistics and affine terms far from the identity, so folding shows
+            for m in net.modules():
+                if isinstance(m, torch.nn.BatchNorm2d):
+                    m.running_mean.normal_(0, 0.5)
+                    m.running_var.uniform_(0.5, 2.0)
+                    m.weight.uniform_(0.5, 1.5)
+                    m.bias.normal_(0, 0.2)
+            for name, p in net.named_parameters():
+                if name.startswith("score"):  # skip scores start at zero: let them count
+                    p.normal_(0, 0.1)
+        net.eval()
+        blocks = [m for m in net.modules() if isinstance(m, BasicBlock)]
+        norms = sum(isinstance(m, torch.nn.BatchNorm2d) for m in net.modules())
+        convs = sum(isinstance(m, torch.nn.Conv2d) for m in net.backbone.modules())
+        self.assertEqual(norms, convs)  # BatchNorm after every backbone conv, shortcuts included
+        x = torch.randn(1, 3, 53, 67)
+        with torch.no_grad():
+            before = net(x)
+            after = fuse_batchnorm(net)(x)
+        torch.testing.assert_close(before, after, atol=1e-4, rtol=1e-4)
+        self.assertFalse(any(isinstance(m, torch.nn.BatchNorm2d) for m in net.modules()))
+        for block in blocks:  # the residual branch's last conv and the projection folded too
+            self.assertIsNotNone(block.conv2[0].bias)
+            self.assertIsInstance(block.conv2[1], torch.nn.Identity)
+            if not isinstance(block.shortcut, torch.nn.Identity):
+                self.assertIsInstance(block.shortcut[1], torch.nn.Identity)
 
 
 class MetricsTest(unittest.TestCase):

@@ -9,7 +9,7 @@ import torch
 from fcn.data import IGNORE_INDEX, camvid_root
 from fcn.fcn import fcn8s, fcn32s
 from fcn.losses import cross_entropy
-from fcn.train import batch_loss, load_teacher, main, pick_device, update_average
+from fcn.train import batch_loss, load_teacher, lr_at, main, pick_device, update_average
 
 TINY = dict(width=1 / 16, fc_channels=64, dropout=0.0)
 
@@ -73,6 +73,27 @@ class DistillStepTest(unittest.TestCase):
         self.assertEqual(stages[32]["epoch"], 2)
         self.assertEqual(stages[8]["config"]["train_split"], "train+val")
         self.assertTrue(stages[8]["config"]["balance_drives"])
+
+
+class ScheduleTest(unittest.TestCase):
+    def test_poly_warms_up_then_decays_monotonically_to_one_percent(self):
+        total, warmup, base = 1000, 40, 2e-3
+        rates = [lr_at(step, total, warmup, base, schedule="poly") for step in range(total + 1)]
+        self.assertAlmostEqual(rates[0], base / warmup)  # linear warm-up
+        self.assertAlmostEqual(rates[warmup - 1], base)
+        self.assertTrue(all(a < b for a, b in zip(rates[:warmup - 1], rates[1:warmup])))
+        self.assertAlmostEqual(rates[warmup], base)  # decay starts at the base rate
+        decay = rates[warmup:]
+        self.assertTrue(all(a > b for a, b in zip(decay, decay[1:])), "poly must fall at every step")
+        self.assertAlmostEqual(rates[-1], 0.01 * base)
+        t = (500 - warmup) / (total - warmup)  # (1 - t)^0.9 between 1% and 100%
+        self.assertAlmostEqual(rates[500], base * (0.01 + 0.99 * (1 - t) ** 0.9))
+
+    def test_poly_stays_above_cosine_late_and_the_default_is_cosine(self):
+        total, warmup, base = 1000, 40, 1.0
+        self.assertEqual(lr_at(700, total, warmup, base), lr_at(700, total, warmup, base, "cosine"))
+        # (1 - t)^0.9 falls almost linearly, cosine flattens towards its end: late, poly is higher.
+        self.assertGreater(lr_at(900, total, warmup, base, "poly"), lr_at(900, total, warmup, base, "cosine"))
 
 
 class WeightAverageTest(unittest.TestCase):
