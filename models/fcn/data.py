@@ -119,7 +119,14 @@ def photometric(x: torch.Tensor, r: List[float], strength: str) -> torch.Tensor:
 
 # Sensor noise needs many numbers; a generator of its own keeps the per-image uniforms (and so
 # every other augmentation) identical whether or not noise is drawn.
-_NOISE = torch.Generator().manual_seed(1234)
+NOISE_SEED = 1234
+_NOISE = torch.Generator().manual_seed(NOISE_SEED)
+
+
+def seed_sensor_noise(seed: int) -> None:
+    """Restart the sensor-noise generator from ``seed`` (each process of a distributed run its
+    own, so that no two ranks add the same noise)."""
+    _NOISE.manual_seed(seed)
 
 
 def _rotate_hue(x: torch.Tensor, angle: float) -> torch.Tensor:

@@ -46,7 +46,8 @@ import torch.nn.functional as F
 
 from .backbones import BACKBONES
 from . import distributed
-from .data import augment_batch, class_mix, class_weights, epoch_order, load_split, normalize, split_drives
+from .data import (NOISE_SEED, augment_batch, class_mix, class_weights, epoch_order, load_split, normalize,
+                   seed_sensor_noise, split_drives)
 from .losses import LOSSES, distillation
 from .fcn import FCN, NUM_CLASSES, count_parameters, from_config, init_from_coarser
 from .metrics import confusion, scores
@@ -203,10 +204,12 @@ def train_stage(cfg: dict, stride: int, epochs: int, lr: float, out: Path, init:
     steps_per_epoch = math.ceil(math.ceil(len(images) / world.size) / cfg["batch"])  # per rank
     total_steps = epochs * steps_per_epoch
     # ``gen`` draws each epoch's order, alike on every rank; ``augment_gen`` the augmentation,
-    # its own per rank. One process: the same generator, as single-process runs always drew.
+    # its own per rank (sensor noise too). One process: one generator, as it always drew.
     gen_seed = cfg["seed"] * 1000 + stride * 10 + start_epoch
-    gen = torch.Generator().manual_seed(gen_seed)
-    augment_gen = torch.Generator().manual_seed(distributed.rank_seed(gen_seed, world)) if world.distributed else gen
+    gen = augment_gen = torch.Generator().manual_seed(gen_seed)
+    if world.distributed:
+        augment_gen = torch.Generator().manual_seed(distributed.rank_seed(gen_seed, world))
+        seed_sensor_noise(distributed.rank_seed(NOISE_SEED, world))
     if world.is_main:
         print(f"fcn{stride}s: {count_parameters(model)/1e6:.2f}M parameters, {epochs} epochs"
               + (f", {world.size} processes of batch {cfg['batch']}" if world.distributed else ""), file=sys.stderr)
