@@ -16,6 +16,9 @@ Several processes (GPUs, or CPU shares) train one net with torchrun; the command
 
     python3 -m torch.distributed.run --nproc_per_node 8 -m fcn.train --stage all --out runs/x ...
 
+(Debian's torch 1.13 on Python 3.11 needs ``--redirects 1 --tee 1`` before ``-m``: its
+torchrun fails at start otherwise, see the model card.)
+
 Each process trains on its slice of every epoch and DistributedDataParallel averages the
 gradients (NCCL between GPUs, gloo on CPUs); ``--batch`` and ``--threads`` are per process and
 nothing is rescaled (8 processes of ``--batch 8`` step on 64 frames at ``--lr``). Rank 0 alone
