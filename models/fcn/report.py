@@ -4,6 +4,7 @@ This is how the model card's ablation rows are read off the runs.
 
     python3 -m fcn.report runs/xdrive/B-bf16 runs/xdrive/N-ema          # FCN-32s stages
     python3 -m fcn.report runs/xdrive/M-long runs/xdrive/P-long8s-72 --stage 8
+    python3 -m fcn.report --folds runs/folds/B-bf16/*     # one recipe, each drive held out in turn
 
 Reads ``<run>/fcn<stride>s/history.json`` (written by ``fcn.train`` every epoch), so it works
 on runs still in progress and never loads a checkpoint.
@@ -71,11 +72,42 @@ def render(runs: Dict[str, List[dict]], names: Sequence[str]) -> str:
     return "\n".join(lines)
 
 
+def fold_summary(folds: Dict[str, List[dict]]) -> Dict[str, object]:
+    """The three-fold proxy for new streets: each fold (a run of one recipe with one drive held
+    out) scored on its held-out drive at its last scored epoch, their mean and their spread
+    (highest minus lowest). One held-out drive alone mis-ranked two edge recipes; the mean over
+    every drive does not depend on which streets one drive happens to have."""
+    last = {name: last_scored(h) for name, h in folds.items()}
+    scored = {name: 100 * e["scores"]["holdout"]["mean_iu"] for name, e in last.items()
+              if e is not None and "holdout" in e["scores"]}
+    if not scored:
+        return {"folds": {}, "epochs": {}, "mean": None, "spread": None}
+    values = list(scored.values())
+    return {"folds": scored, "epochs": {name: last[name]["epoch"] for name in scored},
+            "mean": sum(values) / len(values), "spread": max(values) - min(values)}
+
+
+def render_folds(folds: Dict[str, List[dict]]) -> str:
+    """One line per fold, then the mean and spread (``fold_summary``)."""
+    summary = fold_summary(folds)
+    lines = [f"{name} (epoch {summary['epochs'][name]}): held-out {miou:.2f}"
+             for name, miou in summary["folds"].items()]
+    if summary["mean"] is None:
+        return "no fold has a held-out score yet"
+    lines.append(f"fold mean {summary['mean']:.2f}, spread {summary['spread']:.2f} "
+                 f"over {len(summary['folds'])} of {len(folds)} folds")
+    return "\n".join(lines)
+
+
 def main(argv: List[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("runs", nargs="+", type=Path, help="run folders (fcn.train --out)")
     p.add_argument("--stage", type=int, default=32, choices=[32, 16, 8])
+    p.add_argument("--folds", action="store_true", help="the runs are one recipe's folds: print their mean and spread")
     a = p.parse_args(argv)
+    if a.folds:
+        print(render_folds({run.name: load_history(run, a.stage) for run in a.runs}))
+        return
     print(render({run.name: load_history(run, a.stage) for run in a.runs}, class_names()))
 
 

@@ -49,8 +49,8 @@ import torch.nn.functional as F
 
 from .backbones import BACKBONES
 from . import distributed
-from .data import (NOISE_SEED, augment_batch, class_mix, class_weights, epoch_order, load_split, normalize,
-                   seed_sensor_noise, split_drives)
+from .data import (NOISE_SEED, augment_batch, class_mix, class_weights, epoch_order, list_pairs, load_split,
+                   normalize, seed_sensor_noise, split_drives)
 from .losses import LOSSES, distillation
 from .fcn import FCN, NUM_CLASSES, count_parameters, from_config, init_from_coarser
 from .metrics import confusion, scores
@@ -344,7 +344,8 @@ def main(argv: list[str] | None = None) -> None:
     evals = {}
     if a.holdout_drive:
         evals["holdout"] = load_split("train+val", limit=a.limit, drives=held)
-    if "val" not in a.train_split.split("+"):
+    # val is all 0016E5: holding that drive out (a fold, experiments/folds.sh) leaves no val.
+    if "val" not in a.train_split.split("+") and list_pairs("val", exclude_drives=held):
         evals["val"] = load_split("val", limit=a.limit, exclude_drives=held)
     sizes = " / ".join(f"{len(v[0])} {k}" for k, v in evals.items()) or "no held-out"
     print(f"loaded {len(train[0])} train / {sizes} images in {time.time() - t0:.1f}s", file=sys.stderr)

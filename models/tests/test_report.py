@@ -5,7 +5,7 @@ import tempfile
 import unittest
 from pathlib import Path
 
-from fcn.report import curve, last_scored, load_history, render
+from fcn.report import curve, fold_summary, last_scored, load_history, render, render_folds
 
 
 def scored(epoch, holdout, val=None):
@@ -45,3 +45,19 @@ class ReportTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class FoldTest(unittest.TestCase):
+    def test_fold_summary_is_the_mean_and_range_of_each_folds_last_held_out_score(self):
+        folds = {"0001TP": [scored(10, 0.30), scored(20, 0.40)], "0006R0": [scored(20, 0.35)],
+                 "0016E5": [scored(20, 0.45), {"epoch": 21, "loss": 1.0}]}
+        summary = fold_summary(folds)
+        self.assertEqual(summary["folds"], {"0001TP": 40.0, "0006R0": 35.0, "0016E5": 45.0})
+        self.assertEqual(summary["epochs"], {"0001TP": 20, "0006R0": 20, "0016E5": 20})
+        self.assertAlmostEqual(summary["mean"], 40.0)
+        self.assertAlmostEqual(summary["spread"], 10.0)
+        self.assertIn("fold mean 40.00, spread 10.00 over 3 of 3 folds", render_folds(folds))
+
+    def test_folds_not_yet_scored_are_left_out_and_said(self):
+        self.assertIn("over 1 of 2 folds", render_folds({"a": [scored(5, 0.5)], "b": []}))
+        self.assertEqual(render_folds({"a": []}), "no fold has a held-out score yet")

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The three-fold proxy for new streets (issue #31): one recipe trained three times, each of
+# CamVid's training drives (0001TP, 0006R0, 0016E5) held out in turn and scored, so a decision
+# rests on the fold mean and its spread, not on one drive's streets (one drive alone mis-ranked
+# two edge recipes). Cheaper decisions (the edge model, short schedules) use it first.
+# Runs go to $RUNS/folds/<name>/<drive> (default models/runs, git-ignored); rerunning resumes.
+# Usage: bash models/experiments/folds.sh NAME fcn.train-args...
+#   e.g. bash models/experiments/folds.sh B-bf16 --stage 32 --width 0.25 --epochs 50 1 1 --bf16
+# Then: python3 -m fcn.report --folds runs/folds/NAME/*   (from models/)
+# THREADS=1 when another training shares the 2-core CPU.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUNS=${RUNS:-runs}
+PY=${PYTHON:-/usr/bin/python3}
+name=${1:?usage: folds.sh NAME fcn.train-args...}
+shift
+for drive in ${DRIVES:-0001TP 0006R0 0016E5}; do
+  out="$RUNS/folds/$name/$drive"
+  mkdir -p "$out"
+  echo "== $name, $drive held out: $*" >&2
+  $PY -m fcn.train --out "$out" --holdout-drive "$drive" --threads "${THREADS:-2}" "$@" 2>&1 | tee -a "$out/train.log"
+done
+$PY -m fcn.report --folds "$RUNS/folds/$name"/*
