@@ -32,18 +32,26 @@ describe("configuration", () => {
   it("lists every problem at once", () => {
     let error: unknown;
     try {
-      loadConfig({ CONCURRENCY: "0", PROVIDER: "tpu", TILE_SIZE: "1000", HEARTBEAT_SECONDS: "200" });
+      loadConfig({
+        CONCURRENCY: "0",
+        ORT_THREADS: "many",
+        PROVIDER: "tpu",
+        TILE_SIZE: "1000",
+        HEARTBEAT_SECONDS: "200",
+      });
     } catch (e) {
       error = e;
     }
     expect(error).toBeInstanceOf(ConfigError);
+    // Each setting's own problems in the order they are declared, then those across settings.
     expect((error as ConfigError).problems).toEqual([
       "QUEUE_URL is required",
-      "HEARTBEAT_SECONDS (200) must be shorter than VISIBILITY_TIMEOUT_SECONDS (120)",
-      "TILE_SIZE must be a multiple of 32 (got 1000)",
       "CALLBACK_SECRET is required",
       'PROVIDER must be one of auto, cpu, cuda (got "tpu")',
+      'ORT_THREADS must be an integer in [0, 1024] (got "many")',
       'CONCURRENCY must be an integer in [1, 64] (got "0")',
+      "HEARTBEAT_SECONDS (200) must be shorter than VISIBILITY_TIMEOUT_SECONDS (120)",
+      "TILE_SIZE must be a multiple of 32 (got 1000)",
     ]);
   });
 

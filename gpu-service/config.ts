@@ -3,6 +3,7 @@
  * validation in one place. A bad value stops the service at start with every problem listed,
  * rather than surfacing as a strange failure on the first job.
  */
+import { z } from "zod";
 import { webhookSecretProblem } from "../protocol/standard-webhooks.ts";
 
 export type ProviderSetting = "auto" | "cpu" | "cuda";
@@ -59,63 +60,119 @@ export class ConfigError extends Error {
 
 type Env = Record<string, string | undefined>;
 
+/** Blank and whitespace-only values count as unset, as a shell's `NAME= ` does. */
+const trimmed = (value: unknown) => (typeof value === "string" ? value.trim() || undefined : value);
+
+/** A number setting in [min, max], `fallback` when unset; the message names the range and what was given. */
+function numeric(fallback: number, min: number, max = Number.MAX_SAFE_INTEGER, integer = false) {
+  const kind = integer ? "an integer" : "a number";
+  const fits = (raw: string) => {
+    const value = Number(raw);
+    return Number.isFinite(value) && value >= min && value <= max && (!integer || Number.isInteger(value));
+  };
+  return z.preprocess(
+    trimmed,
+    z
+      .string()
+      .refine(fits, { error: (issue) => `must be ${kind} in [${min}, ${max}] (got "${issue.input}")` })
+      .transform(Number)
+      .default(fallback),
+  );
+}
+const integer = (fallback: number, min: number, max?: number) => numeric(fallback, min, max, true);
+
+/** One of `allowed` (case-insensitive), `fallback` when unset. */
+function oneOf<const T extends readonly [string, ...string[]]>(fallback: T[number], allowed: T) {
+  const lower = (value: unknown) => (typeof value === "string" ? trimmed(value.toLowerCase()) : value);
+  return z.preprocess(
+    lower,
+    z
+      .enum(allowed, { error: (issue) => `must be one of ${allowed.join(", ")} (got "${issue.input}")` })
+      .default(fallback),
+  );
+}
+
+/** A string that must be set; "is required" when it is not. */
+const present = z.string({ error: (issue) => (issue.input === undefined ? "is required" : undefined) });
+const url = (base: z.ZodString) =>
+  base.refine(URL.canParse, { error: (issue) => `must be a URL (got "${issue.input}")` });
+const optionalUrl = z.preprocess(trimmed, url(z.string()).optional());
+const text = (fallback: string) => z.preprocess(trimmed, z.string().default(fallback));
+
+/**
+ * Every setting read from the environment, by its variable's name: its type, range and
+ * default in one line. HEARTBEAT_SECONDS (whose default depends on the visibility timeout),
+ * settings derived from several variables (credentials, the SQS endpoint, the region) and the
+ * checks across settings follow in `loadConfig`.
+ */
+const settings = {
+  QUEUE_URL: z.preprocess(trimmed, url(present)),
+  CALLBACK_SECRET: z.preprocess(trimmed, present),
+  EDGE_ORIGIN: optionalUrl,
+  MODEL_PATH: text("models/fcn8s.onnx"),
+  PROVIDER: oneOf("auto", ["auto", "cpu", "cuda"]),
+  ORT_THREADS: integer(0, 0, 1024),
+  CONCURRENCY: integer(1, 1, 64),
+  BATCH_SIZE: integer(1, 1, 64),
+  BATCH_WINDOW_MS: numeric(10, 0, 10_000),
+  VISIBILITY_TIMEOUT_SECONDS: integer(120, 1, 43_200),
+  WAIT_TIME_SECONDS: integer(20, 0, 20),
+  MAX_RECEIVES: integer(3, 1, 1000),
+  RETRY_BACKOFF_SECONDS: numeric(5, 0, 43_200),
+  TILE_MAX_PIXELS: integer(4_194_304, 4096),
+  // FCN-8s/VGG16 scores depend on input pixels up to ~224 px away (measured: a cut farther
+  // than that changes no logit at all). An overlap of twice that keeps every pixel a tile owns
+  // at least 224 px from the tile's cut edges, so tiled results equal untiled ones exactly.
+  TILE_SIZE: integer(2048, 64, 16_384),
+  TILE_OVERLAP: integer(448, 0, 4096),
+  SHUTDOWN_GRACE_SECONDS: numeric(25, 0, 3600),
+  HTTP_TIMEOUT_SECONDS: numeric(30, 0.1, 3600),
+  PORT: integer(8080, 0, 65_535),
+  HOST: text("127.0.0.1"),
+  LOG_LEVEL: oneOf("info", ["debug", "info", "warn", "error"]),
+} satisfies Record<string, z.ZodType>;
+
+type Settings = { [K in keyof typeof settings]: z.output<(typeof settings)[K]> };
+
 /** Read and check the configuration from `env` (process.env by default). */
 export function loadConfig(env: Env = process.env): Config {
   const problems: string[] = [];
-  const text = (name: string, fallback?: string): string => {
-    const value = env[name]?.trim();
-    if (value) return value;
-    if (fallback === undefined) problems.push(`${name} is required`);
-    return fallback ?? "";
+  /** The value of `name`, or its default (so later checks still run) with its problems noted. */
+  const read = <T>(name: string, schema: z.ZodType<T>): T => {
+    const result = schema.safeParse(env[name]);
+    if (result.success) return result.data;
+    problems.push(...result.error.issues.map((issue) => `${name} ${issue.message}`));
+    return schema.safeParse(undefined).data as T;
   };
-  const number = (
-    name: string,
-    fallback: number,
-    check: { min: number; max?: number; integer?: boolean },
-  ): number => {
-    const raw = env[name]?.trim();
-    if (!raw) return fallback;
-    const value = Number(raw);
-    const max = check.max ?? Number.MAX_SAFE_INTEGER;
-    if (
-      !Number.isFinite(value) ||
-      value < check.min ||
-      value > max ||
-      (check.integer && !Number.isInteger(value))
-    ) {
-      const kind = check.integer ? "an integer" : "a number";
-      problems.push(`${name} must be ${kind} in [${check.min}, ${max}] (got "${raw}")`);
-      return fallback;
-    }
-    return value;
-  };
-  const oneOf = <T extends string>(name: string, fallback: T, allowed: readonly T[]): T => {
-    const raw = env[name]?.trim().toLowerCase();
-    if (!raw) return fallback;
-    if (!allowed.includes(raw as T)) {
-      problems.push(`${name} must be one of ${allowed.join(", ")} (got "${raw}")`);
-      return fallback;
-    }
-    return raw as T;
-  };
-  const url = (name: string, value: string | undefined): string | undefined => {
-    if (!value) return undefined;
-    if (!URL.canParse(value)) problems.push(`${name} must be a URL (got "${value}")`);
-    return value;
-  };
+  const s = Object.fromEntries(
+    Object.entries(settings).map(([name, schema]) => [name, read(name, schema as z.ZodType)]),
+  ) as Settings;
 
-  const queueUrl = url("QUEUE_URL", text("QUEUE_URL")) ?? "";
-  const edgeOriginRaw = url("EDGE_ORIGIN", env.EDGE_ORIGIN?.trim() || undefined);
-  let edgeOrigin: string | undefined;
-  if (edgeOriginRaw && URL.canParse(edgeOriginRaw)) {
-    edgeOrigin = new URL(edgeOriginRaw).origin;
-    if (edgeOrigin !== edgeOriginRaw.replace(/\/$/, ""))
-      problems.push(`EDGE_ORIGIN must be an origin such as https://fcn.example.com (got "${edgeOriginRaw}")`);
-  }
-  const sqsEndpoint = url(
-    env.AWS_ENDPOINT_URL_SQS ? "AWS_ENDPOINT_URL_SQS" : "SQS_ENDPOINT",
-    (env.AWS_ENDPOINT_URL_SQS ?? env.SQS_ENDPOINT)?.trim() || undefined,
+  const visibilityTimeoutSeconds = s.VISIBILITY_TIMEOUT_SECONDS;
+  const heartbeatSeconds = read(
+    "HEARTBEAT_SECONDS",
+    numeric(Math.min(30, visibilityTimeoutSeconds / 2), 0.05),
   );
+  if (heartbeatSeconds >= visibilityTimeoutSeconds) {
+    problems.push(
+      `HEARTBEAT_SECONDS (${heartbeatSeconds}) must be shorter than VISIBILITY_TIMEOUT_SECONDS (${visibilityTimeoutSeconds})`,
+    );
+  }
+  // Tiles start on multiples of the network's output stride (32) so every tile sees the same
+  // pooling grid as the whole image; otherwise tiled and untiled results differ everywhere.
+  if (s.TILE_SIZE % 32 !== 0) problems.push(`TILE_SIZE must be a multiple of 32 (got ${s.TILE_SIZE})`);
+  if (s.TILE_OVERLAP % 32 !== 0)
+    problems.push(`TILE_OVERLAP must be a multiple of 32 (got ${s.TILE_OVERLAP})`);
+  if (s.TILE_OVERLAP >= s.TILE_SIZE / 2) problems.push("TILE_OVERLAP must be less than half of TILE_SIZE");
+
+  let edgeOrigin: string | undefined;
+  if (s.EDGE_ORIGIN) {
+    edgeOrigin = new URL(s.EDGE_ORIGIN).origin;
+    if (edgeOrigin !== s.EDGE_ORIGIN.replace(/\/$/, ""))
+      problems.push(`EDGE_ORIGIN must be an origin such as https://fcn.example.com (got "${s.EDGE_ORIGIN}")`);
+  }
+  const endpointName = env.AWS_ENDPOINT_URL_SQS ? "AWS_ENDPOINT_URL_SQS" : "SQS_ENDPOINT";
+  const sqsEndpoint = read(endpointName, optionalUrl);
   const accessKeyId = env.AWS_ACCESS_KEY_ID?.trim();
   const secretAccessKey = env.AWS_SECRET_ACCESS_KEY?.trim();
   let credentials: Config["credentials"];
@@ -126,62 +183,35 @@ export function loadConfig(env: Env = process.env): Config {
     credentials = { accessKeyId: "local", secretAccessKey: "local" };
   }
 
-  const visibilityTimeoutSeconds = number("VISIBILITY_TIMEOUT_SECONDS", 120, {
-    min: 1,
-    max: 43_200,
-    integer: true,
-  });
-  const heartbeatSeconds = number("HEARTBEAT_SECONDS", Math.min(30, visibilityTimeoutSeconds / 2), {
-    min: 0.05,
-  });
-  if (heartbeatSeconds >= visibilityTimeoutSeconds) {
-    problems.push(
-      `HEARTBEAT_SECONDS (${heartbeatSeconds}) must be shorter than VISIBILITY_TIMEOUT_SECONDS (${visibilityTimeoutSeconds})`,
-    );
-  }
-  // FCN-8s/VGG16 scores depend on input pixels up to ~224 px away (measured: a cut farther
-  // than that changes no logit at all). An overlap of twice that keeps every pixel a tile owns
-  // at least 224 px from the tile's cut edges, so tiled results equal untiled ones exactly.
-  const tileSize = number("TILE_SIZE", 2048, { min: 64, max: 16_384, integer: true });
-  const tileOverlap = number("TILE_OVERLAP", 448, { min: 0, max: 4096, integer: true });
-  // Tiles start on multiples of the network's output stride (32) so every tile sees the same
-  // pooling grid as the whole image; otherwise tiled and untiled results differ everywhere.
-  if (tileSize % 32 !== 0) problems.push(`TILE_SIZE must be a multiple of 32 (got ${tileSize})`);
-  if (tileOverlap % 32 !== 0) problems.push(`TILE_OVERLAP must be a multiple of 32 (got ${tileOverlap})`);
-  if (tileOverlap >= tileSize / 2) problems.push("TILE_OVERLAP must be less than half of TILE_SIZE");
-
   // Checked here, not at the first callback: a job would be worked on and then not reported.
-  const callbackSecret = text("CALLBACK_SECRET");
-  const secretProblem = callbackSecret ? webhookSecretProblem(callbackSecret) : undefined;
+  const secretProblem = s.CALLBACK_SECRET ? webhookSecretProblem(s.CALLBACK_SECRET) : undefined;
   if (secretProblem) problems.push(`CALLBACK_SECRET is ${secretProblem}`);
-
-  const config: Config = {
-    queueUrl,
-    region: text("AWS_REGION", env.AWS_DEFAULT_REGION?.trim() || "us-east-1"),
+  if (problems.length) throw new ConfigError(problems);
+  return {
+    queueUrl: s.QUEUE_URL,
+    region: env.AWS_REGION?.trim() || env.AWS_DEFAULT_REGION?.trim() || "us-east-1",
     sqsEndpoint,
     credentials,
-    callbackSecret,
-    modelPath: text("MODEL_PATH", "models/fcn8s.onnx"),
-    provider: oneOf<ProviderSetting>("PROVIDER", "auto", ["auto", "cpu", "cuda"]),
-    threads: number("ORT_THREADS", 0, { min: 0, max: 1024, integer: true }),
-    concurrency: number("CONCURRENCY", 1, { min: 1, max: 64, integer: true }),
-    batchSize: number("BATCH_SIZE", 1, { min: 1, max: 64, integer: true }),
-    batchWindowMs: number("BATCH_WINDOW_MS", 10, { min: 0, max: 10_000 }),
+    callbackSecret: s.CALLBACK_SECRET,
+    modelPath: s.MODEL_PATH,
+    provider: s.PROVIDER,
+    threads: s.ORT_THREADS,
+    concurrency: s.CONCURRENCY,
+    batchSize: s.BATCH_SIZE,
+    batchWindowMs: s.BATCH_WINDOW_MS,
     visibilityTimeoutSeconds,
     heartbeatSeconds,
-    waitTimeSeconds: number("WAIT_TIME_SECONDS", 20, { min: 0, max: 20, integer: true }),
-    maxReceives: number("MAX_RECEIVES", 3, { min: 1, max: 1000, integer: true }),
-    retryBackoffSeconds: number("RETRY_BACKOFF_SECONDS", 5, { min: 0, max: 43_200 }),
-    tileMaxPixels: number("TILE_MAX_PIXELS", 4_194_304, { min: 4096, integer: true }),
-    tileSize,
-    tileOverlap,
-    shutdownGraceSeconds: number("SHUTDOWN_GRACE_SECONDS", 25, { min: 0, max: 3600 }),
+    waitTimeSeconds: s.WAIT_TIME_SECONDS,
+    maxReceives: s.MAX_RECEIVES,
+    retryBackoffSeconds: s.RETRY_BACKOFF_SECONDS,
+    tileMaxPixels: s.TILE_MAX_PIXELS,
+    tileSize: s.TILE_SIZE,
+    tileOverlap: s.TILE_OVERLAP,
+    shutdownGraceSeconds: s.SHUTDOWN_GRACE_SECONDS,
     edgeOrigin,
-    httpTimeoutSeconds: number("HTTP_TIMEOUT_SECONDS", 30, { min: 0.1, max: 3600 }),
-    port: number("PORT", 8080, { min: 0, max: 65_535, integer: true }),
-    host: text("HOST", "127.0.0.1"),
-    logLevel: oneOf<LogLevel>("LOG_LEVEL", "info", ["debug", "info", "warn", "error"]),
+    httpTimeoutSeconds: s.HTTP_TIMEOUT_SECONDS,
+    port: s.PORT,
+    host: s.HOST,
+    logLevel: s.LOG_LEVEL,
   };
-  if (problems.length) throw new ConfigError(problems);
-  return config;
 }
