@@ -1,6 +1,6 @@
 /** The batch as clients see it (GET /v1/batches/{id} and batch.completed's `data`). */
 
-import type { BatchWebhookEvent } from "../jobs/options.ts";
+import type { BatchWebhookEvent } from "../../protocol/webhook-events.ts";
 import type { JobRow } from "../jobs/repo.ts";
 import { publicJob } from "../jobs/service.ts";
 import { isFinal, type JobStatus } from "../jobs/state.ts";

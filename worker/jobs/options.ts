@@ -12,7 +12,13 @@ import {
   type JobOutputName,
   type JobQuality,
 } from "../../protocol/jobs.ts";
-import type { WebhookEvent } from "../webhooks/enqueue.ts";
+import {
+  BATCH_WEBHOOK_EVENTS,
+  type BatchWebhookEvent,
+  DEFAULT_WEBHOOK_EVENTS,
+  WEBHOOK_EVENTS,
+  type WebhookEvent,
+} from "../../protocol/webhook-events.ts";
 import { MAX_CANCEL_AFTER_S } from "./state.ts";
 
 export interface JobOptions {
@@ -30,17 +36,6 @@ export interface JobOptions {
 
 export { JOB_MODES, JOB_QUALITIES };
 export const JOB_OUTPUTS = JOB_OUTPUT_NAMES;
-export const WEBHOOK_EVENTS = [
-  "job.started",
-  "job.succeeded",
-  "job.failed",
-  "job.canceled",
-] as const satisfies readonly WebhookEvent[];
-/** Without `webhook_events`: the two endings, as before job.started and job.canceled existed. */
-export const DEFAULT_WEBHOOK_EVENTS = [
-  "job.succeeded",
-  "job.failed",
-] as const satisfies readonly WebhookEvent[];
 export const MAX_WEBHOOK_URL_LENGTH = 2048;
 
 /** Whole seconds 1..MAX_CANCEL_AFTER_S as text (a header or form field), parsed to a number. */
@@ -195,9 +190,6 @@ export function optionFieldsFromJson(body: Record<string, unknown>, skip: string
   return fields;
 }
 
-/** A batch's webhook may also (and by default only) announce the end of the whole batch. */
-export const BATCH_WEBHOOK_EVENTS = [...WEBHOOK_EVENTS, "batch.completed"] as const;
-export type BatchWebhookEvent = (typeof BATCH_WEBHOOK_EVENTS)[number];
 const BATCH_EVENTS_MESSAGE = `webhook_events may contain ${BATCH_WEBHOOK_EVENTS.join(", ")}`;
 
 /** The option fields of POST /v1/batches: a job's, shared by every item, with batch events. */

@@ -13,8 +13,8 @@ import {
   PROGRESS_STAGES,
   type ProgressStage,
 } from "../../protocol/jobs.ts";
+import type { WebhookEvent } from "../../protocol/webhook-events.ts";
 import { namedFractions } from "../inference/jobs-model.ts";
-import type { WebhookEvent } from "../webhooks/enqueue.ts";
 import type { JobStatus } from "./state.ts";
 
 export interface JobRow {

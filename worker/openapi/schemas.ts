@@ -13,16 +13,15 @@ import {
   MAX_OUTPUT_PARTS,
   PROGRESS_STAGES,
 } from "../../protocol/jobs.ts";
+import { BATCH_WEBHOOK_EVENTS, WEBHOOK_EVENTS } from "../../protocol/webhook-events.ts";
 import { MAX_BATCH_ITEMS } from "../batches/limits.ts";
 import {
-  BATCH_WEBHOOK_EVENTS,
   batchOptionFields,
   cancelAfterSeconds,
   JOB_MODES,
   JOB_OUTPUTS,
   JOB_QUALITIES,
   jobOptionFields,
-  WEBHOOK_EVENTS,
 } from "../jobs/options.ts";
 import { MAX_CANCEL_AFTER_S } from "../jobs/state.ts";
 import { MAX_PREFER_WAIT_S } from "../jobs/waiting.ts";

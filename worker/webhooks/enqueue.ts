@@ -1,11 +1,8 @@
 /** Put a webhook delivery on the queue: the request path never waits on a receiver. */
+import type { WebhookEvent } from "../../protocol/webhook-events.ts";
 import type { JobRow } from "../jobs/repo.ts";
 
-/**
- * `job.started`: the GPU tier took the job (its first `running` report); `job.succeeded`,
- * `job.failed`, `job.canceled` (DELETE of a queued job, or its Cancel-After passed): it ended.
- */
-export type WebhookEvent = "job.started" | "job.succeeded" | "job.failed" | "job.canceled";
+export type { WebhookEvent };
 
 /** A job's webhook on the queue. */
 export interface WebhookTask {
