@@ -1,8 +1,11 @@
 /**
- * The jobs repository: every SQL statement on the `jobs` table is here (insert, reads, the
- * conditional state transitions, the sweep's and retention's queries), and the row's public
- * view. Routes, the callback route, the webhook consumer and the cron call these functions;
- * what a transition means (which states it may leave) is named once, in its function.
+ * The jobs repository: every SQL statement that writes the `jobs` table is here (insert, the
+ * conditional state transitions, the sweep's and retention's queries), with the reads of one
+ * job and the row's public view. Two reads live with the feature that asks them: a batch's
+ * items and its progress counts (batches/repo.ts), and the dead-letter record that copies a
+ * job's webhook URL into `webhook_deliveries` (webhooks/deliveries.ts). Routes, the callback
+ * route, the webhook consumer and the cron call these functions; what a transition means
+ * (which states it may leave) is named once, in its function.
  */
 import {
   type JobMode,
