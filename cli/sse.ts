@@ -1,8 +1,10 @@
 /**
- * A small Server-Sent Events reader (the WHATWG event-stream format) for fetch response
- * bodies: `npx fcn jobs watch` follows GET /v1/jobs/{id}/events with it. EventSource is not
- * used because it cannot send the API key header.
+ * Server-Sent Events from fetch response bodies: `npx fcn jobs watch` follows
+ * GET /v1/jobs/{id}/events with it. EventSource is not used because it cannot send the API
+ * key header. The WHATWG event-stream format is parsed by eventsource-parser (the demo page
+ * uses the same library, vendored); this module only shapes its events.
  */
+import { createParser, type EventSourceParser } from "eventsource-parser";
 
 /** One dispatched event. `event` is `message` when the stream named none. */
 export interface SseEvent {
@@ -14,53 +16,38 @@ export interface SseEvent {
 
 /** Feed text in any chunking; get back the events completed by it. */
 export class SseParser {
-  private buffer = "";
-  private data: string[] = [];
-  private event = "";
-  private id: string | undefined;
+  private readonly parser: EventSourceParser;
+  private events: SseEvent[] = [];
+  /** The `retry` field of the event being read: it belongs to that event alone. */
   private retry: number | undefined;
+  /** The stream's last event ID: an `id` field holds for the events after it (WHATWG), where
+   * eventsource-parser reports it only on the event that carried it. */
+  private lastId: string | undefined;
+
+  constructor() {
+    this.parser = createParser({
+      onRetry: (ms) => {
+        this.retry = ms;
+      },
+      onEvent: ({ event, data, id }) => {
+        const retry = this.retry;
+        this.retry = undefined;
+        if (id !== undefined) this.lastId = id;
+        this.events.push({
+          event: event || "message",
+          data,
+          ...(this.lastId !== undefined ? { id: this.lastId } : {}),
+          ...(retry !== undefined ? { retry } : {}),
+        });
+      },
+    });
+  }
 
   push(chunk: string): SseEvent[] {
-    this.buffer += chunk;
-    const events: SseEvent[] = [];
-    for (;;) {
-      const end = this.buffer.search(/\r\n|\r|\n/);
-      // A lone \r at the end may be the first half of \r\n: wait for the next chunk.
-      if (end < 0 || (end === this.buffer.length - 1 && this.buffer[end] === "\r")) break;
-      const line = this.buffer.slice(0, end);
-      this.buffer = this.buffer.slice(end + (this.buffer.startsWith("\r\n", end) ? 2 : 1));
-      const event = this.line(line);
-      if (event) events.push(event);
-    }
+    this.parser.feed(chunk);
+    const events = this.events;
+    this.events = [];
     return events;
-  }
-
-  private line(line: string): SseEvent | undefined {
-    if (line === "") return this.dispatch();
-    if (line.startsWith(":")) return undefined; // a comment (heartbeat)
-    const colon = line.indexOf(":");
-    const field = colon < 0 ? line : line.slice(0, colon);
-    let value = colon < 0 ? "" : line.slice(colon + 1);
-    if (value.startsWith(" ")) value = value.slice(1);
-    if (field === "data") this.data.push(value);
-    else if (field === "event") this.event = value;
-    else if (field === "id" && !value.includes("\0")) this.id = value;
-    else if (field === "retry" && /^\d+$/.test(value)) this.retry = Number(value);
-    return undefined;
-  }
-
-  private dispatch(): SseEvent | undefined {
-    const { data, event, id, retry } = this;
-    this.data = [];
-    this.event = "";
-    this.retry = undefined;
-    if (data.length === 0) return undefined;
-    return {
-      event: event || "message",
-      data: data.join("\n"),
-      ...(id !== undefined ? { id } : {}),
-      ...(retry !== undefined ? { retry } : {}),
-    };
   }
 }
 

@@ -38,10 +38,13 @@ describe("protocol/openapi.json", () => {
   });
 });
 
-describe("the demo page's openapi-fetch", () => {
-  it("is the installed package's build (run `npm run gen:client`)", () => {
-    const vendored = readFileSync(new URL("worker/demo/public/vendor/openapi-fetch.mjs", ROOT), "utf8");
-    const installed = readFileSync(new URL("node_modules/openapi-fetch/dist/index.mjs", ROOT), "utf8");
+describe("the demo page's vendored packages", () => {
+  it.each([
+    ["openapi-fetch.mjs", "openapi-fetch/dist/index.mjs"],
+    ["eventsource-parser.mjs", "eventsource-parser/dist/index.js"],
+  ])("%s is the installed package's build (run `npm run vendor`)", (copy, original) => {
+    const vendored = readFileSync(new URL(`worker/demo/public/vendor/${copy}`, ROOT), "utf8");
+    const installed = readFileSync(new URL(`node_modules/${original}`, ROOT), "utf8");
     expect(vendored === installed).toBe(true);
   });
 });

@@ -1,9 +1,10 @@
 // @ts-check
 /**
- * The demo page's calls to the API, through openapi-fetch (./vendor/ holds a copy of the pinned
- * package, so the page needs no build step). tsc checks this module against protocol/api-types.ts,
+ * The demo page's calls to the API, through openapi-fetch (./vendor/ holds copies of the pinned
+ * packages it imports, so the page needs no build step). tsc checks this module against protocol/api-types.ts,
  * generated from the API's OpenAPI document: a contract change breaks the build, not the page.
  */
+import { createParser } from "./vendor/eventsource-parser.mjs";
 import createClient from "./vendor/openapi-fetch.mjs";
 
 /** @typedef {import("../../../protocol/api-types.ts").paths} Paths */
@@ -122,38 +123,27 @@ export async function followJob(id, key, onJob, signal) {
 }
 
 /**
- * The events of a text/event-stream body (the WHATWG format: `field: value` lines, a blank
- * line ends an event, `:` starts a comment). The CLI's tested parser is cli/sse.ts; the page
- * has no build step to share it, so this is its short equivalent.
+ * The events of a text/event-stream body as they arrive, parsed by eventsource-parser (the
+ * library cli/sse.ts uses too; ./vendor/ holds its pinned build). Leaving early cancels the
+ * stream, so the server stops at once.
  * @param {ReadableStream<Uint8Array>} body
+ * @returns {AsyncGenerator<{ event: string, data: string }>}
  */
 async function* serverSentEvents(body) {
+  /** @type {{ event: string, data: string }[]} */
+  let events = [];
+  const parser = createParser({
+    onEvent: ({ event, data }) => events.push({ event: event || "message", data }),
+  });
   const reader = body.getReader();
   const decoder = new TextDecoder();
-  let buffer = "";
-  let event = "";
-  /** @type {string[]} */
-  let data = [];
   try {
     for (;;) {
       const { done, value } = await reader.read();
       if (done) return;
-      buffer += decoder.decode(value, { stream: true });
-      const lines = buffer.split(/\r\n|\r|\n/);
-      buffer = lines.pop() ?? ""; // an unfinished line waits for the next chunk
-      for (const line of lines) {
-        if (line === "") {
-          if (data.length) yield { event: event || "message", data: data.join("\n") };
-          event = "";
-          data = [];
-        } else if (!line.startsWith(":")) {
-          const colon = line.indexOf(":");
-          const field = colon < 0 ? line : line.slice(0, colon);
-          const text = colon < 0 ? "" : line.slice(colon + 1).replace(/^ /, "");
-          if (field === "event") event = text;
-          else if (field === "data") data.push(text);
-        }
-      }
+      parser.feed(decoder.decode(value, { stream: true }));
+      yield* events;
+      events = [];
     }
   } finally {
     await reader.cancel().catch(() => {});
