@@ -28,7 +28,8 @@ export default defineConfig({
         plugins: [
           cloudflareTest({
             wrangler: { configPath: "./wrangler.toml" },
-            miniflare: { bindings: workerTestBindings },
+            // UNMIGRATED_DB: a D1 no migration touched (worker/errors/index.test.ts).
+            miniflare: { bindings: workerTestBindings, d1Databases: { UNMIGRATED_DB: "fcn-unmigrated" } },
           }),
         ],
         test: {
