@@ -52,6 +52,7 @@ export default defineConfig({
             "gpu-service/**/*.test.ts",
             "infra/test/**/*.test.ts",
             "test/**/*.test.ts",
+            "scripts/*.test.ts",
           ],
           exclude: ["test/soak/**", "**/node_modules/**"],
           testTimeout: 60_000,
