@@ -181,8 +181,14 @@ describe("idempotency: what exists is reused", () => {
   });
 
   it("takes only a missing Worker as 'no secrets yet', never another failure", () => {
-    expect(workerMissing("✘ [ERROR] This Worker does not exist on your account. [code: 10007]")).toBe(true);
+    expect(
+      workerMissing(
+        '✘ [ERROR] Worker "fcn-edge" not found.\n\nIf this is a new Worker, run `wrangler deploy` first to create it.',
+      ),
+    ).toBe(true);
+    expect(workerMissing("✘ [ERROR] A request to the Cloudflare API failed. [code: 10007]")).toBe(true);
     expect(workerMissing("✘ [ERROR] Authentication error [code: 10000]")).toBe(false);
+    expect(workerMissing("✘ [ERROR] Account not found")).toBe(false);
   });
 
   it("reads the stack's outputs and its region from the outputs file", () => {

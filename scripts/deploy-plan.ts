@@ -251,7 +251,8 @@ export const throughPipe = (argv: string[]): string[] => ["sh", "-c", 'cat | "$@
 
 /** Whether `wrangler secret list` failed only because the Worker does not exist yet. */
 export function workerMissing(output: string): boolean {
-  return /\[code: 10007\]|does not exist|not found/i.test(output);
+  // wrangler 4's words for API code 10007 (worker not found).
+  return /Worker "[^"]+"(?: \(env: [^)]+\))? not found\.|\[code: 10007\]/.test(output);
 }
 
 export type SecretSource = "access-key" | "callback-secret" | "environment" | "random" | "keep";
