@@ -122,6 +122,7 @@ describe("idempotency: what exists is reused", () => {
       "Listing buckets...\nname:           fcn-jobs-archive\ncreation_date:  2026-01-01\n\nname:           fcn-jobs\ncreation_date:  2026-02-01\n";
     expect(listed("r2", "fcn-jobs", printed)).toBe(true);
     expect(listed("r2", "fcn-jobs", "Listing buckets...\nname:           fcn-jobs-archive\n")).toBe(false);
+    expect(listed("r2", "fcn-jobs", "\u001b[37mname:\u001b[39m  \u001b[90mfcn-jobs\u001b[39m\n")).toBe(true);
   });
 
   it("finds a queue in `wrangler queues list`'s table by its whole name", () => {

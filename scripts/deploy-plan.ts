@@ -6,6 +6,7 @@
  * Values that only exist once an earlier step ran (the stack's outputs, the D1 database's id)
  * appear in commands as `<Name>` placeholders, filled in by the runner from its context.
  */
+import { stripVTControlCharacters } from "node:util";
 import { type DeploymentEnvironment, stackIdFor } from "../infra/lib/config.ts";
 
 /** The parts of wrangler.toml the deploy reads (wrangler's raw config, as parsed). */
@@ -190,7 +191,8 @@ export function planDeploy(config: WranglerConfig, settings: DeploySettings): St
 }
 
 /** Whether a listing (what `step.list` printed) already holds the resource. */
-export function listed(resource: ResourceKind, name: string, listing: string): boolean {
+export function listed(resource: ResourceKind, name: string, printed: string): boolean {
+  const listing = stripVTControlCharacters(printed); // wrangler colours labels on a terminal
   if (resource === "d1") return d1Id(name, listing) !== undefined;
   if (resource === "r2")
     // `name:           fcn-jobs` lines (wrangler's labelled values), one per bucket.
