@@ -28,7 +28,8 @@ export default defineConfig({
         plugins: [
           cloudflareTest({
             wrangler: { configPath: "./wrangler.toml" },
-            miniflare: { bindings: workerTestBindings },
+            // UNMIGRATED_DB: a D1 no migration touched (worker/errors/index.test.ts).
+            miniflare: { bindings: workerTestBindings, d1Databases: { UNMIGRATED_DB: "fcn-unmigrated" } },
           }),
         ],
         test: {
@@ -51,6 +52,7 @@ export default defineConfig({
             "gpu-service/**/*.test.ts",
             "infra/test/**/*.test.ts",
             "test/**/*.test.ts",
+            "scripts/*.test.ts",
           ],
           exclude: ["test/soak/**", "**/node_modules/**"],
           testTimeout: 60_000,

@@ -1178,6 +1178,20 @@ export interface operations {
                     };
                 };
             };
+            /** @description the deployment is incomplete, e.g. its database has no schema (apply the D1 migrations). `error.code`: `misconfigured` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "misconfigured";
+                        };
+                    };
+                };
+            };
         };
     };
     listModels: {
@@ -1208,6 +1222,20 @@ export interface operations {
                         error?: {
                             /** @enum {unknown} */
                             code?: "internal_error";
+                        };
+                    };
+                };
+            };
+            /** @description the deployment is incomplete, e.g. its database has no schema (apply the D1 migrations). `error.code`: `misconfigured` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "misconfigured";
                         };
                     };
                 };
@@ -1317,6 +1345,20 @@ export interface operations {
                     };
                 };
             };
+            /** @description the deployment is incomplete, e.g. its database has no schema (apply the D1 migrations). `error.code`: `misconfigured` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "misconfigured";
+                        };
+                    };
+                };
+            };
         };
     };
     getJobOutput: {
@@ -1394,6 +1436,20 @@ export interface operations {
                     };
                 };
             };
+            /** @description the deployment is incomplete, e.g. its database has no schema (apply the D1 migrations). `error.code`: `misconfigured` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "misconfigured";
+                        };
+                    };
+                };
+            };
         };
     };
     listJobs: {
@@ -1459,6 +1515,20 @@ export interface operations {
                         error?: {
                             /** @enum {unknown} */
                             code?: "internal_error";
+                        };
+                    };
+                };
+            };
+            /** @description the deployment is incomplete, e.g. its database has no schema (apply the D1 migrations). `error.code`: `misconfigured` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "misconfigured";
                         };
                     };
                 };
@@ -1727,6 +1797,20 @@ export interface operations {
                     };
                 };
             };
+            /** @description the deployment is incomplete, e.g. its database has no schema (apply the D1 migrations). `error.code`: `misconfigured` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "misconfigured";
+                        };
+                    };
+                };
+            };
         };
     };
     cancelJob: {
@@ -1808,6 +1892,20 @@ export interface operations {
                     };
                 };
             };
+            /** @description the deployment is incomplete, e.g. its database has no schema (apply the D1 migrations). `error.code`: `misconfigured` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "misconfigured";
+                        };
+                    };
+                };
+            };
         };
     };
     streamJobEvents: {
@@ -1875,6 +1973,20 @@ export interface operations {
                     };
                 };
             };
+            /** @description the deployment is incomplete, e.g. its database has no schema (apply the D1 migrations). `error.code`: `misconfigured` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "misconfigured";
+                        };
+                    };
+                };
+            };
         };
     };
     listJobDeliveries: {
@@ -1938,6 +2050,20 @@ export interface operations {
                         error?: {
                             /** @enum {unknown} */
                             code?: "internal_error";
+                        };
+                    };
+                };
+            };
+            /** @description the deployment is incomplete, e.g. its database has no schema (apply the D1 migrations). `error.code`: `misconfigured` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "misconfigured";
                         };
                     };
                 };
@@ -2045,6 +2171,20 @@ export interface operations {
                         error?: {
                             /** @enum {unknown} */
                             code?: "internal_error";
+                        };
+                    };
+                };
+            };
+            /** @description the deployment is incomplete, e.g. its database has no schema (apply the D1 migrations). `error.code`: `misconfigured` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "misconfigured";
                         };
                     };
                 };
@@ -2288,6 +2428,20 @@ export interface operations {
                     };
                 };
             };
+            /** @description the deployment is incomplete, e.g. its database has no schema (apply the D1 migrations). `error.code`: `misconfigured` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "misconfigured";
+                        };
+                    };
+                };
+            };
         };
     };
     listBatchDeliveries: {
@@ -2355,6 +2509,20 @@ export interface operations {
                     };
                 };
             };
+            /** @description the deployment is incomplete, e.g. its database has no schema (apply the D1 migrations). `error.code`: `misconfigured` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "misconfigured";
+                        };
+                    };
+                };
+            };
         };
     };
     listKeys: {
@@ -2401,6 +2569,20 @@ export interface operations {
                         error?: {
                             /** @enum {unknown} */
                             code?: "internal_error";
+                        };
+                    };
+                };
+            };
+            /** @description the deployment is incomplete, e.g. its database has no schema (apply the D1 migrations). `error.code`: `misconfigured` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "misconfigured";
                         };
                     };
                 };
@@ -2488,6 +2670,20 @@ export interface operations {
                     };
                 };
             };
+            /** @description the deployment is incomplete, e.g. its database has no schema (apply the D1 migrations). `error.code`: `misconfigured` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "misconfigured";
+                        };
+                    };
+                };
+            };
         };
     };
     revokeKey: {
@@ -2555,6 +2751,20 @@ export interface operations {
                     };
                 };
             };
+            /** @description the deployment is incomplete, e.g. its database has no schema (apply the D1 migrations). `error.code`: `misconfigured` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "misconfigured";
+                        };
+                    };
+                };
+            };
         };
     };
     getDemoKey: {
@@ -2599,6 +2809,20 @@ export interface operations {
                         error?: {
                             /** @enum {unknown} */
                             code?: "internal_error";
+                        };
+                    };
+                };
+            };
+            /** @description the deployment is incomplete, e.g. its database has no schema (apply the D1 migrations). `error.code`: `misconfigured` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "misconfigured";
                         };
                     };
                 };
@@ -2685,6 +2909,20 @@ export interface operations {
                         error?: {
                             /** @enum {unknown} */
                             code?: "internal_error";
+                        };
+                    };
+                };
+            };
+            /** @description the deployment is incomplete, e.g. its database has no schema (apply the D1 migrations). `error.code`: `misconfigured` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "misconfigured";
                         };
                     };
                 };
@@ -2835,6 +3073,20 @@ export interface operations {
                     };
                 };
             };
+            /** @description the deployment is incomplete, e.g. its database has no schema (apply the D1 migrations). `error.code`: `misconfigured` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "misconfigured";
+                        };
+                    };
+                };
+            };
         };
     };
     postJobOutputUpload: {
@@ -2965,6 +3217,20 @@ export interface operations {
                     };
                 };
             };
+            /** @description the deployment is incomplete, e.g. its database has no schema (apply the D1 migrations). `error.code`: `misconfigured` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "misconfigured";
+                        };
+                    };
+                };
+            };
         };
     };
     abortJobOutputUpload: {
@@ -3047,6 +3313,20 @@ export interface operations {
                         error?: {
                             /** @enum {unknown} */
                             code?: "internal_error";
+                        };
+                    };
+                };
+            };
+            /** @description the deployment is incomplete, e.g. its database has no schema (apply the D1 migrations). `error.code`: `misconfigured` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "misconfigured";
                         };
                     };
                 };
@@ -3169,6 +3449,20 @@ export interface operations {
                     };
                 };
             };
+            /** @description the deployment is incomplete, e.g. its database has no schema (apply the D1 migrations). `error.code`: `misconfigured` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "misconfigured";
+                        };
+                    };
+                };
+            };
         };
     };
     getOpenApi: {
@@ -3207,6 +3501,20 @@ export interface operations {
                     };
                 };
             };
+            /** @description the deployment is incomplete, e.g. its database has no schema (apply the D1 migrations). `error.code`: `misconfigured` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "misconfigured";
+                        };
+                    };
+                };
+            };
         };
     };
     getDocs: {
@@ -3239,6 +3547,20 @@ export interface operations {
                         error?: {
                             /** @enum {unknown} */
                             code?: "internal_error";
+                        };
+                    };
+                };
+            };
+            /** @description the deployment is incomplete, e.g. its database has no schema (apply the D1 migrations). `error.code`: `misconfigured` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "misconfigured";
                         };
                     };
                 };

@@ -29,6 +29,7 @@ const NODE_TESTS = ["test/reliability", "gpu-service/edge-origin.test.ts"];
 
 const WORKERD_TESTS = [
   "worker/config.test.ts",
+  "worker/errors/index.test.ts",
   "worker/preview/route.test.ts",
   "worker/jobs/routes.test.ts",
   "worker/internal/routes.test.ts",
@@ -196,6 +197,11 @@ const ISSUE_15_PINS: Record<string, Pin[]> = {
     ],
     ["workerd", "worker/internal/routes.test.ts", "answers 400 to a signed callback of the wrong shape"],
     ["vitest", "test/reliability/corpus.test.ts", "malformed list cursors and signed callbacks"],
+  ],
+  // issue #29, finding 10
+  unmigrated: [
+    ["workerd", "worker/errors/index.test.ts", "answers 503 misconfigured naming the migrations step"],
+    ["workerd", "worker/errors/index.test.ts", "answers the same when a later migration is missing"],
   ],
   webhookPolicy: [
     ["vitest", "test/reliability/fuzz.test.ts", "production refuses trailing-dot internal names"],
@@ -368,6 +374,9 @@ w(
 );
 w(
   `15. **Low: production webhook policy gaps.** Names with a trailing dot (\`localhost.\`, \`metadata.google.internal.\`, \`printer.local.\`) passed the internal-name filter; \`fec0::/10\` and Teredo \`2001::/32\` were accepted; an unreachable DNS-over-HTTPS resolver made the submit answer 500. Fix: names are normalised (lower case, trailing dots dropped) before the checks; every range of the IANA IPv4 and IPv6 special-purpose registries that is not globally reachable is refused (IPv6 outside 2000::/3 except mapped and NAT64 forms judged by their IPv4, 2001::/23, documentation, 6to4 of a non-global IPv4); a resolver failure is 503 \`dns_unavailable\` with \`Retry-After\` at submit and a retried (not refused) delivery. DNS rebinding: the name is checked again at every delivery and redirect hop (tested with a name that turns private after the submit); the Worker's own fetch resolves once more after the check, a gap that Workers' outbound network (no private networks) closes in production. Status: ${pinned("webhookPolicy")}.`,
+);
+w(
+  `16. **Low (issue #29, finding 10): a D1 that no migration touched answered 500 \`no such table: api_keys\`.** A first deploy that skipped \`wrangler d1 migrations apply\` (no documented step applied them) failed every request that reads D1 with an opaque 500. Fix: the one \`onError\` (\`worker/errors/index.ts\`) answers D1's "no such table" or "no such column" with 503 \`misconfigured\` naming the missed step (\`wrangler d1 migrations apply DB --remote\`, or \`npm run deploy\`, which applies the migrations before it deploys the Worker). Status: ${pinned("unmigrated")}.`,
 );
 w();
 

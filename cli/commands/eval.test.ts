@@ -1,17 +1,18 @@
 import { execFile } from "node:child_process";
-import { existsSync } from "node:fs";
-import { basename, join } from "node:path";
+import { basename } from "node:path";
 import { promisify } from "node:util";
-import { describe, expect, it } from "vitest";
-import { camvidDir, framePairs } from "./eval.ts";
+import { beforeEach, describe, expect, it } from "vitest";
+import { requireCamvid, skipWithoutCamvid } from "../../test/fixtures/camvid.ts";
+import { camvidDir } from "../data/location.ts";
+import { framePairs } from "./eval.ts";
 
 const run = promisify(execFile);
 /** `npx fcn eval` with the edge model (the fastest), as a child process. */
 const fcnEval = (...args: string[]) =>
   run(process.execPath, ["cli/fcn.js", "eval", "--model", "models/fcn32s-edge-int8.onnx", ...args]);
-const haveCamvid = existsSync(join(camvidDir(), "train.txt"));
+describe.skipIf(skipWithoutCamvid("npx fcn eval on CamVid"))("npx fcn eval", () => {
+  beforeEach(requireCamvid);
 
-describe.skipIf(!haveCamvid)("npx fcn eval", () => {
   it("reads train+val as both lists, and --drive keeps only that drive's frames", async () => {
     const all = await framePairs(camvidDir(), "train+val");
     expect(all).toHaveLength(468);
@@ -19,7 +20,7 @@ describe.skipIf(!haveCamvid)("npx fcn eval", () => {
     expect(held).toHaveLength(101);
     for (const [image, label] of held) {
       expect(basename(image)).toMatch(/^0006R0_/);
-      expect(basename(label)).toBe(basename(image).replace(/\.jpg$/, ".png"));
+      expect(basename(label)).toBe(basename(image).replace(/\.(jpg|png)$/, ".png"));
     }
     expect(await framePairs(camvidDir(), "val", "0006R0")).toHaveLength(0); // val is all 0016E5
   });

@@ -1,7 +1,6 @@
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
-import { basename, dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { basename, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { decodeImage, type Rgba, upright } from "../../models/runtime/decode.ts";
 import { FULL_LIMITS } from "../../models/runtime/limits.ts";
@@ -10,12 +9,9 @@ import { initNodeCodecs, loadModelFor } from "../../models/runtime/node.ts";
 import { resizeLabelsNearest, resizeRgbaBilinear } from "../../models/runtime/resize.ts";
 import { type Quality, segment, type UpsamplingMode } from "../../models/runtime/segment.ts";
 import { labelsAtImageSize } from "../../models/runtime/tensor.ts";
+import { camvidDir, camvidMissing } from "../data/location.ts";
 import { ProgressBar } from "../progress.ts";
 import type { Command } from "./types.ts";
-
-const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
-/** CamVid is read in place: CAMVID_DIR, else the shared datasets folder beside the repo. */
-export const camvidDir = () => process.env.CAMVID_DIR ?? resolve(REPO, "../shared/datasets/camvid");
 
 export const evaluate: Command = {
   summary: "score a model on CamVid: the paper's four metrics and per-class IoU",
@@ -31,7 +27,8 @@ Options:
   --drive <id>     only the frames of this drive, e.g. --split train+val --drive 0006R0: the
                    drive the cross-drive runs hold out (models/README.md), the closest proxy
                    for streets a model never saw
-  --data <dir>     CamVid folder (default: $CAMVID_DIR or ../shared/datasets/camvid)
+  --data <dir>     CamVid folder (default: $FCN_DATA_DIR, else data/camvid, else
+                   ../shared/datasets/camvid; \`npx fcn data camvid\` downloads it)
   --mode <m>       learned (default) or shift-and-stitch
   --quality <q>    standard (default) or high (flips and three scales averaged, as jobs do)
   --upscale <k>    enlarge every frame k times (bilinear) before segmenting, and score the mask
@@ -134,10 +131,7 @@ export async function framePairs(root: string, split: string, drive?: string): P
   for (const part of split.split("+")) {
     const list = join(root, `${part}.txt`);
     if (!existsSync(list)) {
-      throw new Error(
-        `CamVid not found: ${list} does not exist. Pass --data <dir> or set CAMVID_DIR to the folder ` +
-          "that holds train.txt and val.txt (default: ../shared/datasets/camvid beside the repository)",
-      );
+      throw new Error(`${list} does not exist. ${camvidMissing()}, or pass --data <dir>`);
     }
     for (const line of (await readFile(list, "utf8")).split("\n")) {
       if (line) pairs.push(line.split(" ") as [string, string]);

@@ -1,3 +1,4 @@
+import { data } from "./data.ts";
 import { evaluate } from "./eval.ts";
 import { jobs } from "./jobs.ts";
 import { keys } from "./keys.ts";
@@ -13,4 +14,5 @@ export const commands: Record<string, Command> = {
   jobs,
   keys,
   parity,
+  data,
 };

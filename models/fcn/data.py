@@ -18,11 +18,36 @@ IGNORE_INDEX = 11
 MEAN = (0.485, 0.456, 0.406)
 STD = (0.229, 0.224, 0.225)
 
-DEFAULT_ROOT = Path(__file__).resolve().parents[2].parent / "shared" / "datasets" / "camvid"
+REPO = Path(__file__).resolve().parents[2]
+# Where CamVid is looked for, declared once for Python and TypeScript (cli/data/location.ts).
+LOCATION = json.loads((REPO / "models" / "camvid-location.json").read_text())
+
+
+def camvid_candidates() -> List[Path]:
+    """The folders looked in when FCN_DATA_DIR is not set, in order."""
+    return [(REPO / c).resolve() for c in LOCATION["candidates"]]
+
+
+def has_camvid(root: Path) -> bool:
+    return (root / LOCATION["marker"]).exists()
 
 
 def camvid_root() -> Path:
-    return Path(os.environ.get("CAMVID_DIR", DEFAULT_ROOT))
+    """$FCN_DATA_DIR when set, else the first candidate holding train.txt (data/camvid, where
+    ``npx fcn data camvid`` writes, then ../shared/datasets/camvid), else data/camvid."""
+    configured = os.environ.get(LOCATION["env"], "").strip()
+    if configured:
+        return Path(configured).resolve()
+    return next((c for c in camvid_candidates() if has_camvid(c)), camvid_candidates()[0])
+
+
+def camvid_missing() -> str:
+    """Where CamVid was looked for and how to get it (the TypeScript loaders say the same)."""
+    env = LOCATION["env"]
+    where = (f"{env}={os.environ[env]}" if os.environ.get(env, "").strip()
+             else f"{env} (not set), {', '.join(LOCATION['candidates'])}")
+    return (f"CamVid not found (no {LOCATION['marker']} in {where}): "
+            f"run `npx fcn data camvid` or set {env} to its folder")
 
 
 def drive_of(image_path: str) -> str:

@@ -4,16 +4,17 @@ import unittest
 
 import torch
 
-from fcn.data import (IGNORE_INDEX, augment_batch, camvid_root, class_mix, drive_of, epoch_order, list_pairs,
+from fcn.data import (IGNORE_INDEX, augment_batch, class_mix, drive_of, epoch_order, list_pairs,
                       photometric, split_drives)
 from fcn.losses import LOSSES, distillation, lovasz_softmax, ohem
+from tests.needs_camvid import needs_camvid
 
 
 class CrossDriveSplitTest(unittest.TestCase):
     def test_drive_is_the_file_name_prefix(self):
         self.assertEqual(drive_of("train/0006R0_f02310.png"), "0006R0")
 
-    @unittest.skipUnless((camvid_root() / "train.txt").exists(), "CamVid not found (set CAMVID_DIR)")
+    @needs_camvid
     def test_holdout_drive_leaves_training_and_is_whole(self):
         train = list_pairs("train", exclude_drives=["0006R0"])
         held = list_pairs("train+val", drives=["0006R0"])

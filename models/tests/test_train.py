@@ -6,10 +6,11 @@ from pathlib import Path
 
 import torch
 
-from fcn.data import IGNORE_INDEX, camvid_root
+from fcn.data import IGNORE_INDEX
 from fcn.fcn import fcn8s, fcn32s
 from fcn.losses import cross_entropy
 from fcn.train import batch_loss, load_teacher, lr_at, main, pick_device, update_average
+from tests.needs_camvid import needs_camvid
 
 TINY = dict(width=1 / 16, fc_channels=64, dropout=0.0)
 
@@ -46,7 +47,7 @@ class DistillStepTest(unittest.TestCase):
         for k, v in teacher.state_dict().items():
             self.assertTrue(torch.equal(v, frozen[k]), f"teacher changed: {k}")
 
-    @unittest.skipUnless((camvid_root() / "train.txt").exists(), "CamVid not found (set CAMVID_DIR)")
+    @needs_camvid
     def test_the_command_runs_one_tiny_epoch_with_a_teacher(self):
         with tempfile.TemporaryDirectory() as tmp:
             teacher = Path(tmp) / "teacher.pt"
@@ -60,7 +61,7 @@ class DistillStepTest(unittest.TestCase):
         self.assertEqual(state["config"]["teacher"], str(teacher))
         self.assertGreater(state["history"][0]["loss"], 0.0)
 
-    @unittest.skipUnless((camvid_root() / "train.txt").exists(), "CamVid not found (set CAMVID_DIR)")
+    @needs_camvid
     def test_on_every_labelled_frame_each_stage_keeps_its_last_epoch(self):
         with tempfile.TemporaryDirectory() as tmp:
             main(["--stage", "all", "--out", str(Path(tmp) / "run"), "--train-split", "train+val",
@@ -117,7 +118,7 @@ class WeightAverageTest(unittest.TestCase):
         update_average(average, model, step=0, decay=0.999)  # d = 1/10, not 0.999
         self.assertTrue(torch.allclose(average.weight, torch.full((2, 2), 0.9)))
 
-    @unittest.skipUnless((camvid_root() / "train.txt").exists(), "CamVid not found (set CAMVID_DIR)")
+    @needs_camvid
     def test_with_ema_the_average_is_kept_and_a_resumed_run_goes_on_from_the_trained_weights(self):
         args = ["--stage", "32", "--width", str(TINY["width"]), "--fc-channels", "64", "--batch", "2",
                 "--crop", "64", "--limit", "2", "--threads", "1", "--ema", "0.5", "--eval-every", "1"]
@@ -141,6 +142,7 @@ class DeviceTest(unittest.TestCase):
         self.assertEqual(pick_device("auto").type, "cuda" if torch.cuda.is_available() else "cpu")
         self.assertEqual(pick_device("cpu"), torch.device("cpu"))
 
+    @needs_camvid
     def test_a_resumed_run_goes_on_with_its_optimizer_state(self):
         # The optimizer is built after the net moves to its device; its saved state must still
         # be restored on resume (AdamW's step count goes on instead of starting again).

@@ -12,6 +12,7 @@ import { readFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { camvidDir } from "../../cli/data/location.ts";
 import { decodeImage, type Rgba, upright } from "../../models/runtime/decode.ts";
 import { FULL_LIMITS } from "../../models/runtime/limits.ts";
 import { ConfusionMatrix, scores } from "../../models/runtime/metrics.ts";
@@ -249,7 +250,7 @@ export async function benchGpuService(options: BenchOptions = {}): Promise<Bench
     note: `${round(median(highQuality.network) / median(ortSmall.network), 1)}x the standard mode's network time; end to end p50 ${round(median(highQuality.total))} ms`,
   });
   if (options.evalImages) {
-    const camvid = options.camvidDir ?? process.env.CAMVID_DIR ?? resolve(REPO, "../shared/datasets/camvid");
+    const camvid = options.camvidDir ?? camvidDir();
     const miou = await evaluateModes(model, camvid, options.evalImages);
     for (const mode of ["learned", "shift-and-stitch"] as const) {
       rows.push({

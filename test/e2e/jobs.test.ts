@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readSse } from "../../cli/sse.ts";
 import { readDevVars } from "../../scripts/dev-vars.ts";
 import { hmacHex } from "../../worker/auth/hmac.ts";
-import { camvidValImages } from "../fixtures/camvid.ts";
+import { camvidValImages, frameType, requireCamvid, skipWithoutCamvid } from "../fixtures/camvid.ts";
 import { readPalettePngStrict } from "../fixtures/strict-png.ts";
 import { freePort, type RunningSystem, startSystem } from "../fixtures/system.ts";
 
@@ -65,6 +65,7 @@ async function waitFor<T>(
 }
 
 const val = camvidValImages();
+const skipCamvid = skipWithoutCamvid("the end-to-end jobs of CamVid val images");
 /** The labels of the mask behind a signed `mask_url`, read with the strict PNG decoder. */
 async function maskLabels(url: string): Promise<Buffer> {
   const r = await fetch(url);
@@ -278,9 +279,10 @@ describe("jobs end to end", () => {
     expect(data.map((d) => d.outcome)).toEqual(["failed", "failed", "failed", "delivered"]);
   }, 150_000);
 
-  it.skipIf(val.length === 0)(
+  it.skipIf(skipCamvid)(
     "every CamVid val image as a job: each mask reads under a strict decoder and equals `npx fcn predict`'s",
     async () => {
+      requireCamvid();
       // Two keys: one key may submit 60 jobs a minute.
       const keys: string[] = [];
       for (const name of ["e2e-val-a", "e2e-val-b"]) {
@@ -295,7 +297,7 @@ describe("jobs end to end", () => {
       for (const [i, image] of val.entries()) {
         const token = keys[i % 2];
         const form = new FormData();
-        form.append("image", new Blob([readFileSync(image)], { type: "image/jpeg" }), basename(image));
+        form.append("image", new Blob([readFileSync(image)], { type: frameType(image) }), basename(image));
         const r = await api("/v1/jobs", { method: "POST", body: form }, token).catch((error: unknown) => {
           throw new Error(`submitting ${image} (job ${i + 1} of ${val.length}): ${error}`, { cause: error });
         });
@@ -347,13 +349,14 @@ describe("jobs end to end", () => {
     expect(done.attempts).toBe(1);
   });
 
-  it.skipIf(val.length === 0)(
+  it.skipIf(skipCamvid)(
     "a batch of 3 val images completes across the tiers: items in order, masks equal `npx fcn predict`'s, one signed batch.completed (issue #17)",
     async () => {
+      requireCamvid();
       const images = val.slice(0, 3);
       const form = new FormData();
       for (const image of images)
-        form.append("image", new Blob([readFileSync(image)], { type: "image/jpeg" }), basename(image));
+        form.append("image", new Blob([readFileSync(image)], { type: frameType(image) }), basename(image));
       form.append("webhook_url", receiverUrl);
       const r = await api("/v1/batches", { method: "POST", body: form });
       expect(r.status, await r.clone().text()).toBe(202);
@@ -413,16 +416,17 @@ describe("jobs end to end", () => {
     300_000,
   );
 
-  it.skipIf(val.length === 0)(
+  it.skipIf(skipCamvid)(
     "a job by image_url from a loopback server gives the same mask as the uploaded image (issue #17)",
     async () => {
+      requireCamvid();
       const image = val[3];
       const bytes = readFileSync(image);
       let served = 0;
       const origin = createServer((req, res) => {
         served++;
         if (req.url !== "/frame.jpg") return void res.writeHead(404).end();
-        res.writeHead(200, { "content-type": "image/jpeg", "content-length": bytes.length }).end(bytes);
+        res.writeHead(200, { "content-type": frameType(image), "content-length": bytes.length }).end(bytes);
       });
       const port = await freePort();
       await new Promise<void>((r) => origin.listen(port, "127.0.0.1", r));
@@ -434,7 +438,7 @@ describe("jobs end to end", () => {
         });
         expect(byUrl.status, await byUrl.clone().text()).toBe(202);
         const form = new FormData();
-        form.append("image", new Blob([bytes], { type: "image/jpeg" }), basename(image));
+        form.append("image", new Blob([bytes], { type: frameType(image) }), basename(image));
         const uploaded = await api("/v1/jobs", { method: "POST", body: form });
         expect(uploaded.status).toBe(202);
         const [a, b] = await Promise.all(

@@ -1,7 +1,8 @@
 /**
  * Every error leaves the Worker as `{ "error": { "code", "message" } }`. Routes throw
  * ApiError (an HTTPException with a machine-readable code) or InputError (from the shared
- * image code); anything else is our fault: a logged 500 that reveals nothing.
+ * image code); a database no migration prepared is the deployment's fault: 503 `misconfigured`
+ * naming the missed step; anything else is our fault: a logged 500 that reveals nothing.
  */
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
@@ -23,6 +24,16 @@ export interface ErrorBody {
 export function errorBody(code: string, message: string): ErrorBody {
   return { error: { code, message } };
 }
+
+/**
+ * D1's refusal of a statement on a table or column no migration created: a deployment whose
+ * database was never migrated (or missed the latest migration), not a fault in the request.
+ */
+const MISSING_SCHEMA = /\bno such (?:table|column): [\w.]+/;
+
+/** The 503 a Worker on an unmigrated D1 answers, naming the step the deploy missed. */
+export const MISSING_SCHEMA_STEP =
+  "apply the D1 migrations (`wrangler d1 migrations apply DB --remote`, or `npm run deploy`, which applies them)";
 
 export function onError(error: Error, c: Context): Response {
   if (error instanceof InputError) {
@@ -46,6 +57,14 @@ export function onError(error: Error, c: Context): Response {
             ? "unsupported_media_type"
             : `http_${error.status}`;
     return c.json(errorBody(code, error.message || "request failed"), error.status);
+  }
+  const missingSchema = MISSING_SCHEMA.exec(String(error?.message ?? ""));
+  if (missingSchema) {
+    console.error(JSON.stringify({ level: "error", msg: "misconfigured", detail: missingSchema[0] }));
+    return c.json(
+      errorBody("misconfigured", `the database has no schema (${missingSchema[0]}): ${MISSING_SCHEMA_STEP}`),
+      503,
+    );
   }
   console.error(
     JSON.stringify({

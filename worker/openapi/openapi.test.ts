@@ -1,3 +1,4 @@
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, beforeAll, describe, expect, inject, it, vi } from "vitest";
 import type { z } from "zod";
@@ -138,6 +139,17 @@ describe("the document", () => {
         ).toBe(true);
       }
     }
+  });
+
+  it("is served by a production Worker without PUBLIC_BASE_URL, naming the origin it was asked at", async () => {
+    const production = { ...env, ENVIRONMENT: "production", PUBLIC_BASE_URL: "" };
+    const ctx = createExecutionContext();
+    const r = await app.fetch(new Request("https://fcn.example.com/openapi.json"), production, ctx);
+    await waitOnExecutionContext(ctx);
+    expect(r.status).toBe(200);
+    const served = (await r.json()) as OpenApiDocument;
+    expect(served.servers).toEqual([{ url: "https://fcn.example.com" }]);
+    expect(Object.keys(served.paths)).toEqual(Object.keys(doc.paths));
   });
 
   it("is the committed protocol/openapi.json, which the typed client is generated from", async () => {

@@ -30,10 +30,17 @@ const INTERNAL_ERROR: ErrorDoc = {
   description: "a fault on our side; it has been logged",
 };
 
-/** The error responses of a route, plus the 500 every route can answer. */
+/** A deployment fault any route can meet: a D1 no migration prepared (worker/errors/index.ts). */
+const MISCONFIGURED: ErrorDoc = {
+  codes: ["misconfigured"],
+  description: "the deployment is incomplete, e.g. its database has no schema (apply the D1 migrations)",
+};
+
+/** The error responses of a route, plus the 500 and 503 every route can answer. */
 export function errors(docs: Record<number, ErrorDoc>): Record<number, ResponseConfig> {
   const out: Record<number, ResponseConfig> = {};
-  for (const [status, doc] of Object.entries({ ...docs, 500: INTERNAL_ERROR })) {
+  const withShared = { ...docs, 500: INTERNAL_ERROR, 503: docs[503] ?? MISCONFIGURED };
+  for (const [status, doc] of Object.entries(withShared)) {
     const codes = doc.codes.map((c) => `\`${c}\``).join(", ");
     const response = {
       description: `${doc.description ?? `error ${status}`}. \`error.code\`: ${codes}`,

@@ -7,7 +7,6 @@
 
 import { SwaggerUI } from "@hono/swagger-ui";
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
-import { publicOrigin } from "../config.ts";
 import type { AppEnv } from "../types.ts";
 import { errors, header } from "./responses.ts";
 import { BatchWebhookPayload, ErrorBody, WebhookHeaders, WebhookPayload } from "./schemas.ts";
@@ -115,7 +114,7 @@ function registerShared(app: OpenAPIHono<AppEnv>): void {
   });
 }
 
-/** The app's OpenAPI 3.1 document with `serverUrl` as its only server. */
+/** The app's OpenAPI 3.1 document with `serverUrl` (the origin it was asked at) as its only server. */
 export function openApiDocument(app: OpenAPIHono<AppEnv>, serverUrl: string) {
   return app.getOpenAPI31Document({
     openapi: "3.1.0",
@@ -151,7 +150,10 @@ export function serveDocs(app: OpenAPIHono<AppEnv>): void {
       },
     }),
     (c) => {
-      const origin = publicOrigin(c.env);
+      // The origin the request reached, for this document only: describing the API needs no
+      // configuration, so a Worker without PUBLIC_BASE_URL still serves it (signed URLs and
+      // the GPU tier's links never come from a request: worker/config.ts publicOrigin).
+      const origin = new URL(c.req.url).origin;
       let document = documents.get(origin);
       if (document === undefined) {
         document = openApiDocument(app, origin);

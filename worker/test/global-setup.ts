@@ -10,7 +10,8 @@ import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { startFauxqs } from "fauxqs";
 import type { TestProject } from "vitest/node";
-import { camvidValImages } from "../../test/fixtures/camvid.ts";
+import { camvidMissing } from "../../cli/data/location.ts";
+import { camvidSkipReason, camvidValImages, frameType } from "../../test/fixtures/camvid.ts";
 import { withJpegSize } from "../../test/fixtures/craft.ts";
 import { jpeg, png, toBase64, webp, withExifOrientation } from "../../test/fixtures/images.ts";
 
@@ -64,8 +65,15 @@ export default async function setup(project: TestProject) {
   // Every CamVid val image, for the strict check of every preview mask (none without the dataset).
   project.provide(
     "camvidVal",
-    camvidValImages().map((path) => ({ name: basename(path), image: toBase64(readFileSync(path)) })),
+    camvidValImages().map((path) => ({
+      name: basename(path),
+      type: frameType(path),
+      image: toBase64(readFileSync(path)),
+    })),
   );
+  // workerd sees neither the file system nor CI: the skip is decided here.
+  project.provide("camvidSkip", camvidSkipReason("the CamVid val previews") ?? "");
+  project.provide("camvidMissing", camvidMissing());
   const portrait = withExifOrientation(await jpeg(48, 32), 6);
   project.provide("images", {
     jpeg37x211: toBase64(await jpeg(37, 211)),

@@ -8,8 +8,12 @@ declare module "vitest" {
      * `mask` on the Worker's engine (`--provider wasm`), `nativeMask` on onnxruntime-node CPU.
      */
     samples: { name: string; image: string; mask: string; nativeMask: string }[];
-    /** the CamVid val images (base64 JPEG); empty where the dataset is absent */
-    camvidVal: { name: string; image: string }[];
+    /** the CamVid val images (base64, with their content type); empty where the dataset is absent */
+    camvidVal: { name: string; type: string; image: string }[];
+    /** why the tests that need CamVid skip here; empty where they run (present, or CI set) */
+    camvidSkip: string;
+    /** where CamVid was looked for and how to get it, for the failure under CI */
+    camvidMissing: string;
     /** generated test images, base64 */
     images: Record<string, string>;
     /** origin of a loopback HTTP server that serves test images for `image_url` (global-setup.ts) */
