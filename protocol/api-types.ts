@@ -132,7 +132,7 @@ export interface paths {
         };
         /**
          * Follow a job as Server-Sent Events
-         * @description A `text/event-stream`: the first event is the job as it stands (`status`), then an event on every change, `status` when the status changed and `progress` when only `progress` moved; each event's `data` is the job as GET /v1/jobs/{id} returns it. The job is read about every 1 s; a comment line (`: keep-alive`) comes every 15 s of quiet. The stream ends after a final status (succeeded, failed, canceled), and after at most 5 minutes: reconnect then (its first event tells where the job is). Authenticated like GET /v1/jobs/{id} (an `Authorization` header, so browsers read it with fetch, not EventSource).
+         * @description A `text/event-stream`: the first event is the job as it stands (`status`), then an event on every change, `status` when the status changed and `progress` when only `progress` moved; each event's `data` is the job as GET /v1/jobs/{id} returns it. The job is read about every 1 s; a comment line (`: keep-alive`) comes every 15 s of quiet. The stream ends after a final status (succeeded, failed, canceled), at the first read after the key is revoked (a reconnect then gets 401), and after at most 5 minutes: reconnect then (its first event tells where the job is). Authenticated like GET /v1/jobs/{id} (an `Authorization` header, so browsers read it with fetch, not EventSource).
          */
         get: operations["streamJobEvents"];
         put?: never;

@@ -124,4 +124,24 @@ describe("GET /v1/jobs/{id}/events", () => {
     expect(anonymous.status).toBe(401);
     await anonymous.body?.cancel();
   });
+
+  it("ends at the next poll once its key is revoked: nothing more is sent, no signed link (issue #29, finding 1)", async () => {
+    const owner = await newKey("events-revoked");
+    const mine = (await (await submit(owner.key, fromBase64(images.png64x48))).json()) as JobJson;
+    const [mineMessage] = (await drainQueue()).filter((m) => m.job_id === mine.id);
+    const stream = readSse((await events(mine.id, owner.key)).body!);
+    expect((await stream.next()).value?.event).toBe("status");
+    const revoked = await call(`/v1/admin/keys/${owner.id}`, {
+      method: "DELETE",
+      headers: { authorization: `Bearer ${env.ADMIN_TOKEN}` },
+    });
+    expect(revoked.status).toBe(200);
+    await postCallback(mine.id, { job_id: mine.id, status: "running", attempt: 1 });
+    await call(pathOf(mineMessage.outputs.mask!.url), { method: "PUT", body: new Uint8Array([1]) });
+    await postCallback(mine.id, { job_id: mine.id, status: "succeeded", attempt: 1, result: summary });
+    const rest: SseEvent[] = [];
+    for await (const e of stream) rest.push(e); // ends by itself: the key is gone
+    expect(rest).toEqual([]);
+    expect((await events(mine.id, owner.key)).status).toBe(401);
+  });
 });

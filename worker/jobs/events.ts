@@ -5,9 +5,12 @@
  * /v1/jobs/{id} shows it. The first event is the job as it stands (`status`), so a client that
  * reconnects misses nothing it needs; the stream ends after a final status, or after
  * EVENTS_MAX_LIFETIME_MS (the client reconnects). A client that goes away stops the reads at once.
+ * The key is checked with every read: a key revoked (or deleted) while its stream is open ends
+ * the stream before anything more is sent, so no signed output link reaches it (issue #29).
  */
 import type { Context } from "hono";
 import { type SSEStreamingApi, streamSSE } from "hono/streaming";
+import { isKeyActive } from "../auth/keys.ts";
 import type { AppEnv } from "../types.ts";
 import { getJob, type JobRow, progressView } from "./repo.ts";
 import { publicJob } from "./service.ts";
@@ -44,8 +47,11 @@ export function streamJobEvents(c: Context<AppEnv>, first: JobRow): Response {
       while (!isFinal(last.status) && Date.now() < until) {
         await pause(Math.min(EVENTS_POLL_MS, until - Date.now()), gone.signal);
         if (gone.signal.aborted) return;
-        const row = await getJob(c.env.DB, first.id);
-        if (!row) return;
+        const [row, keyActive] = await Promise.all([
+          getJob(c.env.DB, first.id),
+          isKeyActive(c.env.DB, c.get("apiKey").id),
+        ]);
+        if (!row || !keyActive) return;
         const event = changeOf(last, row);
         if (event) await send(event, row);
         else if (Date.now() - lastWrite >= EVENTS_HEARTBEAT_MS) {

@@ -363,7 +363,8 @@ jobs.openapi(
       "`status` when the status changed and `progress` when only `progress` moved; each event's `data` is the job " +
       `as GET /v1/jobs/{id} returns it. The job is read about every ${EVENTS_POLL_MS / 1000} s; a comment line ` +
       `(\`: keep-alive\`) comes every ${EVENTS_HEARTBEAT_MS / 1000} s of quiet. The stream ends after a final status ` +
-      `(succeeded, failed, canceled), and after at most ${EVENTS_MAX_LIFETIME_MS / 60_000} minutes: reconnect then ` +
+      "(succeeded, failed, canceled), at the first read after the key is revoked (a reconnect then gets 401), " +
+      `and after at most ${EVENTS_MAX_LIFETIME_MS / 60_000} minutes: reconnect then ` +
       "(its first event tells where the job is). Authenticated like GET /v1/jobs/{id} (an `Authorization` header, so " +
       "browsers read it with fetch, not EventSource).",
     security,
