@@ -191,7 +191,7 @@ export interface paths {
         put?: never;
         /**
          * Submit up to 100 images as one batch
-         * @description Up to 100 images (the multipart field `image` repeated, at most 32 MiB together; or a JSON body with `images: [{ image_url }]`), with options shared by every item. Every item is checked before any is stored: one bad item refuses the whole batch, naming its index. Each item becomes a job (GET /v1/jobs/{id}); follow them together with GET /v1/batches/{id}, or the `batch.completed` webhook. One Idempotency-Key covers the batch.
+         * @description Up to 100 images (the multipart field `image` repeated, at most 32 MiB together; or a JSON body with `images: [{ image_url }]`), with options shared by every item. Every item is checked before any is stored: one bad item refuses the whole batch, naming its index. Each item becomes a job (GET /v1/jobs/{id}); follow them together with GET /v1/batches/{id}, or the `batch.completed` webhook. One Idempotency-Key covers the batch. image_urls are fetched as one unit: each distinct URL once, at most 4 at a time and 2 to one host, at most 50 redirects for the whole batch, all within 30 s; the first item that fails stops the others (422 image_url_unreachable, naming it).
          */
         post: operations["createBatch"];
         delete?: never;
@@ -2159,7 +2159,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description an item has too many pixels, or its image_url could not be fetched. `error.code`: `too_many_pixels`, `image_url_unreachable` */
+            /** @description an item has too many pixels, or its image_url could not be fetched (also: the batch's redirects or fetching time ran out). `error.code`: `too_many_pixels`, `image_url_unreachable` */
             422: {
                 headers: {
                     [name: string]: unknown;
