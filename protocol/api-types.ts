@@ -49,7 +49,7 @@ export interface paths {
         put?: never;
         /**
          * Segment an image now, at low resolution
-         * @description Runs the int8 edge model in the Worker and answers the mask at the input's size (after EXIF orientation). Send the image as the raw body or as the `image` field of multipart/form-data. Limits: 10 MiB, 8 megapixels, 8192 pixels per side, and what the image's decoder needs must fit the Worker's memory: 3000x2000 (6 MP) fits in every common coding (baseline and progressive 4:2:0 JPEG, PNG, lossy WebP); progressive 4:4:4 JPEGs and lossless or alpha WebPs fit at about 4 to 5 MP. A larger image is refused with 422 `too_many_pixels`, whose message says how many megapixels that kind of image may have: downscale it, or use POST /v1/jobs for full-size images.
+         * @description Runs the int8 edge model in the Worker and answers the mask at the input's size (after EXIF orientation). Send the image as the raw body or as the `image` field of multipart/form-data. Limits: 10 MiB, 8 megapixels, 8192 pixels per side, and what the image's decoder needs must fit the Worker's memory: 3000x2000 (6 MP) fits in every common coding (baseline and progressive 4:2:0 JPEG, PNG, lossy WebP); progressive 4:4:4 JPEGs and lossless or alpha WebPs fit at about 4 to 5 MP. A larger image is refused with 422 `too_many_pixels`, whose message says how many megapixels that kind of image may have: downscale it, or use POST /v1/jobs for full-size images. No key is needed: anonymous previews are limited to 20 per 60 s per client address; with an API key, 120 per 60 s per key (429 rate_limited with Retry-After beyond).
          */
         post: operations["preview"];
         delete?: never;
@@ -1261,6 +1261,20 @@ export interface operations {
                     };
                 };
             };
+            /** @description an Authorization header with an unknown or revoked key. `error.code`: `unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "unauthorized";
+                        };
+                    };
+                };
+            };
             /** @description the image is larger than 10 MiB. `error.code`: `payload_too_large` */
             413: {
                 headers: {
@@ -1299,6 +1313,22 @@ export interface operations {
                         error?: {
                             /** @enum {unknown} */
                             code?: "too_many_pixels";
+                        };
+                    };
+                };
+            };
+            /** @description too many previews from this address, or with this key, in the period. `error.code`: `rate_limited` */
+            429: {
+                headers: {
+                    /** @description seconds to wait: the limit's period */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "rate_limited";
                         };
                     };
                 };
