@@ -90,7 +90,7 @@ export interface paths {
         put?: never;
         /**
          * Submit a full-resolution job
-         * @description Stores the image (uploaded as multipart/form-data, or fetched from `image_url` in a JSON body) and queues it for the GPU tier; poll GET /v1/jobs/{id}, ask for a webhook, or send `Prefer: wait=N` to have the answer held until the job ends (at most N seconds). Rate-limited per key (60 per minute by default).
+         * @description Stores the image (uploaded as multipart/form-data, or fetched from `image_url` in a JSON body) and queues it for the GPU tier; poll GET /v1/jobs/{id}, ask for a webhook, or send `Prefer: wait=N` to have the answer held until the job ends (at most N seconds). Rate-limited per key (60 per minute by default); a key may have 5 `Prefer: wait` requests held at once (429 beyond, nothing stored).
          */
         post: operations["createJob"];
         delete?: never;
@@ -132,7 +132,7 @@ export interface paths {
         };
         /**
          * Follow a job as Server-Sent Events
-         * @description A `text/event-stream`: the first event is the job as it stands (`status`), then an event on every change, `status` when the status changed and `progress` when only `progress` moved; each event's `data` is the job as GET /v1/jobs/{id} returns it. The job is read about every 1 s; a comment line (`: keep-alive`) comes every 15 s of quiet. The stream ends after a final status (succeeded, failed, canceled), at the first read after the key is revoked (a reconnect then gets 401), and after at most 5 minutes: reconnect then (its first event tells where the job is). Authenticated like GET /v1/jobs/{id} (an `Authorization` header, so browsers read it with fetch, not EventSource).
+         * @description A `text/event-stream`: the first event is the job as it stands (`status`), then an event on every change, `status` when the status changed and `progress` when only `progress` moved; each event's `data` is the job as GET /v1/jobs/{id} returns it. The job is read about every 1 s; a comment line (`: keep-alive`) comes every 15 s of quiet. The stream ends after a final status (succeeded, failed, canceled), at the first read after the key is revoked (a reconnect then gets 401), and after at most 5 minutes: reconnect then (its first event tells where the job is). Authenticated like GET /v1/jobs/{id} (an `Authorization` header, so browsers read it with fetch, not EventSource). A key may hold 10 streams open at once: one more is 429 rate_limited (Retry-After).
          */
         get: operations["streamJobEvents"];
         put?: never;
@@ -1640,7 +1640,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description too many submissions this minute. `error.code`: `rate_limited` */
+            /** @description too many submissions this minute, or (with `Prefer: wait`) 5 held already. `error.code`: `rate_limited` */
             429: {
                 headers: {
                     /** @description seconds until the window ends */
@@ -1887,6 +1887,22 @@ export interface operations {
                         error?: {
                             /** @enum {unknown} */
                             code?: "not_found";
+                        };
+                    };
+                };
+            };
+            /** @description the key already holds 10 open event streams. `error.code`: `rate_limited` */
+            429: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "rate_limited";
                         };
                     };
                 };

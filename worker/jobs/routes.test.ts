@@ -1,6 +1,7 @@
 import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { beforeAll, describe, expect, inject, it, vi } from "vitest";
+import { SLOT_RETRY_AFTER_S } from "../auth/concurrency.ts";
 import worker from "../index.ts";
 import {
   call,
@@ -14,6 +15,7 @@ import {
   submit,
 } from "../test/helpers.ts";
 import { acceptJob, sweep } from "./service.ts";
+import { MAX_WAITS_PER_KEY } from "./waiting.ts";
 
 const images = inject("images");
 const png = () => fromBase64(images.png64x48);
@@ -423,6 +425,41 @@ describe("Prefer: wait", () => {
     expect((await r.json()) as JobJson).toMatchObject({ id: job.id, status: "failed" });
     // Without the preference a replay answers 202, as before.
     expect((await submit(key, png(), {}, headers)).status).toBe(202);
+    await drainQueue();
+  });
+
+  it(`holds at most ${MAX_WAITS_PER_KEY} per key at once: one more is 429 before anything is stored (issue #29, finding 5)`, async () => {
+    const holder = await newKey("waits");
+    const slots = async () =>
+      (
+        await env.DB.prepare("SELECT COUNT(*) AS n FROM key_slots WHERE bucket = ?")
+          .bind(`waits:${holder.id}`)
+          .first<{ n: number }>()
+      )?.n ?? 0;
+    const jobsOfKey = async () =>
+      (
+        await env.DB.prepare("SELECT COUNT(*) AS n FROM jobs WHERE api_key_id = ?")
+          .bind(holder.id)
+          .first<{ n: number }>()
+      )?.n ?? 0;
+    const held = Array.from({ length: MAX_WAITS_PER_KEY }, () =>
+      submit(holder.key, png(), {}, { prefer: "wait=3" }),
+    );
+    await vi.waitUntil(async () => (await slots()) === MAX_WAITS_PER_KEY, { timeout: 5000, interval: 50 });
+    const before = await jobsOfKey();
+    const over = await submit(holder.key, png(), {}, { prefer: "wait=3" });
+    expect(over.status).toBe(429);
+    expect(over.headers.get("retry-after")).toBe(String(SLOT_RETRY_AFTER_S));
+    expect(((await over.json()) as { error: { code: string; message: string } }).error).toEqual({
+      code: "rate_limited",
+      message: `more than ${MAX_WAITS_PER_KEY} held \`Prefer: wait\` requests for this API key; end one, or retry in ${SLOT_RETRY_AFTER_S} s`,
+    });
+    expect(await jobsOfKey()).toBe(before); // refused before the body was read
+    // without the preference the key submits as usual
+    expect((await submit(holder.key, png())).status).toBe(202);
+    expect((await Promise.all(held)).map((r) => r.status)).toEqual(Array(MAX_WAITS_PER_KEY).fill(202));
+    await vi.waitUntil(async () => (await slots()) === 0, { timeout: 5000, interval: 50 }); // given back
+    expect((await submit(holder.key, png(), {}, { prefer: "wait=1" })).status).toBe(202);
     await drainQueue();
   });
 
