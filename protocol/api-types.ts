@@ -1525,9 +1525,9 @@ export interface operations {
                     "Idempotent-Replayed"?: string;
                     /** @description `wait=N` when a `Prefer: wait=N` was honoured */
                     "Preference-Applied"?: string;
-                    /** @description requests allowed per minute and key */
+                    /** @description requests allowed per minute and key (a burst of this many, then refilled evenly) */
                     "RateLimit-Limit"?: number;
-                    /** @description requests left in this minute */
+                    /** @description requests the key may send right now */
                     "RateLimit-Remaining"?: number;
                     [name: string]: unknown;
                 };
@@ -1544,9 +1544,9 @@ export interface operations {
                     "Idempotent-Replayed"?: string;
                     /** @description `wait=N` when a `Prefer: wait=N` was honoured */
                     "Preference-Applied"?: string;
-                    /** @description requests allowed per minute and key */
+                    /** @description requests allowed per minute and key (a burst of this many, then refilled evenly) */
                     "RateLimit-Limit"?: number;
-                    /** @description requests left in this minute */
+                    /** @description requests the key may send right now */
                     "RateLimit-Remaining"?: number;
                     [name: string]: unknown;
                 };
@@ -1640,14 +1640,14 @@ export interface operations {
                     };
                 };
             };
-            /** @description too many submissions this minute, or (with `Prefer: wait`) 5 held already. `error.code`: `rate_limited` */
+            /** @description too many submissions (more than 60 per minute), or (with `Prefer: wait`) 5 held already. `error.code`: `rate_limited` */
             429: {
                 headers: {
-                    /** @description seconds until the window ends */
+                    /** @description seconds until the next request is allowed */
                     "Retry-After"?: number;
-                    /** @description requests allowed per minute and key */
+                    /** @description requests allowed per minute and key (a burst of this many, then refilled evenly) */
                     "RateLimit-Limit"?: number;
-                    /** @description requests left in this minute */
+                    /** @description requests the key may send right now */
                     "RateLimit-Remaining"?: number;
                     [name: string]: unknown;
                 };
@@ -2007,9 +2007,9 @@ export interface operations {
             /** @description queued */
             202: {
                 headers: {
-                    /** @description requests allowed per minute and key */
+                    /** @description requests allowed per minute and key (a burst of this many, then refilled evenly) */
                     "RateLimit-Limit"?: number;
-                    /** @description requests left in this minute */
+                    /** @description requests the key may send right now */
                     "RateLimit-Remaining"?: number;
                     [name: string]: unknown;
                 };
@@ -2061,14 +2061,14 @@ export interface operations {
                     };
                 };
             };
-            /** @description too many redeliveries this minute. `error.code`: `rate_limited` */
+            /** @description too many redeliveries: the key's bucket is empty (it refills one request every 60/limit s). `error.code`: `rate_limited` */
             429: {
                 headers: {
-                    /** @description seconds until the window ends */
+                    /** @description seconds until the next request is allowed */
                     "Retry-After"?: number;
-                    /** @description requests allowed per minute and key */
+                    /** @description requests allowed per minute and key (a burst of this many, then refilled evenly) */
                     "RateLimit-Limit"?: number;
-                    /** @description requests left in this minute */
+                    /** @description requests the key may send right now */
                     "RateLimit-Remaining"?: number;
                     [name: string]: unknown;
                 };
@@ -2123,9 +2123,9 @@ export interface operations {
                     Location?: string;
                     /** @description `true` when this answers an earlier request */
                     "Idempotent-Replayed"?: string;
-                    /** @description requests allowed per minute and key */
+                    /** @description requests allowed per minute and key (a burst of this many, then refilled evenly) */
                     "RateLimit-Limit"?: number;
-                    /** @description requests left in this minute */
+                    /** @description requests the key may send right now */
                     "RateLimit-Remaining"?: number;
                     [name: string]: unknown;
                 };
@@ -2219,14 +2219,14 @@ export interface operations {
                     };
                 };
             };
-            /** @description too many batches this minute. `error.code`: `rate_limited` */
+            /** @description too many batches: the key's bucket is empty (it refills one request every 60/limit s). `error.code`: `rate_limited` */
             429: {
                 headers: {
-                    /** @description seconds until the window ends */
+                    /** @description seconds until the next request is allowed */
                     "Retry-After"?: number;
-                    /** @description requests allowed per minute and key */
+                    /** @description requests allowed per minute and key (a burst of this many, then refilled evenly) */
                     "RateLimit-Limit"?: number;
-                    /** @description requests left in this minute */
+                    /** @description requests the key may send right now */
                     "RateLimit-Remaining"?: number;
                     [name: string]: unknown;
                 };

@@ -191,7 +191,7 @@ const createJob = createRoute({
       },
       429: {
         ...rateLimited("submissions"),
-        description: `too many submissions this minute, or (with \`Prefer: wait\`) ${MAX_WAITS_PER_KEY} held already`,
+        description: `too many submissions (more than 60 per minute), or (with \`Prefer: wait\`) ${MAX_WAITS_PER_KEY} held already`,
       },
       503: {
         codes: ["dns_unavailable", "misconfigured"],
