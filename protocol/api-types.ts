@@ -90,7 +90,7 @@ export interface paths {
         put?: never;
         /**
          * Submit a full-resolution job
-         * @description Stores the image (uploaded as multipart/form-data, or fetched from `image_url` in a JSON body) and queues it for the GPU tier; poll GET /v1/jobs/{id}, ask for a webhook, or send `Prefer: wait=N` to have the answer held until the job ends (at most N seconds). Rate-limited per key (60 per minute by default); a key may have 5 `Prefer: wait` requests held at once (429 beyond, nothing stored).
+         * @description Stores the image (uploaded as multipart/form-data, or fetched from `image_url` in a JSON body) and queues it for the GPU tier; poll GET /v1/jobs/{id}, ask for a webhook, or send `Prefer: wait=N` to have the answer held until the job ends (at most N seconds). A multipart form has one `image` part; a field given twice is 400, except the lists `outputs` and `webhook_events`, whose repeated values all count. Rate-limited per key (60 per minute by default); a key may have 5 `Prefer: wait` requests held at once (429 beyond, nothing stored).
          */
         post: operations["createJob"];
         delete?: never;

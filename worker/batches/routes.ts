@@ -7,7 +7,12 @@ import { requireApiKey } from "../auth/middleware.ts";
 import { rateLimit } from "../auth/rate-limit.ts";
 import { ApiError } from "../errors/index.ts";
 import { checkJobImage, imageUrlOf, readJsonObject, requireSafeWebhookUrl } from "../jobs/input.ts";
-import { type BatchOptions, optionFieldsFromJson, parseBatchOptions } from "../jobs/options.ts";
+import {
+  type BatchOptions,
+  LIST_OPTION_FIELDS,
+  optionFieldsFromJson,
+  parseBatchOptions,
+} from "../jobs/options.ts";
 import { createApp } from "../openapi/app.ts";
 import {
   type ErrorDoc,
@@ -157,7 +162,7 @@ batches.openapi(createBatch, async (c) => {
   let urls: string[] | undefined;
   let fields: Record<string, string>;
   if (type === "multipart/form-data") {
-    const upload = await readBatchUpload(c.req.raw, JOB_LIMITS.maxBytes);
+    const upload = await readBatchUpload(c.req.raw, JOB_LIMITS.maxBytes, LIST_OPTION_FIELDS);
     images = upload.images;
     fields = upload.fields;
   } else if (type === "application/json") {

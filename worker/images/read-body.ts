@@ -67,7 +67,49 @@ export interface ImageUpload {
   fields: Record<string, string>;
 }
 
-export async function readImageUpload(request: Request, limits: ReadLimits): Promise<ImageUpload> {
+/**
+ * The text fields of a multipart form, none dropped (issue #29): a field given more than once
+ * is refused with 400, unless it is one of `lists`, whose values are joined with commas (the
+ * list syntax the options take: `-F outputs=rle -F outputs=overlay` means both). A file part
+ * other than `fileField` is refused too. `fileField` itself is the caller's.
+ */
+export function formFields(
+  form: FormData,
+  fileField: string,
+  lists: readonly string[] = [],
+): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (const key of new Set(form.keys())) {
+    if (key === fileField) continue;
+    const values = form.getAll(key);
+    if (values.some((v) => typeof v !== "string"))
+      throw new InputError("invalid_request", `the field "${key}" must be text, not a file`);
+    const texts = values as string[];
+    if (texts.length === 1) fields[key] = texts[0];
+    else if (!lists.includes(key))
+      throw new InputError(
+        "invalid_request",
+        `the field "${key}" was given ${texts.length} times: give it once`,
+      );
+    else if (texts.some((v) => v.trim().startsWith("[")))
+      throw new InputError(
+        "invalid_request",
+        `the field "${key}" was given ${texts.length} times with a JSON array among them: give the whole list once, or one value per field`,
+      );
+    else fields[key] = texts.join(",");
+  }
+  return fields;
+}
+
+/**
+ * The image of an upload: the raw body, or the one `image` part of multipart/form-data with
+ * its text fields (`lists`: as formFields). Two `image` parts are 400: a job has one image.
+ */
+export async function readImageUpload(
+  request: Request,
+  limits: ReadLimits,
+  lists: readonly string[] = [],
+): Promise<ImageUpload> {
   const type = (request.headers.get("content-type") ?? "").split(";")[0].trim().toLowerCase();
   const declared = Number(request.headers.get("content-length") ?? "NaN");
   // Multipart adds boundaries and headers: allow a little room over the image limit.
@@ -86,17 +128,19 @@ export async function readImageUpload(request: Request, limits: ReadLimits): Pro
     } catch {
       throw new InputError("invalid_request", "the multipart/form-data body is malformed");
     }
-    const file = form.get("image");
+    const parts = form.getAll("image");
+    if (parts.length > 1)
+      throw new InputError(
+        "invalid_request",
+        `the multipart body has ${parts.length} parts named "image": a job takes one (POST /v1/batches takes several)`,
+      );
+    const file = parts[0] ?? null;
     if (file === null || typeof file === "string") {
       throw new InputError("invalid_request", 'the multipart body has no file field named "image"');
     }
     const bytes = new Uint8Array(await file.arrayBuffer());
     if (bytes.byteLength > limits.maxBytes) throw tooLarge(limits.maxBytes);
-    const fields: Record<string, string> = {};
-    form.forEach((value, key) => {
-      if (typeof value === "string") fields[key] = value;
-    });
-    return { bytes, fields };
+    return { bytes, fields: formFields(form, "image", lists) };
   }
   throw new InputError(
     "unsupported_media_type",

@@ -42,6 +42,8 @@ export const DEFAULT_WEBHOOK_EVENTS = [
   "job.failed",
 ] as const satisfies readonly WebhookEvent[];
 export const MAX_WEBHOOK_URL_LENGTH = 2048;
+/** The option fields that hold lists: a multipart form may repeat them, each value counts. */
+export const LIST_OPTION_FIELDS = ["outputs", "webhook_events"] as const;
 
 /** Whole seconds 1..MAX_CANCEL_AFTER_S as text (a header or form field), parsed to a number. */
 export const cancelAfterSeconds = (name: string) =>

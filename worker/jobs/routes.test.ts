@@ -136,6 +136,79 @@ describe("POST /v1/jobs", () => {
     );
   });
 
+  it("honours every value of a repeated list field, and refuses any other repeated field or a second image (issue #29, finding 7)", async () => {
+    const form = (entries: [string, string | Uint8Array][]) => {
+      const f = new FormData();
+      for (const [name, value] of entries)
+        if (typeof value === "string") f.append(name, value);
+        else f.append(name, new Blob([value as Uint8Array<ArrayBuffer>], { type: "image/png" }), "input.png");
+      return f;
+    };
+    const post = (body: FormData) =>
+      call("/v1/jobs", { method: "POST", body, headers: { authorization: `Bearer ${key}` } });
+    const jobsNow = async () =>
+      (await env.DB.prepare("SELECT COUNT(*) AS n FROM jobs").first<{ n: number }>())?.n ?? 0;
+    const both = await post(
+      form([
+        ["image", png()],
+        ["outputs", "rle"],
+        ["outputs", "overlay"],
+        ["webhook_events", "job.failed"],
+        ["webhook_events", "job.succeeded"],
+      ]),
+    );
+    expect(both.status).toBe(202);
+    const job = (await both.json()) as { outputs: string[] };
+    expect([...job.outputs].sort()).toEqual(["mask", "overlay", "rle"]);
+    expect((await drainQueue())[0].outputs).toHaveProperty("rle");
+    const before = await jobsNow();
+    const refused: [string, [string, string | Uint8Array][], string][] = [
+      [
+        "two images",
+        [
+          ["image", png()],
+          ["image", png()],
+        ],
+        'the multipart body has 2 parts named "image": a job takes one (POST /v1/batches takes several)',
+      ],
+      [
+        "a repeated single-valued field",
+        [
+          ["image", png()],
+          ["mode", "learned"],
+          ["mode", "shift-and-stitch"],
+        ],
+        'the field "mode" was given 2 times: give it once',
+      ],
+      [
+        "a repeated list with a JSON array",
+        [
+          ["image", png()],
+          ["outputs", '["rle"]'],
+          ["outputs", "overlay"],
+        ],
+        'the field "outputs" was given 2 times with a JSON array among them: give the whole list once, or one value per field',
+      ],
+      [
+        "an option sent as a file",
+        [
+          ["image", png()],
+          ["outputs", new Uint8Array([1])],
+        ],
+        'the field "outputs" must be text, not a file',
+      ],
+    ];
+    for (const [what, entries, message] of refused) {
+      const r = await post(form(entries));
+      expect([what, r.status, await r.json()]).toEqual([
+        what,
+        400,
+        { error: { code: "invalid_request", message } },
+      ]);
+    }
+    expect(await jobsNow()).toBe(before);
+  });
+
   it("takes quality high to the GPU tier, and refuses an unknown quality", async () => {
     const r = await submit(key, png(), { quality: "high" });
     expect(r.status).toBe(202);

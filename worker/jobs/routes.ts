@@ -49,7 +49,7 @@ import {
   streamJobEvents,
 } from "./events.ts";
 import { checkJobImage, imageUrlOf, readJsonObject, requireSafeWebhookUrl } from "./input.ts";
-import { optionFieldsFromJson, parseJobOptions } from "./options.ts";
+import { LIST_OPTION_FIELDS, optionFieldsFromJson, parseJobOptions } from "./options.ts";
 import { findJobByIdempotencyKey, getJob, type JobRow, listJobsOfKey } from "./repo.ts";
 import { purgeJob } from "./retention.ts";
 import { acceptJob, cancelJob, outputKey, publicJob } from "./service.ts";
@@ -128,6 +128,8 @@ const createJob = createRoute({
     "Stores the image (uploaded as multipart/form-data, or fetched from `image_url` in a JSON body) " +
     "and queues it for the GPU tier; poll GET /v1/jobs/{id}, ask for a webhook, or " +
     "send `Prefer: wait=N` to have the answer held until the job ends (at most N seconds). " +
+    "A multipart form has one `image` part; a field given twice is 400, except the lists `outputs` and " +
+    "`webhook_events`, whose repeated values all count. " +
     "Rate-limited per key (60 per minute by default); a key may have " +
     `${MAX_WAITS_PER_KEY} \`Prefer: wait\` requests held at once (429 beyond, nothing stored).`,
   security,
@@ -225,7 +227,7 @@ jobs.openapi(createJob, async (c) => {
   let imageUrl: string | undefined;
   let fields: Record<string, string>;
   if (type === "multipart/form-data") {
-    const upload = await readImageUpload(c.req.raw, JOB_LIMITS);
+    const upload = await readImageUpload(c.req.raw, JOB_LIMITS, LIST_OPTION_FIELDS);
     info = checkJobImage(upload.bytes);
     bytes = upload.bytes;
     fields = upload.fields;
