@@ -35,7 +35,7 @@ export async function readBatchUpload(
   const countParts = delimiterCounter(`--${boundary}`, MAX_BATCH_ITEMS + MAX_OPTION_PARTS + 1);
   let raw: Uint8Array;
   try {
-    raw = await readCapped(request.body, cap, countParts);
+    raw = await readCapped(request.body, cap, countParts, cap);
   } catch (error) {
     if (error instanceof InputError && error.code === "payload_too_large") throw batchTooLarge();
     throw error;

@@ -13,12 +13,19 @@ export interface ReadLimits {
 
 /**
  * Read a stream into memory, failing as soon as it passes `maxBytes`. `inspect` sees each
- * chunk as it arrives and may throw to stop reading (e.g. a batch counting its parts).
+ * chunk as it arrives and may throw to stop keeping it (e.g. a batch counting its parts): the
+ * rest of the body, up to `maxBytes` in all, is then read and dropped before the error goes
+ * up, so the answer goes out after the request has arrived. An answer sent while the client
+ * is still sending is lost on the way: `wrangler dev`'s proxy turned the JSON 400 into a 500
+ * with a stack trace (issue #29), and clients that write the whole body before reading see a
+ * reset. A request body over `maxBytes` is drained the same way for up to `drainOverBytes`
+ * more (0: cut at once, as a fetched response's is: that sender is no client of ours).
  */
 export async function readCapped(
   body: ReadableStream<Uint8Array> | null,
   maxBytes: number,
   inspect?: (chunk: Uint8Array) => void,
+  drainOverBytes = 0,
 ): Promise<Uint8Array> {
   if (!body) return new Uint8Array();
   const reader = body.getReader();
@@ -36,14 +43,15 @@ export async function readCapped(
     if (done) break;
     total += value.byteLength;
     if (total > maxBytes) {
-      await reader.cancel().catch(() => {});
+      if (drainOverBytes > 0) await drain(reader, drainOverBytes);
+      else await reader.cancel().catch(() => {});
       throw tooLarge(maxBytes);
     }
     if (inspect) {
       try {
         inspect(value);
       } catch (error) {
-        await reader.cancel().catch(() => {});
+        await drain(reader, maxBytes - total);
         throw error;
       }
     }
@@ -60,6 +68,21 @@ export async function readCapped(
 
 const tooLarge = (maxBytes: number) =>
   new InputError("payload_too_large", `the body is larger than the limit of ${maxBytes} bytes`);
+
+/** Read and drop the rest of a body, at most `budget` more bytes (then cancel it). */
+async function drain(reader: ReadableStreamDefaultReader<Uint8Array>, budget: number): Promise<void> {
+  try {
+    for (let left = budget; ; ) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      left -= value.byteLength;
+      if (left < 0) break;
+    }
+  } catch {
+    return; // the client went away: nobody to answer
+  }
+  await reader.cancel().catch(() => {});
+}
 
 /** Parsed multipart fields: the image bytes plus any text fields. */
 export interface ImageUpload {
@@ -116,10 +139,10 @@ export async function readImageUpload(
   const cap = type === "multipart/form-data" ? limits.maxBytes + 64 * 1024 : limits.maxBytes;
   if (Number.isFinite(declared) && declared > cap) throw tooLarge(limits.maxBytes);
   if (RAW_TYPES.has(type)) {
-    return { bytes: await readCapped(request.body, cap), fields: {} };
+    return { bytes: await readCapped(request.body, cap, undefined, cap), fields: {} };
   }
   if (type === "multipart/form-data") {
-    const raw = await readCapped(request.body, cap);
+    const raw = await readCapped(request.body, cap, undefined, cap);
     let form: FormData;
     try {
       form = await new Response(raw, {
