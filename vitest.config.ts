@@ -19,6 +19,8 @@ const workerTestBindings = {
   AWS_SECRET_ACCESS_KEY: "test",
   SQS_QUEUE_URL: `http://127.0.0.1:${TEST_SQS_PORT}/000000000000/fcn-jobs-test`,
   WEBHOOK_RETRY_BASE_SECONDS: "1",
+  // many files send previews from one address; worker/preview/limit.test.ts turns the limit on
+  PREVIEW_RATE_LIMIT: "off",
 };
 
 export default defineConfig({

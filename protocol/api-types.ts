@@ -49,7 +49,7 @@ export interface paths {
         put?: never;
         /**
          * Segment an image now, at low resolution
-         * @description Runs the int8 edge model in the Worker and answers the mask at the input's size (after EXIF orientation). Send the image as the raw body or as the `image` field of multipart/form-data. Limits: 10 MiB, 8 megapixels, 8192 pixels per side, and what the image's decoder needs must fit the Worker's memory: 3000x2000 (6 MP) fits in every common coding (baseline and progressive 4:2:0 JPEG, PNG, lossy WebP); progressive 4:4:4 JPEGs and lossless or alpha WebPs fit at about 4 to 5 MP. A larger image is refused with 422 `too_many_pixels`, whose message says how many megapixels that kind of image may have: downscale it, or use POST /v1/jobs for full-size images.
+         * @description Runs the int8 edge model in the Worker and answers the mask at the input's size (after EXIF orientation). Send the image as the raw body or as the `image` field of multipart/form-data. Limits: 10 MiB, 8 megapixels, 8192 pixels per side, and what the image's decoder needs must fit the Worker's memory: 3000x2000 (6 MP) fits in every common coding (baseline and progressive 4:2:0 JPEG, PNG, lossy WebP); progressive 4:4:4 JPEGs and lossless or alpha WebPs fit at about 4 to 5 MP. A larger image is refused with 422 `too_many_pixels`, whose message says how many megapixels that kind of image may have: downscale it, or use POST /v1/jobs for full-size images. No key is needed: anonymous previews are limited to 20 per 60 s per client address; with an API key, 120 per 60 s per key (429 rate_limited with Retry-After beyond).
          */
         post: operations["preview"];
         delete?: never;
@@ -90,7 +90,7 @@ export interface paths {
         put?: never;
         /**
          * Submit a full-resolution job
-         * @description Stores the image (uploaded as multipart/form-data, or fetched from `image_url` in a JSON body) and queues it for the GPU tier; poll GET /v1/jobs/{id}, ask for a webhook, or send `Prefer: wait=N` to have the answer held until the job ends (at most N seconds). Rate-limited per key (60 per minute by default).
+         * @description Stores the image (uploaded as multipart/form-data, or fetched from `image_url` in a JSON body) and queues it for the GPU tier; poll GET /v1/jobs/{id}, ask for a webhook, or send `Prefer: wait=N` to have the answer held until the job ends (at most N seconds). A multipart form has one `image` part; a field given twice is 400, except the lists `outputs` and `webhook_events`, whose repeated values all count. Rate-limited per key (60 per minute by default); a key may have 5 `Prefer: wait` requests held at once (429 beyond, nothing stored).
          */
         post: operations["createJob"];
         delete?: never;
@@ -132,7 +132,7 @@ export interface paths {
         };
         /**
          * Follow a job as Server-Sent Events
-         * @description A `text/event-stream`: the first event is the job as it stands (`status`), then an event on every change, `status` when the status changed and `progress` when only `progress` moved; each event's `data` is the job as GET /v1/jobs/{id} returns it. The job is read about every 1 s; a comment line (`: keep-alive`) comes every 15 s of quiet. The stream ends after a final status (succeeded, failed, canceled), and after at most 5 minutes: reconnect then (its first event tells where the job is). Authenticated like GET /v1/jobs/{id} (an `Authorization` header, so browsers read it with fetch, not EventSource).
+         * @description A `text/event-stream`: the first event is the job as it stands (`status`), then an event on every change, `status` when the status changed and `progress` when only `progress` moved; each event's `data` is the job as GET /v1/jobs/{id} returns it. The job is read about every 1 s; a comment line (`: keep-alive`) comes every 15 s of quiet. The stream ends after a final status (succeeded, failed, canceled), at the first read after the key is revoked (a reconnect then gets 401), and after at most 5 minutes: reconnect then (its first event tells where the job is). Authenticated like GET /v1/jobs/{id} (an `Authorization` header, so browsers read it with fetch, not EventSource). A key may hold 10 streams open at once: one more is 429 rate_limited (Retry-After).
          */
         get: operations["streamJobEvents"];
         put?: never;
@@ -191,7 +191,7 @@ export interface paths {
         put?: never;
         /**
          * Submit up to 100 images as one batch
-         * @description Up to 100 images (the multipart field `image` repeated, at most 32 MiB together; or a JSON body with `images: [{ image_url }]`), with options shared by every item. Every item is checked before any is stored: one bad item refuses the whole batch, naming its index. Each item becomes a job (GET /v1/jobs/{id}); follow them together with GET /v1/batches/{id}, or the `batch.completed` webhook. One Idempotency-Key covers the batch.
+         * @description Up to 100 images (the multipart field `image` repeated, at most 32 MiB together; or a JSON body with `images: [{ image_url }]`), with options shared by every item. Every item is checked before any is stored: one bad item refuses the whole batch, naming its index. Each item becomes a job (GET /v1/jobs/{id}); follow them together with GET /v1/batches/{id}, or the `batch.completed` webhook. One Idempotency-Key covers the batch. image_urls are fetched as one unit: each distinct URL once, at most 4 at a time and 2 to one host, at most 50 redirects for the whole batch, all within 30 s; the first item that fails stops the others (422 image_url_unreachable, naming it).
          */
         post: operations["createBatch"];
         delete?: never;
@@ -1289,6 +1289,20 @@ export interface operations {
                     };
                 };
             };
+            /** @description an Authorization header with an unknown or revoked key. `error.code`: `unauthorized` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "unauthorized";
+                        };
+                    };
+                };
+            };
             /** @description the image is larger than 10 MiB. `error.code`: `payload_too_large` */
             413: {
                 headers: {
@@ -1327,6 +1341,22 @@ export interface operations {
                         error?: {
                             /** @enum {unknown} */
                             code?: "too_many_pixels";
+                        };
+                    };
+                };
+            };
+            /** @description too many previews from this address, or with this key, in the period. `error.code`: `rate_limited` */
+            429: {
+                headers: {
+                    /** @description seconds to wait: the limit's period */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "rate_limited";
                         };
                     };
                 };
@@ -1565,9 +1595,9 @@ export interface operations {
                     "Idempotent-Replayed"?: string;
                     /** @description `wait=N` when a `Prefer: wait=N` was honoured */
                     "Preference-Applied"?: string;
-                    /** @description requests allowed per minute and key */
+                    /** @description requests allowed per minute and key (a burst of this many, then refilled evenly) */
                     "RateLimit-Limit"?: number;
-                    /** @description requests left in this minute */
+                    /** @description requests the key may send right now */
                     "RateLimit-Remaining"?: number;
                     [name: string]: unknown;
                 };
@@ -1584,9 +1614,9 @@ export interface operations {
                     "Idempotent-Replayed"?: string;
                     /** @description `wait=N` when a `Prefer: wait=N` was honoured */
                     "Preference-Applied"?: string;
-                    /** @description requests allowed per minute and key */
+                    /** @description requests allowed per minute and key (a burst of this many, then refilled evenly) */
                     "RateLimit-Limit"?: number;
-                    /** @description requests left in this minute */
+                    /** @description requests the key may send right now */
                     "RateLimit-Remaining"?: number;
                     [name: string]: unknown;
                 };
@@ -1680,14 +1710,14 @@ export interface operations {
                     };
                 };
             };
-            /** @description too many submissions this minute. `error.code`: `rate_limited` */
+            /** @description too many submissions (more than 60 per minute), or (with `Prefer: wait`) 5 held already. `error.code`: `rate_limited` */
             429: {
                 headers: {
-                    /** @description seconds until the window ends */
+                    /** @description seconds until the next request is allowed */
                     "Retry-After"?: number;
-                    /** @description requests allowed per minute and key */
+                    /** @description requests allowed per minute and key (a burst of this many, then refilled evenly) */
                     "RateLimit-Limit"?: number;
-                    /** @description requests left in this minute */
+                    /** @description requests the key may send right now */
                     "RateLimit-Remaining"?: number;
                     [name: string]: unknown;
                 };
@@ -1959,6 +1989,22 @@ export interface operations {
                     };
                 };
             };
+            /** @description the key already holds 10 open event streams. `error.code`: `rate_limited` */
+            429: {
+                headers: {
+                    /** @description seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"] & {
+                        error?: {
+                            /** @enum {unknown} */
+                            code?: "rate_limited";
+                        };
+                    };
+                };
+            };
             /** @description a fault on our side; it has been logged. `error.code`: `internal_error` */
             500: {
                 headers: {
@@ -2087,9 +2133,9 @@ export interface operations {
             /** @description queued */
             202: {
                 headers: {
-                    /** @description requests allowed per minute and key */
+                    /** @description requests allowed per minute and key (a burst of this many, then refilled evenly) */
                     "RateLimit-Limit"?: number;
-                    /** @description requests left in this minute */
+                    /** @description requests the key may send right now */
                     "RateLimit-Remaining"?: number;
                     [name: string]: unknown;
                 };
@@ -2141,14 +2187,14 @@ export interface operations {
                     };
                 };
             };
-            /** @description too many redeliveries this minute. `error.code`: `rate_limited` */
+            /** @description too many redeliveries: the key's bucket is empty (it refills one request every 60/limit s). `error.code`: `rate_limited` */
             429: {
                 headers: {
-                    /** @description seconds until the window ends */
+                    /** @description seconds until the next request is allowed */
                     "Retry-After"?: number;
-                    /** @description requests allowed per minute and key */
+                    /** @description requests allowed per minute and key (a burst of this many, then refilled evenly) */
                     "RateLimit-Limit"?: number;
-                    /** @description requests left in this minute */
+                    /** @description requests the key may send right now */
                     "RateLimit-Remaining"?: number;
                     [name: string]: unknown;
                 };
@@ -2217,9 +2263,9 @@ export interface operations {
                     Location?: string;
                     /** @description `true` when this answers an earlier request */
                     "Idempotent-Replayed"?: string;
-                    /** @description requests allowed per minute and key */
+                    /** @description requests allowed per minute and key (a burst of this many, then refilled evenly) */
                     "RateLimit-Limit"?: number;
-                    /** @description requests left in this minute */
+                    /** @description requests the key may send right now */
                     "RateLimit-Remaining"?: number;
                     [name: string]: unknown;
                 };
@@ -2299,7 +2345,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description an item has too many pixels, or its image_url could not be fetched. `error.code`: `too_many_pixels`, `image_url_unreachable` */
+            /** @description an item has too many pixels, or its image_url could not be fetched (also: the batch's redirects or fetching time ran out). `error.code`: `too_many_pixels`, `image_url_unreachable` */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2313,14 +2359,14 @@ export interface operations {
                     };
                 };
             };
-            /** @description too many batches this minute. `error.code`: `rate_limited` */
+            /** @description too many batches: the key's bucket is empty (it refills one request every 60/limit s). `error.code`: `rate_limited` */
             429: {
                 headers: {
-                    /** @description seconds until the window ends */
+                    /** @description seconds until the next request is allowed */
                     "Retry-After"?: number;
-                    /** @description requests allowed per minute and key */
+                    /** @description requests allowed per minute and key (a burst of this many, then refilled evenly) */
                     "RateLimit-Limit"?: number;
-                    /** @description requests left in this minute */
+                    /** @description requests the key may send right now */
                     "RateLimit-Remaining"?: number;
                     [name: string]: unknown;
                 };

@@ -25,7 +25,7 @@ const args = new Set(process.argv.slice(2));
 const renderOnly = args.has("--render-only");
 
 /** Node tests outside test/reliability that pin findings: run with the reliability suites. */
-const NODE_TESTS = ["test/reliability", "gpu-service/edge-origin.test.ts"];
+const NODE_TESTS = ["test/reliability", "gpu-service/edge-origin.test.ts", "test/browser/demo.test.ts"];
 
 const WORKERD_TESTS = [
   "worker/config.test.ts",
@@ -36,6 +36,12 @@ const WORKERD_TESTS = [
   "worker/webhooks/ssrf.test.ts",
   "worker/webhooks/webhooks.test.ts",
   "worker/jobs/retention.test.ts",
+  // issue #29
+  "worker/jobs/events.test.ts",
+  "worker/batches/batches.test.ts",
+  "worker/batches/fetch-items.test.ts",
+  "worker/preview/limit.test.ts",
+  "worker/auth/rate-limit.test.ts",
 ];
 
 interface Step {
@@ -213,9 +219,48 @@ const ISSUE_15_PINS: Record<string, Pin[]> = {
     ["workerd", "worker/webhooks/ssrf.test.ts", "DNS rebinding"],
   ],
 };
+/** Regression tests of issue #29's findings (a second black-box probe), by finding. */
+const ISSUE_29_PINS: Record<string, Pin[]> = {
+  revokedStream: [["workerd", "worker/jobs/events.test.ts", "ends at the next poll once its key is revoked"]],
+  batchFetch: [
+    ["workerd", "worker/batches/fetch-items.test.ts", "fetches each distinct URL once"],
+    ["workerd", "worker/batches/fetch-items.test.ts", "sends at most perHost requests to one host"],
+    ["workerd", "worker/batches/fetch-items.test.ts", "stops at the first failure"],
+    ["workerd", "worker/batches/fetch-items.test.ts", "counts redirects for the whole batch"],
+    ["workerd", "worker/batches/fetch-items.test.ts", "has one deadline for the whole batch"],
+  ],
+  previewLimit: [
+    [
+      "workerd",
+      "worker/preview/limit.test.ts",
+      "answers 429 rate_limited with Retry-After to an anonymous client",
+    ],
+    ["workerd", "worker/preview/limit.test.ts", "gives a request with an API key the key's higher limit"],
+    ["workerd", "worker/preview/limit.test.ts", "refuses an unknown key with 401"],
+    ["workerd", "worker/preview/limit.test.ts", "is skipped only by a development Worker"],
+  ],
+  perKeyCaps: [
+    ["workerd", "worker/jobs/events.test.ts", "lets a key hold"],
+    ["workerd", "worker/jobs/routes.test.ts", "holds at most"],
+  ],
+  tokenBucket: [
+    ["workerd", "worker/auth/rate-limit.test.ts", "lets no more than the limit"],
+    ["workerd", "worker/auth/rate-limit.test.ts", "refills evenly"],
+  ],
+  duplicateFields: [
+    ["workerd", "worker/jobs/routes.test.ts", "honours every value of a repeated list field, and refuses"],
+    ["workerd", "worker/batches/batches.test.ts", "honours every value of a repeated list field and refuses"],
+  ],
+  earlyRefusal: [
+    ["vitest", "test/reliability/early-refusals.test.ts", "a 60,000-field multipart body"],
+    ["vitest", "test/reliability/early-refusals.test.ts", "a chunked body past the batch limit"],
+  ],
+  demoHeaders: [["vitest", "test/browser/demo.test.ts", "is served with its security headers"]],
+};
 const ISSUE_15_TITLES = Object.values(ISSUE_15_PINS).flatMap((pins) => pins.map(([, , title]) => title));
+const ISSUE_29_TITLES = Object.values(ISSUE_29_PINS).flatMap((pins) => pins.map(([, , title]) => title));
 const isKnownBug = (a: Assertion) =>
-  [...KNOWN_BUG_TITLES, ...ISSUE_15_TITLES].some((t) => a.title.startsWith(t));
+  [...KNOWN_BUG_TITLES, ...ISSUE_15_TITLES, ...ISSUE_29_TITLES].some((t) => a.title.startsWith(t));
 
 function results(json: VitestJson | undefined, file: string): Assertion[] {
   return json?.testResults.find((r) => rel(r.name) === file)?.assertionResults ?? [];
@@ -353,12 +398,13 @@ w(
   `11. **Development only (issue #15): \`npm start\` hung when a part was killed by a signal** (it waited for an exit code that stays null) and then ignored SIGTERM; the cron never ran under \`wrangler dev\`. Fix: any part's exit stops every other part's process group and exits 1; the cron handler runs every minute through \`--test-scheduled\`. The local queue stays in memory (the README says so; the cron re-sends what was lost). Status: ${found(vitest, "test/reliability/local-system.test.ts", KNOWN_BUG_TITLES[5])} (section 8).`,
 );
 const pinned = (key: string) => {
-  const found = ISSUE_15_PINS[key].map(([json, file, title]) =>
+  const pins = ISSUE_15_PINS[key] ?? ISSUE_29_PINS[key];
+  const found = pins.map(([json, file, title]) =>
     find(json === "vitest" ? vitest : workerd, file, (a) => a.title.startsWith(title)),
   );
   const failed = found.filter((a) => a && a.status !== "passed").length;
   const missing = found.filter((a) => !a).length;
-  const where = [...new Set(ISSUE_15_PINS[key].map(([, file]) => `\`${file}\``))].join(", ");
+  const where = [...new Set(pins.map(([, file]) => `\`${file}\``))].join(", ");
   if (failed) return `**regressed**: ${failed} of its ${found.length} regression tests fail (${where})`;
   if (missing === found.length) return `regression tests not run (${where})`;
   return `**fixed**; its ${found.length - missing} regression tests pass (${where})${missing ? `, ${missing} not run` : ""}`;
@@ -376,7 +422,31 @@ w(
   `15. **Low: production webhook policy gaps.** Names with a trailing dot (\`localhost.\`, \`metadata.google.internal.\`, \`printer.local.\`) passed the internal-name filter; \`fec0::/10\` and Teredo \`2001::/32\` were accepted; an unreachable DNS-over-HTTPS resolver made the submit answer 500. Fix: names are normalised (lower case, trailing dots dropped) before the checks; every range of the IANA IPv4 and IPv6 special-purpose registries that is not globally reachable is refused (IPv6 outside 2000::/3 except mapped and NAT64 forms judged by their IPv4, 2001::/23, documentation, 6to4 of a non-global IPv4); a resolver failure is 503 \`dns_unavailable\` with \`Retry-After\` at submit and a retried (not refused) delivery. DNS rebinding: the name is checked again at every delivery and redirect hop (tested with a name that turns private after the submit); the Worker's own fetch resolves once more after the check, a gap that Workers' outbound network (no private networks) closes in production. Status: ${pinned("webhookPolicy")}.`,
 );
 w(
-  `16. **Low (issue #29, finding 10): a D1 that no migration touched answered 500 \`no such table: api_keys\`.** A first deploy that skipped \`wrangler d1 migrations apply\` (no documented step applied them) failed every request that reads D1 with an opaque 500. Fix: the one \`onError\` (\`worker/errors/index.ts\`) answers D1's "no such table" or "no such column" with 503 \`misconfigured\` naming the missed step (\`wrangler d1 migrations apply DB --remote\`, or \`npm run deploy\`, which applies the migrations before it deploys the Worker). Status: ${pinned("unmigrated")}.`,
+  `16. **Medium (issue #29): a revoked key's event stream went on.** \`worker/jobs/events.ts\` checked the key once, when the stream opened: after \`DELETE /v1/admin/keys/{id}\` the open \`GET /v1/jobs/{id}/events\` kept sending \`running\`, \`progress\` and \`succeeded\` for up to its 5 minutes, the last with a fresh signed \`mask_url\` that downloaded. Fix: every poll reads the key with the job (\`isKeyActive\`, \`worker/auth/keys.ts\`) and the stream ends at the first read after the key is revoked or gone, before anything more is sent; a reconnect gets 401. Status: ${pinned("revokedStream")}.`,
+);
+w(
+  `17. **Medium (issue #29): a batch of slow image URLs held the request for minutes, and one batch fanned out into hundreds of fetches of a third party.** \`POST /v1/batches\` fetched its \`image_url\`s 4 at a time with 10 s each and no bound for the whole batch (24 slow URLs: 202 after 51 s); 99 URLs of 3 redirects each plus one 500 sent the target 395 GETs before the 422. Fix (\`worker/batches/fetch-items.ts\`, a \`FetchGuard\` through \`worker/images/fetch-url.ts\`, whose SSRF checks are unchanged): each distinct URL is fetched once, at most 4 requests at a time and 2 to one host, at most 50 redirects for the whole batch, all within one 30 s deadline, and the first failing item aborts the fetches in flight and starts no more (422 \`image_url_unreachable\` naming it, nothing stored). The same 99 + 1 batch now costs at most 50 redirects plus the first requests they cover. Status: ${pinned("batchFetch")}.`,
+);
+w(
+  `18. **Medium (issue #29): anonymous previews were unbounded.** Ten connections sending 3000x2000 JPEGs to \`POST /v1/preview\` got 75 answers in 20 s and no 429, while \`/v1/health\` went from 25 ms to 2.3 s. Fix (\`worker/preview/limit.ts\`): Workers rate-limiting bindings (\`[[ratelimits]]\` in \`wrangler.toml\`): 20 previews per 60 s per client address (\`CF-Connecting-IP\`), 120 per 60 s per key for a request with a valid API key (an unknown one is 401), 429 \`rate_limited\` with \`Retry-After: 60\`. miniflare enforces the bindings locally, so the tests use the real binding; harnesses that flood previews set \`PREVIEW_RATE_LIMIT=off\`, honoured in development only. Status: ${pinned("previewLimit")}.`,
+);
+w(
+  `19. **Low (issue #29): no per-key cap on requests that stay open** (20 event streams accepted, 10 \`Prefer: wait\` requests held 55 s each). Fix (\`worker/auth/concurrency.ts\`, migration \`0009_key_slots.sql\`): a key may hold 10 event streams and 5 \`Prefer: wait\` requests at once; one more is 429 \`rate_limited\` with \`Retry-After: 5\` (a wait before its body is read, nothing stored). Slots are rows in D1 with an expiry, taken by one conditional INSERT: D1 runs writes one at a time on its primary, so the count holds across isolates and locations, and a slot whose isolate died stops counting after its request's longest life. Status: ${pinned("perKeyCaps")}.`,
+);
+w(
+  `20. **Low (issue #29): fixed-window rate limits let a burst through twice at a window's boundary** (200 submissions from second :58: 120 accepted within 3.3 s). Fix (\`worker/auth/rate-limit.ts\`, migration \`0010_rate_limit_buckets.sql\`): token buckets kept as GCRA (one timestamp per scope and key, one conditional upsert): the same burst now gets 60 plus one per second refilled (63); \`Retry-After\` is the time to the next token. Status: ${pinned("tokenBucket")}.`,
+);
+w(
+  `21. **Low (issue #29): duplicate multipart fields were dropped silently** (\`-F outputs=rle -F outputs=overlay\` made \`["mask","overlay"]\`; two \`image\` parts made one job). Fix (\`formFields\` in \`worker/images/read-body.ts\`): the list fields \`outputs\` and \`webhook_events\` count every value; any other repeated field, an option sent as a file, or a second \`image\` part in a job is 400 \`invalid_request\`, nothing stored. Status: ${pinned("duplicateFields")}.`,
+);
+w(
+  `22. **Low (issue #29): a 60,000-field multipart body to \`/v1/batches\` ended in a 500 with a plain-text stack trace and a local path** from \`wrangler dev\`'s proxy ("Network connection lost"): the Worker answered \`too_many_items\` and stopped reading while the body was still arriving (reproduced under \`wrangler dev\`; a chunked 40 MiB body gave the client a reset instead of its 413 the same way). Fix (\`readCapped\` in \`worker/images/read-body.ts\`): an upload refused mid-body is read and dropped up to its limit once more before the answer, so the client receives the JSON 400 or 413. Status: ${pinned("earlyRefusal")}.`,
+);
+w(
+  `23. **Low (issue #29): the demo page sent no security headers.** Fix (\`worker/demo/public/_headers\`, read by Workers static assets): \`Content-Security-Policy\` (its own script, styles and images, \`blob:\` masks, its own origin's API, \`frame-ancestors 'none'\`), \`X-Content-Type-Options: nosniff\`, \`Referrer-Policy: no-referrer\`, \`X-Frame-Options: DENY\`; the browser test checks them and that the CSP blocks nothing the page does. Status: ${pinned("demoHeaders")}.`,
+);
+w(
+  `24. **Low (issue #29, finding 10): a D1 that no migration touched answered 500 \`no such table: api_keys\`.** A first deploy that skipped \`wrangler d1 migrations apply\` (no documented step applied them) failed every request that reads D1 with an opaque 500. Fix: the one \`onError\` (\`worker/errors/index.ts\`) answers D1's "no such table" or "no such column" with 503 \`misconfigured\` naming the missed step (\`wrangler d1 migrations apply DB --remote\`, or \`npm run deploy\`, which applies the migrations before it deploys the Worker). Status: ${pinned("unmigrated")}.`,
 );
 w();
 

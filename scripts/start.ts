@@ -174,6 +174,10 @@ run("worker", "wrangler", [
   `PUBLIC_BASE_URL:http://${HOST}:${PORT}`,
   "--var",
   `SQS_QUEUE_URL:http://${HOST}:${SQS_PORT}/000000000000/fcn-jobs`,
+  // `PREVIEW_RATE_LIMIT=off npm start` lifts the preview rate limits (harnesses that flood previews)
+  ...(process.env.PREVIEW_RATE_LIMIT
+    ? ["--var", `PREVIEW_RATE_LIMIT:${process.env.PREVIEW_RATE_LIMIT}`]
+    : []),
 ]);
 
 // 3. The GPU service, on CPU here.

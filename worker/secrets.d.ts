@@ -11,4 +11,6 @@ interface __BaseEnv_Env {
   WEBHOOK_RETRY_BASE_SECONDS?: string;
   /** Job submissions per API key per minute (default 60). */
   RATE_LIMIT_PER_MINUTE?: string;
+  /** `off` skips the preview rate limits, in development only (the load and corpus harnesses). */
+  PREVIEW_RATE_LIMIT?: string;
 }

@@ -191,6 +191,11 @@ export async function benchPreview(
       "--persist-to",
       state,
       "--show-interactive-dev-session=false",
+      // hundreds of previews from one address: lift the preview rate limit (development only)
+      "--var",
+      "ENVIRONMENT:development",
+      "--var",
+      "PREVIEW_RATE_LIMIT:off",
     ],
     { stdio: "ignore", detached: true },
   );

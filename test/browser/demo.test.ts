@@ -188,6 +188,8 @@ let browser: Browser;
 let page: Page;
 let skipJobs: string | null = null;
 const pageErrors: string[] = [];
+/** Console reports of anything the page's Content-Security-Policy blocked. */
+const cspViolations: string[] = [];
 const started = performance.now();
 
 beforeAll(async () => {
@@ -197,6 +199,9 @@ beforeAll(async () => {
   browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   page.on("pageerror", (error) => pageErrors.push(String(error)));
+  page.on("console", (message) => {
+    if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
+  });
   console.log(
     `[demo test] system up via ${system.kind} at ${system.base} in ${((performance.now() - started) / 1000).toFixed(1)} s`,
   );
@@ -379,5 +384,21 @@ describe("demo page", () => {
     await page.locator(".sample").first().click();
     await waitForMask(page, "#preview-mask", "#legend");
     await expect(error.isHidden()).resolves.toBe(true);
+  });
+
+  it("is served with its security headers, and its CSP blocks nothing the page does (issue #29, finding 9)", async () => {
+    const r = await fetch(system.base);
+    expect(r.status).toBe(200);
+    await r.body?.cancel();
+    const csp = r.headers.get("content-security-policy") ?? "";
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).toContain("default-src 'none'");
+    expect(r.headers.get("x-content-type-options")).toBe("nosniff");
+    expect(r.headers.get("referrer-policy")).toBe("no-referrer");
+    // the other tests above ran the page under it: preview, legend, samples, a job's stream
+    expect(cspViolations).toEqual([]);
+    const script = await fetch(`${system.base}/app.js`);
+    expect(script.headers.get("x-content-type-options")).toBe("nosniff");
+    await script.body?.cancel();
   });
 });

@@ -348,6 +348,8 @@ export async function startWholeSystem(
     FCN_STATE_DIR: state,
     WAIT_TIME_SECONDS: "1",
     LOG_LEVEL: "warn",
+    // the corpus sends hundreds of previews from one address: lift their rate limit
+    PREVIEW_RATE_LIMIT: "off",
     ...env,
   });
   const base = `http://127.0.0.1:${port}`;
@@ -473,6 +475,7 @@ export class PartsSystem {
       ENVIRONMENT: "development",
       PUBLIC_BASE_URL: this.api.base,
       SQS_QUEUE_URL: this.queue.queueUrl,
+      PREVIEW_RATE_LIMIT: "off", // load and fault suites send previews from one address
       ...this.options.workerVars,
     };
     const args = [

@@ -70,6 +70,12 @@ export async function findActiveKey(db: D1Database, key: string): Promise<ApiKey
     .first<ApiKeyRow>();
 }
 
+/** Whether the key with this id exists and is not revoked (an open event stream asks on every poll). */
+export async function isKeyActive(db: D1Database, id: string): Promise<boolean> {
+  const row = await db.prepare("SELECT 1 FROM api_keys WHERE id = ? AND revoked_at IS NULL").bind(id).first();
+  return row !== null;
+}
+
 /** A key without its secret parts, as GET /v1/admin/keys lists it. */
 export interface KeySummary {
   id: string;

@@ -5,19 +5,26 @@ import type { AppEnv } from "../types.ts";
 import { timingSafeEqual } from "./hmac.ts";
 import { findActiveKey } from "./keys.ts";
 
-function bearer(header: string | undefined): string | undefined {
+/** The token of an `Authorization: Bearer <token>` header, or undefined. */
+export function bearer(header: string | undefined): string | undefined {
   const match = /^Bearer\s+(\S+)$/i.exec(header ?? "");
   return match?.[1];
 }
 
-const challenge = { "WWW-Authenticate": 'Bearer realm="fcn"' };
+/** The `WWW-Authenticate` header of every 401 for an API key. */
+export const keyChallenge = { "WWW-Authenticate": 'Bearer realm="fcn"' };
 
 export const requireApiKey: MiddlewareHandler<AppEnv> = async (c, next) => {
   const token = bearer(c.req.header("authorization"));
   if (!token)
-    throw new ApiError(401, "unauthorized", "send your API key as `Authorization: Bearer <key>`", challenge);
+    throw new ApiError(
+      401,
+      "unauthorized",
+      "send your API key as `Authorization: Bearer <key>`",
+      keyChallenge,
+    );
   const key = await findActiveKey(c.env.DB, token);
-  if (!key) throw new ApiError(401, "unauthorized", "the API key is unknown or revoked", challenge);
+  if (!key) throw new ApiError(401, "unauthorized", "the API key is unknown or revoked", keyChallenge);
   c.set("apiKey", key);
   await next();
 };
@@ -30,7 +37,7 @@ export const requireAdmin: MiddlewareHandler<AppEnv> = async (c, next) => {
       401,
       "unauthorized",
       "admin routes need `Authorization: Bearer <ADMIN_TOKEN>`",
-      challenge,
+      keyChallenge,
     );
   }
   await next();

@@ -185,6 +185,27 @@ describe("POST /v1/batches", () => {
     expect(await stored()).toEqual(before);
   });
 
+  it("honours every value of a repeated list field and refuses another repeated field (issue #29, finding 7)", async () => {
+    const listed = batchForm([png()]);
+    listed.append("outputs", "rle");
+    listed.append("outputs", "overlay");
+    const r = await postBatch(listed);
+    expect(r.status).toBe(202);
+    const [message] = await drainQueue();
+    expect(Object.keys(message.outputs).sort()).toEqual(["mask", "overlay", "rle"]);
+    const before = await stored();
+    const twice = batchForm([png()]);
+    twice.append("quality", "standard");
+    twice.append("quality", "high");
+    const refused = await postBatch(twice);
+    expect(refused.status).toBe(400);
+    expect(await errorOf(refused)).toEqual({
+      code: "invalid_request",
+      message: 'the field "quality" was given 2 times: give it once',
+    });
+    expect(await stored()).toEqual(before);
+  });
+
   it("is idempotent: a replay answers the same batch and stores nothing more; another body 409", async () => {
     const headers = { "idempotency-key": "batch-idem-1" };
     const first = (await (await postBatch(batchForm([png(), png()]), headers)).json()) as BatchView;

@@ -6,9 +6,13 @@ import { sha256Hex } from "../auth/keys.ts";
 import { requireApiKey } from "../auth/middleware.ts";
 import { rateLimit } from "../auth/rate-limit.ts";
 import { ApiError } from "../errors/index.ts";
-import { fetchImageUrl } from "../images/fetch-url.ts";
 import { checkJobImage, imageUrlOf, readJsonObject, requireSafeWebhookUrl } from "../jobs/input.ts";
-import { type BatchOptions, optionFieldsFromJson, parseBatchOptions } from "../jobs/options.ts";
+import {
+  type BatchOptions,
+  LIST_OPTION_FIELDS,
+  optionFieldsFromJson,
+  parseBatchOptions,
+} from "../jobs/options.ts";
 import { createApp } from "../openapi/app.ts";
 import {
   type ErrorDoc,
@@ -28,6 +32,7 @@ import {
   JobCreateHeaders,
 } from "../openapi/schemas.ts";
 import { urlPolicy } from "../webhooks/deliver.ts";
+import { BATCH_FETCH_LIMITS, fetchBatchItems, namedItemError } from "./fetch-items.ts";
 import { MAX_BATCH_BYTES, MAX_BATCH_ITEMS } from "./limits.ts";
 import {
   type BatchRow,
@@ -48,8 +53,6 @@ const batchGone: ErrorDoc = {
   codes: ["not_found"],
   description: "no such batch (another key's batches answer the same)",
 };
-/** Images fetched at once for a batch of URLs. */
-const FETCH_CONCURRENCY = 4;
 
 batches.use("*", requireApiKey);
 batches.openAPIRegistry.register("BatchCreateForm", BatchCreateForm);
@@ -78,7 +81,11 @@ const createBatch = createRoute({
     `${MAX_BATCH_BYTES / (1024 * 1024)} MiB together; or a JSON body with \`images: [{ image_url }]\`), with ` +
     "options shared by every item. Every item is checked before any is stored: one bad item refuses the " +
     "whole batch, naming its index. Each item becomes a job (GET /v1/jobs/{id}); follow them together " +
-    "with GET /v1/batches/{id}, or the `batch.completed` webhook. One Idempotency-Key covers the batch.",
+    "with GET /v1/batches/{id}, or the `batch.completed` webhook. One Idempotency-Key covers the batch. " +
+    `image_urls are fetched as one unit: each distinct URL once, at most ${BATCH_FETCH_LIMITS.concurrency} at a ` +
+    `time and ${BATCH_FETCH_LIMITS.perHost} to one host, at most ${BATCH_FETCH_LIMITS.maxRedirects} redirects for ` +
+    `the whole batch, all within ${BATCH_FETCH_LIMITS.deadlineMs / 1000} s; the first item that fails stops the ` +
+    "others (422 image_url_unreachable, naming it).",
   security,
   middleware: [rateLimit("batches", 20)] as const,
   request: {
@@ -133,7 +140,9 @@ const createBatch = createRoute({
       },
       422: {
         codes: ["too_many_pixels", "image_url_unreachable"],
-        description: "an item has too many pixels, or its image_url could not be fetched",
+        description:
+          "an item has too many pixels, or its image_url could not be fetched (also: the batch's redirects or " +
+          "fetching time ran out)",
       },
       429: rateLimited("batches"),
       503: {
@@ -153,7 +162,7 @@ batches.openapi(createBatch, async (c) => {
   let urls: string[] | undefined;
   let fields: Record<string, string>;
   if (type === "multipart/form-data") {
-    const upload = await readBatchUpload(c.req.raw, JOB_LIMITS.maxBytes);
+    const upload = await readBatchUpload(c.req.raw, JOB_LIMITS.maxBytes, LIST_OPTION_FIELDS);
     images = upload.images;
     fields = upload.fields;
   } else if (type === "application/json") {
@@ -187,7 +196,7 @@ batches.openapi(createBatch, async (c) => {
     return answer(existing, true);
   const batch: NewBatch = {
     apiKeyId,
-    items: items ?? (await fetchItems(c.env, urls!)),
+    items: items ?? (await fetchBatchItems(urls!, urlPolicy(c.env))),
     options,
     idempotencyKey,
     requestHash,
@@ -301,40 +310,6 @@ function forItem<T>(index: number, check: () => T): T {
   } catch (error) {
     throw namedItemError(index, error);
   }
-}
-
-function namedItemError(index: number, error: unknown): unknown {
-  if (error instanceof InputError) return new InputError(error.code, `image ${index}: ${error.message}`);
-  if (error instanceof ApiError)
-    return new ApiError(error.status as 400, error.code, `image ${index}: ${error.message}`);
-  return error;
-}
-
-/** Fetch and check every URL (a few at a time) within the batch's byte budget, in order. */
-async function fetchItems(env: Env, urls: string[]): Promise<BatchItem[]> {
-  const items: BatchItem[] = new Array(urls.length);
-  let total = 0;
-  let next = 0;
-  const lane = async () => {
-    while (next < urls.length) {
-      const index = next++;
-      try {
-        const bytes = await fetchImageUrl(urls[index], urlPolicy(env), JOB_LIMITS.maxBytes);
-        total += bytes.byteLength;
-        if (total > MAX_BATCH_BYTES)
-          throw new InputError(
-            "payload_too_large",
-            `the images are larger than ${MAX_BATCH_BYTES} bytes together`,
-          );
-        items[index] = { bytes, info: checkJobImage(bytes) };
-      } catch (error) {
-        next = urls.length; // stop the other lanes from starting more
-        throw namedItemError(index, error);
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(FETCH_CONCURRENCY, urls.length) }, lane));
-  return items;
 }
 
 function applyCancelAfter(options: BatchOptions, cancelAfter: number | undefined) {

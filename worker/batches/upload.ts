@@ -5,7 +5,7 @@
  */
 import { InputError } from "../../models/runtime/errors.ts";
 import { ApiError } from "../errors/index.ts";
-import { readCapped } from "../images/read-body.ts";
+import { formFields, readCapped } from "../images/read-body.ts";
 import { MAX_BATCH_BYTES, MAX_BATCH_ITEMS } from "./limits.ts";
 
 /** Room for the option fields beside the images, and for boundaries and part headers. */
@@ -20,7 +20,12 @@ export interface BatchUpload {
   fields: Record<string, string>;
 }
 
-export async function readBatchUpload(request: Request, maxImageBytes: number): Promise<BatchUpload> {
+/** The body's images in order and its text fields (`lists`: fields that may repeat, see formFields). */
+export async function readBatchUpload(
+  request: Request,
+  maxImageBytes: number,
+  lists: readonly string[] = [],
+): Promise<BatchUpload> {
   const contentType = request.headers.get("content-type") ?? "";
   const boundary = /boundary="?([^";]+)"?/i.exec(contentType)?.[1];
   if (!boundary) throw new InputError("invalid_request", "the multipart/form-data body has no boundary");
@@ -30,7 +35,7 @@ export async function readBatchUpload(request: Request, maxImageBytes: number): 
   const countParts = delimiterCounter(`--${boundary}`, MAX_BATCH_ITEMS + MAX_OPTION_PARTS + 1);
   let raw: Uint8Array;
   try {
-    raw = await readCapped(request.body, cap, countParts);
+    raw = await readCapped(request.body, cap, countParts, cap);
   } catch (error) {
     if (error instanceof InputError && error.code === "payload_too_large") throw batchTooLarge();
     throw error;
@@ -56,11 +61,7 @@ export async function readBatchUpload(request: Request, maxImageBytes: number): 
   if (images.length === 0)
     throw new InputError("invalid_request", 'the multipart body has no file field named "image"');
   if (images.length > MAX_BATCH_ITEMS) throw tooManyItems();
-  const fields: Record<string, string> = {};
-  form.forEach((value, key) => {
-    if (key !== "image" && typeof value === "string") fields[key] = value;
-  });
-  return { images, fields };
+  return { images, fields: formFields(form, "image", lists) };
 }
 
 const batchTooLarge = () =>

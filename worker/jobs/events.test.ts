@@ -3,6 +3,7 @@ import { env } from "cloudflare:workers";
 import { afterEach, beforeAll, describe, expect, inject, it, vi } from "vitest";
 import { readSse, type SseEvent } from "../../cli/sse.ts";
 import type { JobProgress } from "../../protocol/jobs.ts";
+import { SLOT_RETRY_AFTER_S } from "../auth/concurrency.ts";
 import { Job } from "../openapi/schemas.ts";
 import {
   call,
@@ -15,6 +16,7 @@ import {
   resultSummary,
   submit,
 } from "../test/helpers.ts";
+import { MAX_EVENT_STREAMS_PER_KEY } from "./events.ts";
 import { getJob } from "./repo.ts";
 
 const images = inject("images");
@@ -123,5 +125,59 @@ describe("GET /v1/jobs/{id}/events", () => {
     const anonymous = await call(`/v1/jobs/${job.id}/events`);
     expect(anonymous.status).toBe(401);
     await anonymous.body?.cancel();
+  });
+
+  it("ends at the next poll once its key is revoked: nothing more is sent, no signed link (issue #29, finding 1)", async () => {
+    const owner = await newKey("events-revoked");
+    const mine = (await (await submit(owner.key, fromBase64(images.png64x48))).json()) as JobJson;
+    const [mineMessage] = (await drainQueue()).filter((m) => m.job_id === mine.id);
+    const stream = readSse((await events(mine.id, owner.key)).body!);
+    expect((await stream.next()).value?.event).toBe("status");
+    const revoked = await call(`/v1/admin/keys/${owner.id}`, {
+      method: "DELETE",
+      headers: { authorization: `Bearer ${env.ADMIN_TOKEN}` },
+    });
+    expect(revoked.status).toBe(200);
+    await postCallback(mine.id, { job_id: mine.id, status: "running", attempt: 1 });
+    await call(pathOf(mineMessage.outputs.mask!.url), { method: "PUT", body: new Uint8Array([1]) });
+    await postCallback(mine.id, { job_id: mine.id, status: "succeeded", attempt: 1, result: summary });
+    const rest: SseEvent[] = [];
+    for await (const e of stream) rest.push(e); // ends by itself: the key is gone
+    expect(rest).toEqual([]);
+    expect((await events(mine.id, owner.key)).status).toBe(401);
+  });
+
+  it(`lets a key hold ${MAX_EVENT_STREAMS_PER_KEY} streams open at once: one more is 429 until one ends (issue #29, finding 5)`, async () => {
+    const holder = await newKey("events-cap");
+    const job = (await (await submit(holder.key, fromBase64(images.png64x48))).json()) as JobJson;
+    await drainQueue();
+    const open = await Promise.all(
+      Array.from({ length: MAX_EVENT_STREAMS_PER_KEY }, () => events(job.id, holder.key)),
+    );
+    expect(open.map((r) => r.status)).toEqual(Array(MAX_EVENT_STREAMS_PER_KEY).fill(200));
+    const over = await events(job.id, holder.key);
+    expect([over.status, over.headers.get("retry-after")]).toEqual([429, String(SLOT_RETRY_AFTER_S)]);
+    expect(((await over.json()) as { error: { code: string } }).error.code).toBe("rate_limited");
+    // another key is not affected
+    const mine = (await (await submit(key, fromBase64(images.png64x48))).json()) as JobJson;
+    await drainQueue();
+    const elsewhere = await events(mine.id);
+    expect(elsewhere.status).toBe(200);
+    await elsewhere.body?.cancel();
+    // a client that closes its stream gives its slot back
+    await open[0].body!.cancel();
+    await vi.waitUntil(
+      async () => {
+        const r = await events(job.id, holder.key);
+        if (r.status !== 200) {
+          await r.body?.cancel();
+          return false;
+        }
+        open[0] = r;
+        return true;
+      },
+      { timeout: 5000, interval: 200 },
+    );
+    await Promise.all(open.map((r) => r.body?.cancel()));
   });
 });

@@ -37,6 +37,8 @@ export interface JobOptions {
 export { JOB_MODES, JOB_QUALITIES };
 export const JOB_OUTPUTS = JOB_OUTPUT_NAMES;
 export const MAX_WEBHOOK_URL_LENGTH = 2048;
+/** The option fields that hold lists: a multipart form may repeat them, each value counts. */
+export const LIST_OPTION_FIELDS = ["outputs", "webhook_events"] as const;
 
 /** Whole seconds 1..MAX_CANCEL_AFTER_S as text (a header or form field), parsed to a number. */
 export const cancelAfterSeconds = (name: string) =>

@@ -41,15 +41,21 @@ import { urlPolicy } from "../webhooks/deliver.ts";
 import { getDelivery, lastAttempt, listDeliveries } from "../webhooks/deliveries.ts";
 import { enqueueRedelivery } from "../webhooks/enqueue.ts";
 import { decodeCursor, encodeCursor } from "./cursor.ts";
-import { EVENTS_HEARTBEAT_MS, EVENTS_MAX_LIFETIME_MS, EVENTS_POLL_MS, streamJobEvents } from "./events.ts";
+import {
+  EVENTS_HEARTBEAT_MS,
+  EVENTS_MAX_LIFETIME_MS,
+  EVENTS_POLL_MS,
+  MAX_EVENT_STREAMS_PER_KEY,
+  streamJobEvents,
+} from "./events.ts";
 import { checkJobImage, imageUrlOf, readJsonObject, requireSafeWebhookUrl } from "./input.ts";
-import { optionFieldsFromJson, parseJobOptions } from "./options.ts";
+import { LIST_OPTION_FIELDS, optionFieldsFromJson, parseJobOptions } from "./options.ts";
 import { findJobByIdempotencyKey, getJob, type JobRow, listJobsOfKey } from "./repo.ts";
 import { purgeJob } from "./retention.ts";
 import { acceptJob, cancelJob, outputKey, publicJob } from "./service.ts";
 import { requireSignedUrl } from "./signed-urls.ts";
 import { isFinal } from "./state.ts";
-import { parsePreferWait, waitForEnd } from "./waiting.ts";
+import { capPreferWaits, MAX_WAITS_PER_KEY, parsePreferWait, waitForEnd } from "./waiting.ts";
 
 export const jobs = createApp();
 
@@ -122,9 +128,12 @@ const createJob = createRoute({
     "Stores the image (uploaded as multipart/form-data, or fetched from `image_url` in a JSON body) " +
     "and queues it for the GPU tier; poll GET /v1/jobs/{id}, ask for a webhook, or " +
     "send `Prefer: wait=N` to have the answer held until the job ends (at most N seconds). " +
-    "Rate-limited per key (60 per minute by default).",
+    "A multipart form has one `image` part; a field given twice is 400, except the lists `outputs` and " +
+    "`webhook_events`, whose repeated values all count. " +
+    "Rate-limited per key (60 per minute by default); a key may have " +
+    `${MAX_WAITS_PER_KEY} \`Prefer: wait\` requests held at once (429 beyond, nothing stored).`,
   security,
-  middleware: [rateLimit("jobs", 60)] as const,
+  middleware: [rateLimit("jobs", 60), capPreferWaits] as const,
   request: {
     headers: JobCreateHeaders,
     // Described, not validated here: the body is read capped while it streams, then its fields
@@ -182,7 +191,10 @@ const createJob = createRoute({
           "more pixels (or a longer side) than the limit, or image_url could not be fetched (network " +
           "error, no answer within 10 s, more than 3 redirects, a non-2xx answer: the message says which)",
       },
-      429: rateLimited("submissions"),
+      429: {
+        ...rateLimited("submissions"),
+        description: `too many submissions (more than 60 per minute), or (with \`Prefer: wait\`) ${MAX_WAITS_PER_KEY} held already`,
+      },
       503: {
         codes: ["dns_unavailable", "misconfigured"],
         description:
@@ -215,7 +227,7 @@ jobs.openapi(createJob, async (c) => {
   let imageUrl: string | undefined;
   let fields: Record<string, string>;
   if (type === "multipart/form-data") {
-    const upload = await readImageUpload(c.req.raw, JOB_LIMITS);
+    const upload = await readImageUpload(c.req.raw, JOB_LIMITS, LIST_OPTION_FIELDS);
     info = checkJobImage(upload.bytes);
     bytes = upload.bytes;
     fields = upload.fields;
@@ -363,9 +375,11 @@ jobs.openapi(
       "`status` when the status changed and `progress` when only `progress` moved; each event's `data` is the job " +
       `as GET /v1/jobs/{id} returns it. The job is read about every ${EVENTS_POLL_MS / 1000} s; a comment line ` +
       `(\`: keep-alive\`) comes every ${EVENTS_HEARTBEAT_MS / 1000} s of quiet. The stream ends after a final status ` +
-      `(succeeded, failed, canceled), and after at most ${EVENTS_MAX_LIFETIME_MS / 60_000} minutes: reconnect then ` +
+      "(succeeded, failed, canceled), at the first read after the key is revoked (a reconnect then gets 401), " +
+      `and after at most ${EVENTS_MAX_LIFETIME_MS / 60_000} minutes: reconnect then ` +
       "(its first event tells where the job is). Authenticated like GET /v1/jobs/{id} (an `Authorization` header, so " +
-      "browsers read it with fetch, not EventSource).",
+      `browsers read it with fetch, not EventSource). A key may hold ${MAX_EVENT_STREAMS_PER_KEY} streams open at once: ` +
+      "one more is 429 rate_limited (Retry-After).",
     security,
     request: { params: JobIdPath },
     responses: {
@@ -373,7 +387,15 @@ jobs.openapi(
         description: "the event stream",
         content: { "text/event-stream": { schema: JobEventStream } },
       },
-      ...errors({ 401: keyRefused, 404: jobGone }),
+      ...errors({
+        401: keyRefused,
+        404: jobGone,
+        429: {
+          codes: ["rate_limited"],
+          description: `the key already holds ${MAX_EVENT_STREAMS_PER_KEY} open event streams`,
+          headers: { "Retry-After": header("seconds to wait", "integer") },
+        },
+      }),
     },
   }),
   async (c) => streamJobEvents(c, await ownJob(c, c.req.valid("param").id)),

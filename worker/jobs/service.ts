@@ -18,7 +18,7 @@ import {
   OUTPUT_CONTENT_TYPES,
 } from "../../protocol/jobs.ts";
 import { randomId } from "../auth/keys.ts";
-import { deleteRateLimitWindowsBefore } from "../auth/rate-limit.ts";
+import { deleteFullRateLimitBuckets } from "../auth/rate-limit.ts";
 import { completeBatchIfEnded, completeEndedBatches } from "../batches/completion.ts";
 import { publicOrigin } from "../config.ts";
 import { forgetCallbackIdsBefore } from "../internal/nonces.ts";
@@ -344,10 +344,10 @@ export async function sweep(
   // A batch whose last job ended while its completion could not be recorded or queued.
   await completeEndedBatches(env);
   // Housekeeping: replay protection only needs callbacks within the tolerance window, and
-  // rate-limit windows only the current minute.
+  // a rate-limit bucket only until it is full again.
   await Promise.all([
     forgetCallbackIdsBefore(env.DB, new Date(now - 3_600_000).toISOString()),
-    deleteRateLimitWindowsBefore(env.DB, Math.floor(now / 1000) - 3600),
+    deleteFullRateLimitBuckets(env.DB, now),
   ]);
   if (stats.canceled + stats.redispatched + stats.requeued + stats.failed > 0)
     console.log(JSON.stringify({ level: "info", msg: "sweep", ...stats }));

@@ -1,4 +1,7 @@
 /** `Prefer: wait=N` on POST /v1/jobs: parsing the preference and holding the answer. */
+import type { MiddlewareHandler } from "hono";
+import { takeSlot } from "../auth/concurrency.ts";
+import type { AppEnv } from "../types.ts";
 import { getJob, type JobRow } from "./repo.ts";
 import { isFinal } from "./state.ts";
 
@@ -6,6 +9,30 @@ import { isFinal } from "./state.ts";
 export const MAX_PREFER_WAIT_S = 60;
 /** How often a held request reads the job again: D1 is cheap, and a timer costs no CPU. */
 export const WAIT_POLL_MS = 300;
+/** `Prefer: wait` requests one API key may have held at once: each holds a connection. */
+export const MAX_WAITS_PER_KEY = 5;
+
+/**
+ * Before a POST /v1/jobs with a usable `Prefer: wait` reads its body: take one of the key's
+ * MAX_WAITS_PER_KEY wait slots for the request's life (429 `rate_limited` without one, nothing
+ * stored), and give it back when the answer is ready. Requests without the preference pass.
+ */
+export const capPreferWaits: MiddlewareHandler<AppEnv> = async (c, next) => {
+  if (parsePreferWait(c.req.header("prefer")) === undefined) return next();
+  const slot = await takeSlot(
+    c.env.DB,
+    `waits:${c.get("apiKey").id}`,
+    MAX_WAITS_PER_KEY,
+    // an image_url fetch (10 s) and the wait itself, and then some
+    (MAX_PREFER_WAIT_S + 60) * 1000,
+    "held `Prefer: wait` requests",
+  );
+  try {
+    await next();
+  } finally {
+    c.executionCtx.waitUntil(slot.release());
+  }
+};
 
 /**
  * The `wait` preference of a Prefer header (RFC 7240: comma-separated preferences, each

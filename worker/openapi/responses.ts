@@ -76,15 +76,21 @@ export const unauthorized = (what: string): ErrorDoc => ({
 
 /** Headers every answer of a rate-limited route carries (worker/auth/rate-limit.ts sets them). */
 export const RATE_LIMIT_HEADERS = {
-  "RateLimit-Limit": header("requests allowed per minute and key", "integer"),
-  "RateLimit-Remaining": header("requests left in this minute", "integer"),
+  "RateLimit-Limit": header(
+    "requests allowed per minute and key (a burst of this many, then refilled evenly)",
+    "integer",
+  ),
+  "RateLimit-Remaining": header("requests the key may send right now", "integer"),
 };
 
 /** The 429 of a rate-limited route; `what` names what is counted, e.g. "submissions". */
 export const rateLimited = (what: string): ErrorDoc => ({
   codes: ["rate_limited"],
-  description: `too many ${what} this minute`,
-  headers: { "Retry-After": header("seconds until the window ends", "integer"), ...RATE_LIMIT_HEADERS },
+  description: `too many ${what}: the key's bucket is empty (it refills one request every 60/limit s)`,
+  headers: {
+    "Retry-After": header("seconds until the next request is allowed", "integer"),
+    ...RATE_LIMIT_HEADERS,
+  },
 });
 
 export const signedUrlRefused: ErrorDoc = {

@@ -11,6 +11,7 @@ import { edgeModel } from "../inference/edge-model.ts";
 import { createApp } from "../openapi/app.ts";
 import { errors, header, IMAGE_BODY, imageUploadErrors, MASK_PNG } from "../openapi/responses.ts";
 import { PreviewForm, PreviewQuery, PreviewResult } from "../openapi/schemas.ts";
+import { PREVIEW_RATE_LIMITS, previewRateLimit } from "./limit.ts";
 
 export const preview = createApp();
 
@@ -45,8 +46,13 @@ const route = createRoute({
     "memory: 3000x2000 (6 MP) fits in every common coding (baseline and progressive 4:2:0 JPEG, PNG, " +
     "lossy WebP); progressive 4:4:4 JPEGs and lossless or alpha WebPs fit at about 4 to 5 MP. A larger " +
     "image is refused with 422 `too_many_pixels`, whose message says how many megapixels that kind of " +
-    "image may have: downscale it, or use POST /v1/jobs for full-size images.",
-  security: [],
+    "image may have: downscale it, or use POST /v1/jobs for full-size images. No key is needed: anonymous " +
+    `previews are limited to ${PREVIEW_RATE_LIMITS.anonymous.limit} per ${PREVIEW_RATE_LIMITS.anonymous.periodS} s ` +
+    `per client address; with an API key, ${PREVIEW_RATE_LIMITS.apiKey.limit} per ${PREVIEW_RATE_LIMITS.apiKey.periodS} s ` +
+    "per key (429 rate_limited with Retry-After beyond).",
+  // The key is optional: it raises the rate limit.
+  security: [{}, { apiKey: [] }] as Record<string, string[]>[],
+  middleware: [previewRateLimit] as const,
   request: {
     query: PreviewQuery,
     // Described, not validated here: the route reads the body itself, capped while it streams.
@@ -67,7 +73,15 @@ const route = createRoute({
         "X-Model": header("the model's id (PNG answers)"),
       },
     },
-    ...errors(imageUploadErrors(PREVIEW_LIMITS)),
+    ...errors({
+      ...imageUploadErrors(PREVIEW_LIMITS),
+      401: { codes: ["unauthorized"], description: "an Authorization header with an unknown or revoked key" },
+      429: {
+        codes: ["rate_limited"],
+        description: "too many previews from this address, or with this key, in the period",
+        headers: { "Retry-After": header("seconds to wait: the limit's period", "integer") },
+      },
+    }),
   },
 });
 

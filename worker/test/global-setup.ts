@@ -100,13 +100,37 @@ export default async function setup(project: TestProject) {
  * A real HTTP server on loopback that `image_url` tests fetch from (development's URL policy
  * accepts loopback): /png64x48 an image, /redirect?to=URL a 302, /status/N that status,
  * /declared-huge a Content-Length over the job limit, /endless-huge an unannounced body over it,
- * /hang no answer at all (until the connection is dropped).
+ * /hang no answer at all (until the connection is dropped), /slow-png?ms=N the image after N ms.
+ * Requests with `?tag=T` are counted: /hits?tag=T answers `{ requests, maxInFlight }` for T
+ * (how many arrived, and the most open at once), so tests can see what one call cost the server.
  */
 async function startImageServer(): Promise<{ origin: string; stop: () => Promise<void> }> {
   const image = await png(64, 48);
+  const hits = new Map<string, { requests: number; inFlight: number; maxInFlight: number }>();
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
-    if (url.pathname === "/png64x48") {
+    const tag = url.searchParams.get("tag");
+    if (tag && url.pathname !== "/hits") {
+      const h = hits.get(tag) ?? { requests: 0, inFlight: 0, maxInFlight: 0 };
+      hits.set(tag, h);
+      h.requests++;
+      h.maxInFlight = Math.max(h.maxInFlight, ++h.inFlight);
+      res.once("close", () => h.inFlight--);
+    }
+    if (url.pathname === "/hits") {
+      const { requests = 0, maxInFlight = 0 } = hits.get(tag ?? "") ?? {};
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify({ requests, maxInFlight }));
+    } else if (url.pathname === "/slow-png") {
+      const timer = setTimeout(
+        () => {
+          res.writeHead(200, { "content-type": "image/png", "content-length": image.byteLength });
+          res.end(image);
+        },
+        Number(url.searchParams.get("ms") ?? 1000),
+      );
+      res.once("close", () => clearTimeout(timer));
+    } else if (url.pathname === "/png64x48") {
       res.writeHead(200, { "content-type": "image/png", "content-length": image.byteLength });
       res.end(image);
     } else if (url.pathname === "/redirect") {
