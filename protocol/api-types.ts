@@ -730,7 +730,7 @@ export interface components {
         PreviewForm: {
             /**
              * Format: binary
-             * @description the image: JPEG, PNG or WebP, up to 10 MiB and 8 megapixels (8192 per side), fewer for the codings whose decoders need more memory
+             * @description the image: JPEG, PNG, WebP, HEIC or AVIF, up to 10 MiB and 8 megapixels (8192 per side), fewer for the codings whose decoders need more memory
              */
             image: string;
         };
@@ -767,7 +767,7 @@ export interface components {
             deadline_s?: number;
             /**
              * Format: binary
-             * @description the image: JPEG, PNG or WebP, up to 25 MiB and 40 megapixels (16384 per side)
+             * @description the image: JPEG, PNG, WebP, HEIC or AVIF, up to 25 MiB and 40 megapixels (16384 per side)
              */
             image: string;
         };
@@ -775,7 +775,7 @@ export interface components {
         JobCreateJson: {
             /**
              * Format: uri
-             * @description Where the edge fetches the image (JPEG, PNG or WebP, the same limits as an upload): https, a public address (private, link-local and loopback targets are refused with unsafe_image_url, also behind a redirect); at most 3 redirects and 10 s.
+             * @description Where the edge fetches the image (JPEG, PNG, WebP, HEIC or AVIF, the same limits as an upload): https, a public address (private, link-local and loopback targets are refused with unsafe_image_url, also behind a redirect); at most 3 redirects and 10 s.
              */
             image_url: string;
             /** @enum {string} */
@@ -830,7 +830,7 @@ export interface components {
             images: {
                 /**
                  * Format: uri
-                 * @description Where the edge fetches the image (JPEG, PNG or WebP, the same limits as an upload): https, a public address (private, link-local and loopback targets are refused with unsafe_image_url, also behind a redirect); at most 3 redirects and 10 s.
+                 * @description Where the edge fetches the image (JPEG, PNG, WebP, HEIC or AVIF, the same limits as an upload): https, a public address (private, link-local and loopback targets are refused with unsafe_image_url, also behind a redirect); at most 3 redirects and 10 s.
                  */
                 image_url: string;
             }[];
@@ -1229,6 +1229,9 @@ export interface operations {
                 "image/jpeg": string;
                 "image/png": string;
                 "image/webp": string;
+                "image/heic": string;
+                "image/avif": string;
+                "image/heif": string;
                 "multipart/form-data": components["schemas"]["PreviewForm"];
             };
         };
@@ -1275,7 +1278,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description neither image/jpeg, image/png, image/webp nor multipart/form-data, or not such an image. `error.code`: `unsupported_media_type` */
+            /** @description neither image/jpeg, image/png, image/webp, image/heic, image/avif, image/heif nor multipart/form-data, or not such an image (JPEG XL, GIF, animated HEIF/AVIF). `error.code`: `unsupported_media_type` */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -1582,7 +1585,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description the body is neither multipart/form-data nor application/json, or the image is not JPEG, PNG or WebP. `error.code`: `unsupported_media_type` */
+            /** @description the body is neither multipart/form-data nor application/json, or the image is not JPEG, PNG, WebP, HEIC or AVIF. `error.code`: `unsupported_media_type` */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -2145,7 +2148,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description neither multipart/form-data nor application/json, or an item is not a JPEG, PNG or WebP. `error.code`: `unsupported_media_type` */
+            /** @description neither multipart/form-data nor application/json, or an item is not a JPEG, PNG, WebP, HEIC or AVIF. `error.code`: `unsupported_media_type` */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -2631,6 +2634,9 @@ export interface operations {
                     "image/jpeg": string;
                     "image/png": string;
                     "image/webp": string;
+                    "image/heic": string;
+                    "image/avif": string;
+                    "image/heif": string;
                 };
             };
             /** @description the URL is not signed, its signature does not match, or it has expired. `error.code`: `invalid_signature`, `url_expired` */

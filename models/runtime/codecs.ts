@@ -1,6 +1,7 @@
 /**
- * The jSquash WebAssembly decoders (mozjpeg, libwebp, Rust `png`), each image decoded by a
- * fresh instance of its compiled module that is dropped afterwards.
+ * The WebAssembly decoders (jSquash's mozjpeg, libwebp, Rust `png` and libavif with dav1d;
+ * libheif-js's libheif with libde265 for HEIC), each image decoded by a fresh instance of its
+ * compiled module that is dropped afterwards.
  *
  * Why a fresh instance per image: a WebAssembly memory never shrinks. A long-lived decoder
  * keeps the heap of the largest image it ever decoded (a progressive 6 MP JPEG leaves
@@ -11,9 +12,11 @@
  * still holds (embind keeps the last call's arguments), with it to the garbage collector.
  * Workers may only instantiate the compiled modules they import, never compile bytes.
  */
+import avifDecoder from "@jsquash/avif/codec/dec/avif_dec.js";
 import mozjpegDecoder from "@jsquash/jpeg/codec/dec/mozjpeg_dec.js";
 import { initEmscriptenModule } from "@jsquash/jpeg/utils.js";
 import webpDecoder from "@jsquash/webp/codec/dec/webp_dec.js";
+import libheif from "libheif-js/libheif-wasm/libheif.js";
 
 /** Interleaved RGBA, 8 bits per channel, row-major: (height, width, 4). */
 export interface Rgba {
@@ -22,11 +25,13 @@ export interface Rgba {
   data: Uint8ClampedArray;
 }
 
-/** The three decoders as compiled modules (Workers import them; Node compiles the files). */
+/** The decoders as compiled modules (Workers import them; Node compiles the files). */
 export interface CodecModules {
   jpeg: WebAssembly.Module;
   png: WebAssembly.Module;
   webp: WebAssembly.Module;
+  heic: WebAssembly.Module;
+  avif: WebAssembly.Module;
 }
 
 /**
@@ -48,7 +53,7 @@ class ImageData {
 (globalThis as { ImageData?: unknown }).ImageData ??= ImageData;
 
 interface EmscriptenDecoder {
-  decode(data: Uint8Array, ...options: boolean[]): Rgba | null;
+  decode(data: Uint8Array, ...options: (boolean | number)[]): Rgba | null;
 }
 type EmscriptenFactory = Parameters<typeof initEmscriptenModule>[0];
 
@@ -63,7 +68,7 @@ async function decodeEmscripten(
   module: WebAssembly.Module,
   bytes: Uint8Array,
   warnings: string[] | undefined,
-  ...options: boolean[]
+  ...options: (boolean | number)[]
 ): Promise<Rgba | null> {
   const overrides = warnings ? { printErr: (line: string) => warnings.push(line) } : {};
   const decoder = (await initEmscriptenModule(factory, module, overrides)) as unknown as EmscriptenDecoder;
@@ -76,6 +81,75 @@ export const decodeJpeg = (module: WebAssembly.Module, bytes: Uint8Array, warnin
   decodeEmscripten(mozjpegDecoder as EmscriptenFactory, module, bytes, warnings, false); // false: no EXIF rotation
 export const decodeWebp = (module: WebAssembly.Module, bytes: Uint8Array) =>
   decodeEmscripten(webpDecoder as EmscriptenFactory, module, bytes, undefined);
+/** libavif (dav1d) to 8-bit RGBA, as coded: libavif leaves irot/imir to the caller. */
+export const decodeAvif = (module: WebAssembly.Module, bytes: Uint8Array) =>
+  decodeEmscripten(avifDecoder as EmscriptenFactory, module, bytes, undefined, 8); // 8 bits per channel
+
+interface HeifError {
+  code: unknown;
+  message?: string;
+}
+interface HeifChannel {
+  width: number;
+  height: number;
+  stride: number;
+  data: Uint8Array;
+}
+/** The few calls of libheif-js's embind API this uses (its own typings describe the C exports). */
+interface Libheif {
+  heif_context_alloc(): unknown;
+  heif_context_read_from_memory(context: unknown, bytes: Uint8Array): HeifError;
+  heif_error_code: { heif_error_Ok: unknown };
+  heif_js_context_get_primary_image_handle(context: unknown): unknown;
+  heif_js_decode_image2(
+    handle: unknown,
+    colorspace: unknown,
+    chroma: unknown,
+  ): { code?: unknown; channels?: HeifChannel[] };
+  heif_colorspace: { heif_colorspace_RGB: unknown };
+  heif_chroma: { heif_chroma_interleaved_RGBA: unknown };
+}
+
+/**
+ * libheif (libde265) to RGBA, the primary image only (a burst's or Live Photo's other images
+ * are never decoded), with the container's irot/imir applied: libheif applies them itself,
+ * so the result is upright. The RGBA is a view of the decoder's heap (the instance is dropped,
+ * so nothing overwrites it); the view keeps the heap alive until the pixels are dropped.
+ */
+export async function decodeHeic(module: WebAssembly.Module, bytes: Uint8Array): Promise<Rgba | null> {
+  const lib = (await (libheif as unknown as (overrides: object) => Promise<Libheif>)({
+    instantiateWasm(imports: WebAssembly.Imports, receive: (instance: WebAssembly.Instance) => void) {
+      const instance = new WebAssembly.Instance(module, imports);
+      receive(instance);
+      return instance.exports;
+    },
+    print: () => {},
+    printErr: () => {},
+  })) as Libheif;
+  const context = lib.heif_context_alloc();
+  const read = lib.heif_context_read_from_memory(context, bytes);
+  if (read.code !== lib.heif_error_code.heif_error_Ok) return null;
+  const handle = lib.heif_js_context_get_primary_image_handle(context);
+  if (!handle || (handle as HeifError).code) return null;
+  const image = lib.heif_js_decode_image2(
+    handle,
+    lib.heif_colorspace.heif_colorspace_RGB,
+    lib.heif_chroma.heif_chroma_interleaved_RGBA,
+  );
+  const channel = image?.channels?.[0];
+  if (!channel || image.code) return null;
+  const { width, height, stride, data } = channel;
+  const row = width * 4;
+  let rgba: Uint8ClampedArray;
+  if (stride === row) rgba = new Uint8ClampedArray(data.buffer, data.byteOffset, row * height);
+  else {
+    rgba = new Uint8ClampedArray(row * height);
+    for (let y = 0; y < height; y++) rgba.set(data.subarray(y * stride, y * stride + row), y * row);
+  }
+  // 32-bit pixel access needs 4-byte alignment: copy if the heap's buffer is not aligned.
+  if (rgba.byteOffset % 4 !== 0) rgba = rgba.slice();
+  return { width, height, data: rgba };
+}
 
 interface PngExports {
   memory: WebAssembly.Memory;

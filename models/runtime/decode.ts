@@ -1,15 +1,23 @@
 /**
- * Image decoding with the same codecs (jSquash's WebAssembly mozjpeg, png and libwebp, and
- * jpeg-js for CMYK/YCCK JPEGs) in every tier, so the Worker, the CLI and the GPU service see
+ * Image decoding with the same codecs (jSquash's WebAssembly mozjpeg, png, libwebp and libavif,
+ * libheif-js for HEIC, and jpeg-js for CMYK/YCCK JPEGs) in every tier, so the Worker, the CLI and the GPU service see
  * identical pixels for the same bytes. The caller hands over compiled wasm modules (Workers import them; Node compiles the files).
  */
 
 import { decodeCmykJpeg } from "./cmyk-jpeg.ts";
-import { type CodecModules, decodeJpeg, decodePng, decodeWebp, type Rgba } from "./codecs.ts";
+import {
+  type CodecModules,
+  decodeAvif,
+  decodeHeic,
+  decodeJpeg,
+  decodePng,
+  decodeWebp,
+  type Rgba,
+} from "./codecs.ts";
 import { checkComplete, checkJpegDecoderWarnings } from "./completeness.ts";
 import { InputError } from "./errors.ts";
 import { applyOrientation, type Orientation, orientedSize, readOrientation } from "./exif.ts";
-import { checkLimits, type ImageInfo, type ImageLimits, readImageInfo } from "./image-info.ts";
+import { checkLimits, type ImageInfo, type ImageLimits, readImageInfo, typeName } from "./image-info.ts";
 
 export type { CodecModules, Rgba };
 
@@ -70,24 +78,33 @@ export async function decodeImage(bytes: Uint8Array, limits: ImageLimits): Promi
     if (info.coding.inks) stored = decodeCmykJpeg(bytes, info.coding.inks, limits.maxPixels / 1e6);
     else if (info.type === "image/jpeg") stored = await decodeJpeg(codecs.jpeg, bytes, warnings);
     else if (info.type === "image/png") stored = decodePng(codecs.png, bytes);
-    else stored = await decodeWebp(codecs.webp, bytes);
+    else if (info.type === "image/webp") stored = await decodeWebp(codecs.webp, bytes);
+    else if (info.type === "image/heic") stored = await decodeHeic(codecs.heic, bytes);
+    else stored = await decodeAvif(codecs.avif, bytes);
   } catch {
     stored = null;
   }
+  // HEIF orientation is the container's irot/imir, never EXIF's. libheif applies it while
+  // decoding (HEIC comes out upright); libavif leaves it to us like EXIF's.
+  const heicUpright = info.type === "image/heic";
+  const [codedWidth, codedHeight] = heicUpright
+    ? orientedSize(info.width, info.height, info.containerOrientation ?? 1)
+    : [info.width, info.height];
   if (
     !stored ||
-    stored.width !== info.width ||
-    stored.height !== info.height ||
+    stored.width !== codedWidth ||
+    stored.height !== codedHeight ||
     stored.data.length < stored.width * stored.height * 4
   ) {
-    throw new InputError(
-      "unreadable_image",
-      `the ${info.type.slice(6).toUpperCase()} data could not be decoded`,
-    );
+    throw new InputError("unreadable_image", `the ${typeName(info.type)} data could not be decoded`);
   }
   // The structure reached EOI, but the decoder may still have run out inside a scan.
   checkJpegDecoderWarnings(warnings);
-  const orientation = readOrientation(bytes);
+  const orientation: Orientation = heicUpright
+    ? 1
+    : info.type === "image/avif"
+      ? (info.containerOrientation ?? 1)
+      : readOrientation(bytes);
   const [width, height] = orientedSize(stored.width, stored.height, orientation);
   return { info, stored, orientation, width, height };
 }

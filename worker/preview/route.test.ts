@@ -95,6 +95,32 @@ describe("POST /v1/preview", () => {
     await expectMask(await post(fromBase64(images.portraitExif6), "image/jpeg"), 32, 48);
   });
 
+  it("decodes HEIC and AVIF, with the container's irot/imir: a 96x64 rotated a quarter turn gives 64x96", async () => {
+    await expectMask(await post(fromBase64(images.heic), "image/heic"), 96, 64);
+    await expectMask(await post(fromBase64(images.heicIrot1), "image/heif"), 64, 96);
+    await expectMask(await post(fromBase64(images.avif), "image/avif"), 96, 64);
+    const response = await post(fromBase64(images.avifIrot1Imir0), "image/avif", "?format=json");
+    const body = (await response.json()) as { width: number; height: number; orientation: number };
+    expect(body).toMatchObject({ width: 64, height: 96, orientation: 5 });
+  });
+
+  it("answers 415 for JPEG XL and animated AVIF, naming the supported types", async () => {
+    const sequence = fromBase64(images.avif).slice();
+    sequence.set(new TextEncoder().encode("avis"), 8); // an image sequence's major brand
+    const jxl = new Uint8Array([0xff, 0x0a, 0xfa, 0x7f, 0x01, 0x90, 0x08, 0x06, 0x01, 0x00]);
+    for (const [bytes, what] of [
+      [sequence, /image sequence/],
+      [jxl, /JPEG XL/],
+    ] as const) {
+      const response = await post(bytes, "image/avif");
+      expect(response.status).toBe(415);
+      const { error } = (await response.json()) as { error: { code: string; message: string } };
+      expect(error.code).toBe("unsupported_media_type");
+      expect(error.message).toMatch(what);
+      expect(error.message).toMatch(/JPEG, PNG, WebP, HEIC or AVIF/);
+    }
+  });
+
   it("refuses, before decoding, images over the pixel limit or whose decoder would not fit in memory", async () => {
     const refusal = async (image: string) => {
       const response = await post(fromBase64(image), "image/jpeg");

@@ -14,6 +14,8 @@ import { camvidValImages } from "../../test/fixtures/camvid.ts";
 import { withJpegSize } from "../../test/fixtures/craft.ts";
 import { jpeg, png, toBase64, webp, withExifOrientation } from "../../test/fixtures/images.ts";
 
+const HEIF_FIXTURES = "models/runtime/fixtures/heif";
+
 export const SAMPLES_DIR = "worker/demo/public/samples";
 export const EDGE_MODEL = "models/fcn32s-edge-int8.onnx";
 
@@ -81,6 +83,11 @@ export default async function setup(project: TestProject) {
     cmykAdobe: toBase64(readFileSync("test/fixtures/cmyk/cmyk-adobe.jpg")),
     ycckAdobe: toBase64(readFileSync("test/fixtures/cmyk/ycck-adobe.jpg")),
     jpeg3266x2450: toBase64(withJpegSize(await jpeg(80, 60, { progressive: true }), 3266, 2450)),
+    // HEIC and AVIF, 96x64 (models/runtime/fixtures/heif/make.sh); "irot1": shown as 64x96
+    heic: toBase64(readFileSync(`${HEIF_FIXTURES}/photo.heic`)),
+    heicIrot1: toBase64(readFileSync(`${HEIF_FIXTURES}/photo-irot1.heic`)),
+    avif: toBase64(readFileSync(`${HEIF_FIXTURES}/photo.avif`)),
+    avifIrot1Imir0: toBase64(readFileSync(`${HEIF_FIXTURES}/photo-irot1-imir0.avif`)),
   });
   return async () => {
     await sqs.stop();
