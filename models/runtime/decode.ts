@@ -18,6 +18,7 @@ import { checkComplete, checkJpegDecoderWarnings } from "./completeness.ts";
 import { InputError } from "./errors.ts";
 import { applyOrientation, type Orientation, orientedSize, readOrientation } from "./exif.ts";
 import { checkLimits, type ImageInfo, type ImageLimits, readImageInfo, typeName } from "./image-info.ts";
+import { decodeJpegDc } from "./jpeg-dc.ts";
 
 export type { CodecModules, Rgba };
 
@@ -33,9 +34,14 @@ export function initCodecs(modules: CodecModules): void {
 
 /** Stored pixels and the EXIF orientation a viewer shows them in; an Rgba is shown as stored. */
 export interface OrientedRgba {
-  /** (H, W, 4) RGBA in the order the file stores it */
+  /** (H, W, 4) RGBA in the order the file stores it, at full size or (see `fullSize`) reduced */
   stored: Rgba;
   orientation: Orientation;
+  /**
+   * The image's displayed size where `stored` is a reduced decode (a JPEG at 1/8): masks
+   * and results are at this size. Absent: `stored` is the full image.
+   */
+  fullSize?: { width: number; height: number };
 }
 
 export interface DecodedImage extends OrientedRgba {
@@ -56,13 +62,50 @@ export function upright(image: OrientedRgba): Rgba {
   return applyOrientation(image.stored, image.orientation);
 }
 
+export interface DecodeOptions {
+  /**
+   * The smallest displayed size the caller needs (the preview network's input): a JPEG whose
+   * 1/8 scale still covers it is decoded at 1/8 from its DC coefficients (jpeg-dc.ts), under
+   * `limits.scaled`; every other image is decoded whole, under the full limits.
+   */
+  atLeast?: { width: number; height: number };
+}
+
+/** A JPEG's size at 1/8 scale, as displayed, if that still covers `atLeast`. */
+function coversAtEighth(
+  info: ImageInfo,
+  orientation: Orientation,
+  atLeast: DecodeOptions["atLeast"],
+): boolean {
+  if (!atLeast || info.type !== "image/jpeg" || info.coding.inks) return false;
+  const [width, height] = orientedSize(Math.ceil(info.width / 8), Math.ceil(info.height / 8), orientation);
+  return width >= atLeast.width && height >= atLeast.height;
+}
+
 /**
  * Check the header against the limits, check the file is whole, and decode. The EXIF
  * orientation is read, not applied (see `upright`). Throws InputError for anything the client
  * can fix, including a truncated file (which mozjpeg alone would decode, filled with grey).
+ * With `atLeast`, a large JPEG comes back reduced (`fullSize` says its displayed size).
  */
-export async function decodeImage(bytes: Uint8Array, limits: ImageLimits): Promise<DecodedImage> {
+export async function decodeImage(
+  bytes: Uint8Array,
+  limits: ImageLimits,
+  options: DecodeOptions = {},
+): Promise<DecodedImage> {
   const info = readImageInfo(bytes);
+  const exifOrientation = info.type === "image/jpeg" ? readOrientation(bytes) : 1;
+  if (limits.scaled && coversAtEighth(info, exifOrientation, options.atLeast)) {
+    checkLimits(info, { ...limits, ...limits.scaled, maxDecodeBytes: undefined });
+    checkComplete(bytes, info);
+    const reduced = decodeJpegDc(bytes);
+    if (reduced) {
+      const orientation = exifOrientation;
+      const [width, height] = orientedSize(info.width, info.height, orientation);
+      return { info, stored: reduced, orientation, width, height, fullSize: { width, height } };
+    }
+    // A coding the DC decoder does not handle: decode it whole, if the full limits allow.
+  }
   checkLimits(info, limits);
   checkComplete(bytes, info);
   if (!codecs) throw new Error("initCodecs() must run before decodeImage()");

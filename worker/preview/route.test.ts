@@ -130,11 +130,19 @@ describe("POST /v1/preview", () => {
       expect(error.message).toMatch(/downscale it, or use POST \/v1\/jobs/);
       return error.message;
     };
-    // 8 MP exactly, within the pixel limit, but a progressive JPEG's coefficients would not fit
-    expect(await refusal(images.progressiveJpeg4000x2000)).toMatch(
-      /4000x2000, a progressive or multi-scan JPEG \(4:2:[02]\).* may have [56]\.\d megapixels/,
+    // within the pixel limit, but a CMYK JPEG (decoded whole) would not fit
+    expect(await refusal(images.cmyk3000x2000)).toMatch(
+      /3000x2000, a CMYK JPEG \(Adobe\).* may have 1\.\d megapixels/,
     );
-    expect(await refusal(images.jpeg3266x2450)).toMatch(/the limit is 8000000 pixels/);
+    expect(await refusal(images.png3266x2450)).toMatch(/the limit is 8000000 pixels/);
+    // a JPEG decoded at 1/8 has its own limit
+    expect(await refusal(images.jpeg9344x7008)).toMatch(/9344x7008; the limit is 64000000 pixels/);
+  });
+
+  it("previews phone photos: 12 MP (EXIF portrait) and 48 MP JPEGs, decoded at 1/8, masks at their displayed size", async () => {
+    const portrait = await expectMask(await post(fromBase64(images.phone12mp), "image/jpeg"), 3024, 4032);
+    expect(new Set(portrait.labels).size).toBeGreaterThan(0);
+    await expectMask(await post(fromBase64(images.phone48mp), "image/jpeg"), 8064, 6048);
   });
 
   it("answers 400 unreadable_image 'truncated' for a JPEG cut at 2,000, 20,000 or 60,000 bytes", async () => {
