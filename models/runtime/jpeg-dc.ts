@@ -73,8 +73,9 @@ class ParseError extends Error {}
 
 /** Entropy-coded data: byte stuffing undone, a marker ends the data (zeros are read past it). */
 class BitReader {
-  private bits = 0;
-  private count = 0;
+  /** the next bits, left-aligned; `count` of them are valid (skipAc works on them directly) */
+  bits = 0;
+  count = 0;
   /** true once a marker has been reached: the bits read after it are padding */
   atMarker = false;
   /** zero bits added past the marker: reading into them means the data ended early */
@@ -86,7 +87,7 @@ class BitReader {
     this.pos = pos;
   }
 
-  private fill(): void {
+  fill(): void {
     while (this.count <= 24) {
       let byte = 0;
       if (this.atMarker || this.pos >= this.b.length) this.padding += 8;
@@ -174,6 +175,52 @@ class BitReader {
     this.pos = i;
     this.atMarker = false;
   }
+}
+
+/**
+ * Read past one block's AC coefficients (baseline): their Huffman symbols say how many bits
+ * each takes, and the bits themselves are not needed at 1/8 scale. The hot loop of a baseline
+ * file, so it works on the reader's bit buffer in locals.
+ */
+function skipAc(reader: BitReader, table: Huffman, se: number): void {
+  let bits = reader.bits;
+  let count = reader.count;
+  const fast = table.fast;
+  for (let k = 1; k <= se; ) {
+    if (count < 25) {
+      reader.bits = bits;
+      reader.count = count;
+      reader.fill();
+      bits = reader.bits;
+      count = reader.count;
+    }
+    const entry = fast[bits >>> (32 - FAST_BITS)];
+    let rs: number;
+    if (entry) {
+      const length = entry & 15;
+      bits = (bits << length) >>> 0;
+      count -= length;
+      rs = entry >> 4;
+    } else {
+      reader.bits = bits;
+      reader.count = count;
+      rs = reader.decode(table);
+      if (reader.count < 16) reader.fill();
+      bits = reader.bits;
+      count = reader.count;
+    }
+    const size = rs & 15;
+    if (size === 0) {
+      if (rs >> 4 !== 15) break;
+      k += 16;
+      continue;
+    }
+    k += (rs >> 4) + 1;
+    bits = (bits << size) >>> 0; // the coefficient's bits (at most 15: at least 16 are loaded)
+    count -= size;
+  }
+  reader.bits = bits;
+  reader.count = count;
 }
 
 /** Where the entropy-coded data from `pos` ends: the first marker that is not RSTn. */
@@ -367,18 +414,7 @@ function decode(b: Uint8Array): Rgba | null {
       if (!dc || (!ac && scan.se > 0)) throw new ParseError("missing Huffman table");
       c.pred += reader.receiveExtend(reader.decode(dc));
       c.dc[index] = c.pred;
-      for (let k = 1; k <= scan.se; ) {
-        const rs = reader.decode(ac);
-        const r = rs >> 4;
-        const s = rs & 15;
-        if (s === 0) {
-          if (r !== 15) break;
-          k += 16;
-        } else {
-          k += r + 1;
-          reader.read(s); // the coefficient's bits: not needed at 1/8 scale
-        }
-      }
+      if (scan.se > 0) skipAc(reader, ac, scan.se);
     };
     let units = 0;
     const restart = () => {
