@@ -9,6 +9,7 @@ import {
   type CodecModules,
   decodeAvif,
   decodeHeic,
+  decodeHeicReduced,
   decodeJpeg,
   decodePng,
   decodeWebp,
@@ -17,7 +18,15 @@ import {
 import { checkComplete, checkJpegDecoderWarnings } from "./completeness.ts";
 import { InputError } from "./errors.ts";
 import { applyOrientation, type Orientation, orientedSize, readOrientation } from "./exif.ts";
-import { checkLimits, type ImageInfo, type ImageLimits, readImageInfo, typeName } from "./image-info.ts";
+import { readHeifHeader } from "./heif.ts";
+import {
+  checkLimits,
+  HEIC_REDUCED_CODING,
+  type ImageInfo,
+  type ImageLimits,
+  readImageInfo,
+  typeName,
+} from "./image-info.ts";
 import { decodeJpegDc } from "./jpeg-dc.ts";
 
 export type { CodecModules, Rgba };
@@ -65,10 +74,46 @@ export function upright(image: OrientedRgba): Rgba {
 export interface DecodeOptions {
   /**
    * The smallest displayed size the caller needs (the preview network's input): a JPEG whose
-   * 1/8 scale still covers it is decoded at 1/8 from its DC coefficients (jpeg-dc.ts), under
-   * `limits.scaled`; every other image is decoded whole, under the full limits.
+   * 1/8 scale still covers it is decoded at 1/8 from its DC coefficients (jpeg-dc.ts), and a
+   * HEIC reduced 2, 4 or 8 times from YCbCr (codecs.ts), under `limits.scaled`; every other
+   * image is decoded whole, under the full limits.
    */
   atLeast?: { width: number; height: number };
+}
+
+/** The largest of 8, 4 and 2 that leaves a displayed width x height covering `atLeast`, or 1. */
+function reductionFactor(width: number, height: number, atLeast: { width: number; height: number }): number {
+  for (const factor of [8, 4, 2])
+    if (Math.ceil(width / factor) >= atLeast.width && Math.ceil(height / factor) >= atLeast.height)
+      return factor;
+  return 1;
+}
+
+/**
+ * A HEIC decoded to YCbCr and reduced (codecs.ts decodeHeicReduced), under the scaled limits
+ * with its own memory estimate; undefined where a full decode is due instead.
+ */
+async function decodeHeicForPreview(
+  bytes: Uint8Array,
+  info: ImageInfo,
+  limits: ImageLimits & { scaled: NonNullable<ImageLimits["scaled"]> },
+  atLeast: { width: number; height: number },
+): Promise<DecodedImage | undefined> {
+  const [width, height] = orientedSize(info.width, info.height, info.containerOrientation ?? 1);
+  const factor = reductionFactor(width, height, atLeast);
+  if (factor === 1 || !codecs) return undefined;
+  checkLimits({ ...info, coding: HEIC_REDUCED_CODING }, { ...limits, ...limits.scaled });
+  checkComplete(bytes, info);
+  let stored: Rgba | null = null;
+  try {
+    stored = await decodeHeicReduced(codecs.heic, bytes, factor, readHeifHeader(bytes, "image/heic").colour);
+  } catch {}
+  if (!stored) return undefined;
+  if (stored.width !== Math.ceil(width / factor) || stored.height !== Math.ceil(height / factor)) {
+    throw new InputError("unreadable_image", "the HEIC data could not be decoded");
+  }
+  // libheif applied irot/imir: the reduced pixels are upright.
+  return { info, stored, orientation: 1, width, height, fullSize: { width, height } };
 }
 
 /** A JPEG's size at 1/8 scale, as displayed, if that still covers `atLeast`. */
@@ -105,6 +150,15 @@ export async function decodeImage(
       return { info, stored: reduced, orientation, width, height, fullSize: { width, height } };
     }
     // A coding the DC decoder does not handle: decode it whole, if the full limits allow.
+  }
+  if (limits.scaled && options.atLeast && info.type === "image/heic") {
+    const reduced = await decodeHeicForPreview(
+      bytes,
+      info,
+      { ...limits, scaled: limits.scaled },
+      options.atLeast,
+    );
+    if (reduced) return reduced;
   }
   checkLimits(info, limits);
   checkComplete(bytes, info);

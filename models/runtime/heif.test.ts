@@ -159,3 +159,46 @@ describe("decoding HEIC and AVIF", () => {
     },
   );
 });
+
+describe("HEIC for a preview: decoded to YCbCr and reduced", () => {
+  const need = { width: 320, height: 240 };
+
+  it("serves a 12 MP portrait HEIC (irot) at 1/8 past the 8 MP limit of a full decode", async () => {
+    const bytes = await fixture("phone12-irot3.heic");
+    const refused = await decodeImage(bytes, PREVIEW_LIMITS).catch((e) => e);
+    expect(refused.code).toBe("too_many_pixels");
+    const image = await decodeImage(bytes, PREVIEW_LIMITS, { atLeast: need });
+    expect(image.fullSize).toEqual({ width: 3024, height: 4032 });
+    expect([image.stored.width, image.stored.height, image.orientation]).toEqual([378, 504, 1]);
+    // Against libheif's own RGB conversion of the whole image, averaged over each 8x8 block.
+    const whole = upright(await decodeImage(bytes, FULL_LIMITS));
+    let max = 0;
+    for (let y = 0; y < 504; y += 7)
+      for (let x = 0; x < 378; x += 5)
+        for (let c = 0; c < 3; c++) {
+          let sum = 0;
+          for (let dy = 0; dy < 8; dy++)
+            for (let dx = 0; dx < 8; dx++) sum += whole.data[((y * 8 + dy) * 3024 + x * 8 + dx) * 4 + c];
+          max = Math.max(max, Math.abs(sum / 64 - image.stored.data[(y * 378 + x) * 4 + c]));
+        }
+    expect(max).toBeLessThanOrEqual(3);
+  });
+
+  it("matches another libheif build's pixels, reduced (heif-convert's PNG averaged per block)", async () => {
+    const image = await decodeImage(await fixture("photo-irot1.heic"), PREVIEW_LIMITS, {
+      atLeast: { width: 16, height: 24 },
+    });
+    expect([image.stored.width, image.stored.height]).toEqual([16, 24]); // 64x96 at 1/4
+    const expected = await reference("heic-ref-irot1.png");
+    let sum = 0;
+    for (let y = 0; y < 24; y++)
+      for (let x = 0; x < 16; x++)
+        for (let c = 0; c < 3; c++) {
+          let block = 0;
+          for (let dy = 0; dy < 4; dy++)
+            for (let dx = 0; dx < 4; dx++) block += expected.rgb[((y * 4 + dy) * 64 + x * 4 + dx) * 3 + c];
+          sum += Math.abs(block / 16 - image.stored.data[(y * 16 + x) * 4 + c]);
+        }
+    expect(sum / (16 * 24 * 3)).toBeLessThan(2);
+  });
+});

@@ -23,6 +23,11 @@ export interface HeifHeader {
   orientation: Orientation;
   /** the primary item's type: hvc1, av01 or grid (tiles of either) */
   itemType: string;
+  /**
+   * YCbCr to RGB as the colr box's nclx says (matrix_coefficients, full_range_flag); without
+   * one, libheif's default: BT.601, full range (what it also answers for such files).
+   */
+  colour: { matrix: number; fullRange: boolean };
 }
 
 const HEIC_BRANDS = new Set(["heic", "heix", "heim", "heis"]);
@@ -141,6 +146,7 @@ export function readHeifHeader(b: Uint8Array, type: HeifType): HeifHeader {
   let height = 0;
   let angle = 0;
   let mirrorAxis: number | undefined;
+  const colour = { matrix: 6, fullRange: true };
   // Every ipma box may list the primary item; its property indices are 1-based into ipco.
   for (const ipma of inIprp.filter((box) => box.type === "ipma")) {
     for (const index of associations(b, ipma, primary)) {
@@ -153,11 +159,18 @@ export function readHeifHeader(b: Uint8Array, type: HeifType): HeifHeader {
         angle = b[property.start] & 3;
       } else if (property.type === "imir" && property.start < property.end) {
         mirrorAxis = b[property.start] & 1;
+      } else if (
+        property.type === "colr" &&
+        property.start + 11 <= property.end &&
+        ascii(b, property.start, 4) === "nclx"
+      ) {
+        colour.matrix = be16(b, property.start + 8);
+        colour.fullRange = (b[property.start + 10] & 0x80) !== 0;
       }
     }
   }
   if (!(width > 0 && height > 0)) throw unreadable(type, "the primary image has no size (ispe)");
-  return { type, width, height, orientation: heifOrientation(angle, mirrorAxis), itemType };
+  return { type, width, height, orientation: heifOrientation(angle, mirrorAxis), itemType, colour };
 }
 
 /** The item type (infe version 2 or 3) of item `id`, or "" if the list does not say. */

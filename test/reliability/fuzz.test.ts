@@ -199,6 +199,7 @@ describe("decodeImage on mutated valid images", () => {
       readFile(`models/runtime/fixtures/heif/${name}`).then((b) => new Uint8Array(b));
     bases.heic = [await heif("photo.heic"), await heif("photo-irot3-imir1.heic")];
     bases.avif = [await heif("photo.avif"), await heif("photo-irot1-imir0.avif")];
+    bases.heicReduced = bases.heic; // decoded to YCbCr and reduced 8 times (`atLeast` 2x2 below)
     // decoded at 1/8 from the DC coefficients (`atLeast` 2x2 below): baseline, progressive, restarts
     bases.jpegAtEighth = [
       ...bases.jpeg,
@@ -241,7 +242,7 @@ describe("decodeImage on mutated valid images", () => {
     return b;
   }
 
-  for (const format of ["jpeg", "png", "webp", "heic", "avif", "jpegAtEighth"] as const) {
+  for (const format of ["jpeg", "png", "webp", "heic", "avif", "jpegAtEighth", "heicReduced"] as const) {
     it(`${format}: a correctly sized image or InputError, never anything else, never slow`, async () => {
       let decoded = 0;
       let refused = 0;
@@ -253,7 +254,8 @@ describe("decodeImage on mutated valid images", () => {
             const base = bases[format][which % bases[format].length];
             const bytes = mutate(base, mutations);
             const started = performance.now();
-            const atLeast = format === "jpegAtEighth" ? { width: 2, height: 2 } : undefined;
+            const reduced = format === "jpegAtEighth" || format === "heicReduced";
+            const atLeast = reduced ? { width: 2, height: 2 } : undefined;
             const result = await onlyInputErrorsAsync(() => decodeImage(bytes, PREVIEW_LIMITS, { atLeast }));
             expect(performance.now() - started).toBeLessThan(10_000);
             if (result instanceof InputError) {
@@ -265,7 +267,7 @@ describe("decodeImage on mutated valid images", () => {
             const orientation = info.containerOrientation ?? readOrientation(bytes);
             const [w, h] = orientedSize(info.width, info.height, orientation);
             expect([result.width, result.height]).toEqual([w, h]);
-            // a JPEG decoded at 1/8 is stored at 1/8 (rounded up), anything else whole
+            // a JPEG decoded at 1/8, or a HEIC reduced 8 times, is stored so (rounded up)
             const [sw, sh] = result.fullSize ? [Math.ceil(w / 8), Math.ceil(h / 8)] : [w, h];
             expect(result.stored.data.length).toBe(sw * sh * 4);
           },

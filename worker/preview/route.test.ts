@@ -145,6 +145,10 @@ describe("POST /v1/preview", () => {
     await expectMask(await post(fromBase64(images.phone48mp), "image/jpeg"), 8064, 6048);
   });
 
+  it("previews a 12 MP portrait HEIC (irot), decoded reduced: a mask at its displayed 3024x4032", async () => {
+    await expectMask(await post(fromBase64(images.heicPhone12), "image/heic"), 3024, 4032);
+  });
+
   it("answers 400 unreadable_image 'truncated' for a JPEG cut at 2,000, 20,000 or 60,000 bytes", async () => {
     const whole = fromBase64(samples[0].image);
     for (const at of [2_000, 20_000, 60_000]) {

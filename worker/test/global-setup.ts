@@ -121,6 +121,8 @@ export default async function setup(project: TestProject) {
     heicIrot1: toBase64(readFileSync(`${HEIF_FIXTURES}/photo-irot1.heic`)),
     avif: toBase64(readFileSync(`${HEIF_FIXTURES}/photo.avif`)),
     avifIrot1Imir0: toBase64(readFileSync(`${HEIF_FIXTURES}/photo-irot1-imir0.avif`)),
+    // a 12 MP portrait phone HEIC (4032x3024 rotated by irot: shown 3024x4032)
+    heicPhone12: toBase64(readFileSync(`${HEIF_FIXTURES}/phone12-irot3.heic`)),
   });
   return async () => {
     await sqs.stop();
