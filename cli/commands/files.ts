@@ -1,7 +1,9 @@
 import { readdir, stat } from "node:fs/promises";
 import { basename, extname, join } from "node:path";
+import { IMAGE_FILE_TYPES } from "../../models/runtime/image-info.ts";
 
-export const IMAGE_EXTENSIONS = new Set([".jpg", ".jpeg", ".png", ".webp"]);
+/** The image files a folder is expanded to: every type the decoders read (image-info.ts). */
+export const IMAGE_EXTENSIONS = new Set(Object.keys(IMAGE_FILE_TYPES));
 
 /** Expand files and folders (not recursive) into image files, in a stable order. */
 export async function collectImages(paths: string[]): Promise<string[]> {

@@ -1,6 +1,7 @@
 import { readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { basename, extname, join } from "node:path";
 import { parseArgs } from "node:util";
+import { IMAGE_FILE_TYPES } from "../../models/runtime/image-info.ts";
 import type { components } from "../../protocol/api-types.ts";
 import { API_HELP, apiClient, apiKey, asIs, COMMON_OPTIONS, noSerializer, ok } from "../api.ts";
 import { ProgressBar } from "../progress.ts";
@@ -10,12 +11,7 @@ import type { Command } from "./types.ts";
 type Job = components["schemas"]["Job"];
 type Batch = components["schemas"]["Batch"];
 
-const TYPES: Record<string, string> = {
-  ".jpg": "image/jpeg",
-  ".jpeg": "image/jpeg",
-  ".png": "image/png",
-  ".webp": "image/webp",
-};
+const TYPES = IMAGE_FILE_TYPES;
 /** File extension of each output `--out-dir` writes (`<job id>.<output>.<ext>`). */
 const OUTPUT_FILES = { mask: "png", probabilities: "bin", rle: "json", overlay: "jpg" } as const;
 const FINAL = new Set(["succeeded", "failed", "canceled"]);
@@ -153,7 +149,8 @@ async function submitBatch(
   v: SubmitOptions,
 ): Promise<number> {
   const files = (await readdir(dir)).filter((name) => TYPES[extname(name).toLowerCase()]).sort();
-  if (files.length === 0) throw new Error(`no .jpg, .jpeg, .png or .webp files in ${dir}`);
+  if (files.length === 0)
+    throw new Error(`no .jpg, .jpeg, .png, .webp, .heic, .heif or .avif files in ${dir}`);
   if (files.length > MAX_BATCH_ITEMS)
     throw new Error(`${files.length} images in ${dir}: a batch takes at most ${MAX_BATCH_ITEMS}`);
   const form = new FormData();
@@ -226,7 +223,7 @@ watch follows the job's event stream (GET /v1/jobs/{id}/events) with a progress 
 stages (downloading, inferring, encoding, uploading); with --json it prints each event as
 one line ({"event": "status"|"progress", "data": <job>}).
 
-With a directory, its images (.jpg, .jpeg, .png, .webp; at most 100) are submitted as one
+With a directory, its images (.jpg, .jpeg, .png, .webp, .heic, .heif, .avif; at most 100) are submitted as one
 batch (POST /v1/batches), and its progress is shown until every item has ended.
 
 --out-dir writes every output of the job as <job-id>.<output>.<png|bin|json|jpg>.

@@ -1,16 +1,12 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { extname } from "node:path";
 import { parseArgs } from "node:util";
+import { IMAGE_FILE_TYPES } from "../../models/runtime/image-info.ts";
 import type { components } from "../../protocol/api-types.ts";
 import { API_HELP, apiClient, asIs, COMMON_OPTIONS, noSerializer, ok } from "../api.ts";
 import type { Command } from "./types.ts";
 
-const TYPES: Record<string, string> = {
-  ".jpg": "image/jpeg",
-  ".jpeg": "image/jpeg",
-  ".png": "image/png",
-  ".webp": "image/webp",
-};
+const TYPES = IMAGE_FILE_TYPES;
 
 export const preview: Command = {
   summary: "ask the edge for a fast preview mask of one image",

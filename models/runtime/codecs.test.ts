@@ -17,6 +17,8 @@ beforeAll(async () => {
     jpeg: await compile("@jsquash/jpeg/codec/dec/mozjpeg_dec.wasm"),
     png: await compile("@jsquash/png/codec/pkg/squoosh_png_bg.wasm"),
     webp: await compile("@jsquash/webp/codec/dec/webp_dec.wasm"),
+    heic: await compile("libheif-js/libheif-wasm/libheif.wasm"),
+    avif: await compile("@jsquash/avif/codec/dec/avif_dec.wasm"),
   };
   await Promise.all([initStockJpeg(modules.jpeg), initStockPng(modules.png), initStockWebp(modules.webp)]);
 });

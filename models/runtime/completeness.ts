@@ -7,9 +7,11 @@
  * a warning ("Premature end of JPEG file"); a mask of half a photo is no answer. The marker
  * structure says it for certain: a whole JPEG reaches its EOI marker. PNG and WebP decoders
  * refuse a truncated stream themselves, but only once they decode it; the structure (PNG chunks
- * up to IEND, the RIFF length of a WebP) lets job submission refuse it before it is queued.
+ * up to IEND, the RIFF length of a WebP, the box lengths of HEIC and AVIF) lets job submission
+ * refuse it before it is queued.
  */
 import { InputError } from "./errors.ts";
+import { heifIsWhole } from "./heif.ts";
 import type { ImageInfo } from "./image-info.ts";
 
 /** Throw `unreadable_image` (saying "truncated") if the file ends before its format's end. */
@@ -30,6 +32,12 @@ export function checkComplete(bytes: Uint8Array, info: Pick<ImageInfo, "type">):
     throw new InputError(
       "unreadable_image",
       `the WebP is truncated: its data ends after ${bytes.length} bytes, before the length its RIFF header gives`,
+    );
+  }
+  if ((info.type === "image/heic" || info.type === "image/avif") && !heifIsWhole(bytes)) {
+    throw new InputError(
+      "unreadable_image",
+      `the ${info.type === "image/heic" ? "HEIC" : "AVIF"} is truncated: its data ends after ${bytes.length} bytes, inside a box`,
     );
   }
 }

@@ -1,15 +1,33 @@
 /**
- * Image decoding with the same codecs (jSquash's WebAssembly mozjpeg, png and libwebp, and
- * jpeg-js for CMYK/YCCK JPEGs) in every tier, so the Worker, the CLI and the GPU service see
+ * Image decoding with the same codecs (jSquash's WebAssembly mozjpeg, png, libwebp and libavif,
+ * libheif-js for HEIC, and jpeg-js for CMYK/YCCK JPEGs) in every tier, so the Worker, the CLI and the GPU service see
  * identical pixels for the same bytes. The caller hands over compiled wasm modules (Workers import them; Node compiles the files).
  */
 
 import { decodeCmykJpeg } from "./cmyk-jpeg.ts";
-import { type CodecModules, decodeJpeg, decodePng, decodeWebp, type Rgba } from "./codecs.ts";
+import {
+  type CodecModules,
+  decodeAvif,
+  decodeHeic,
+  decodeHeicReduced,
+  decodeJpeg,
+  decodePng,
+  decodeWebp,
+  type Rgba,
+} from "./codecs.ts";
 import { checkComplete, checkJpegDecoderWarnings } from "./completeness.ts";
 import { InputError } from "./errors.ts";
 import { applyOrientation, type Orientation, orientedSize, readOrientation } from "./exif.ts";
-import { checkLimits, type ImageInfo, type ImageLimits, readImageInfo } from "./image-info.ts";
+import { readHeifHeader } from "./heif.ts";
+import {
+  checkLimits,
+  HEIC_REDUCED_CODING,
+  type ImageInfo,
+  type ImageLimits,
+  readImageInfo,
+  typeName,
+} from "./image-info.ts";
+import { decodeJpegDc } from "./jpeg-dc.ts";
 
 export type { CodecModules, Rgba };
 
@@ -25,9 +43,14 @@ export function initCodecs(modules: CodecModules): void {
 
 /** Stored pixels and the EXIF orientation a viewer shows them in; an Rgba is shown as stored. */
 export interface OrientedRgba {
-  /** (H, W, 4) RGBA in the order the file stores it */
+  /** (H, W, 4) RGBA in the order the file stores it, at full size or (see `fullSize`) reduced */
   stored: Rgba;
   orientation: Orientation;
+  /**
+   * The image's displayed size where `stored` is a reduced decode (a JPEG at 1/8): masks
+   * and results are at this size. Absent: `stored` is the full image.
+   */
+  fullSize?: { width: number; height: number };
 }
 
 export interface DecodedImage extends OrientedRgba {
@@ -48,13 +71,95 @@ export function upright(image: OrientedRgba): Rgba {
   return applyOrientation(image.stored, image.orientation);
 }
 
+export interface DecodeOptions {
+  /**
+   * The smallest displayed size the caller needs (the preview network's input): a JPEG whose
+   * 1/8 scale still covers it is decoded at 1/8 from its DC coefficients (jpeg-dc.ts), and a
+   * HEIC reduced 2, 4 or 8 times from YCbCr (codecs.ts), under `limits.scaled`; every other
+   * image is decoded whole, under the full limits.
+   */
+  atLeast?: { width: number; height: number };
+}
+
+/** The largest of 8, 4 and 2 that leaves a displayed width x height covering `atLeast`, or 1. */
+function reductionFactor(width: number, height: number, atLeast: { width: number; height: number }): number {
+  for (const factor of [8, 4, 2])
+    if (Math.ceil(width / factor) >= atLeast.width && Math.ceil(height / factor) >= atLeast.height)
+      return factor;
+  return 1;
+}
+
+/**
+ * A HEIC decoded to YCbCr and reduced (codecs.ts decodeHeicReduced), under the scaled limits
+ * with its own memory estimate; undefined where a full decode is due instead.
+ */
+async function decodeHeicForPreview(
+  bytes: Uint8Array,
+  info: ImageInfo,
+  limits: ImageLimits & { scaled: NonNullable<ImageLimits["scaled"]> },
+  atLeast: { width: number; height: number },
+): Promise<DecodedImage | undefined> {
+  const [width, height] = orientedSize(info.width, info.height, info.containerOrientation ?? 1);
+  const factor = reductionFactor(width, height, atLeast);
+  if (factor === 1 || !codecs) return undefined;
+  checkLimits({ ...info, coding: HEIC_REDUCED_CODING }, { ...limits, ...limits.scaled });
+  checkComplete(bytes, info);
+  let stored: Rgba | null = null;
+  try {
+    stored = await decodeHeicReduced(codecs.heic, bytes, factor, readHeifHeader(bytes, "image/heic").colour);
+  } catch {}
+  if (!stored) return undefined;
+  if (stored.width !== Math.ceil(width / factor) || stored.height !== Math.ceil(height / factor)) {
+    throw new InputError("unreadable_image", "the HEIC data could not be decoded");
+  }
+  // libheif applied irot/imir: the reduced pixels are upright.
+  return { info, stored, orientation: 1, width, height, fullSize: { width, height } };
+}
+
+/** A JPEG's size at 1/8 scale, as displayed, if that still covers `atLeast`. */
+function coversAtEighth(
+  info: ImageInfo,
+  orientation: Orientation,
+  atLeast: DecodeOptions["atLeast"],
+): boolean {
+  if (!atLeast || info.type !== "image/jpeg" || info.coding.inks) return false;
+  const [width, height] = orientedSize(Math.ceil(info.width / 8), Math.ceil(info.height / 8), orientation);
+  return width >= atLeast.width && height >= atLeast.height;
+}
+
 /**
  * Check the header against the limits, check the file is whole, and decode. The EXIF
  * orientation is read, not applied (see `upright`). Throws InputError for anything the client
  * can fix, including a truncated file (which mozjpeg alone would decode, filled with grey).
+ * With `atLeast`, a large JPEG comes back reduced (`fullSize` says its displayed size).
  */
-export async function decodeImage(bytes: Uint8Array, limits: ImageLimits): Promise<DecodedImage> {
+export async function decodeImage(
+  bytes: Uint8Array,
+  limits: ImageLimits,
+  options: DecodeOptions = {},
+): Promise<DecodedImage> {
   const info = readImageInfo(bytes);
+  const exifOrientation = info.type === "image/jpeg" ? readOrientation(bytes) : 1;
+  if (limits.scaled && coversAtEighth(info, exifOrientation, options.atLeast)) {
+    checkLimits(info, { ...limits, ...limits.scaled, maxDecodeBytes: undefined });
+    checkComplete(bytes, info);
+    const reduced = decodeJpegDc(bytes);
+    if (reduced) {
+      const orientation = exifOrientation;
+      const [width, height] = orientedSize(info.width, info.height, orientation);
+      return { info, stored: reduced, orientation, width, height, fullSize: { width, height } };
+    }
+    // A coding the DC decoder does not handle: decode it whole, if the full limits allow.
+  }
+  if (limits.scaled && options.atLeast && info.type === "image/heic") {
+    const reduced = await decodeHeicForPreview(
+      bytes,
+      info,
+      { ...limits, scaled: limits.scaled },
+      options.atLeast,
+    );
+    if (reduced) return reduced;
+  }
   checkLimits(info, limits);
   checkComplete(bytes, info);
   if (!codecs) throw new Error("initCodecs() must run before decodeImage()");
@@ -70,24 +175,33 @@ export async function decodeImage(bytes: Uint8Array, limits: ImageLimits): Promi
     if (info.coding.inks) stored = decodeCmykJpeg(bytes, info.coding.inks, limits.maxPixels / 1e6);
     else if (info.type === "image/jpeg") stored = await decodeJpeg(codecs.jpeg, bytes, warnings);
     else if (info.type === "image/png") stored = decodePng(codecs.png, bytes);
-    else stored = await decodeWebp(codecs.webp, bytes);
+    else if (info.type === "image/webp") stored = await decodeWebp(codecs.webp, bytes);
+    else if (info.type === "image/heic") stored = await decodeHeic(codecs.heic, bytes);
+    else stored = await decodeAvif(codecs.avif, bytes);
   } catch {
     stored = null;
   }
+  // HEIF orientation is the container's irot/imir, never EXIF's. libheif applies it while
+  // decoding (HEIC comes out upright); libavif leaves it to us like EXIF's.
+  const heicUpright = info.type === "image/heic";
+  const [codedWidth, codedHeight] = heicUpright
+    ? orientedSize(info.width, info.height, info.containerOrientation ?? 1)
+    : [info.width, info.height];
   if (
     !stored ||
-    stored.width !== info.width ||
-    stored.height !== info.height ||
+    stored.width !== codedWidth ||
+    stored.height !== codedHeight ||
     stored.data.length < stored.width * stored.height * 4
   ) {
-    throw new InputError(
-      "unreadable_image",
-      `the ${info.type.slice(6).toUpperCase()} data could not be decoded`,
-    );
+    throw new InputError("unreadable_image", `the ${typeName(info.type)} data could not be decoded`);
   }
   // The structure reached EOI, but the decoder may still have run out inside a scan.
   checkJpegDecoderWarnings(warnings);
-  const orientation = readOrientation(bytes);
+  const orientation: Orientation = heicUpright
+    ? 1
+    : info.type === "image/avif"
+      ? (info.containerOrientation ?? 1)
+      : readOrientation(bytes);
   const [width, height] = orientedSize(stored.width, stored.height, orientation);
   return { info, stored, orientation, width, height };
 }

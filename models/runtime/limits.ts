@@ -16,6 +16,13 @@ export const PREVIEW_LIMITS = {
   maxSide: 8192,
   maxDecodeBytes: 80_000_000,
   advice: "downscale it, or use POST /v1/jobs for full-size images",
+  /**
+   * A baseline or progressive YCbCr/grey JPEG whose 1/8 scale still covers the network's input
+   * is decoded from its DC coefficients alone (jpeg-dc.ts): a few MB whatever the photo, so
+   * phone photos up to 64 MP are served (a 48 MP 8064x6048 peaks at well under 128 MB, `npm run
+   * bench -- preview`). The mask at that size is deflated a block of rows at a time.
+   */
+  scaled: { maxPixels: 64_000_000, maxSide: 16384 },
 } as const;
 
 export const FULL_LIMITS = {

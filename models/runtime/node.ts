@@ -21,6 +21,8 @@ const CODEC_FILES = {
   jpeg: "@jsquash/jpeg/codec/dec/mozjpeg_dec.wasm",
   png: "@jsquash/png/codec/pkg/squoosh_png_bg.wasm",
   webp: "@jsquash/webp/codec/dec/webp_dec.wasm",
+  heic: "libheif-js/libheif-wasm/libheif.wasm",
+  avif: "@jsquash/avif/codec/dec/avif_dec.wasm",
 } as const;
 
 async function compile(specifier: string): Promise<WebAssembly.Module> {
@@ -31,10 +33,12 @@ let compiled: Promise<CodecModules> | undefined;
 
 /** Load the same wasm decoders the Worker uses (compiled once per process). */
 export async function initNodeCodecs(): Promise<void> {
-  compiled ??= Promise.all(Object.values(CODEC_FILES).map(compile)).then(([jpeg, png, webp]) => ({
+  compiled ??= Promise.all(Object.values(CODEC_FILES).map(compile)).then(([jpeg, png, webp, heic, avif]) => ({
     jpeg,
     png,
     webp,
+    heic,
+    avif,
   }));
   initCodecs(await compiled);
 }

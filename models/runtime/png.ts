@@ -79,7 +79,7 @@ export async function encodeLabelMapPng(
 }
 
 /**
- * The PNG's raw scanlines (filter byte 0, then the row's class ids at the displayed size), in
+ * The PNG's raw scanlines (a filter byte, then the row's class ids at the displayed size), in
  * fresh blocks of whole rows: the deflate stream keeps each block until it has read it.
  */
 function* filteredRowBlocks(map: LabelMap): Generator<Uint8Array<ArrayBuffer>> {
@@ -90,14 +90,18 @@ function* filteredRowBlocks(map: LabelMap): Generator<Uint8Array<ArrayBuffer>> {
   const ymap = nearestIndex(inference.height, height);
   for (let y0 = 0; y0 < height; y0 += rowsPerBlock) {
     const rows = Math.min(rowsPerBlock, height - y0);
-    const block = new Uint8Array(rows * stride); // filter bytes stay 0 (None)
+    const block = new Uint8Array(rows * stride);
     for (let r = 0; r < rows; r++) {
-      const from = ymap[y0 + r] * inference.width;
+      const y = y0 + r;
+      // Upscaled rows mostly repeat the row above: filter type 2 (Up) codes such a row as
+      // zeros, which deflate compresses much faster than a copy. Other rows are filter 0.
+      if (y > 0 && ymap[y - 1] === ymap[y]) {
+        block[r * stride] = 2;
+        continue;
+      }
+      const from = ymap[y] * inference.width;
       const row = block.subarray(r * stride + 1, (r + 1) * stride);
-      // Consecutive rows often repeat a source row: copy the previous one instead.
-      if (r > 0 && ymap[y0 + r - 1] === ymap[y0 + r])
-        row.set(block.subarray((r - 1) * stride + 1, r * stride));
-      else for (let x = 0; x < width; x++) row[x] = labels[from + xmap[x]];
+      for (let x = 0; x < width; x++) row[x] = labels[from + xmap[x]];
     }
     yield block;
   }

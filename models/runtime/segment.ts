@@ -193,7 +193,9 @@ export function prepareInput(
   const now = options.now ?? (() => performance.now());
   const oriented = asOriented(image);
   const { width, height } = oriented.stored;
-  const [shownWidth, shownHeight] = orientedSize(width, height, oriented.orientation);
+  const [shownWidth, shownHeight] = oriented.fullSize
+    ? [oriented.fullSize.width, oriented.fullSize.height]
+    : orientedSize(width, height, oriented.orientation);
   const t0 = now();
   const at = (scale: number): NetworkInput => {
     const size = inferenceSize(model.meta, shownWidth, shownHeight, scale);

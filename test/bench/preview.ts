@@ -11,7 +11,9 @@
  * shows the isolate answers only between tasks). The images are noisy, so their files are as
  * large as photos' (the body is held twice: in JavaScript and in the decoder's heap), in every
  * encoding whose decoder needs a different amount of memory; the last row sends the heaviest of
- * each format back to back.
+ * each format back to back. Phone photos (12 MP 4032x3024 and 48 MP 8064x6048 baseline JPEGs,
+ * decoded at 1/8 from their DC coefficients) are timed interleaved with the 480x360 request, and
+ * probed like the large previews; `npm run bench -- phones` measures only those rows.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
@@ -45,7 +47,35 @@ const BIG_SAMPLE = "test/artifacts/bench-3000x2000.jpg";
  * full-size pixels should be garbage), encodeLabelMapPng (after inference), pngChunk (the
  * compressed mask being framed).
  */
-const STAGES = ["ImageData", "resizeBilinearToPlanar", "segmentPrepared", "encodeLabelMapPng", "pngChunk"];
+const STAGES = [
+  "ImageData",
+  "toRgba",
+  "resizeBilinearToPlanar",
+  "segmentPrepared",
+  "encodeLabelMapPng",
+  "pngChunk",
+];
+
+/** Phone photos as cameras write them: baseline 4:2:0 JPEGs of photo-like noise, q85. */
+async function phoneCases(): Promise<LargeCase[]> {
+  const cases: LargeCase[] = [];
+  for (const [width, height, name] of [
+    [4032, 3024, "12 MP"],
+    [8064, 6048, "48 MP"],
+  ] as const) {
+    const bytes = await encodeImage("jpeg", noisyPattern(width, height, 12), {
+      quality: 85,
+      progressive: false,
+      baseline: true,
+    });
+    cases.push({
+      label: `${width}x${height} phone JPEG (${name}, baseline 4:2:0)`,
+      bytes: new Uint8Array(bytes),
+      type: "image/jpeg",
+    });
+  }
+  return cases;
+}
 
 interface LargeCase {
   label: string;
@@ -158,9 +188,10 @@ function peakStage(
  * timed in the same interleaved loop, so a retrained model shows it is no slower.
  */
 export async function benchPreview(
-  options: { requests?: number; baselineModel?: string } = {},
+  options: { requests?: number; baselineModel?: string; phonesOnly?: boolean } = {},
 ): Promise<PreviewBench> {
-  const requests = options.requests ?? 40;
+  const requests = options.requests ?? (options.phonesOnly ? 10 : 40);
+  const phones = await phoneCases();
   mkdirSync("test/artifacts", { recursive: true });
   writeFileSync(BIG_SAMPLE, await jpeg(3000, 2000, { quality: 80 }));
   // A 4:3 baseline JPEG (as cameras write them) of about the preview pixel limit, photo-sized,
@@ -174,7 +205,7 @@ export async function benchPreview(
     auto_subsample: false,
     chroma_subsample: 2,
   });
-  const sixMegapixels = await sixMegapixelCases();
+  const sixMegapixels = options.phonesOnly ? [] : await sixMegapixelCases();
   const port = await freePort();
   const inspectorPort = await freePort();
   const state = mkdtempSync(join(tmpdir(), "fcn-bench-state-"));
@@ -238,6 +269,44 @@ export async function benchPreview(
     await once(); // creates the model session
     const isolateIdle = await inspector.read({ gc: true });
     for (let i = 0; i < 4; i++) await once(); // JIT warm-up
+    // Phone photos, each request interleaved with a 480x360 one: the ratio is what counts.
+    const timed = async (bytes: Uint8Array<ArrayBuffer>) => {
+      const t0 = performance.now();
+      await post(bytes);
+      return performance.now() - t0;
+    };
+    for (const c of phones) await timed(c.bytes); // warm-up
+    const phoneTimes = phones.map(() => [] as number[]);
+    const smallBeside: number[] = [];
+    for (let i = 0; i < Math.min(requests, 10); i++) {
+      smallBeside.push((await once()).total);
+      for (const [k, c] of phones.entries()) phoneTimes[k].push(await timed(c.bytes));
+    }
+    const phoneRows: [string, string][] = [
+      [`POST /v1/preview 480x360 JPEG, interleaved with the phone photos, p50 (n=${smallBeside.length})`, ""],
+      ...phones.map((c, k): [string, string] => [
+        `POST /v1/preview ${c.label}, whole request, p50 (n=${phoneTimes[k].length})`,
+        `${percentile(phoneTimes[k], 50).toFixed(1)} ms (${(percentile(phoneTimes[k], 50) / percentile(smallBeside, 50)).toFixed(2)}x the 480x360 request)`,
+      ]),
+    ];
+    phoneRows[0][1] = `${percentile(smallBeside, 50).toFixed(1)} ms`;
+    if (options.phonesOnly) {
+      const memoryRows: [string, string][] = [];
+      for (const c of phones) {
+        const { stages } = await inspector.probeStages(STAGES, () => post(c.bytes, c.type));
+        const afterGc = await inspector.read({ gc: true });
+        const [liveAt, live] = peakStage(stages, (st) => st.live);
+        memoryRows.push([
+          `${c.label} (${(c.bytes.length / 1e6).toFixed(1)} MB file)`,
+          `peak ${describe(live)} at ${liveAt.stage}; ${(totalBytes(afterGc) / 1e6).toFixed(1)} MB idle again`,
+        ]);
+      }
+      return {
+        rows: phoneRows,
+        memory: [["idle, after the first preview (GC)", describe(isolateIdle)], ...memoryRows],
+        notes: [],
+      };
+    }
     // Interleave the Worker, native onnxruntime and the Worker's wasm engine in Node, so
     // machine noise hits all three alike. Each runs the graph alone, as Server-Timing does.
     await initNodeCodecs();
@@ -294,6 +363,7 @@ export async function benchPreview(
         bytes: new Uint8Array(withExifOrientation(atLimit, 6)),
         type: "image/jpeg",
       },
+      ...phones,
     ];
     let worst = 0;
     const served: LargeCase[] = [];
@@ -350,6 +420,7 @@ export async function benchPreview(
           ms(percentile(total, 50)),
         ],
         ["POST /v1/preview, p95", ms(percentile(total, 95))],
+        ...phoneRows,
         [
           `edge inference in workerd (onnxruntime-web wasm, 1 thread), p50, at ${size.width}x${size.height}`,
           ms(percentile(inference, 50)),

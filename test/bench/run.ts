@@ -3,6 +3,7 @@
  * is shared and noisy, so ratios matter more than absolute numbers).
  *   npm run bench              preview and GPU-service parts
  *   npm run bench -- preview   one part only (preview | gpu)
+ *   npm run bench -- phones    only the phone-photo rows (12 and 48 MP JPEGs) beside 480x360
  *   npm run bench -- preview --baseline-edge-model old.onnx
  *                              also time another edge model beside the shipped one
  */
@@ -30,5 +31,10 @@ if (want("preview")) {
   table("Edge preview (int8 FCN-32s)", preview.rows);
   table("Worker isolate memory (Cloudflare's limit: 128 MB)", preview.memory);
   for (const note of preview.notes) console.log(`\n${note}`);
+}
+if (parts.includes("phones")) {
+  const phones = await benchPreview({ phonesOnly: true });
+  table("Edge preview of phone photos (int8 FCN-32s)", phones.rows);
+  table("Worker isolate memory, phone photos (Cloudflare's limit: 128 MB)", phones.memory);
 }
 if (want("gpu")) await benchGpuService();

@@ -43,9 +43,13 @@ async function api(path: string, init: RequestInit = {}, token = key) {
   });
 }
 
-function submit(fields: Record<string, string>, headers: Record<string, string> = {}) {
+function submit(
+  fields: Record<string, string>,
+  headers: Record<string, string> = {},
+  image = { path: SAMPLE, type: "image/jpeg" },
+) {
   const form = new FormData();
-  form.append("image", new Blob([readFileSync(SAMPLE)], { type: "image/jpeg" }), "sample.jpg");
+  form.append("image", new Blob([readFileSync(image.path)], { type: image.type }), basename(image.path));
   for (const [k, v] of Object.entries(fields)) form.append(k, v);
   return api("/v1/jobs", { method: "POST", body: form, headers });
 }
@@ -226,6 +230,23 @@ describe("jobs end to end", () => {
     );
     expect([mask.width, mask.height]).toEqual([480, 360]);
   }, 90_000);
+
+  it("HEIC and AVIF photos (a portrait one rotated by irot/imir) come back with masks at their displayed size", async () => {
+    for (const [file, type, size] of [
+      ["photo.heic", "image/heic", [96, 64]],
+      ["photo-irot1.heic", "image/heic", [64, 96]],
+      ["photo-irot3-imir1.avif", "image/avif", [64, 96]],
+    ] as const) {
+      const image = { path: `models/runtime/fixtures/heif/${file}`, type };
+      const r = await submit({}, { prefer: "wait=60" }, image);
+      const job = (await r.json()) as { status: string; result: { mask_url: string } | null };
+      expect([r.status, job.status], file).toEqual([200, "succeeded"]);
+      const mask = readPalettePngStrict(
+        new Uint8Array(await (await fetch(job.result!.mask_url)).arrayBuffer()),
+      );
+      expect([mask.width, mask.height], file).toEqual(size);
+    }
+  }, 180_000);
 
   it("a shift-and-stitch job's event stream shows its progress stages, ending in succeeded; job.started is delivered (issue #17)", async () => {
     const submitted = (await (

@@ -8,9 +8,11 @@
  * image_url fetch's refusals) or the webhook policy's refusal escapes: that is a bug.
  */
 
+import { readFileSync } from "node:fs";
 import { decodeImage } from "../../models/runtime/decode.ts";
 import { InputError } from "../../models/runtime/errors.ts";
 import { FULL_LIMITS, JOB_LIMITS, PREVIEW_LIMITS } from "../../models/runtime/limits.ts";
+import { readModelMetadata } from "../../models/runtime/model-metadata.ts";
 import { checkWebhookUrl, UnsafeWebhookUrl } from "../../worker/webhooks/ssrf.ts";
 import type { CorpusCase } from "../fixtures/corpus.ts";
 import {
@@ -82,13 +84,22 @@ const refusal = (error: unknown): Outcome => {
   throw error;
 };
 
+let resolution: { width: number; height: number } | undefined;
+/** The edge model's fixed input size, which the preview route decodes for. */
+function edgeResolution() {
+  resolution ??=
+    readModelMetadata(new Uint8Array(readFileSync("models/fcn32s-edge-int8.onnx"))).resolution ?? undefined;
+  return resolution;
+}
+
 /** The answer the Worker's code path gives for this case, computed in Node. */
 export async function classifyInNode(c: CorpusCase): Promise<Outcome> {
   const request = requestFor(c);
   if (c.route === "/v1/preview") {
     try {
       const { bytes } = await readImageUpload(request, PREVIEW_LIMITS);
-      const image = await decodeImage(bytes, PREVIEW_LIMITS);
+      // As the route does: nothing past the edge model's input size (a large JPEG at 1/8).
+      const image = await decodeImage(bytes, PREVIEW_LIMITS, { atLeast: edgeResolution() });
       return { status: 200, code: null, size: [image.width, image.height] };
     } catch (error) {
       return refusal(error);

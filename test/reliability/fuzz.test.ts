@@ -10,6 +10,7 @@
  * Set FUZZ_SEED to replay a failure; FUZZ_RUNS scales every run count.
  */
 import { spawnSync } from "node:child_process";
+import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import fc from "fast-check";
@@ -17,7 +18,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { decodeImage } from "../../models/runtime/decode.ts";
 import { InputError } from "../../models/runtime/errors.ts";
 import { orientedSize, readOrientation } from "../../models/runtime/exif.ts";
-import { checkLimits, type ImageInfo, readImageInfo } from "../../models/runtime/image-info.ts";
+import { checkLimits, IMAGE_TYPES, type ImageInfo, readImageInfo } from "../../models/runtime/image-info.ts";
 import { PREVIEW_LIMITS } from "../../models/runtime/limits.ts";
 import { initNodeCodecs } from "../../models/runtime/node.ts";
 import { checkWebhookUrl, isPrivateIPv4, UnsafeWebhookUrl } from "../../worker/webhooks/ssrf.ts";
@@ -55,6 +56,9 @@ const MAGIC = {
   jpeg: [0xff, 0xd8, 0xff],
   png: [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a],
   webp: [...new TextEncoder().encode("RIFF"), 0, 0, 0, 0, ...new TextEncoder().encode("WEBP")],
+  // an ftyp box of 24 bytes (major brand, version, two compatible brands), then anything
+  heic: [0, 0, 0, 24, ...new TextEncoder().encode("ftypheic\0\0\0\0mif1heic")],
+  avif: [0, 0, 0, 24, ...new TextEncoder().encode("ftypavif\0\0\0\0mif1miaf")],
 };
 
 /** Random bytes, or random bytes behind a format's magic (so the parsers get past sniffing). */
@@ -83,7 +87,7 @@ describe("header parsers on random bytes", () => {
           expect(["empty_body", "unsupported_media_type", "unreadable_image"]).toContain(info.code);
           return;
         }
-        expect(["image/jpeg", "image/png", "image/webp"]).toContain(info.type);
+        expect(IMAGE_TYPES).toContain(info.type);
         expect(Number.isInteger(info.width) && info.width > 0).toBe(true);
         expect(Number.isInteger(info.height) && info.height > 0).toBe(true);
       }),
@@ -191,6 +195,17 @@ describe("decodeImage on mutated valid images", () => {
       await webpWith(24, 16, { lossless: 1 }),
       await webpWith(24, 16, {}, true),
     ];
+    const heif = (name: string) =>
+      readFile(`models/runtime/fixtures/heif/${name}`).then((b) => new Uint8Array(b));
+    bases.heic = [await heif("photo.heic"), await heif("photo-irot3-imir1.heic")];
+    bases.avif = [await heif("photo.avif"), await heif("photo-irot1-imir0.avif")];
+    bases.heicReduced = bases.heic; // decoded to YCbCr and reduced 8 times (`atLeast` 2x2 below)
+    // decoded at 1/8 from the DC coefficients (`atLeast` 2x2 below): baseline, progressive, restarts
+    bases.jpegAtEighth = [
+      ...bases.jpeg,
+      new Uint8Array(await readFile("models/runtime/fixtures/jpeg-dc/restart-420.jpg")),
+      new Uint8Array(await readFile("models/runtime/fixtures/jpeg-dc/progressive-restart-444.jpg")),
+    ];
   }, 60_000);
 
   type Mutation =
@@ -227,7 +242,7 @@ describe("decodeImage on mutated valid images", () => {
     return b;
   }
 
-  for (const format of ["jpeg", "png", "webp"] as const) {
+  for (const format of ["jpeg", "png", "webp", "heic", "avif", "jpegAtEighth", "heicReduced"] as const) {
     it(`${format}: a correctly sized image or InputError, never anything else, never slow`, async () => {
       let decoded = 0;
       let refused = 0;
@@ -239,7 +254,9 @@ describe("decodeImage on mutated valid images", () => {
             const base = bases[format][which % bases[format].length];
             const bytes = mutate(base, mutations);
             const started = performance.now();
-            const result = await onlyInputErrorsAsync(() => decodeImage(bytes, PREVIEW_LIMITS));
+            const reduced = format === "jpegAtEighth" || format === "heicReduced";
+            const atLeast = reduced ? { width: 2, height: 2 } : undefined;
+            const result = await onlyInputErrorsAsync(() => decodeImage(bytes, PREVIEW_LIMITS, { atLeast }));
             expect(performance.now() - started).toBeLessThan(10_000);
             if (result instanceof InputError) {
               refused++;
@@ -247,9 +264,12 @@ describe("decodeImage on mutated valid images", () => {
             }
             decoded++;
             const info = readImageInfo(bytes);
-            const [w, h] = orientedSize(info.width, info.height, readOrientation(bytes));
+            const orientation = info.containerOrientation ?? readOrientation(bytes);
+            const [w, h] = orientedSize(info.width, info.height, orientation);
             expect([result.width, result.height]).toEqual([w, h]);
-            expect(result.stored.data.length).toBe(w * h * 4);
+            // a JPEG decoded at 1/8, or a HEIC reduced 8 times, is stored so (rounded up)
+            const [sw, sh] = result.fullSize ? [Math.ceil(w / 8), Math.ceil(h / 8)] : [w, h];
+            expect(result.stored.data.length).toBe(sw * sh * 4);
           },
         ),
         params(50),

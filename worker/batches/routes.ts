@@ -1,6 +1,7 @@
 /** /v1/batches: submit up to 100 images with shared options, and follow them as one. */
 import { createRoute } from "@hono/zod-openapi";
 import { InputError } from "../../models/runtime/errors.ts";
+import { IMAGE_TYPE_NAMES } from "../../models/runtime/image-info.ts";
 import { JOB_LIMITS } from "../../models/runtime/limits.ts";
 import { sha256Hex } from "../auth/keys.ts";
 import { requireApiKey } from "../auth/middleware.ts";
@@ -135,8 +136,7 @@ const createBatch = createRoute({
       },
       415: {
         codes: ["unsupported_media_type"],
-        description:
-          "neither multipart/form-data nor application/json, or an item is not a JPEG, PNG or WebP",
+        description: `neither multipart/form-data nor application/json, or an item is not a ${IMAGE_TYPE_NAMES}`,
       },
       422: {
         codes: ["too_many_pixels", "image_url_unreachable"],

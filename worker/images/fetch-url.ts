@@ -6,6 +6,7 @@
  * What comes back is checked like an upload by the caller.
  */
 import { InputError } from "../../models/runtime/errors.ts";
+import { IMAGE_CONTENT_TYPES } from "../../models/runtime/image-info.ts";
 import { ApiError } from "../errors/index.ts";
 import { checkImageUrl, ResolverUnavailable, UnsafeUrl, type UrlPolicy } from "../webhooks/ssrf.ts";
 import { readCapped } from "./read-body.ts";
@@ -69,7 +70,7 @@ export async function fetchImageUrl(
       let response: Response;
       try {
         response = await fetch(target, {
-          headers: { accept: "image/jpeg, image/png, image/webp", "user-agent": "fcn-edge/1" },
+          headers: { accept: IMAGE_CONTENT_TYPES.join(", "), "user-agent": "fcn-edge/1" },
           redirect: "manual",
           signal,
         });

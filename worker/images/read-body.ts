@@ -1,11 +1,12 @@
 /**
- * Read an uploaded image: raw bytes (image/jpeg, image/png, image/webp) or the `image` field
+ * Read an uploaded image: raw bytes (IMAGE_CONTENT_TYPES: JPEG, PNG, WebP, HEIC, AVIF) or the `image` field
  * of multipart/form-data. The size limit is enforced before and while reading, so a huge or
  * endless body is cut off without being buffered.
  */
 import { InputError } from "../../models/runtime/errors.ts";
+import { IMAGE_CONTENT_TYPES } from "../../models/runtime/image-info.ts";
 
-const RAW_TYPES = new Set(["image/jpeg", "image/png", "image/webp"]);
+const RAW_TYPES = new Set<string>(IMAGE_CONTENT_TYPES);
 
 export interface ReadLimits {
   maxBytes: number;
@@ -167,6 +168,6 @@ export async function readImageUpload(
   }
   throw new InputError(
     "unsupported_media_type",
-    `Content-Type must be image/jpeg, image/png, image/webp or multipart/form-data (got "${type || "none"}")`,
+    `Content-Type must be ${IMAGE_CONTENT_TYPES.join(", ")} or multipart/form-data (got "${type || "none"}")`,
   );
 }

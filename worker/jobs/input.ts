@@ -5,7 +5,12 @@
  */
 import { checkComplete } from "../../models/runtime/completeness.ts";
 import { InputError } from "../../models/runtime/errors.ts";
-import { checkLimits, type ImageInfo, readImageInfo } from "../../models/runtime/image-info.ts";
+import {
+  checkLimits,
+  IMAGE_TYPE_NAMES,
+  type ImageInfo,
+  readImageInfo,
+} from "../../models/runtime/image-info.ts";
 import { JOB_LIMITS } from "../../models/runtime/limits.ts";
 import { ApiError } from "../errors/index.ts";
 import { readCapped } from "../images/read-body.ts";
@@ -43,7 +48,7 @@ export async function readJsonObject(request: Request): Promise<Record<string, u
 /** `image_url` of a JSON body: a non-empty string, checked for safety when it is fetched. */
 export function imageUrlOf(value: unknown, field = "image_url"): string {
   if (typeof value !== "string" || !value.trim())
-    throw new InputError("invalid_request", `${field} is required: the URL of a JPEG, PNG or WebP image`);
+    throw new InputError("invalid_request", `${field} is required: the URL of a ${IMAGE_TYPE_NAMES} image`);
   if (value.length > 2048)
     throw new InputError("invalid_request", `${field} is too long (at most 2048 characters)`);
   return value.trim();

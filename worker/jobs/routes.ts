@@ -1,7 +1,7 @@
 /** /v1/jobs: submit, read, list, cancel, deliveries (and redelivery), and result downloads. */
 import { createRoute } from "@hono/zod-openapi";
 import { InputError } from "../../models/runtime/errors.ts";
-import type { ImageInfo } from "../../models/runtime/image-info.ts";
+import { IMAGE_TYPE_NAMES, type ImageInfo } from "../../models/runtime/image-info.ts";
 import { JOB_LIMITS } from "../../models/runtime/limits.ts";
 import type { JobOutputName } from "../../protocol/jobs.ts";
 import { sha256Hex } from "../auth/keys.ts";
@@ -182,8 +182,7 @@ const createJob = createRoute({
       },
       415: {
         codes: ["unsupported_media_type"],
-        description:
-          "the body is neither multipart/form-data nor application/json, or the image is not JPEG, PNG or WebP",
+        description: `the body is neither multipart/form-data nor application/json, or the image is not ${IMAGE_TYPE_NAMES}`,
       },
       422: {
         codes: ["too_many_pixels", "image_url_unreachable"],

@@ -4,6 +4,7 @@
  * payloads, and response headers.
  */
 import type { ResponseConfig } from "@asteasolutions/zod-to-openapi";
+import { IMAGE_CONTENT_TYPES } from "../../models/runtime/image-info.ts";
 import { OUTPUT_CONTENT_TYPES } from "../../protocol/jobs.ts";
 
 type HeaderObject = { description: string; schema: { type: "string" | "integer" } };
@@ -98,11 +99,10 @@ export const signedUrlRefused: ErrorDoc = {
   description: "the URL is not signed, its signature does not match, or it has expired",
 };
 
-export const IMAGE_BODY = {
-  "image/jpeg": binary("JPEG bytes"),
-  "image/png": binary("PNG bytes"),
-  "image/webp": binary("WebP bytes"),
-};
+/** An image upload's body, one entry per accepted Content-Type (image-info.ts). */
+export const IMAGE_BODY = Object.fromEntries(
+  IMAGE_CONTENT_TYPES.map((type) => [type, binary(`${type.slice(6).toUpperCase()} bytes`)]),
+);
 
 export const MASK_PNG = binary("palette PNG: pixel value = class id, palette = class colours");
 
@@ -138,7 +138,7 @@ export const imageUploadErrors = (limits: {
   },
   415: {
     codes: ["unsupported_media_type"],
-    description: "neither image/jpeg, image/png, image/webp nor multipart/form-data, or not such an image",
+    description: `neither ${IMAGE_CONTENT_TYPES.join(", ")} nor multipart/form-data, or not such an image (JPEG XL, GIF, animated HEIF/AVIF)`,
   },
   422: {
     codes: ["too_many_pixels"],

@@ -5,6 +5,7 @@
  * component id (`.openapi(id)`).
  */
 import { z } from "@hono/zod-openapi";
+import { IMAGE_CONTENT_TYPES, IMAGE_TYPE_NAMES } from "../../models/runtime/image-info.ts";
 import { JOB_LIMITS, PREVIEW_LIMITS } from "../../models/runtime/limits.ts";
 import {
   jobCallbackSchema,
@@ -159,13 +160,13 @@ const imageFile = (limits: {
 }) =>
   z
     .file()
-    .mime(["image/jpeg", "image/png", "image/webp"])
+    .mime([...IMAGE_CONTENT_TYPES])
     // zod-to-openapi has no mapping for files: a file part is a binary string.
     .openapi({
       type: "string",
       format: "binary",
       description:
-        `the image: JPEG, PNG or WebP, up to ${limits.maxBytes / MiB} MiB and ` +
+        `the image: ${IMAGE_TYPE_NAMES}, up to ${limits.maxBytes / MiB} MiB and ` +
         `${limits.maxPixels / 1e6} megapixels (${limits.maxSide} per side)` +
         (limits.maxDecodeBytes ? ", fewer for the codings whose decoders need more memory" : ""),
     });
@@ -201,7 +202,7 @@ const imageUrl = () =>
     .string()
     .meta({ format: "uri", maxLength: 2048 })
     .describe(
-      `Where the edge fetches the image (JPEG, PNG or WebP, the same limits as an upload): https, a ` +
+      `Where the edge fetches the image (${IMAGE_TYPE_NAMES}, the same limits as an upload): https, a ` +
         "public address (private, link-local and loopback targets are refused with unsafe_image_url, " +
         "also behind a redirect); at most 3 redirects and 10 s.",
     );

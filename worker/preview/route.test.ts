@@ -97,6 +97,32 @@ describe("POST /v1/preview", () => {
     await expectMask(await post(fromBase64(images.portraitExif6), "image/jpeg"), 32, 48);
   });
 
+  it("decodes HEIC and AVIF, with the container's irot/imir: a 96x64 rotated a quarter turn gives 64x96", async () => {
+    await expectMask(await post(fromBase64(images.heic), "image/heic"), 96, 64);
+    await expectMask(await post(fromBase64(images.heicIrot1), "image/heif"), 64, 96);
+    await expectMask(await post(fromBase64(images.avif), "image/avif"), 96, 64);
+    const response = await post(fromBase64(images.avifIrot1Imir0), "image/avif", "?format=json");
+    const body = (await response.json()) as { width: number; height: number; orientation: number };
+    expect(body).toMatchObject({ width: 64, height: 96, orientation: 5 });
+  });
+
+  it("answers 415 for JPEG XL and animated AVIF, naming the supported types", async () => {
+    const sequence = fromBase64(images.avif).slice();
+    sequence.set(new TextEncoder().encode("avis"), 8); // an image sequence's major brand
+    const jxl = new Uint8Array([0xff, 0x0a, 0xfa, 0x7f, 0x01, 0x90, 0x08, 0x06, 0x01, 0x00]);
+    for (const [bytes, what] of [
+      [sequence, /image sequence/],
+      [jxl, /JPEG XL/],
+    ] as const) {
+      const response = await post(bytes, "image/avif");
+      expect(response.status).toBe(415);
+      const { error } = (await response.json()) as { error: { code: string; message: string } };
+      expect(error.code).toBe("unsupported_media_type");
+      expect(error.message).toMatch(what);
+      expect(error.message).toMatch(/JPEG, PNG, WebP, HEIC or AVIF/);
+    }
+  });
+
   it("refuses, before decoding, images over the pixel limit or whose decoder would not fit in memory", async () => {
     const refusal = async (image: string) => {
       const response = await post(fromBase64(image), "image/jpeg");
@@ -106,11 +132,23 @@ describe("POST /v1/preview", () => {
       expect(error.message).toMatch(/downscale it, or use POST \/v1\/jobs/);
       return error.message;
     };
-    // 8 MP exactly, within the pixel limit, but a progressive JPEG's coefficients would not fit
-    expect(await refusal(images.progressiveJpeg4000x2000)).toMatch(
-      /4000x2000, a progressive or multi-scan JPEG \(4:2:[02]\).* may have [56]\.\d megapixels/,
+    // within the pixel limit, but a CMYK JPEG (decoded whole) would not fit
+    expect(await refusal(images.cmyk3000x2000)).toMatch(
+      /3000x2000, a CMYK JPEG \(Adobe\).* may have 1\.\d megapixels/,
     );
-    expect(await refusal(images.jpeg3266x2450)).toMatch(/the limit is 8000000 pixels/);
+    expect(await refusal(images.png3266x2450)).toMatch(/the limit is 8000000 pixels/);
+    // a JPEG decoded at 1/8 has its own limit
+    expect(await refusal(images.jpeg9344x7008)).toMatch(/9344x7008; the limit is 64000000 pixels/);
+  });
+
+  it("previews phone photos: 12 MP (EXIF portrait) and 48 MP JPEGs, decoded at 1/8, masks at their displayed size", async () => {
+    const portrait = await expectMask(await post(fromBase64(images.phone12mp), "image/jpeg"), 3024, 4032);
+    expect(new Set(portrait.labels).size).toBeGreaterThan(0);
+    await expectMask(await post(fromBase64(images.phone48mp), "image/jpeg"), 8064, 6048);
+  });
+
+  it("previews a 12 MP portrait HEIC (irot), decoded reduced: a mask at its displayed 3024x4032", async () => {
+    await expectMask(await post(fromBase64(images.heicPhone12), "image/heic"), 3024, 4032);
   });
 
   it("answers 400 unreadable_image 'truncated' for a JPEG cut at 2,000, 20,000 or 60,000 bytes", async () => {

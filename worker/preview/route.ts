@@ -25,8 +25,9 @@ async function readAndPrepare(request: Request) {
   const t0 = performance.now();
   const { bytes } = await readImageUpload(request, PREVIEW_LIMITS);
   const t1 = performance.now();
-  const image = await decodeImage(bytes, PREVIEW_LIMITS);
   const model = await edgeModel();
+  // The network runs at its fixed resolution: a large JPEG need not be decoded past it.
+  const image = await decodeImage(bytes, PREVIEW_LIMITS, { atLeast: model.meta.resolution ?? undefined });
   const t2 = performance.now();
   const prepared = prepareInput(model, image);
   return { model, prepared, orientation: image.orientation, read: t1 - t0, decode: t2 - t1 };
@@ -41,12 +42,16 @@ const route = createRoute({
   description:
     "Runs the int8 edge model in the Worker and answers the mask at the input's size (after EXIF " +
     "orientation). Send the image as the raw body or as the `image` field of multipart/form-data. " +
-    `Limits: ${PREVIEW_LIMITS.maxBytes / (1024 * 1024)} MiB, ${PREVIEW_LIMITS.maxPixels / 1e6} megapixels, ` +
-    `${PREVIEW_LIMITS.maxSide} pixels per side, and what the image's decoder needs must fit the Worker's ` +
-    "memory: 3000x2000 (6 MP) fits in every common coding (baseline and progressive 4:2:0 JPEG, PNG, " +
-    "lossy WebP); progressive 4:4:4 JPEGs and lossless or alpha WebPs fit at about 4 to 5 MP. A larger " +
-    "image is refused with 422 `too_many_pixels`, whose message says how many megapixels that kind of " +
-    "image may have: downscale it, or use POST /v1/jobs for full-size images. No key is needed: anonymous " +
+    `Limits: ${PREVIEW_LIMITS.maxBytes / (1024 * 1024)} MiB. A baseline or progressive JPEG (greyscale or ` +
+    "colour) at least 2560x1920 is decoded at 1/8 scale from its DC coefficients, which is all a " +
+    `320x240 preview needs: such JPEGs may have up to ${PREVIEW_LIMITS.scaled.maxPixels / 1e6} megapixels ` +
+    `(${PREVIEW_LIMITS.scaled.maxSide} per side), so 12 and 48 MP phone photos are served. A HEIC is decoded ` +
+    "to YCbCr and averaged down to what the preview needs, which serves 12 MP (up to about 15 MP). Every other image " +
+    `is decoded whole: ${PREVIEW_LIMITS.maxPixels / 1e6} megapixels, ${PREVIEW_LIMITS.maxSide} pixels per side, ` +
+    "and what its decoder needs must fit the Worker's memory: 3000x2000 (6 MP) fits in every common coding " +
+    "(PNG, lossy WebP, HEIC); progressive 4:4:4 JPEGs below 2560x1920 and lossless or alpha WebPs fit at about " +
+    "4 to 5 MP, AVIF at about 4 MP. A larger image is refused with 422 `too_many_pixels`, whose message says " +
+    "how many megapixels that kind of image may have: downscale it, or use POST /v1/jobs for full-size images. No key is needed: anonymous " +
     `previews are limited to ${PREVIEW_RATE_LIMITS.anonymous.limit} per ${PREVIEW_RATE_LIMITS.anonymous.periodS} s ` +
     `per client address; with an API key, ${PREVIEW_RATE_LIMITS.apiKey.limit} per ${PREVIEW_RATE_LIMITS.apiKey.periodS} s ` +
     "per key (429 rate_limited with Retry-After beyond).",

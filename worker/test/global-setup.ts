@@ -12,8 +12,19 @@ import { startFauxqs } from "fauxqs";
 import type { TestProject } from "vitest/node";
 import { camvidMissing } from "../../cli/data/location.ts";
 import { camvidSkipReason, camvidValImages, frameType } from "../../test/fixtures/camvid.ts";
+import { withPngSize } from "../../test/fixtures/corpus.ts";
 import { withJpegSize } from "../../test/fixtures/craft.ts";
-import { jpeg, png, toBase64, webp, withExifOrientation } from "../../test/fixtures/images.ts";
+import {
+  encodeImage,
+  jpeg,
+  noisyPattern,
+  png,
+  toBase64,
+  webp,
+  withExifOrientation,
+} from "../../test/fixtures/images.ts";
+
+const HEIF_FIXTURES = "models/runtime/fixtures/heif";
 
 export const SAMPLES_DIR = "worker/demo/public/samples";
 export const EDGE_MODEL = "models/fcn32s-edge-int8.onnx";
@@ -89,6 +100,37 @@ export default async function setup(project: TestProject) {
     cmykAdobe: toBase64(readFileSync("test/fixtures/cmyk/cmyk-adobe.jpg")),
     ycckAdobe: toBase64(readFileSync("test/fixtures/cmyk/ycck-adobe.jpg")),
     jpeg3266x2450: toBase64(withJpegSize(await jpeg(80, 60, { progressive: true }), 3266, 2450)),
+    // headers only, each a size past a limit: 8.0 MP PNG, a 3000x2000 CMYK JPEG (decoded whole,
+    // 42 bytes per pixel), a 65 MP JPEG (past the limit of a JPEG decoded at 1/8)
+    png3266x2450: toBase64(withPngSize(await png(64, 48), 3266, 2450)),
+    cmyk3000x2000: toBase64(withJpegSize(readFileSync("test/fixtures/cmyk/cmyk-adobe.jpg"), 3000, 2000)),
+    jpeg9344x7008: toBase64(withJpegSize(await jpeg(80, 60), 9344, 7008)),
+    // phone photos: 12 MP (4032x3024) and 48 MP (8064x6048) baseline JPEGs, noisy like a photo,
+    // the 12 MP one shown upright from EXIF orientation 6 (a portrait shot)
+    phone12mp: toBase64(
+      withExifOrientation(
+        await encodeImage("jpeg", noisyPattern(4032, 3024, 12), {
+          quality: 85,
+          progressive: false,
+          baseline: true,
+        }),
+        6,
+      ),
+    ),
+    phone48mp: toBase64(
+      await encodeImage("jpeg", noisyPattern(8064, 6048, 12), {
+        quality: 80,
+        progressive: false,
+        baseline: true,
+      }),
+    ),
+    // HEIC and AVIF, 96x64 (models/runtime/fixtures/heif/make.sh); "irot1": shown as 64x96
+    heic: toBase64(readFileSync(`${HEIF_FIXTURES}/photo.heic`)),
+    heicIrot1: toBase64(readFileSync(`${HEIF_FIXTURES}/photo-irot1.heic`)),
+    avif: toBase64(readFileSync(`${HEIF_FIXTURES}/photo.avif`)),
+    avifIrot1Imir0: toBase64(readFileSync(`${HEIF_FIXTURES}/photo-irot1-imir0.avif`)),
+    // a 12 MP portrait phone HEIC (4032x3024 rotated by irot: shown 3024x4032)
+    heicPhone12: toBase64(readFileSync(`${HEIF_FIXTURES}/phone12-irot3.heic`)),
   });
   return async () => {
     await sqs.stop();

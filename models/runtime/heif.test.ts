@@ -1,0 +1,204 @@
+/**
+ * HEIC and AVIF through the one decoding path: header, limits, orientation, pixels. The
+ * fixtures (fixtures/heif/, made by make.sh there) are 96x64 pictures with a red block at the
+ * top left; the rotated ones carry irot/imir as a phone's portrait shot does. Pixels are checked
+ * against other decoders: AVIF against sharp (libvips with libheif and its own AV1 decoder),
+ * HEIC against PNGs that Debian's heif-convert wrote.
+ */
+import { readFile } from "node:fs/promises";
+import sharp from "sharp";
+import { beforeAll, describe, expect, it } from "vitest";
+import { decodeImage, upright } from "./decode.ts";
+import { InputError } from "./errors.ts";
+import { heifIsWhole, heifOrientation, readHeifHeader, sniffHeif } from "./heif.ts";
+import { readImageInfo } from "./image-info.ts";
+import { FULL_LIMITS, PREVIEW_LIMITS } from "./limits.ts";
+import { initNodeCodecs } from "./node.ts";
+
+const fixture = async (name: string) =>
+  new Uint8Array(await readFile(new URL(`./fixtures/heif/${name}`, import.meta.url)));
+
+/** Another decoder's upright RGB of a file (sharp applies irot/imir through libheif). */
+async function reference(name: string) {
+  const { data, info } = await sharp(await fixture(name))
+    .removeAlpha()
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  return { width: info.width, height: info.height, rgb: new Uint8Array(data) };
+}
+
+/** Largest and mean absolute difference between RGBA and RGB pixels of one size. */
+function difference(rgba: Uint8ClampedArray, rgb: Uint8Array) {
+  let max = 0;
+  let sum = 0;
+  for (let i = 0, j = 0; j < rgb.length; i += 4, j += 3) {
+    for (let c = 0; c < 3; c++) {
+      const d = Math.abs(rgba[i + c] - rgb[j + c]);
+      max = Math.max(max, d);
+      sum += d;
+    }
+  }
+  return { max, mean: sum / rgb.length };
+}
+
+const refusal = (fn: () => unknown) => {
+  try {
+    fn();
+  } catch (error) {
+    return error as InputError;
+  }
+  throw new Error("expected a refusal");
+};
+
+beforeAll(initNodeCodecs);
+
+describe("the HEIF container header", () => {
+  it("tells HEIC from AVIF by the brands, and image sequences apart", async () => {
+    expect(sniffHeif(await fixture("photo.heic"))).toBe("image/heic");
+    expect(sniffHeif(await fixture("photo.avif"))).toBe("image/avif");
+    const sequence = await fixture("photo.avif");
+    sequence.set(new TextEncoder().encode("avis"), 8); // major brand of an animated AVIF
+    expect(sniffHeif(sequence)).toBe("sequence");
+  });
+
+  it("reads the primary item's size and irot/imir without decoding", async () => {
+    expect(readHeifHeader(await fixture("photo.heic"), "image/heic")).toMatchObject({
+      width: 96,
+      height: 64,
+      orientation: 1,
+      itemType: "hvc1",
+    });
+    expect(readHeifHeader(await fixture("photo-irot1.heic"), "image/heic").orientation).toBe(8);
+    expect(readHeifHeader(await fixture("photo-irot3-imir1.heic"), "image/heic").orientation).toBe(5);
+    expect(readImageInfo(await fixture("photo-irot1-imir0.avif"))).toMatchObject({
+      type: "image/avif",
+      width: 96,
+      height: 64,
+      containerOrientation: 5,
+    });
+  });
+
+  it("maps every irot/imir to the EXIF orientation of the same transform", () => {
+    expect([0, 1, 2, 3].map((a) => heifOrientation(a, undefined))).toEqual([1, 8, 3, 6]);
+    expect([0, 1, 2, 3].map((a) => heifOrientation(a, 1))).toEqual([2, 7, 4, 5]);
+    expect([0, 1, 2, 3].map((a) => heifOrientation(a, 0))).toEqual([4, 5, 2, 7]);
+  });
+
+  it("refuses a truncated file from its box lengths, before decoding", async () => {
+    const whole = await fixture("photo.heic");
+    expect(heifIsWhole(whole)).toBe(true);
+    const error = await decodeImage(whole.subarray(0, whole.length - 100), FULL_LIMITS).catch((e) => e);
+    expect(error).toBeInstanceOf(InputError);
+    expect(error.code).toBe("unreadable_image");
+    expect(error.message).toMatch(/HEIC is truncated/);
+  });
+
+  it("checks the pixel limits from ispe before decoding (a 48 MP header on a tiny file)", async () => {
+    const bytes = await fixture("photo.avif");
+    const info = readImageInfo(bytes);
+    // Rewrite ispe's width and height in place: the decoder never runs, so the data can stay.
+    const at = findIspe(bytes);
+    new DataView(bytes.buffer, bytes.byteOffset).setUint32(at + 12, 8064);
+    new DataView(bytes.buffer, bytes.byteOffset).setUint32(at + 16, 6048);
+    expect(info.width).toBe(96);
+    const error = await decodeImage(bytes, PREVIEW_LIMITS).catch((e) => e);
+    expect(error.code).toBe("too_many_pixels");
+    expect(error.message).toMatch(/8064x6048/);
+  });
+
+  it("answers 415 for JPEG XL and image sequences, naming the supported types", async () => {
+    const jxl = new Uint8Array([0xff, 0x0a, 0xfa, 0x7f, 0x01, 0x90, 0x08, 0x06, 0x01, 0x00]);
+    const sequence = await fixture("photo.avif");
+    sequence.set(new TextEncoder().encode("avis"), 8);
+    for (const [bytes, what] of [
+      [jxl, /JPEG XL/],
+      [sequence, /image sequence/],
+    ] as const) {
+      const error = refusal(() => readImageInfo(bytes));
+      expect(error.status).toBe(415);
+      expect(error.message).toMatch(what);
+      expect(error.message).toMatch(/JPEG, PNG, WebP, HEIC or AVIF/);
+    }
+  });
+});
+
+/** Offset of the first ispe box (its size field). */
+function findIspe(b: Uint8Array): number {
+  for (let i = 0; i + 8 < b.length; i++)
+    if (b[i + 4] === 0x69 && b[i + 5] === 0x73 && b[i + 6] === 0x70 && b[i + 7] === 0x65) return i;
+  throw new Error("no ispe");
+}
+
+describe("decoding HEIC and AVIF", () => {
+  it.each([
+    ["photo.heic", "heic-ref.png"],
+    ["photo-irot1.heic", "heic-ref-irot1.png"],
+    ["photo-irot3-imir1.heic", "heic-ref-irot3-imir1.png"],
+  ])("%s: upright pixels as libheif's own tool decodes them", async (name, png) => {
+    const image = await decodeImage(await fixture(name), FULL_LIMITS);
+    const shown = upright(image);
+    const expected = await reference(png);
+    expect([image.width, image.height]).toEqual([expected.width, expected.height]);
+    expect([shown.width, shown.height]).toEqual([expected.width, expected.height]);
+    const { max, mean } = difference(shown.data, expected.rgb);
+    expect(max).toBeLessThanOrEqual(6);
+    expect(mean).toBeLessThan(1.5);
+  });
+
+  it.each(["photo.avif", "photo-irot1-imir0.avif", "photo-irot3-imir1.avif"])(
+    "%s: upright pixels as an independent AVIF decoder shows them",
+    async (name) => {
+      const image = await decodeImage(await fixture(name), FULL_LIMITS);
+      const shown = upright(image);
+      const expected = await reference(name);
+      expect([image.width, image.height]).toEqual([expected.width, expected.height]);
+      expect([shown.width, shown.height]).toEqual([expected.width, expected.height]);
+      const { max, mean } = difference(shown.data, expected.rgb);
+      expect(max).toBeLessThanOrEqual(6);
+      expect(mean).toBeLessThan(1.5);
+    },
+  );
+});
+
+describe("HEIC for a preview: decoded to YCbCr and reduced", () => {
+  const need = { width: 320, height: 240 };
+
+  it("serves a 12 MP portrait HEIC (irot) at 1/8 past the 8 MP limit of a full decode", async () => {
+    const bytes = await fixture("phone12-irot3.heic");
+    const refused = await decodeImage(bytes, PREVIEW_LIMITS).catch((e) => e);
+    expect(refused.code).toBe("too_many_pixels");
+    const image = await decodeImage(bytes, PREVIEW_LIMITS, { atLeast: need });
+    expect(image.fullSize).toEqual({ width: 3024, height: 4032 });
+    expect([image.stored.width, image.stored.height, image.orientation]).toEqual([378, 504, 1]);
+    // Against libheif's own RGB conversion of the whole image, averaged over each 8x8 block.
+    const whole = upright(await decodeImage(bytes, FULL_LIMITS));
+    let max = 0;
+    for (let y = 0; y < 504; y += 7)
+      for (let x = 0; x < 378; x += 5)
+        for (let c = 0; c < 3; c++) {
+          let sum = 0;
+          for (let dy = 0; dy < 8; dy++)
+            for (let dx = 0; dx < 8; dx++) sum += whole.data[((y * 8 + dy) * 3024 + x * 8 + dx) * 4 + c];
+          max = Math.max(max, Math.abs(sum / 64 - image.stored.data[(y * 378 + x) * 4 + c]));
+        }
+    expect(max).toBeLessThanOrEqual(3);
+  });
+
+  it("matches another libheif build's pixels, reduced (heif-convert's PNG averaged per block)", async () => {
+    const image = await decodeImage(await fixture("photo-irot1.heic"), PREVIEW_LIMITS, {
+      atLeast: { width: 16, height: 24 },
+    });
+    expect([image.stored.width, image.stored.height]).toEqual([16, 24]); // 64x96 at 1/4
+    const expected = await reference("heic-ref-irot1.png");
+    let sum = 0;
+    for (let y = 0; y < 24; y++)
+      for (let x = 0; x < 16; x++)
+        for (let c = 0; c < 3; c++) {
+          let block = 0;
+          for (let dy = 0; dy < 4; dy++)
+            for (let dx = 0; dx < 4; dx++) block += expected.rgb[((y * 4 + dy) * 64 + x * 4 + dx) * 3 + c];
+          sum += Math.abs(block / 16 - image.stored.data[(y * 16 + x) * 4 + c]);
+        }
+    expect(sum / (16 * 24 * 3)).toBeLessThan(2);
+  });
+});

@@ -1,0 +1,211 @@
+/**
+ * HEIF containers (ISO/IEC 23008-12: HEIC with HEVC, AVIF with AV1) read without decoding a
+ * pixel: the primary item's coded size (`ispe`), its `irot`/`imir` transform as the EXIF
+ * orientation that does the same, and whether the file is a still image at all.
+ *
+ * Boxes used: ftyp (brands), meta > pitm (the primary item), iinf > infe (item types), iprp >
+ * ipco (properties) + ipma (which item has which). Bursts and Live Photos are several items
+ * of which `pitm` names the one a viewer shows; image sequences (avis, msf1 tracks) are
+ * animated formats we do not decode.
+ */
+import { InputError } from "./errors.ts";
+import type { Orientation } from "./exif.ts";
+
+export type HeifType = "image/heic" | "image/avif";
+
+/** What the container says about its primary image. */
+export interface HeifHeader {
+  type: HeifType;
+  /** the coded size, before irot/imir (for a grid, the whole image's) */
+  width: number;
+  height: number;
+  /** irot and imir as the EXIF orientation a viewer would apply to the coded pixels */
+  orientation: Orientation;
+  /** the primary item's type: hvc1, av01 or grid (tiles of either) */
+  itemType: string;
+  /**
+   * YCbCr to RGB as the colr box's nclx says (matrix_coefficients, full_range_flag); without
+   * one, libheif's default: BT.601, full range (what it also answers for such files).
+   */
+  colour: { matrix: number; fullRange: boolean };
+}
+
+const HEIC_BRANDS = new Set(["heic", "heix", "heim", "heis"]);
+const AVIF_BRANDS = new Set(["avif"]);
+/** brands of image sequences (animations, bursts stored as a track) */
+const SEQUENCE_BRANDS = new Set(["avis", "msf1", "hevc", "hevx", "hevm", "hevs"]);
+
+const ascii = (b: Uint8Array, at: number, n: number) => String.fromCharCode(...b.subarray(at, at + n));
+const be16 = (b: Uint8Array, i: number) => (b[i] << 8) | b[i + 1];
+const be32 = (b: Uint8Array, i: number) =>
+  ((b[i] << 24) | (b[i + 1] << 16) | (b[i + 2] << 8) | b[i + 3]) >>> 0;
+
+interface Box {
+  type: string;
+  /** first byte of the payload (after size, type and any large size) */
+  start: number;
+  end: number;
+}
+
+/** The boxes in b[from, to); a box that claims to run past `to` ends the list. */
+function boxes(b: Uint8Array, from: number, to: number): Box[] {
+  const out: Box[] = [];
+  let i = from;
+  while (i + 8 <= to) {
+    let size = be32(b, i);
+    const type = ascii(b, i + 4, 4);
+    let header = 8;
+    if (size === 1) {
+      if (i + 16 > to) break;
+      const high = be32(b, i + 8);
+      if (high !== 0) break; // a box over 4 GiB cannot be in a body we accept
+      size = be32(b, i + 12);
+      header = 16;
+    } else if (size === 0) size = to - i;
+    if (size < header || i + size > to) break;
+    out.push({ type, start: i + header, end: i + size });
+    i += size;
+  }
+  return out;
+}
+
+/**
+ * Whether the top-level boxes (ftyp, meta, mdat ...) reach exactly the end of the file: a cut
+ * upload ends inside one, usually the mdat that holds the coded image.
+ */
+export function heifIsWhole(b: Uint8Array): boolean {
+  const list = boxes(b, 0, b.length);
+  return list.length > 0 && list[list.length - 1].end === b.length;
+}
+
+const child = (list: Box[], type: string) => list.find((box) => box.type === type);
+
+/** The ftyp brands (major first) if the file starts with an ftyp box. */
+export function ftypBrands(b: Uint8Array): string[] | undefined {
+  if (b.length < 16 || ascii(b, 4, 4) !== "ftyp") return undefined;
+  const size = Math.min(be32(b, 0), b.length);
+  const brands = [ascii(b, 8, 4)];
+  for (let i = 16; i + 4 <= size; i += 4) brands.push(ascii(b, i, 4));
+  return brands;
+}
+
+/** HEIC or AVIF by the ftyp brands, "sequence" for an image sequence, else undefined. */
+export function sniffHeif(b: Uint8Array): HeifType | "sequence" | undefined {
+  const brands = ftypBrands(b);
+  if (!brands) return undefined;
+  if (SEQUENCE_BRANDS.has(brands[0])) return "sequence";
+  if (AVIF_BRANDS.has(brands[0]) || (brands[0] === "mif1" && brands.some((x) => AVIF_BRANDS.has(x))))
+    return "image/avif";
+  if (HEIC_BRANDS.has(brands[0]) || (brands[0] === "mif1" && brands.some((x) => HEIC_BRANDS.has(x))))
+    return "image/heic";
+  if (brands.some((x) => AVIF_BRANDS.has(x))) return "image/avif";
+  if (brands.some((x) => HEIC_BRANDS.has(x))) return "image/heic";
+  if (brands.some((x) => SEQUENCE_BRANDS.has(x))) return "sequence";
+  return undefined;
+}
+
+function unreadable(type: HeifType, what: string): InputError {
+  const name = type === "image/heic" ? "HEIC" : "AVIF";
+  return new InputError("unreadable_image", `the ${name} header is truncated or malformed: ${what}`);
+}
+
+/**
+ * EXIF orientation of "rotate `angle` x 90 degrees anticlockwise (irot), then mirror (imir)";
+ * MIAF fixes that order. imir's axis as libheif, libavif and the browsers read it: 0 flips top
+ * and bottom, 1 flips left and right (the standard's wording has been read both ways; these
+ * decoders agree, and the tests check against libheif).
+ */
+export function heifOrientation(angle: number, mirrorAxis: number | undefined): Orientation {
+  // EXIF orientations say how to make the stored image upright; these are the ones whose
+  // transform equals the HEIF one, by quarter turns anticlockwise.
+  const rotate: Orientation[] = [1, 8, 3, 6];
+  const rotateThenFlipLeftRight: Orientation[] = [2, 7, 4, 5];
+  // flipping top and bottom is flipping left and right after another half turn
+  const rotateThenFlipTopBottom: Orientation[] = [4, 5, 2, 7];
+  if (mirrorAxis === undefined) return rotate[angle & 3];
+  return (mirrorAxis === 1 ? rotateThenFlipLeftRight : rotateThenFlipTopBottom)[angle & 3];
+}
+
+/** The primary item's type, coded size and orientation, from the meta box. */
+export function readHeifHeader(b: Uint8Array, type: HeifType): HeifHeader {
+  const top = boxes(b, 0, b.length);
+  const meta = child(top, "meta");
+  if (!meta) throw unreadable(type, "no meta box (an image sequence without a still image?)");
+  const inMeta = boxes(b, meta.start + 4, meta.end); // meta is a FullBox
+  const pitm = child(inMeta, "pitm");
+  if (!pitm) throw unreadable(type, "no primary item");
+  const primary = b[pitm.start] === 0 ? be16(b, pitm.start + 4) : be32(b, pitm.start + 4);
+  const itemType = primaryItemType(b, child(inMeta, "iinf"), primary);
+  const iprp = child(inMeta, "iprp");
+  if (!iprp) throw unreadable(type, "no item properties");
+  const inIprp = boxes(b, iprp.start, iprp.end);
+  const ipco = child(inIprp, "ipco");
+  if (!ipco) throw unreadable(type, "no item properties");
+  const properties = boxes(b, ipco.start, ipco.end);
+  let width = 0;
+  let height = 0;
+  let angle = 0;
+  let mirrorAxis: number | undefined;
+  const colour = { matrix: 6, fullRange: true };
+  // Every ipma box may list the primary item; its property indices are 1-based into ipco.
+  for (const ipma of inIprp.filter((box) => box.type === "ipma")) {
+    for (const index of associations(b, ipma, primary)) {
+      const property = properties[index - 1];
+      if (!property) continue;
+      if (property.type === "ispe" && property.start + 12 <= property.end) {
+        width = be32(b, property.start + 4);
+        height = be32(b, property.start + 8);
+      } else if (property.type === "irot" && property.start < property.end) {
+        angle = b[property.start] & 3;
+      } else if (property.type === "imir" && property.start < property.end) {
+        mirrorAxis = b[property.start] & 1;
+      } else if (
+        property.type === "colr" &&
+        property.start + 11 <= property.end &&
+        ascii(b, property.start, 4) === "nclx"
+      ) {
+        colour.matrix = be16(b, property.start + 8);
+        colour.fullRange = (b[property.start + 10] & 0x80) !== 0;
+      }
+    }
+  }
+  if (!(width > 0 && height > 0)) throw unreadable(type, "the primary image has no size (ispe)");
+  return { type, width, height, orientation: heifOrientation(angle, mirrorAxis), itemType, colour };
+}
+
+/** The item type (infe version 2 or 3) of item `id`, or "" if the list does not say. */
+function primaryItemType(b: Uint8Array, iinf: Box | undefined, id: number): string {
+  if (!iinf) return "";
+  const countBytes = b[iinf.start] === 0 ? 2 : 4;
+  for (const infe of boxes(b, iinf.start + 4 + countBytes, iinf.end)) {
+    if (infe.type !== "infe") continue;
+    const version = b[infe.start];
+    if (version < 2) continue;
+    const idBytes = version === 2 ? 2 : 4;
+    const itemId = idBytes === 2 ? be16(b, infe.start + 4) : be32(b, infe.start + 4);
+    if (itemId === id && infe.start + 4 + idBytes + 6 <= infe.end)
+      return ascii(b, infe.start + 4 + idBytes + 2, 4);
+  }
+  return "";
+}
+
+/** The ipco indices ipma associates with item `id`, in the order listed. */
+function associations(b: Uint8Array, ipma: Box, id: number): number[] {
+  const version = b[ipma.start];
+  const wideIndex = (b[ipma.start + 3] & 1) === 1;
+  let i = ipma.start + 4;
+  const count = be32(b, i);
+  i += 4;
+  for (let e = 0; e < count && i < ipma.end; e++) {
+    const itemId = version < 1 ? be16(b, i) : be32(b, i);
+    i += version < 1 ? 2 : 4;
+    const n = b[i++];
+    const indices: number[] = [];
+    for (let k = 0; k < n && i < ipma.end; k++) {
+      indices.push(wideIndex ? be16(b, i) & 0x7fff : b[i] & 0x7f);
+      i += wideIndex ? 2 : 1;
+    }
+    if (itemId === id) return indices;
+  }
+  return [];
+}
