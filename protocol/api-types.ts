@@ -49,7 +49,7 @@ export interface paths {
         put?: never;
         /**
          * Segment an image now, at low resolution
-         * @description Runs the int8 edge model in the Worker and answers the mask at the input's size (after EXIF orientation). Send the image as the raw body or as the `image` field of multipart/form-data. Limits: 10 MiB, 8 megapixels, 8192 pixels per side, and what the image's decoder needs must fit the Worker's memory: 3000x2000 (6 MP) fits in every common coding (baseline and progressive 4:2:0 JPEG, PNG, lossy WebP); progressive 4:4:4 JPEGs and lossless or alpha WebPs fit at about 4 to 5 MP. A larger image is refused with 422 `too_many_pixels`, whose message says how many megapixels that kind of image may have: downscale it, or use POST /v1/jobs for full-size images. No key is needed: anonymous previews are limited to 20 per 60 s per client address; with an API key, 120 per 60 s per key (429 rate_limited with Retry-After beyond).
+         * @description Runs the int8 edge model in the Worker and answers the mask at the input's size (after EXIF orientation). Send the image as the raw body or as the `image` field of multipart/form-data. Limits: 10 MiB. A baseline or progressive JPEG (greyscale or colour) at least 2560x1920 is decoded at 1/8 scale from its DC coefficients, which is all a 320x240 preview needs: such JPEGs may have up to 64 megapixels (16384 per side), so 12 and 48 MP phone photos are served. A HEIC is decoded to YCbCr and averaged down to what the preview needs, which serves 12 MP (up to about 15 MP). Every other image is decoded whole: 8 megapixels, 8192 pixels per side, and what its decoder needs must fit the Worker's memory: 3000x2000 (6 MP) fits in every common coding (PNG, lossy WebP, HEIC); progressive 4:4:4 JPEGs below 2560x1920 and lossless or alpha WebPs fit at about 4 to 5 MP, AVIF at about 4 MP. A larger image is refused with 422 `too_many_pixels`, whose message says how many megapixels that kind of image may have: downscale it, or use POST /v1/jobs for full-size images. No key is needed: anonymous previews are limited to 20 per 60 s per client address; with an API key, 120 per 60 s per key (429 rate_limited with Retry-After beyond).
          */
         post: operations["preview"];
         delete?: never;
@@ -730,7 +730,7 @@ export interface components {
         PreviewForm: {
             /**
              * Format: binary
-             * @description the image: JPEG, PNG or WebP, up to 10 MiB and 8 megapixels (8192 per side), fewer for the codings whose decoders need more memory
+             * @description the image: JPEG, PNG, WebP, HEIC or AVIF, up to 10 MiB and 8 megapixels (8192 per side), fewer for the codings whose decoders need more memory
              */
             image: string;
         };
@@ -767,7 +767,7 @@ export interface components {
             deadline_s?: number;
             /**
              * Format: binary
-             * @description the image: JPEG, PNG or WebP, up to 25 MiB and 40 megapixels (16384 per side)
+             * @description the image: JPEG, PNG, WebP, HEIC or AVIF, up to 25 MiB and 40 megapixels (16384 per side)
              */
             image: string;
         };
@@ -775,7 +775,7 @@ export interface components {
         JobCreateJson: {
             /**
              * Format: uri
-             * @description Where the edge fetches the image (JPEG, PNG or WebP, the same limits as an upload): https, a public address (private, link-local and loopback targets are refused with unsafe_image_url, also behind a redirect); at most 3 redirects and 10 s.
+             * @description Where the edge fetches the image (JPEG, PNG, WebP, HEIC or AVIF, the same limits as an upload): https, a public address (private, link-local and loopback targets are refused with unsafe_image_url, also behind a redirect); at most 3 redirects and 10 s.
              */
             image_url: string;
             /** @enum {string} */
@@ -830,7 +830,7 @@ export interface components {
             images: {
                 /**
                  * Format: uri
-                 * @description Where the edge fetches the image (JPEG, PNG or WebP, the same limits as an upload): https, a public address (private, link-local and loopback targets are refused with unsafe_image_url, also behind a redirect); at most 3 redirects and 10 s.
+                 * @description Where the edge fetches the image (JPEG, PNG, WebP, HEIC or AVIF, the same limits as an upload): https, a public address (private, link-local and loopback targets are refused with unsafe_image_url, also behind a redirect); at most 3 redirects and 10 s.
                  */
                 image_url: string;
             }[];
@@ -1257,6 +1257,9 @@ export interface operations {
                 "image/jpeg": string;
                 "image/png": string;
                 "image/webp": string;
+                "image/heic": string;
+                "image/avif": string;
+                "image/heif": string;
                 "multipart/form-data": components["schemas"]["PreviewForm"];
             };
         };
@@ -1317,7 +1320,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description neither image/jpeg, image/png, image/webp nor multipart/form-data, or not such an image. `error.code`: `unsupported_media_type` */
+            /** @description neither image/jpeg, image/png, image/webp, image/heic, image/avif, image/heif nor multipart/form-data, or not such an image (JPEG XL, GIF, animated HEIF/AVIF). `error.code`: `unsupported_media_type` */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -1682,7 +1685,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description the body is neither multipart/form-data nor application/json, or the image is not JPEG, PNG or WebP. `error.code`: `unsupported_media_type` */
+            /** @description the body is neither multipart/form-data nor application/json, or the image is not JPEG, PNG, WebP, HEIC or AVIF. `error.code`: `unsupported_media_type` */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -2331,7 +2334,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description neither multipart/form-data nor application/json, or an item is not a JPEG, PNG or WebP. `error.code`: `unsupported_media_type` */
+            /** @description neither multipart/form-data nor application/json, or an item is not a JPEG, PNG, WebP, HEIC or AVIF. `error.code`: `unsupported_media_type` */
             415: {
                 headers: {
                     [name: string]: unknown;
@@ -2901,6 +2904,9 @@ export interface operations {
                     "image/jpeg": string;
                     "image/png": string;
                     "image/webp": string;
+                    "image/heic": string;
+                    "image/avif": string;
+                    "image/heif": string;
                 };
             };
             /** @description the URL is not signed, its signature does not match, or it has expired. `error.code`: `invalid_signature`, `url_expired` */
