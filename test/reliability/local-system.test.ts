@@ -6,8 +6,13 @@
  */
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { commandLineIncludes, descendants } from "../fixtures/system.ts";
-import { startWholeSystem, type WholeSystem, waitFor } from "./system.ts";
+import {
+  commandLineIncludes,
+  descendants,
+  startWholeSystem,
+  type WholeSystem,
+  waitFor,
+} from "../fixtures/system.ts";
 
 let system: WholeSystem;
 
