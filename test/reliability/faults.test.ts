@@ -234,6 +234,7 @@ describe("faults", () => {
     await system.stopQueue();
     const job = await submit(small);
     expect(job.status).toBe("queued");
+    // nothing to wait for: with SQS down the job must stay queued; a short look for a change
     await sleep(500);
     expect((await system.api.job(key.key, job.id)).status).toBe("queued");
     await system.startQueue();
