@@ -2,8 +2,9 @@ import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 
 /**
- * One `vitest run`, two projects: worker code runs inside workerd (the real runtime, with
- * the real model and local bindings); everything else runs in Node.
+ * One `vitest run`, three projects: worker code runs inside workerd (the real runtime, with
+ * the real model and local bindings); everything else runs in Node, where the suites that
+ * need the whole running system (`system`) share one, started once per run.
  */
 /** Bindings the workerd tests run with: test secrets and the test SQS queue (global setup). */
 export const TEST_SQS_PORT = Number(process.env.FCN_TEST_SQS_PORT ?? 9335);
@@ -23,8 +24,21 @@ const workerTestBindings = {
   PREVIEW_RATE_LIMIT: "off",
 };
 
+/**
+ * Suites that share one running system (test/fixtures/shared-system-setup.ts). The suites
+ * that kill parts of the system (faults, local-system) start their own, in the node project.
+ */
+const SHARED_SYSTEM_SUITES = [
+  "test/e2e/**/*.test.ts",
+  "test/browser/**/*.test.ts",
+  "test/reliability/corpus.test.ts",
+  "test/reliability/large-outputs.test.ts",
+];
+
 export default defineConfig({
   test: {
+    // one scratch folder per run for results several suites share (the CamVid val masks)
+    globalSetup: ["test/fixtures/run-scratch-setup.ts"],
     projects: [
       {
         plugins: [
@@ -56,9 +70,21 @@ export default defineConfig({
             "test/**/*.test.ts",
             "scripts/*.test.ts",
           ],
-          exclude: ["test/soak/**", "**/node_modules/**"],
+          exclude: ["test/soak/**", "**/node_modules/**", ...SHARED_SYSTEM_SUITES],
           testTimeout: 60_000,
           hookTimeout: 120_000,
+        },
+      },
+      {
+        test: {
+          name: "system",
+          environment: "node",
+          include: SHARED_SYSTEM_SUITES,
+          globalSetup: ["test/fixtures/shared-system-setup.ts"],
+          // one after another on the one system: timings and rate limits stay each suite's own
+          fileParallelism: false,
+          testTimeout: 60_000,
+          hookTimeout: 200_000,
         },
       },
     ],

@@ -381,7 +381,7 @@ w(
   "6. **Latency note (no loss):** a job sent while a GPU consumer shuts down can land in that consumer's aborted long poll; it is invisible for one visibility timeout and then redelivered (seen in fault (e): attempt 2 after 5 s; with the production default of 120 s it waits two minutes). SQS itself behaves this way.",
 );
 w(
-  "7. **Development only:** `wrangler dev` rebuilds when any source file changes and answers 503 to requests in flight during the reload. The harness (`test/reliability/system.ts`) sends such a request once more and says so on the console.",
+  "7. **Development only:** `wrangler dev` rebuilds when any source file changes and answers 503 to requests in flight during the reload. The harness (`test/fixtures/system.ts`) sends such a request once more and says so on the console.",
 );
 const found = (json: VitestJson | undefined, file: string, title: string) =>
   still(find(json, file, (a) => a.title.startsWith(title)));

@@ -3,20 +3,16 @@
  * image, see the edge preview over it, read the legend and latency, move the opacity slider,
  * run a full-resolution job, and check the phone layout. Screenshots go to test/artifacts/.
  *
- * The system comes up through `node scripts/start.ts` (the whole stack, jobs included); if that
- * is not ready within 90 s, plain `wrangler dev` serves the page and the preview, and the job
- * part is skipped with a note.
+ * The page is served by the run's shared system (test/fixtures/system.ts: `scripts/start.ts`,
+ * jobs included). Every part runs: a system that does not start fails the suite, it never
+ * skips the job part.
  */
-import { type ChildProcess, spawn } from "node:child_process";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort } from "../fixtures/system.ts";
+import { ARTIFACTS, ROOT, sharedSystem } from "../fixtures/system.ts";
 
-const ROOT = path.resolve(import.meta.dirname, "../..");
-const ARTIFACTS = path.join(ROOT, "test/artifacts");
 const SAMPLE = path.join(ROOT, "worker/demo/public/samples/0016E5_07959.jpg");
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const CHROMIUM_ARGS = [
@@ -28,135 +24,6 @@ const CHROMIUM_ARGS = [
   "--disable-component-update",
   "--disable-sync",
 ];
-
-interface System {
-  kind: "start.ts" | "wrangler dev";
-  base: string;
-  child: ChildProcess;
-  log: string[];
-  cleanup?: string;
-}
-
-/** Spawns `args` in its own process group (so the whole tree can be stopped), keeping its output. */
-function launch(args: string[], env: NodeJS.ProcessEnv): { child: ChildProcess; log: string[] } {
-  const log: string[] = [];
-  const child = spawn(args[0], args.slice(1), {
-    cwd: ROOT,
-    detached: true,
-    stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, PATH: `${ROOT}/node_modules/.bin:${process.env.PATH}`, ...env },
-  });
-  for (const stream of [child.stdout, child.stderr])
-    stream?.on("data", (b: Buffer) => log.push(b.toString()));
-  return { child, log };
-}
-
-async function stopGroup(child: ChildProcess): Promise<void> {
-  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  const signal = (s: NodeJS.Signals) => {
-    try {
-      process.kill(-child.pid!, s);
-    } catch {
-      // the group is gone already
-    }
-  };
-  signal("SIGTERM");
-  const timeout = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 8000).unref());
-  if ((await Promise.race([exited.then(() => true), timeout])) === false) signal("SIGKILL");
-  // Children that outlived their leader still share its group.
-  await new Promise((r) => setTimeout(r, 300));
-  signal("SIGKILL");
-}
-
-async function healthy(base: string): Promise<boolean> {
-  try {
-    return (await fetch(`${base}/v1/health`, { signal: AbortSignal.timeout(2000) })).ok;
-  } catch {
-    return false;
-  }
-}
-
-/** Waits until `ready()` holds, the process exits, or the time runs out. */
-async function waitReady(child: ChildProcess, ready: () => Promise<boolean>, ms: number): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null || child.signalCode !== null) return false;
-    if (await ready()) return true;
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  return false;
-}
-
-async function startSystem(): Promise<System> {
-  if (process.env.DEMO_TEST_SYSTEM !== "wrangler") {
-    const system = await startWholeSystem();
-    if (system) return system;
-  }
-  return startWrangler();
-}
-
-async function startWholeSystem(): Promise<System | null> {
-  const startPort = await freePort();
-  // Every port free and a private state folder, so a developer's own `npm start` cannot collide.
-  const start = launch([process.execPath, "scripts/start.ts"], {
-    PORT: String(startPort),
-    SQS_PORT: String(await freePort()),
-    GPU_SERVICE_PORT: String(await freePort()),
-    FCN_STATE_DIR: await mkdtemp(path.join(tmpdir(), "fcn-demo-state-")),
-  });
-  const base = `http://127.0.0.1:${startPort}`;
-  const startReady = () => Promise.resolve(start.log.join("").includes("is running locally"));
-  if (await waitReady(start.child, async () => (await startReady()) && healthy(base), 90_000)) {
-    return { kind: "start.ts", base, ...start };
-  }
-  console.warn(
-    `[demo test] scripts/start.ts was not ready within 90 s; falling back to wrangler dev. Its output:\n${start.log.join("").slice(-3000)}`,
-  );
-  await stopGroup(start.child);
-  return null;
-}
-
-async function startWrangler(): Promise<System> {
-  const port = await freePort();
-  const state = await mkdtemp(path.join(tmpdir(), "fcn-demo-test-"));
-  const dev = launch(
-    [
-      process.execPath,
-      "node_modules/wrangler/bin/wrangler.js",
-      "dev",
-      "--ip",
-      "127.0.0.1",
-      "--port",
-      String(port),
-      "--persist-to",
-      state,
-      "--show-interactive-dev-session=false",
-      "--var",
-      "ENVIRONMENT:development",
-      "--var",
-      `PUBLIC_BASE_URL:http://127.0.0.1:${port}`,
-    ],
-    {},
-  );
-  const devBase = `http://127.0.0.1:${port}`;
-  if (!(await waitReady(dev.child, () => healthy(devBase), 60_000))) {
-    await stopGroup(dev.child);
-    throw new Error(`wrangler dev did not come up:\n${dev.log.join("").slice(-3000)}`);
-  }
-  return { kind: "wrangler dev", base: devBase, ...dev, cleanup: state };
-}
-
-/** Why the job part cannot run against this system, or null when it can. */
-async function jobsUnavailable(system: System): Promise<string | null> {
-  const demoKey = await fetch(`${system.base}/v1/demo/key`);
-  if (demoKey.status === 404) return "GET /v1/demo/key answers 404 (jobs API not built yet)";
-  const submit = await fetch(`${system.base}/v1/jobs`, { method: "POST" });
-  if (submit.status === 404) return "POST /v1/jobs answers 404 (jobs API not built yet)";
-  if (system.kind !== "start.ts") return "only wrangler dev is running (no queue, no GPU service)";
-  // Under start.ts anything else is a failure, and the job test shows it.
-  return null;
-}
 
 /** Waits for a mask <img> to be loaded and its legend filled with 11 classes. */
 async function waitForMask(page: Page, mask: string, legend: string, timeout = 60_000): Promise<void> {
@@ -183,10 +50,9 @@ async function legendShares(page: Page, legend: string): Promise<{ fractions: nu
 
 const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
 
-let system: System;
+let base: string;
 let browser: Browser;
 let page: Page;
-let skipJobs: string | null = null;
 const pageErrors: string[] = [];
 /** Console reports of anything the page's Content-Security-Policy blocked. */
 const cspViolations: string[] = [];
@@ -194,8 +60,7 @@ const started = performance.now();
 
 beforeAll(async () => {
   await mkdir(ARTIFACTS, { recursive: true });
-  system = await startSystem();
-  skipJobs = await jobsUnavailable(system);
+  base = (await sharedSystem()).api.base;
   browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   page.on("pageerror", (error) => pageErrors.push(String(error)));
@@ -203,23 +68,18 @@ beforeAll(async () => {
     if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
   });
   console.log(
-    `[demo test] system up via ${system.kind} at ${system.base} in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+    `[demo test] system at ${base}, browser up in ${((performance.now() - started) / 1000).toFixed(1)} s`,
   );
 }, 180_000);
 
 afterAll(async () => {
   await browser?.close();
-  if (system) {
-    await stopGroup(system.child);
-    await writeFile(path.join(ARTIFACTS, "demo-system.log"), system.log.join(""));
-    if (system.cleanup) await rm(system.cleanup, { recursive: true, force: true });
-  }
   console.log(`[demo test] done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 }, 30_000);
 
 describe("demo page", () => {
   it("shows the edge preview over the photo, with legend, latency and opacity", async () => {
-    await page.goto(system.base);
+    await page.goto(base);
     await expect(page.title()).resolves.toContain("FCN");
     // The file input is a real, labelled, keyboard-reachable control.
     const input = page.locator("#file-input");
@@ -262,11 +122,7 @@ describe("demo page", () => {
     expect(pageErrors).toEqual([]);
   });
 
-  it("runs a full-resolution FCN-8s job and shows its mask beside the preview", async (ctx) => {
-    if (skipJobs) {
-      console.warn(`[demo test] skipping the job part: ${skipJobs}`);
-      ctx.skip(skipJobs);
-    }
+  it("runs a full-resolution FCN-8s job and shows its mask beside the preview", async () => {
     const jobReads: string[] = [];
     const onRequest = (request: { method(): string; url(): string }) => {
       const path = new URL(request.url()).pathname;
@@ -327,7 +183,7 @@ describe("demo page", () => {
     });
     try {
       const phone = await context.newPage();
-      await phone.goto(system.base);
+      await phone.goto(base);
       // The sample thumbnails are buttons: pick one by keyboard.
       await phone.locator(".sample").nth(2).focus();
       await phone.keyboard.press("Enter");
@@ -387,7 +243,7 @@ describe("demo page", () => {
   });
 
   it("is served with its security headers, and its CSP blocks nothing the page does (issue #29, finding 9)", async () => {
-    const r = await fetch(system.base);
+    const r = await fetch(base);
     expect(r.status).toBe(200);
     await r.body?.cancel();
     const csp = r.headers.get("content-security-policy") ?? "";
@@ -397,7 +253,7 @@ describe("demo page", () => {
     expect(r.headers.get("referrer-policy")).toBe("no-referrer");
     // the other tests above ran the page under it: preview, legend, samples, a job's stream
     expect(cspViolations).toEqual([]);
-    const script = await fetch(`${system.base}/app.js`);
+    const script = await fetch(`${base}/app.js`);
     expect(script.headers.get("x-content-type-options")).toBe("nosniff");
     await script.body?.cancel();
   });

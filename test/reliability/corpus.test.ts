@@ -2,7 +2,7 @@
  * The generated bad-input corpus (test/fixtures/corpus.ts), twice:
  *   1. through the shared decoder path in Node (read-body -> decodeImage, as the Worker runs it):
  *      every case answers its documented status and code, and nothing but InputError is thrown;
- *   2. against the running system (`node scripts/start.ts` on free ports): the same answers
+ *   2. against the running system (the run's shared system, test/fixtures/system.ts): the same answers
  *      over HTTP, and after every refused case a good preview still succeeds. Accepted bad
  *      jobs end with their recorded reason and the GPU service stays healthy.
  * Plus slow (trickled and stalled) bodies beside a concurrent good request, and the abuse
@@ -19,16 +19,16 @@ import { initNodeCodecs } from "../../models/runtime/node.ts";
 import { signCallbackIndependently } from "../fixtures/callback-hmac.ts";
 import { buildCorpus, type CorpusCase } from "../fixtures/corpus.ts";
 import { jpeg, png } from "../fixtures/images.ts";
-import { classifyInNode, expected, type Outcome, quietCodecChatter } from "./classify.ts";
 import {
   type ApiKey,
   ARTIFACTS,
   type JobJson,
   pngSize,
-  sleep,
-  startWholeSystem,
-  type WholeSystem,
-} from "./system.ts";
+  type SharedSystem,
+  sharedSystem,
+  waitFor,
+} from "../fixtures/system.ts";
+import { classifyInNode, expected, type Outcome, quietCodecChatter } from "./classify.ts";
 
 // The image an accepted image_url case names: served on loopback, which development allows.
 const frame = await png(64, 48);
@@ -45,14 +45,14 @@ const observed: Record<
 > = {};
 for (const c of corpus) observed[c.name] = { route: c.route, note: c.note, expected: expected(c) };
 
-let system: WholeSystem;
+let system: SharedSystem;
 let key: ApiKey;
 
 beforeAll(async () => {
   const started = performance.now();
   quietCodecChatter();
   await initNodeCodecs();
-  system = await startWholeSystem();
+  system = await sharedSystem();
   key = await system.api.newKey("corpus");
   console.log(`[corpus] system up in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 }, 180_000);
@@ -61,10 +61,7 @@ afterAll(async () => {
   imageServer.close();
   await mkdir(path.join(ARTIFACTS, "reliability"), { recursive: true });
   await writeFile(path.join(ARTIFACTS, "reliability/corpus.json"), JSON.stringify(observed, null, 2));
-  if (system) {
-    await writeFile(path.join(ARTIFACTS, "reliability/corpus-system.log"), system.proc.log.join(""));
-    await system.stop();
-  }
+  if (system) await writeFile(path.join(ARTIFACTS, "reliability/corpus-system.log"), system.log());
 }, 30_000);
 
 /** A good preview answers a mask of its size. */
@@ -162,6 +159,7 @@ describe("slow bodies", () => {
     const image = await png(64, 48);
     const reloads = system.api.reloads();
     let started = performance.now();
+    let pieces = 0;
     const trickle = () =>
       system.api
         .fetch("/v1/preview", {
@@ -172,6 +170,7 @@ describe("slow bodies", () => {
               let at = 0;
               const timer = setInterval(() => {
                 controller.enqueue(image.slice(at, at + 200));
+                pieces++;
                 at += 200;
                 if (at >= image.length) {
                   clearInterval(timer);
@@ -189,14 +188,19 @@ describe("slow bodies", () => {
           body: new Uint8Array(await r.arrayBuffer()),
         }));
     const slow = trickle();
-    await sleep(300);
+    await waitFor("the slow body to be on its way", () => pieces >= 2, 10_000, 20);
     const t0 = performance.now();
     await stillServes();
     const concurrentMs = performance.now() - t0;
     let result = await slow;
     if (result.status === 503 && system.api.reloads() !== reloads) {
       // wrangler dev reloaded (a source file changed) while the body trickled: once more
-      await sleep(3000);
+      await waitFor(
+        "wrangler dev to answer after its reload",
+        async () => (await fetch(`${system.api.base}/v1/health`)).ok,
+        60_000,
+      );
+      pieces = 0;
       started = performance.now();
       result = await trickle();
     }

@@ -7,7 +7,7 @@
  * `wrangler dev` with a plain fetch client, as a hostile client would send.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PartsSystem } from "./system.ts";
+import { PartsSystem } from "../fixtures/system.ts";
 
 let system: PartsSystem;
 let key: string;

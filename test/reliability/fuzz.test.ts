@@ -11,6 +11,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { readFile } from "node:fs/promises";
+import { isIP } from "node:net";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import fc from "fast-check";
@@ -21,10 +22,16 @@ import { orientedSize, readOrientation } from "../../models/runtime/exif.ts";
 import { checkLimits, IMAGE_TYPES, type ImageInfo, readImageInfo } from "../../models/runtime/image-info.ts";
 import { PREVIEW_LIMITS } from "../../models/runtime/limits.ts";
 import { initNodeCodecs } from "../../models/runtime/node.ts";
-import { checkWebhookUrl, isPrivateIPv4, UnsafeWebhookUrl } from "../../worker/webhooks/ssrf.ts";
+import {
+  checkWebhookUrl,
+  isPrivateIPv4,
+  isPrivateIPv6,
+  UnsafeWebhookUrl,
+} from "../../worker/webhooks/ssrf.ts";
 import { multipart } from "../fixtures/craft.ts";
 import { jpeg, png, webp, webpWith, withExifOrientation } from "../fixtures/images.ts";
 import { chunk, encodePngVariant, exifTiff } from "../fixtures/png-writer.ts";
+import { policyRefuses, REFUSED_IPV4, REFUSED_IPV6_GLOBAL_UNICAST } from "../fixtures/special-addresses.ts";
 import { quietCodecChatter } from "./classify.ts";
 import { parseJobOptions, readImageUpload } from "./worker-modules.ts";
 
@@ -448,14 +455,90 @@ describe("request parsing", () => {
         }
         if (result instanceof UnsafeWebhookUrl || development) return;
         expect(result.protocol).toBe("https:");
-        const v4 = /^(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(result.hostname);
-        if (v4) expect(isPrivateIPv4(v4.slice(1).map(Number))).toBe(false);
-        if (!v4 && !result.hostname.startsWith("[")) {
-          for (const a of addresses.filter((a) => /^\d+\.\d+\.\d+\.\d+$/.test(a)))
-            expect(isPrivateIPv4(a.split(".").map(Number))).toBe(false);
-        }
+        // judged by the independent oracle (net.BlockList over the IANA registries), never
+        // by the functions under test
+        const literal = result.hostname.replace(/^\[|\]$/g, "");
+        if (isIP(literal)) expect(policyRefuses(literal), literal).toBe(false);
+        else for (const a of addresses) expect(policyRefuses(a), `${result.hostname} -> ${a}`).toBe(false);
       }),
       params(300),
+    );
+  });
+
+  // The address rule itself against the oracle, both ways (refusing too much is a bug too):
+  // random addresses, addresses inside every listed range and the edges of each.
+  it("isPrivateIPv4 / isPrivateIPv6 agree with an independent oracle (net.BlockList over the IANA registries)", () => {
+    const toV4 = (n: number) => [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255];
+    const v4Number = (dotted: string) => dotted.split(".").reduce((n, p) => n * 256 + Number(p), 0);
+    const agreeV4 = (n: number) => {
+      const a = toV4(n >>> 0);
+      expect(isPrivateIPv4(a), a.join(".")).toBe(policyRefuses(a.join(".")));
+    };
+    // every range's first and last address and its neighbours outside
+    for (const [network, prefix] of REFUSED_IPV4) {
+      const first = v4Number(network);
+      const last = first + 2 ** (32 - prefix) - 1;
+      for (const n of [first - 1, first, last, last + 1]) if (n >= 0 && n < 2 ** 32) agreeV4(n);
+    }
+    fc.assert(fc.property(fc.integer({ min: 0, max: 2 ** 32 - 1 }), agreeV4), params(2000));
+    // inside a listed range: its prefix, then random bits
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...REFUSED_IPV4),
+        fc.integer({ min: 0, max: 2 ** 32 - 1 }),
+        ([network, prefix], r) => {
+          const span = 2 ** (32 - prefix);
+          agreeV4(v4Number(network) + (r % span));
+        },
+      ),
+      params(500),
+    );
+
+    const agreeV6 = (address: string) => {
+      expect(isPrivateIPv6(address), address).toBe(policyRefuses(address));
+    };
+    const hextet = fc.integer({ min: 0, max: 0xffff });
+    const v6Prefixes = [
+      ...REFUSED_IPV6_GLOBAL_UNICAST.map(([network]) => network),
+      "::ffff:",
+      "64:ff9b::",
+      "64:ff9b:1::",
+      "2002:",
+      "2000::",
+      "fe80::",
+      "fc00::",
+      "::",
+    ];
+    fc.assert(
+      fc.property(fc.array(hextet, { minLength: 8, maxLength: 8 }), (g) =>
+        agreeV6(g.map((x) => x.toString(16)).join(":")),
+      ),
+      params(1000),
+    );
+    // the embedding forms and the listed ranges, with a random (often special) IPv4 inside
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...v6Prefixes),
+        fc.oneof(
+          fc.integer({ min: 0, max: 2 ** 32 - 1 }),
+          fc.constantFrom(...REFUSED_IPV4.map(([n]) => v4Number(n) + 1)),
+        ),
+        fc.array(hextet, { minLength: 2, maxLength: 2 }),
+        (prefix, n, [h1, h2]) => {
+          const a = toV4(n);
+          const hi = ((a[0] << 8) | a[1]).toString(16);
+          const lo = ((a[2] << 8) | a[3]).toString(16);
+          if (prefix === "::ffff:" || prefix === "64:ff9b::") agreeV6(`${prefix}${a.join(".")}`);
+          else if (prefix === "2002:") agreeV6(`2002:${hi}:${lo}:${h1.toString(16)}::${h2.toString(16)}`);
+          else if (prefix === "::") agreeV6(`::${hi}:${lo}`);
+          else {
+            const head = prefix.replace(/::$/, "").split(":");
+            const rest = [h1, h2, n >>> 16, n & 0xffff].map((x) => x.toString(16));
+            agreeV6([...head, ...rest, "0", "0", "0", "0"].slice(0, 8).join(":"));
+          }
+        },
+      ),
+      params(1000),
     );
   });
 

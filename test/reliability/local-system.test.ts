@@ -6,17 +6,31 @@
  */
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { commandLineIncludes, descendants } from "../fixtures/system.ts";
-import { startWholeSystem, type WholeSystem, waitFor } from "./system.ts";
+import {
+  commandLineIncludes,
+  descendants,
+  devSecrets,
+  startWholeSystem,
+  type WholeSystem,
+  waitFor,
+} from "../fixtures/system.ts";
 
 let system: WholeSystem;
+/** The same system under `npm start`, for the process-manager case; each case ends its own. */
+let npmSystem: WholeSystem;
 
+// Both boot at once: each case stops one whole system, so neither can be shared. The secrets
+// file is made first: two start.ts generating it at the same moment could disagree.
 beforeAll(async () => {
-  system = await startWholeSystem(180_000, { CRON_INTERVAL_SECONDS: "2" });
+  devSecrets();
+  [system, npmSystem] = await Promise.all([
+    startWholeSystem(180_000, { CRON_INTERVAL_SECONDS: "2" }),
+    startWholeSystem(180_000, {}, ["npm", "start"]),
+  ]);
 }, 200_000);
 
 afterAll(async () => {
-  await system?.stop();
+  await Promise.all([system?.stop(), npmSystem?.stop()]);
 }, 60_000);
 
 /** The pid among `pids` whose command line contains `text`. */
@@ -58,7 +72,6 @@ describe("npm start", () => {
 describe("npm start under a process manager", () => {
   it("stops every part when only npm's own pid gets SIGTERM", async () => {
     // npm and its shell die without passing the signal on; start.ts notices it lost its parent
-    const npmSystem = await startWholeSystem(180_000, {}, ["npm", "start"]);
     const npm = npmSystem.proc.child;
     const parts = descendants(npm.pid!);
     try {

@@ -16,8 +16,7 @@ import { cpus, loadavg } from "node:os";
 import path from "node:path";
 import autocannon from "autocannon";
 import { multipart } from "../fixtures/craft.ts";
-import { commandLineIncludes, descendants } from "../fixtures/system.ts";
-import { ARTIFACTS, PartsSystem, ROOT, sleep } from "../reliability/system.ts";
+import { ARTIFACTS, commandLineIncludes, descendants, PartsSystem, ROOT, sleep } from "../fixtures/system.ts";
 
 const DURATION = Number(process.env.LOAD_DURATION ?? 10);
 const CONNECTIONS = Number(process.env.LOAD_CONNECTIONS ?? 4);
