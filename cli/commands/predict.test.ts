@@ -1,7 +1,12 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { camvidValImages, camvidValMasks, requireCamvid, skipWithoutCamvid } from "../../test/fixtures/camvid.ts";
+import {
+  camvidValImages,
+  camvidValMasks,
+  requireCamvid,
+  skipWithoutCamvid,
+} from "../../test/fixtures/camvid.ts";
 import { readPalettePngStrict } from "../../test/fixtures/strict-png.ts";
 
 const val = camvidValImages();

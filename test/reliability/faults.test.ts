@@ -177,7 +177,14 @@ describe("faults", () => {
     expect(final.status).toBe("succeeded");
     // Whatever the GPU service met (normally the dead Worker at upload time: ECONNREFUSED), it
     // kept the message and retried: never a failed or given-up job, one success.
-    const lines = system.gpuLog(gpu).filter((l) => l.job_id === job.id && l.msg === "job finished");
+    // The job's row turns final at the callback; the GPU service logs "job finished" just after.
+    const finished = () => system.gpuLog(gpu).filter((l) => l.job_id === job.id && l.msg === "job finished");
+    await waitFor(
+      `the GPU service's last log line for ${job.id}`,
+      () => finished().some((l) => l.outcome !== "retried"),
+      30_000,
+    );
+    const lines = finished();
     const metDeadWorker = lines.some((l) => l.outcome === "retried");
     expect(lines.map((l) => l.outcome).filter((o) => o !== "retried")).toEqual(["succeeded"]);
     const mask = await system.api.fetch(
