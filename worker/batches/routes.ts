@@ -19,14 +19,6 @@ import {
   rateLimited,
   unauthorized,
 } from "../openapi/responses.ts";
-import {
-  Batch,
-  BatchCreateForm,
-  BatchCreateJson,
-  BatchDeliveryList,
-  BatchIdPath,
-  JobCreateHeaders,
-} from "../openapi/schemas.ts";
 import { urlPolicy } from "../webhooks/deliver.ts";
 import { BATCH_FETCH_LIMITS, fetchBatchItems, namedItemError } from "./fetch-items.ts";
 import { MAX_BATCH_BYTES, MAX_BATCH_ITEMS } from "./limits.ts";
@@ -37,6 +29,14 @@ import {
   getBatch,
   listBatchDeliveries,
 } from "./repo.ts";
+import {
+  Batch,
+  BatchCreateForm,
+  BatchCreateHeaders,
+  BatchCreateJson,
+  BatchDeliveryList,
+  BatchIdPath,
+} from "./schemas.ts";
 import { acceptBatch, acceptMissingItems, type BatchItem, type NewBatch } from "./service.ts";
 import { readBatchUpload, tooManyItems } from "./upload.ts";
 import { publicBatch } from "./view.ts";
@@ -53,18 +53,6 @@ const batchGone: ErrorDoc = {
 batches.use("*", requireApiKey);
 batches.openAPIRegistry.register("BatchCreateForm", BatchCreateForm);
 batches.openAPIRegistry.register("BatchCreateJson", BatchCreateJson);
-
-/** A job's Idempotency-Key and Cancel-After, for the whole batch (Prefer: wait is a job's only). */
-const BatchCreateHeaders = JobCreateHeaders.pick({ "idempotency-key": true, "cancel-after": true }).extend({
-  "idempotency-key": JobCreateHeaders.shape["idempotency-key"].describe(
-    "Retry-safe submission of the whole batch: the same key with the same images and options answers the " +
-      "first batch (with `Idempotent-Replayed: true`), finishing its acceptance if that was cut short; " +
-      "with a different request, 409 idempotency_conflict.",
-  ),
-  "cancel-after": JobCreateHeaders.shape["cancel-after"].describe(
-    "Seconds every item's job may take from now (as for a job); the same as the field `deadline_s`.",
-  ),
-});
 
 const createBatch = createRoute({
   method: "post",

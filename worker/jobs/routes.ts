@@ -20,24 +20,11 @@ import {
   signedUrlRefused,
   unauthorized,
 } from "../openapi/responses.ts";
-import {
-  DeliveryPath,
-  Job,
-  JobCreateForm,
-  JobCreateHeaders,
-  JobCreateJson,
-  JobEventStream,
-  JobIdPath,
-  JobList,
-  JobListQuery,
-  OutputNamePath,
-  SignedUrlQuery,
-  WebhookDeliveryList,
-  WebhookRedelivery,
-} from "../openapi/schemas.ts";
+import { SignedUrlQuery } from "../openapi/schemas.ts";
 import { urlPolicy } from "../webhooks/deliver.ts";
 import { getDelivery, lastAttempt, listDeliveries } from "../webhooks/deliveries.ts";
 import { enqueueRedelivery } from "../webhooks/enqueue.ts";
+import { WebhookDeliveryList, WebhookRedelivery } from "../webhooks/schemas.ts";
 import { decodeCursor, encodeCursor } from "./cursor.ts";
 import {
   EVENTS_HEARTBEAT_MS,
@@ -50,6 +37,18 @@ import { checkJobImage, imageUrlOf, readJsonObject } from "./input.ts";
 import { LIST_OPTION_FIELDS, optionFieldsFromJson, parseJobOptions } from "./options.ts";
 import { findJobByIdempotencyKey, getJob, type JobRow, listJobsOfKey } from "./repo.ts";
 import { purgeJob } from "./retention.ts";
+import {
+  DeliveryPath,
+  Job,
+  JobCreateForm,
+  JobCreateHeaders,
+  JobCreateJson,
+  JobEventStream,
+  JobIdPath,
+  JobList,
+  JobListQuery,
+  OutputNamePath,
+} from "./schemas.ts";
 import { acceptJob, cancelJob, outputKey, publicJob } from "./service.ts";
 import { requireSignedUrl } from "./signed-urls.ts";
 import { isFinal } from "./state.ts";
