@@ -8,7 +8,7 @@ import { derivedApiKey } from "../auth/keys.ts";
 import { ApiError } from "../errors/index.ts";
 import { createApp } from "../openapi/app.ts";
 import { errors } from "../openapi/responses.ts";
-import { DemoKey } from "../openapi/schemas.ts";
+import { DemoKey } from "./schemas.ts";
 
 export const demoKey = createApp();
 

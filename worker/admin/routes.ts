@@ -5,7 +5,7 @@ import { requireAdmin } from "../auth/middleware.ts";
 import { ApiError } from "../errors/index.ts";
 import { createApp } from "../openapi/app.ts";
 import { errors, unauthorized } from "../openapi/responses.ts";
-import { CreatedKey, CreateKeyRequest, KeyIdPath, KeyList, RevokedKey } from "../openapi/schemas.ts";
+import { CreatedKey, CreateKeyRequest, KeyIdPath, KeyList, RevokedKey } from "./schemas.ts";
 
 export const admin = createApp();
 

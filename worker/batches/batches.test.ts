@@ -8,13 +8,14 @@ import { env } from "cloudflare:workers";
 import { Webhook } from "standardwebhooks";
 import { afterEach, beforeAll, describe, expect, inject, it, vi } from "vitest";
 import { getJob } from "../jobs/repo.ts";
+import { Job } from "../jobs/schemas.ts";
 import { applyCallback, cancelJob, sweep } from "../jobs/service.ts";
-import { Batch, BatchDeliveryList, Job } from "../openapi/schemas.ts";
 import { call, drainQueue, fromBase64, newKey } from "../test/helpers.ts";
 import { handleWebhookBatch } from "../webhooks/consumer.ts";
 import type { QueuedWebhook } from "../webhooks/enqueue.ts";
 import { BATCH_REPLAY_WINDOW_MS } from "./limits.ts";
 import { getBatch, markBatchCompleted } from "./repo.ts";
+import { Batch, BatchDeliveryList } from "./schemas.ts";
 import type { BatchView } from "./view.ts";
 
 const images = inject("images");

@@ -3,17 +3,12 @@ import { createRoute } from "@hono/zod-openapi";
 import { InputError } from "../../models/runtime/errors.ts";
 import { IMAGE_TYPE_NAMES } from "../../models/runtime/image-info.ts";
 import { JOB_LIMITS } from "../../models/runtime/limits.ts";
-import { sha256Hex } from "../auth/keys.ts";
 import { requireApiKey } from "../auth/middleware.ts";
 import { rateLimit } from "../auth/rate-limit.ts";
 import { ApiError } from "../errors/index.ts";
-import { checkJobImage, imageUrlOf, readJsonObject, requireSafeWebhookUrl } from "../jobs/input.ts";
-import {
-  type BatchOptions,
-  LIST_OPTION_FIELDS,
-  optionFieldsFromJson,
-  parseBatchOptions,
-} from "../jobs/options.ts";
+import { checkJobImage, imageUrlOf, readJsonObject } from "../jobs/input.ts";
+import { LIST_OPTION_FIELDS, optionFieldsFromJson, parseBatchOptions } from "../jobs/options.ts";
+import { applyCancelAfter, submissionBody, submit } from "../jobs/submit.ts";
 import { createApp } from "../openapi/app.ts";
 import {
   type ErrorDoc,
@@ -24,14 +19,6 @@ import {
   rateLimited,
   unauthorized,
 } from "../openapi/responses.ts";
-import {
-  Batch,
-  BatchCreateForm,
-  BatchCreateJson,
-  BatchDeliveryList,
-  BatchIdPath,
-  JobCreateHeaders,
-} from "../openapi/schemas.ts";
 import { urlPolicy } from "../webhooks/deliver.ts";
 import { BATCH_FETCH_LIMITS, fetchBatchItems, namedItemError } from "./fetch-items.ts";
 import { MAX_BATCH_BYTES, MAX_BATCH_ITEMS } from "./limits.ts";
@@ -42,6 +29,14 @@ import {
   getBatch,
   listBatchDeliveries,
 } from "./repo.ts";
+import {
+  Batch,
+  BatchCreateForm,
+  BatchCreateHeaders,
+  BatchCreateJson,
+  BatchDeliveryList,
+  BatchIdPath,
+} from "./schemas.ts";
 import { acceptBatch, acceptMissingItems, type BatchItem, type NewBatch } from "./service.ts";
 import { readBatchUpload, tooManyItems } from "./upload.ts";
 import { publicBatch } from "./view.ts";
@@ -58,18 +53,6 @@ const batchGone: ErrorDoc = {
 batches.use("*", requireApiKey);
 batches.openAPIRegistry.register("BatchCreateForm", BatchCreateForm);
 batches.openAPIRegistry.register("BatchCreateJson", BatchCreateJson);
-
-/** A job's Idempotency-Key and Cancel-After, for the whole batch (Prefer: wait is a job's only). */
-const BatchCreateHeaders = JobCreateHeaders.pick({ "idempotency-key": true, "cancel-after": true }).extend({
-  "idempotency-key": JobCreateHeaders.shape["idempotency-key"].describe(
-    "Retry-safe submission of the whole batch: the same key with the same images and options answers the " +
-      "first batch (with `Idempotent-Replayed: true`), finishing its acceptance if that was cut short; " +
-      "with a different request, 409 idempotency_conflict.",
-  ),
-  "cancel-after": JobCreateHeaders.shape["cancel-after"].describe(
-    "Seconds every item's job may take from now (as for a job); the same as the field `deadline_s`.",
-  ),
-});
 
 const createBatch = createRoute({
   method: "post",
@@ -155,78 +138,41 @@ const createBatch = createRoute({
 });
 
 batches.openapi(createBatch, async (c) => {
-  const type = (c.req.header("content-type") ?? "").split(";")[0].trim().toLowerCase();
   const headers = c.req.valid("header");
-  const idempotencyKey = headers["idempotency-key"] ?? null;
-  let images: Uint8Array[] | undefined;
-  let urls: string[] | undefined;
-  let fields: Record<string, string>;
-  if (type === "multipart/form-data") {
-    const upload = await readBatchUpload(c.req.raw, JOB_LIMITS.maxBytes, LIST_OPTION_FIELDS);
-    images = upload.images;
-    fields = upload.fields;
-  } else if (type === "application/json") {
-    const body = await readJsonObject(c.req.raw);
-    urls = imageUrlsOf(body.images);
-    fields = optionFieldsFromJson(body, ["images"]);
-  } else {
-    throw new InputError(
-      "unsupported_media_type",
-      "POST /v1/batches takes multipart/form-data (`image` repeated) or application/json (`images`)",
-    );
-  }
-  const items = images ? images.map((bytes, index) => checkItem(index, bytes)) : undefined;
+  const { images, fields } = await readBatchBody(c.req.raw);
   const options = parseBatchOptions(fields);
-  applyCancelAfter(options, headers["cancel-after"]);
-  await requireSafeWebhookUrl(c.env, options.webhookUrl);
+  applyCancelAfter(options.job, headers["cancel-after"]);
   const apiKeyId = c.get("apiKey").id;
-  // Each image's hash, or each URL (marked, as for single jobs), in order, with the options.
-  const sources = images ? await Promise.all(images.map((b) => sha256Hex(b))) : urls!.map((u) => `url:${u}`);
-  const requestHash = await sha256Hex(`batch:${sources.join(",")}:${JSON.stringify(options)}`);
-  const existing = idempotencyKey
-    ? await findBatchByIdempotencyKey(c.env.DB, apiKeyId, idempotencyKey)
-    : null;
-  if (existing && existing.request_hash !== requestHash)
-    throw new ApiError(409, "idempotency_conflict", "this Idempotency-Key was used with a different request");
-  // Whole, or completed with what it had (its replay window passed): a replay changes nothing.
-  if (
-    existing &&
-    (existing.completed_at || (await batchJobs(c.env.DB, existing.id)).length === existing.size)
-  )
-    return answer(existing, true);
-  const batch: NewBatch = {
-    apiKeyId,
-    items: items ?? (await fetchBatchItems(urls!, urlPolicy(c.env))),
-    options,
-    idempotencyKey,
-    requestHash,
+  const idempotencyKey = headers["idempotency-key"] ?? null;
+  // The checked uploads, or the image_urls fetched once, and only when something is to be stored.
+  let items: Promise<BatchItem[]> | undefined;
+  const newBatch = async (requestHash: string): Promise<NewBatch> => {
+    if (!items)
+      items =
+        "urls" in images ? fetchBatchItems(images.urls, urlPolicy(c.env)) : Promise.resolve(images.items);
+    return { apiKeyId, items: await items, options, idempotencyKey, requestHash };
   };
-  if (existing) {
-    // The first request was cut short after storing the batch: finish it with the same images.
-    await acceptMissingItems(c.env, existing, batch);
-    return answer(existing, true);
-  }
-  let row: BatchRow;
-  try {
-    row = await acceptBatch(c.env, batch);
-  } catch (error) {
-    // A concurrent request with the same Idempotency-Key stored the batch first: complete it.
-    const winner = idempotencyKey
-      ? await findBatchByIdempotencyKey(c.env.DB, apiKeyId, idempotencyKey)
-      : null;
-    if (!winner || winner.request_hash !== requestHash) throw error;
-    await acceptMissingItems(c.env, winner, batch);
-    return answer(winner, true);
-  }
-  console.log(JSON.stringify({ level: "info", msg: "batch accepted", batch_id: row.id, size: row.size }));
-  return answer(row, false);
-
-  async function answer(row: BatchRow, replayed: boolean) {
-    const body = await publicBatch(c.env, row, await batchJobs(c.env.DB, row.id));
-    const extra: Record<string, string> = { Location: `/v1/batches/${row.id}` };
-    if (replayed) extra["Idempotent-Replayed"] = "true";
-    return c.json(body, 202, extra);
-  }
+  const { row, replayed } = await submit(c.env, {
+    kind: "batch",
+    images: "urls" in images ? images.urls : images.items.map((item) => item.bytes),
+    options,
+    webhookUrl: options.webhookUrl,
+    idempotencyKey,
+    find: (key) => findBatchByIdempotencyKey(c.env.DB, apiKeyId, key),
+    accept: async (requestHash) => acceptBatch(c.env, await newBatch(requestHash)),
+    resume: async (earlier, requestHash) => {
+      // Whole, or completed with what it had (its replay window passed): a replay changes nothing.
+      if (earlier.completed_at || (await batchJobs(c.env.DB, earlier.id)).length === earlier.size) return;
+      // The first request was cut short after storing the batch: finish it with the same images.
+      await acceptMissingItems(c.env, earlier, await newBatch(requestHash));
+    },
+  });
+  if (!replayed)
+    console.log(JSON.stringify({ level: "info", msg: "batch accepted", batch_id: row.id, size: row.size }));
+  const body = await publicBatch(c.env, row, await batchJobs(c.env.DB, row.id));
+  const extra: Record<string, string> = { Location: `/v1/batches/${row.id}` };
+  if (replayed) extra["Idempotent-Replayed"] = "true";
+  return c.json(body, 202, extra);
 });
 
 batches.openapi(
@@ -286,6 +232,26 @@ async function ownBatch(env: Env, apiKeyId: string, id: string): Promise<BatchRo
   return row;
 }
 
+/**
+ * POST /v1/batches's body: the uploaded images, each checked (a refusal names its index), or
+ * the image_urls to fetch once the request is known to be new; and the option fields, as text.
+ */
+async function readBatchBody(
+  request: Request,
+): Promise<{ images: { items: BatchItem[] } | { urls: string[] }; fields: Record<string, string> }> {
+  const body = submissionBody(
+    request,
+    "POST /v1/batches takes multipart/form-data (`image` repeated) or application/json (`images`)",
+  );
+  if (body === "multipart/form-data") {
+    const upload = await readBatchUpload(request, JOB_LIMITS.maxBytes, LIST_OPTION_FIELDS);
+    const items = upload.images.map((bytes, index) => checkItem(index, bytes));
+    return { images: { items }, fields: upload.fields };
+  }
+  const json = await readJsonObject(request);
+  return { images: { urls: imageUrlsOf(json.images) }, fields: optionFieldsFromJson(json, ["images"]) };
+}
+
 /** The JSON form's `images`: 1..MAX_BATCH_ITEMS objects with an image_url each. */
 function imageUrlsOf(value: unknown): string[] {
   if (!Array.isArray(value) || value.length === 0)
@@ -310,11 +276,4 @@ function forItem<T>(index: number, check: () => T): T {
   } catch (error) {
     throw namedItemError(index, error);
   }
-}
-
-function applyCancelAfter(options: BatchOptions, cancelAfter: number | undefined) {
-  if (cancelAfter === undefined) return;
-  if (options.job.cancelAfterS !== undefined && options.job.cancelAfterS !== cancelAfter)
-    throw new ApiError(400, "invalid_request", "Cancel-After and deadline_s disagree: give one of them");
-  options.job.cancelAfterS = cancelAfter;
 }

@@ -6,7 +6,7 @@ import { edgeModelLoaded, edgeModelMeta } from "../inference/edge-model.ts";
 import { jobsModelMeta } from "../inference/jobs-model.ts";
 import { createApp } from "../openapi/app.ts";
 import { errors } from "../openapi/responses.ts";
-import { Health, ModelList } from "../openapi/schemas.ts";
+import { Health, ModelList } from "./schemas.ts";
 
 export const health = createApp();
 

@@ -20,28 +20,27 @@ import { callbackSecret } from "../config.ts";
 import { ApiError } from "../errors/index.ts";
 import { readCapped } from "../images/read-body.ts";
 import { getJob, type JobRow } from "../jobs/repo.ts";
+import { JobIdPath, OutputNamePath } from "../jobs/schemas.ts";
 import { applyCallback, outputKey } from "../jobs/service.ts";
 import { requireSignedUrl } from "../jobs/signed-urls.ts";
 import { isFinal } from "../jobs/state.ts";
 import { createApp } from "../openapi/app.ts";
 import { type ErrorDoc, errors, IMAGE_BODY, OUTPUT_BODY, signedUrlRefused } from "../openapi/responses.ts";
+import { SignedUrlQuery } from "../openapi/schemas.ts";
+import type { AppEnv } from "../types.ts";
+import { claimCallbackId } from "./nonces.ts";
+import { abortUpload, completeUpload, createUpload, putOutput, uploadPart } from "./outputs.ts";
 import {
   CallbackAck,
   CallbackHeaders,
   JobCallback as JobCallbackBody,
-  JobIdPath,
   OutputAbortQuery,
-  OutputNamePath,
   OutputPartQuery,
   OutputUploadComplete,
   OutputUploadCreated,
   OutputUploadPart,
   OutputUploadQuery,
-  SignedUrlQuery,
-} from "../openapi/schemas.ts";
-import type { AppEnv } from "../types.ts";
-import { claimCallbackId } from "./nonces.ts";
-import { abortUpload, completeUpload, createUpload, putOutput, uploadPart } from "./outputs.ts";
+} from "./schemas.ts";
 
 export const internal = createApp();
 

@@ -4,7 +4,6 @@ import { afterEach, beforeAll, describe, expect, inject, it, vi } from "vitest";
 import { readSse, type SseEvent } from "../../cli/sse.ts";
 import type { JobProgress } from "../../protocol/jobs.ts";
 import { SLOT_RETRY_AFTER_S } from "../auth/concurrency.ts";
-import { Job } from "../openapi/schemas.ts";
 import {
   call,
   drainQueue,
@@ -18,6 +17,7 @@ import {
 } from "../test/helpers.ts";
 import { MAX_EVENT_STREAMS_PER_KEY } from "./events.ts";
 import { getJob } from "./repo.ts";
+import { Job } from "./schemas.ts";
 
 const images = inject("images");
 let key: string;

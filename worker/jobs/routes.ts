@@ -1,10 +1,8 @@
 /** /v1/jobs: submit, read, list, cancel, deliveries (and redelivery), and result downloads. */
 import { createRoute } from "@hono/zod-openapi";
-import { InputError } from "../../models/runtime/errors.ts";
 import { IMAGE_TYPE_NAMES, type ImageInfo } from "../../models/runtime/image-info.ts";
 import { JOB_LIMITS } from "../../models/runtime/limits.ts";
 import type { JobOutputName } from "../../protocol/jobs.ts";
-import { sha256Hex } from "../auth/keys.ts";
 import { requireApiKey } from "../auth/middleware.ts";
 import { rateLimit } from "../auth/rate-limit.ts";
 import { ApiError } from "../errors/index.ts";
@@ -22,6 +20,23 @@ import {
   signedUrlRefused,
   unauthorized,
 } from "../openapi/responses.ts";
+import { SignedUrlQuery } from "../openapi/schemas.ts";
+import { urlPolicy } from "../webhooks/deliver.ts";
+import { getDelivery, lastAttempt, listDeliveries } from "../webhooks/deliveries.ts";
+import { enqueueRedelivery } from "../webhooks/enqueue.ts";
+import { WebhookDeliveryList, WebhookRedelivery } from "../webhooks/schemas.ts";
+import { decodeCursor, encodeCursor } from "./cursor.ts";
+import {
+  EVENTS_HEARTBEAT_MS,
+  EVENTS_MAX_LIFETIME_MS,
+  EVENTS_POLL_MS,
+  MAX_EVENT_STREAMS_PER_KEY,
+  streamJobEvents,
+} from "./events.ts";
+import { checkJobImage, imageUrlOf, readJsonObject } from "./input.ts";
+import { LIST_OPTION_FIELDS, optionFieldsFromJson, parseJobOptions } from "./options.ts";
+import { findJobByIdempotencyKey, getJob, type JobRow, listJobsOfKey } from "./repo.ts";
+import { purgeJob } from "./retention.ts";
 import {
   DeliveryPath,
   Job,
@@ -33,28 +48,11 @@ import {
   JobList,
   JobListQuery,
   OutputNamePath,
-  SignedUrlQuery,
-  WebhookDeliveryList,
-  WebhookRedelivery,
-} from "../openapi/schemas.ts";
-import { urlPolicy } from "../webhooks/deliver.ts";
-import { getDelivery, lastAttempt, listDeliveries } from "../webhooks/deliveries.ts";
-import { enqueueRedelivery } from "../webhooks/enqueue.ts";
-import { decodeCursor, encodeCursor } from "./cursor.ts";
-import {
-  EVENTS_HEARTBEAT_MS,
-  EVENTS_MAX_LIFETIME_MS,
-  EVENTS_POLL_MS,
-  MAX_EVENT_STREAMS_PER_KEY,
-  streamJobEvents,
-} from "./events.ts";
-import { checkJobImage, imageUrlOf, readJsonObject, requireSafeWebhookUrl } from "./input.ts";
-import { LIST_OPTION_FIELDS, optionFieldsFromJson, parseJobOptions } from "./options.ts";
-import { findJobByIdempotencyKey, getJob, type JobRow, listJobsOfKey } from "./repo.ts";
-import { purgeJob } from "./retention.ts";
+} from "./schemas.ts";
 import { acceptJob, cancelJob, outputKey, publicJob } from "./service.ts";
 import { requireSignedUrl } from "./signed-urls.ts";
 import { isFinal } from "./state.ts";
+import { applyCancelAfter, submissionBody, submit } from "./submit.ts";
 import { capPreferWaits, MAX_WAITS_PER_KEY, parsePreferWait, waitForEnd } from "./waiting.ts";
 
 export const jobs = createApp();
@@ -210,104 +208,85 @@ jobs.openAPIRegistry.register("JobCreateJson", JobCreateJson);
 
 jobs.openapi(createJob, async (c) => {
   const started = Date.now();
-  const type = (c.req.header("content-type") ?? "").split(";")[0].trim().toLowerCase();
-  if (type !== "multipart/form-data" && type !== "application/json") {
-    throw new InputError(
-      "unsupported_media_type",
-      "POST /v1/jobs takes multipart/form-data with an `image` file field, or application/json with an `image_url`",
-    );
-  }
-  const idempotencyKey = c.req.valid("header")["idempotency-key"] ?? null;
-  const wait = parsePreferWait(c.req.valid("header").prefer);
-  // The image itself (multipart, checked at once) or its URL (JSON, fetched once the request
-  // is known to be new, so that a replay never fetches again).
-  let bytes: Uint8Array | undefined;
-  let info: ImageInfo | undefined;
-  let imageUrl: string | undefined;
-  let fields: Record<string, string>;
-  if (type === "multipart/form-data") {
-    const upload = await readImageUpload(c.req.raw, JOB_LIMITS, LIST_OPTION_FIELDS);
-    info = checkJobImage(upload.bytes);
-    bytes = upload.bytes;
-    fields = upload.fields;
-  } else {
-    const body = await readJsonObject(c.req.raw);
-    imageUrl = imageUrlOf(body.image_url);
-    fields = optionFieldsFromJson(body, ["image_url"]);
-  }
+  const headers = c.req.valid("header");
+  const wait = parsePreferWait(headers.prefer);
+  const { image, fields } = await readJobBody(c.req.raw);
   const options = parseJobOptions(fields);
-  const cancelAfter = c.req.valid("header")["cancel-after"];
-  if (cancelAfter !== undefined) {
-    if (options.cancelAfterS !== undefined && options.cancelAfterS !== cancelAfter)
-      throw new ApiError(400, "invalid_request", "Cancel-After and deadline_s disagree: give one of them");
-    options.cancelAfterS = cancelAfter;
-  }
-  await requireSafeWebhookUrl(c.env, options.webhookUrl);
-  const apiKey = c.get("apiKey");
-  // The image's bytes, or its URL (marked, so that no upload's hash can equal a URL's).
-  const source = bytes ? await sha256Hex(bytes) : `url:${imageUrl}`;
-  const requestHash = await sha256Hex(`${source}:${JSON.stringify(options)}`);
-  if (idempotencyKey) {
-    const existing = await findJobByIdempotencyKey(c.env.DB, apiKey.id, idempotencyKey);
-    if (existing) return replay(existing);
-  }
-  if (!bytes || !info) {
-    bytes = await fetchImageUrl(imageUrl!, urlPolicy(c.env), JOB_LIMITS.maxBytes);
-    info = checkJobImage(bytes);
-  }
-  let row: JobRow;
-  try {
-    row = await acceptJob(c.env, {
-      apiKeyId: apiKey.id,
-      bytes,
-      contentType: info.type,
-      width: info.width,
-      height: info.height,
-      ...options,
-      idempotencyKey,
-      requestHash,
-    });
-  } catch (error) {
-    // Two concurrent requests with one Idempotency-Key: the loser answers with the winner's job.
-    const winner = idempotencyKey ? await findJobByIdempotencyKey(c.env.DB, apiKey.id, idempotencyKey) : null;
-    if (winner) return replay(winner);
-    throw error;
-  }
-  console.log(
-    JSON.stringify({
+  applyCancelAfter(options, headers["cancel-after"]);
+  const apiKeyId = c.get("apiKey").id;
+  const idempotencyKey = headers["idempotency-key"] ?? null;
+  const { row, replayed } = await submit(c.env, {
+    kind: "job",
+    images: [typeof image === "string" ? image : image.bytes],
+    options,
+    webhookUrl: options.webhookUrl,
+    idempotencyKey,
+    find: (key) => findJobByIdempotencyKey(c.env.DB, apiKeyId, key),
+    accept: async (requestHash) => {
+      // An image_url is fetched only now, once the request is known to be new: a replay never fetches.
+      const { bytes, info } =
+        typeof image === "string"
+          ? checkedImage(await fetchImageUrl(image, urlPolicy(c.env), JOB_LIMITS.maxBytes))
+          : image;
+      return acceptJob(c.env, {
+        apiKeyId,
+        bytes,
+        contentType: info.type,
+        width: info.width,
+        height: info.height,
+        ...options,
+        idempotencyKey,
+        requestHash,
+      });
+    },
+  });
+  if (!replayed) {
+    const log = {
       level: "info",
       msg: "job accepted",
       job_id: row.id,
       bytes: row.input_bytes,
       mode: row.mode,
-    }),
-  );
-  return respond(row, {});
-
-  /**
-   * 202 with the job; with `Prefer: wait`, the job as it stands once the wait is over, 200 if
-   * it has ended (a replay waits the same way, for the job the key created).
-   */
-  async function respond(accepted: JobRow, headers: Record<string, string>) {
-    const extra: Record<string, string> = { Location: `/v1/jobs/${accepted.id}`, ...headers };
-    if (wait === undefined) return c.json(await publicJob(c.env, accepted), 202, extra);
-    const row = await waitForEnd(c.env.DB, accepted, wait, started);
-    extra["Preference-Applied"] = `wait=${wait}`;
-    const body = await publicJob(c.env, row);
-    return isFinal(row.status) ? c.json(body, 200, extra) : c.json(body, 202, extra);
+    };
+    console.log(JSON.stringify(log));
   }
-
-  async function replay(existing: JobRow) {
-    if (existing.request_hash !== requestHash) {
-      throw new ApiError(
-        409,
-        "idempotency_conflict",
-        "this Idempotency-Key was used with a different request",
-      );
-    }
-    return respond(existing, { "Idempotent-Replayed": "true" });
-  }
+  // 202 with the job; with `Prefer: wait`, the job as it stands once the wait is over, 200 if
+  // it has ended (a replay waits the same way, for the job the key created).
+  const extra: Record<string, string> = { Location: `/v1/jobs/${row.id}` };
+  if (replayed) extra["Idempotent-Replayed"] = "true";
+  if (wait === undefined) return c.json(await publicJob(c.env, row), 202, extra);
+  const now = await waitForEnd(c.env.DB, row, wait, started);
+  extra["Preference-Applied"] = `wait=${wait}`;
+  const body = await publicJob(c.env, now);
+  return isFinal(now.status) ? c.json(body, 200, extra) : c.json(body, 202, extra);
 });
+
+/** A checked image: its bytes and what their header says. */
+interface CheckedImage {
+  bytes: Uint8Array;
+  info: ImageInfo;
+}
+
+const checkedImage = (bytes: Uint8Array): CheckedImage => ({ bytes, info: checkJobImage(bytes) });
+
+/**
+ * POST /v1/jobs's body: the uploaded image, checked at once, or the `image_url` to fetch once
+ * the request is known to be new; and the option fields, as text.
+ */
+async function readJobBody(
+  request: Request,
+): Promise<{ image: CheckedImage | string; fields: Record<string, string> }> {
+  const body = submissionBody(
+    request,
+    "POST /v1/jobs takes multipart/form-data with an `image` file field, or application/json with an `image_url`",
+  );
+  if (body === "multipart/form-data") {
+    const upload = await readImageUpload(request, JOB_LIMITS, LIST_OPTION_FIELDS);
+    return { image: checkedImage(upload.bytes), fields: upload.fields };
+  }
+  const json = await readJsonObject(request);
+  return { image: imageUrlOf(json.image_url), fields: optionFieldsFromJson(json, ["image_url"]) };
+}
 
 jobs.openapi(
   createRoute({

@@ -4,13 +4,19 @@ import { afterEach, beforeAll, describe, expect, inject, it, vi } from "vitest";
 import type { z } from "zod";
 import { InputError } from "../../models/runtime/errors.ts";
 import type { JobCallback } from "../../protocol/jobs.ts";
+import { CreatedKey, DemoKey, KeyList, RevokedKey } from "../admin/schemas.ts";
 import { app } from "../app.ts";
+import { Health, ModelList } from "../health/schemas.ts";
+import { CallbackAck, JobCallback as JobCallbackBody, type JobResultSummary } from "../internal/schemas.ts";
 import { parseJobOptions } from "../jobs/options.ts";
 import { getJob } from "../jobs/repo.ts";
+import { Job, JobCreateForm, JobList } from "../jobs/schemas.ts";
 import { jobMessage } from "../jobs/service.ts";
+import { PreviewResult } from "../preview/schemas.ts";
 import { call, fromBase64, newKey, pathOf, postCallback, submit } from "../test/helpers.ts";
 import { deliverWebhook } from "../webhooks/deliver.ts";
-import * as S from "./schemas.ts";
+import { WebhookDeliveryList, WebhookPayload } from "../webhooks/schemas.ts";
+import { ErrorBody } from "./schemas.ts";
 
 /** The parts of an OpenAPI 3.1 document these tests read. */
 type JsonSchema = Record<string, unknown>;
@@ -85,7 +91,7 @@ function mountedRoutes(): string[] {
 
 /** The error code and status a response carries, checked against the shared error schema. */
 async function errorOf(r: Response): Promise<{ status: number; code: string }> {
-  const body = S.ErrorBody.parse(await r.json());
+  const body = ErrorBody.parse(await r.json());
   return { status: r.status, code: body.error.code };
 }
 
@@ -242,7 +248,7 @@ describe("the document", () => {
       additionalProperties: boolean;
     };
     expect(Object.keys(form.properties).sort()).toEqual(
-      ["image", ...Object.keys(S.JobCreateForm.shape).filter((k) => k !== "image")].sort(),
+      ["image", ...Object.keys(JobCreateForm.shape).filter((k) => k !== "image")].sort(),
     );
     expect(form.properties.mode.enum).toEqual(["learned", "shift-and-stitch"]);
     expect(form.required).toEqual(["image"]);
@@ -289,8 +295,8 @@ describe("routes", () => {
 
 describe("real responses match the schemas", () => {
   it("health and models", async () => {
-    S.Health.parse(await (await call("/v1/health")).json());
-    S.ModelList.parse(await (await call("/v1/models")).json());
+    Health.parse(await (await call("/v1/health")).json());
+    ModelList.parse(await (await call("/v1/models")).json());
   });
 
   it("preview JSON", async () => {
@@ -300,7 +306,7 @@ describe("real responses match the schemas", () => {
       headers: { "content-type": "image/png" },
     });
     expect(r.status).toBe(200);
-    const body = S.PreviewResult.parse(await r.json());
+    const body = PreviewResult.parse(await r.json());
     expect([body.width, body.height]).toEqual([64, 48]);
   });
 
@@ -310,10 +316,10 @@ describe("real responses match the schemas", () => {
       webhook_url: "http://127.0.0.1:9/hook",
     });
     expect(submitted.status).toBe(202);
-    const job = S.Job.parse(await submitted.json());
+    const job = Job.parse(await submitted.json());
     expect(job).toMatchObject({ status: "queued", outputs: ["mask", "probabilities"], result: null });
 
-    const list = S.JobList.parse(await (await call("/v1/jobs?limit=5", { headers: auth() })).json());
+    const list = JobList.parse(await (await call("/v1/jobs?limit=5", { headers: auth() })).json());
     expect(list.data.map((j) => j.id)).toContain(job.id);
 
     // The GPU tier's side, with the URLs the job message carries.
@@ -337,8 +343,8 @@ describe("real responses match the schemas", () => {
       outputs: ["mask", "probabilities"],
       timings_ms: { queue_wait: 1, download: 1, decode: 1, inference: 1, upload: 1, total: 5 },
       provider: "cpu",
-    } satisfies z.input<typeof S.JobResultSummary>;
-    const callback: JobCallback = S.JobCallback.parse({
+    } satisfies z.input<typeof JobResultSummary>;
+    const callback: JobCallback = JobCallbackBody.parse({
       job_id: job.id,
       status: "succeeded",
       attempt: 1,
@@ -346,9 +352,9 @@ describe("real responses match the schemas", () => {
     });
     const ack = await postCallback(job.id, callback);
     expect(ack.status).toBe(200);
-    S.CallbackAck.parse(await ack.json());
+    CallbackAck.parse(await ack.json());
 
-    const done = S.Job.parse(await (await call(`/v1/jobs/${job.id}`, { headers: auth() })).json());
+    const done = Job.parse(await (await call(`/v1/jobs/${job.id}`, { headers: auth() })).json());
     expect(done.status).toBe("succeeded");
     const mask = await call(pathOf(done.result!.mask_url));
     expect(mask.status).toBe(200);
@@ -371,18 +377,18 @@ describe("real responses match the schemas", () => {
       1,
     );
     expect(delivery.outcome).toBe("delivered");
-    const payload = S.WebhookPayload.parse(JSON.parse(sent!.body));
+    const payload = WebhookPayload.parse(JSON.parse(sent!.body));
     expect(payload).toMatchObject({ type: "job.succeeded", data: { id: job.id, status: "succeeded" } });
     for (const name of doc.webhooks["job.succeeded"].post!.parameters!.map((p) => p.name))
       expect(sent!.headers.get(name), name).toBeTruthy();
-    const deliveries = S.WebhookDeliveryList.parse(
+    const deliveries = WebhookDeliveryList.parse(
       await (await call(`/v1/jobs/${job.id}/deliveries`, { headers: auth() })).json(),
     );
     expect(deliveries.data).toHaveLength(1);
 
-    const queued = S.Job.parse(await (await submit(key, png())).json());
+    const queued = Job.parse(await (await submit(key, png())).json());
     const canceled = await call(`/v1/jobs/${queued.id}`, { method: "DELETE", headers: auth() });
-    expect(S.Job.parse(await canceled.json()).status).toBe("canceled");
+    expect(Job.parse(await canceled.json()).status).toBe("canceled");
   });
 
   it("admin keys and the demo key", async () => {
@@ -392,15 +398,15 @@ describe("real responses match the schemas", () => {
       body: JSON.stringify({ name: "schema" }),
     });
     expect(created.status).toBe(201);
-    const made = S.CreatedKey.parse(await created.json());
+    const made = CreatedKey.parse(await created.json());
     expect(made.name).toBe("schema");
     const unnamed = await call("/v1/admin/keys", { method: "POST", headers: admin_ });
-    expect(S.CreatedKey.parse(await unnamed.json()).name).toBe("unnamed");
-    const list = S.KeyList.parse(await (await call("/v1/admin/keys", { headers: admin_ })).json());
+    expect(CreatedKey.parse(await unnamed.json()).name).toBe("unnamed");
+    const list = KeyList.parse(await (await call("/v1/admin/keys", { headers: admin_ })).json());
     expect(list.data.map((k) => k.id)).toContain(made.id);
     const revoked = await call(`/v1/admin/keys/${made.id}`, { method: "DELETE", headers: admin_ });
-    S.RevokedKey.parse(await revoked.json());
-    S.DemoKey.parse(await (await call("/v1/demo/key")).json());
+    RevokedKey.parse(await revoked.json());
+    DemoKey.parse(await (await call("/v1/demo/key")).json());
   });
 
   it("the create-key body is validated by its schema", async () => {

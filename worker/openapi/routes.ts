@@ -2,14 +2,17 @@
  * GET /openapi.json and GET /docs. The document is generated from the app itself: every route
  * declares itself with `createRoute` beside its handler, so what is documented is what is
  * mounted and validated. This module adds what belongs to no route: the tags, the security
- * schemes, the shared error body and the webhooks the API sends.
+ * schemes, the shared error body and the webhooks the API sends (their payloads are the
+ * webhooks' and batches' own schemas: only this assembly imports them, no feature imports it).
  */
 
 import { SwaggerUI } from "@hono/swagger-ui";
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
+import { BatchWebhookPayload } from "../batches/schemas.ts";
 import type { AppEnv } from "../types.ts";
+import { WebhookHeaders, WebhookPayload } from "../webhooks/schemas.ts";
 import { errors, header } from "./responses.ts";
-import { BatchWebhookPayload, ErrorBody, WebhookHeaders, WebhookPayload } from "./schemas.ts";
+import { ErrorBody } from "./schemas.ts";
 
 const TAGS = [
   { name: "meta", description: "Health, models and this documentation." },

@@ -10,8 +10,8 @@ import { readImageUpload } from "../images/read-body.ts";
 import { edgeModel } from "../inference/edge-model.ts";
 import { createApp } from "../openapi/app.ts";
 import { errors, header, IMAGE_BODY, imageUploadErrors, MASK_PNG } from "../openapi/responses.ts";
-import { PreviewForm, PreviewQuery, PreviewResult } from "../openapi/schemas.ts";
 import { PREVIEW_RATE_LIMITS, previewRateLimit } from "./limit.ts";
+import { PreviewForm, PreviewQuery, PreviewResult } from "./schemas.ts";
 
 export const preview = createApp();
 
