@@ -14,6 +14,7 @@ import {
   optionFieldsFromJson,
   parseBatchOptions,
 } from "../jobs/options.ts";
+import { urlPolicy } from "../net/url-policy.ts";
 import { createApp } from "../openapi/app.ts";
 import {
   type ErrorDoc,
@@ -32,7 +33,6 @@ import {
   BatchIdPath,
   JobCreateHeaders,
 } from "../openapi/schemas.ts";
-import { urlPolicy } from "../webhooks/deliver.ts";
 import { BATCH_FETCH_LIMITS, fetchBatchItems, namedItemError } from "./fetch-items.ts";
 import { MAX_BATCH_BYTES, MAX_BATCH_ITEMS } from "./limits.ts";
 import {

@@ -1,15 +1,13 @@
 import { describe, expect, it, vi } from "vitest";
+import { isPrivateIPv4, isPrivateIPv6 } from "./addresses.ts";
+import { dohResolver, ResolverUnavailable } from "./resolver.ts";
 import {
   checkImageUrl,
   checkWebhookUrl,
-  dohResolver,
-  isPrivateIPv4,
-  isPrivateIPv6,
   normaliseHostname,
-  ResolverUnavailable,
   UnsafeUrl,
   UnsafeWebhookUrl,
-} from "./ssrf.ts";
+} from "./url-policy.ts";
 
 const production = {
   development: false,
