@@ -3,62 +3,89 @@
  * is not globally reachable (the IANA IPv4 and IPv6 special-purpose registries), with the IPv6
  * forms that carry an IPv4 address judged by that address. The URL policy (url-policy.ts)
  * applies it to literal hosts and to what their names resolve to.
+ *
+ * ipaddr.js parses the addresses and names the special-purpose range each falls in
+ * (`range()`); which of those ranges are refused, and how the IPv4-carrying IPv6 forms are
+ * read, is this module's policy.
  */
+import ipaddr from "ipaddr.js";
 
-/** Four decimal parts of 1-3 digits, each at most 255 (the URL parser writes IPv4 hosts so). */
-export function parseIPv4(host: string): number[] | undefined {
-  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(host);
+/**
+ * The one IPv4 text form the policy reads: four decimal parts of 1-3 digits (leading zeros
+ * read as decimal). The URL parser has already turned every other form of a host (one
+ * number, octal, hex, `127.1`) into this one; ipaddr.js's own IPv4 parser would read those
+ * forms in DNS answers too, and a leading zero as octal, so it is not used for text.
+ */
+const FOUR_DECIMAL_PARTS = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
+
+/** The IPv4 address written as four decimal parts, each at most 255; else undefined. */
+export function parseIPv4(text: string): ipaddr.IPv4 | undefined {
+  const m = FOUR_DECIMAL_PARTS.exec(text);
   if (!m) return undefined;
-  const parts = m.slice(1).map(Number);
-  return parts.every((p) => p <= 255) ? parts : undefined;
+  try {
+    return new ipaddr.IPv4(m.slice(1).map(Number)); // throws on a part over 255
+  } catch {
+    return undefined;
+  }
 }
 
 /**
- * Not globally reachable IPv4 (the IANA IPv4 Special-Purpose Address Registry, plus
- * multicast and the reserved 240/4): this network, private, shared (CGN), loopback,
- * link-local, IETF protocol assignments, documentation, 6to4 relay, benchmarking, broadcast.
+ * The IPv4 ranges (ipaddr.js's names) that are globally reachable: everything else is
+ * refused, so a range a later ipaddr.js names is refused until it is listed here. Refused
+ * today: this network 0/8, private, shared (CGN), loopback, link-local, multicast, broadcast
+ * and `reserved` (the whole of 192.0.0.0/24, documentation, 6to4 relay, benchmarking, 240/4).
  */
-export function isPrivateIPv4([a, b, c]: number[]): boolean {
-  return (
-    a === 0 ||
-    a === 10 ||
-    a === 127 ||
-    (a === 100 && b >= 64 && b <= 127) ||
-    (a === 169 && b === 254) ||
-    (a === 172 && b >= 16 && b <= 31) ||
-    (a === 192 && b === 168) ||
-    (a === 192 && b === 0 && (c === 0 || c === 2)) ||
-    (a === 192 && b === 88 && c === 99) ||
-    (a === 198 && (b === 18 || b === 19)) ||
-    (a === 198 && b === 51 && c === 100) ||
-    (a === 203 && b === 0 && c === 113) ||
-    a >= 224
-  );
+const GLOBAL_IPV4_RANGES: ReadonlySet<string> = new Set(["unicast", "as112", "amt"]);
+
+const refusesIPv4 = (address: ipaddr.IPv4) => !GLOBAL_IPV4_RANGES.has(address.range());
+
+/**
+ * Whether the policy refuses the IPv4 address with these four octets (the IANA IPv4
+ * Special-Purpose Address Registry, plus multicast and the reserved 240/4).
+ */
+export function isPrivateIPv4(octets: number[]): boolean {
+  return refusesIPv4(new ipaddr.IPv4(octets));
 }
 
-/** Parse an IPv6 address (with optional brackets and embedded IPv4) into 8 hextets. */
-export function parseIPv6(address: string): number[] | undefined {
-  let h = address
-    .toLowerCase()
-    .replace(/^\[|\]$/g, "")
-    .split("%")[0];
-  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(h);
-  if (v4) {
-    const p = parseIPv4(v4[1]);
-    if (!p) return undefined;
-    h = `${h.slice(0, -v4[1].length)}${((p[0] << 8) | p[1]).toString(16)}:${((p[2] << 8) | p[3]).toString(16)}`;
+/**
+ * An IPv6 address as a URL host (`[...]`) or a DNS answer writes it, a zone index (`%eth0`)
+ * ignored; undefined when it is not one. An embedded IPv4 part is read like a bare IPv4
+ * (parseIPv4) and handed to ipaddr.js as two hex groups: ipaddr.js would read `::a.b.c.d`
+ * as IPv4-mapped (it is IPv4-compatible, ::/96, refused whatever it carries) and accept hex
+ * and long parts there. ipaddr.js refuses a `::` that stands for no group at all (RFC 4291:
+ * one or more), which the hand-written parser before it read; the URL parser refuses such a
+ * host, so only a resolver could give one, and it is now refused as unparseable.
+ */
+function parseIPv6(text: string): ipaddr.IPv6 | undefined {
+  let h = text.replace(/^\[|\]$/g, "").split("%")[0];
+  const dotted = /(\d+\.\d+\.\d+\.\d+)$/.exec(h);
+  if (dotted) {
+    const v4 = parseIPv4(dotted[1]);
+    if (!v4) return undefined;
+    const [a, b, c, d] = v4.octets;
+    h = `${h.slice(0, -dotted[1].length)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
   }
-  const halves = h.split("::");
-  if (halves.length > 2) return undefined;
-  const part = (s: string) => (s ? s.split(":") : []);
-  const head = part(halves[0]);
-  const tail = halves.length === 2 ? part(halves[1]) : [];
-  const fill = 8 - head.length - tail.length;
-  if ((halves.length === 1 && fill !== 0) || fill < 0) return undefined;
-  const groups = [...head, ...Array(halves.length === 2 ? fill : 0).fill("0"), ...tail];
-  if (groups.length !== 8 || !groups.every((g) => /^[0-9a-f]{1,4}$/.test(g))) return undefined;
-  return groups.map((g) => Number.parseInt(g, 16));
+  if (h.includes(".")) return undefined; // a dotted part elsewhere, or not a 4-part decimal one
+  try {
+    return ipaddr.IPv6.parse(h);
+  } catch {
+    return undefined;
+  }
 }
+
+/** Prefixes the IPv6 policy names itself (ipaddr.js's ranges do not draw these lines). */
+const GLOBAL_UNICAST = ipaddr.IPv6.parseCIDR("2000::/3");
+/** IETF protocol assignments: refused whole, though ipaddr.js names parts of it (AMT, ORCHIDv2...). */
+const IETF_PROTOCOL_ASSIGNMENTS = ipaddr.IPv6.parseCIDR("2001::/23");
+/** NAT64's well-known prefix (ipaddr.js's `rfc6052` also holds the local-use 64:ff9b:1::/48). */
+const NAT64_WELL_KNOWN = ipaddr.IPv6.parseCIDR("64:ff9b::/96");
+
+/**
+ * The IPv6 ranges inside global unicast (ipaddr.js's names) that are globally reachable,
+ * outside 2001::/23 and 6to4: everything else there (`reserved`: documentation 2001:db8::/32
+ * and 3fff::/20) is refused, as is a range a later ipaddr.js names until it is listed here.
+ */
+const GLOBAL_IPV6_RANGES: ReadonlySet<string> = new Set(["unicast", "as112v6"]);
 
 /**
  * Not globally reachable IPv6 (the IANA IPv6 Special-Purpose Address Registry): anything
@@ -70,16 +97,15 @@ export function parseIPv6(address: string): number[] | undefined {
  * 2002::/16 embedding a non-global IPv4. Unparseable addresses count as private.
  */
 export function isPrivateIPv6(address: string): boolean {
-  const g = parseIPv6(address);
-  if (!g) return true;
+  const a = parseIPv6(address);
+  if (!a) return true;
+  const g = a.parts;
   const embedded = (hi: number, lo: number) => isPrivateIPv4([hi >> 8, hi & 255, lo >> 8, lo & 255]);
-  const zeros = (from: number, to: number) => g.slice(from, to).every((x) => x === 0);
-  if (zeros(0, 5) && g[5] === 0xffff) return embedded(g[6], g[7]); // IPv4-mapped
-  if (g[0] === 0x64 && g[1] === 0xff9b && zeros(2, 6)) return embedded(g[6], g[7]); // NAT64
-  if ((g[0] & 0xe000) !== 0x2000) return true; // not global unicast
-  if (g[0] === 0x2001 && g[1] < 0x200) return true; // 2001::/23, Teredo included
-  if (g[0] === 0x2001 && g[1] === 0x0db8) return true; // documentation
-  if (g[0] === 0x3fff && g[1] < 0x1000) return true; // documentation 3fff::/20
-  if (g[0] === 0x2002) return embedded(g[1], g[2]); // 6to4
-  return false;
+  const range = a.range();
+  if (range === "ipv4Mapped") return refusesIPv4(a.toIPv4Address());
+  if (a.match(NAT64_WELL_KNOWN)) return embedded(g[6], g[7]);
+  if (!a.match(GLOBAL_UNICAST)) return true;
+  if (a.match(IETF_PROTOCOL_ASSIGNMENTS)) return true;
+  if (range === "6to4") return embedded(g[1], g[2]);
+  return !GLOBAL_IPV6_RANGES.has(range);
 }

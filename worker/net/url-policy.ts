@@ -42,7 +42,7 @@ export const normaliseHostname = (host: string): string => host.toLowerCase().re
 
 export const isLoopbackHost = (host: string) =>
   /^(localhost|.*\.localhost)$/i.test(host) ||
-  parseIPv4(host)?.[0] === 127 ||
+  parseIPv4(host)?.range() === "loopback" ||
   host === "[::1]" ||
   host === "::1";
 
@@ -105,7 +105,7 @@ async function checkUrl(raw: string, policy: UrlPolicy, field: string): Promise<
   if (url.protocol !== "https:") throw new UnsafeUrl(`${field} must use https`);
   const v4 = parseIPv4(host);
   if (v4) {
-    if (isPrivateIPv4(v4)) throw new UnsafeUrl(`${field} points at a private or reserved address`);
+    if (isPrivateIPv4(v4.octets)) throw new UnsafeUrl(`${field} points at a private or reserved address`);
     return url;
   }
   if (host.startsWith("[")) {
@@ -121,7 +121,7 @@ async function checkUrl(raw: string, policy: UrlPolicy, field: string): Promise<
     if (addresses.length === 0) throw new UnsafeUrl(`${field}'s host name does not resolve`);
     for (const a of addresses) {
       const a4 = parseIPv4(a);
-      if ((a4 && isPrivateIPv4(a4)) || (!a4 && isPrivateIPv6(a))) {
+      if ((a4 && isPrivateIPv4(a4.octets)) || (!a4 && isPrivateIPv6(a))) {
         throw new UnsafeUrl(`${field} resolves to a private address (${a})`);
       }
     }
