@@ -33,7 +33,7 @@ const WORKERD_TESTS = [
   "worker/preview/route.test.ts",
   "worker/jobs/routes.test.ts",
   "worker/internal/routes.test.ts",
-  "worker/webhooks/ssrf.test.ts",
+  "worker/net/url-policy.test.ts",
   "worker/webhooks/webhooks.test.ts",
   "worker/jobs/retention.test.ts",
   // issue #29
@@ -211,12 +211,12 @@ const ISSUE_15_PINS: Record<string, Pin[]> = {
   ],
   webhookPolicy: [
     ["vitest", "test/reliability/fuzz.test.ts", "production refuses trailing-dot internal names"],
-    ["workerd", "worker/webhooks/ssrf.test.ts", "refuses https://[fec0::1]/x"],
-    ["workerd", "worker/webhooks/ssrf.test.ts", "refuses https://[2001:0::1]/x"],
-    ["workerd", "worker/webhooks/ssrf.test.ts", "refuses https://localhost./x"],
+    ["workerd", "worker/net/url-policy.test.ts", "refuses https://[fec0::1]/x"],
+    ["workerd", "worker/net/url-policy.test.ts", "refuses https://[2001:0::1]/x"],
+    ["workerd", "worker/net/url-policy.test.ts", "refuses https://localhost./x"],
     ["workerd", "worker/jobs/routes.test.ts", "answers 503 dns_unavailable"],
     ["workerd", "worker/webhooks/webhooks.test.ts", "in production a delivery whose DNS check cannot run"],
-    ["workerd", "worker/webhooks/ssrf.test.ts", "DNS rebinding"],
+    ["workerd", "worker/net/url-policy.test.ts", "DNS rebinding"],
   ],
 };
 /** Regression tests of issue #29's findings (a second black-box probe), by finding. */
@@ -366,7 +366,7 @@ w(
   `1. **High: endless loop in the WebP EXIF walk (denial of service).** \`models/runtime/exif.ts\` lines 47 and 53: a RIFF chunk length is read as a *signed* 32-bit number, so 0xFFFFFFF8 is -8 and \`i += 8 + length + (length & 1)\` never moves. \`decodeImage\` (\`models/runtime/decode.ts\` line 75) calls it for every WebP that libwebp decodes, so a valid WebP with the 8 bytes \`JUNK f8 ff ff ff\` appended past its RIFF size (306 bytes in all) never returns. Observed on the local system: \`POST /v1/preview\` with it never answers and workerd then answers nothing else either, not even \`/v1/health\` (in production each such request burns the 30 s CPU limit); \`POST /v1/jobs\` accepts it (202: the edge reads the header only), the GPU service's event loop blocks for good (\`/healthz\` times out, the job stays \`running\`), and once its heartbeat stops the message goes to the next consumer, which hangs too, up to maxReceiveCount. Fix: read the length with \`>>> 0\` (as the PNG branch does) and stop when a chunk does not fit. Status: ${still(hang)}.`,
 );
 w(
-  `2. **Low: webhook SSRF policy misses IPv6 forms that embed an IPv4 address.** \`worker/webhooks/ssrf.ts\` \`isPrivateIPv6\` (line 37) recognises \`::ffff:a.b.c.d\` only; in production \`https://[::127.0.0.1]/\` (IPv4-compatible, normalised to \`[::7f00:1]\`), \`https://[64:ff9b::a9fe:a9fe]/\` (NAT64 of 169.254.169.254) and \`https://[2002:7f00:1::]/\` (6to4) are accepted. Workers' outbound fetch cannot reach a private network, so the practical risk is small, but the policy claims to refuse these. Status: ${still(ssrf)}.`,
+  `2. **Low: webhook SSRF policy misses IPv6 forms that embed an IPv4 address.** \`worker/webhooks/ssrf.ts\` (now \`worker/net/\`) \`isPrivateIPv6\` recognises \`::ffff:a.b.c.d\` only; in production \`https://[::127.0.0.1]/\` (IPv4-compatible, normalised to \`[::7f00:1]\`), \`https://[64:ff9b::a9fe:a9fe]/\` (NAT64 of 169.254.169.254) and \`https://[2002:7f00:1::]/\` (6to4) are accepted. Workers' outbound fetch cannot reach a private network, so the practical risk is small, but the policy claims to refuse these. Status: ${still(ssrf)}.`,
 );
 w(
   '3. **Low: a client that disconnects mid-upload is logged as an unhandled 500.** `worker/images/read-body.ts` `readCapped` (line 24, `reader.read()`) lets the stream error (`Network connection lost`) escape; `worker/errors/index.ts` logs it as `{"level":"error","msg":"unhandled"}` with a stack and answers 500 `internal_error` (to nobody). Seen in the stalled-body test\'s system log. Status: **fixed**: read errors are now an `InputError` (400 `invalid_request`, "the request body could not be read to the end").',
@@ -508,7 +508,7 @@ w("## 4. Abuse, end to end (`test/reliability/corpus.test.ts`)");
 w();
 table("test/reliability/corpus.test.ts", "abuse, end to end", "case (expected behaviour)");
 w(
-  "Webhook targets: in development (`ENVIRONMENT=development`, what `npm start` and the tests ask for; a deployed Worker is production) any http(s) receiver is accepted at submit time *by design*, so a local receiver works; production refuses every address that is not globally reachable and internal names (trailing dots included), also behind DNS names and redirects, and answers 503 `dns_unavailable` when the name cannot be checked (`worker/webhooks/ssrf.test.ts`, `worker/webhooks/webhooks.test.ts`, section 6).",
+  "Webhook targets: in development (`ENVIRONMENT=development`, what `npm start` and the tests ask for; a deployed Worker is production) any http(s) receiver is accepted at submit time *by design*, so a local receiver works; production refuses every address that is not globally reachable and internal names (trailing dots included), also behind DNS names and redirects, and answers 503 `dns_unavailable` when the name cannot be checked (`worker/net/url-policy.test.ts`, `worker/webhooks/webhooks.test.ts`, section 6).",
 );
 w();
 

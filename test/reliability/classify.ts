@@ -13,7 +13,7 @@ import { decodeImage } from "../../models/runtime/decode.ts";
 import { InputError } from "../../models/runtime/errors.ts";
 import { FULL_LIMITS, JOB_LIMITS, PREVIEW_LIMITS } from "../../models/runtime/limits.ts";
 import { readModelMetadata } from "../../models/runtime/model-metadata.ts";
-import { checkWebhookUrl, UnsafeWebhookUrl } from "../../worker/webhooks/ssrf.ts";
+import { checkWebhookUrl, UnsafeWebhookUrl } from "../../worker/net/url-policy.ts";
 import type { CorpusCase } from "../fixtures/corpus.ts";
 import {
   ApiError,

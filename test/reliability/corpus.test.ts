@@ -366,7 +366,7 @@ describe("abuse, end to end", () => {
   }, 90_000);
 
   it("in development a webhook_url may point anywhere (by design); production refuses private targets", async () => {
-    // Production's policy is tested in worker/webhooks/ssrf.test.ts and webhooks.test.ts.
+    // Production's policy is tested in worker/net/url-policy.test.ts and webhooks.test.ts.
     const r = await system.api.submit(key.key, await jpeg(16, 16), {
       webhook_url: "http://169.254.169.254/latest/meta-data/",
     });

@@ -22,12 +22,8 @@ import { orientedSize, readOrientation } from "../../models/runtime/exif.ts";
 import { checkLimits, IMAGE_TYPES, type ImageInfo, readImageInfo } from "../../models/runtime/image-info.ts";
 import { PREVIEW_LIMITS } from "../../models/runtime/limits.ts";
 import { initNodeCodecs } from "../../models/runtime/node.ts";
-import {
-  checkWebhookUrl,
-  isPrivateIPv4,
-  isPrivateIPv6,
-  UnsafeWebhookUrl,
-} from "../../worker/webhooks/ssrf.ts";
+import { isPrivateIPv4, isPrivateIPv6 } from "../../worker/net/addresses.ts";
+import { checkWebhookUrl, UnsafeWebhookUrl } from "../../worker/net/url-policy.ts";
 import { multipart } from "../fixtures/craft.ts";
 import { jpeg, png, webp, webpWith, withExifOrientation } from "../fixtures/images.ts";
 import { chunk, encodePngVariant, exifTiff } from "../fixtures/png-writer.ts";

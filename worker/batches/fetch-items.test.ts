@@ -6,7 +6,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, inject, it } from "vitest";
 import { ApiError } from "../errors/index.ts";
-import { urlPolicy } from "../webhooks/deliver.ts";
+import { urlPolicy } from "../net/url-policy.ts";
 import { BATCH_FETCH_LIMITS, type BatchFetchLimits, fetchBatchItems } from "./fetch-items.ts";
 
 const server = inject("imageServer");

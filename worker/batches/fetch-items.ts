@@ -5,14 +5,14 @@
  * bytes); redirects are counted for the batch as a whole (each URL still follows at most
  * MAX_REDIRECTS); the first item that fails dooms the batch, which aborts every fetch in
  * flight and starts no more; and only a few requests go to one host at a time. Every hop
- * still passes the SSRF policy in fetchImageUrl, unchanged.
+ * still passes the outbound URL policy (net/url-policy.ts) in fetchImageUrl, unchanged.
  */
 import { InputError } from "../../models/runtime/errors.ts";
 import { JOB_LIMITS } from "../../models/runtime/limits.ts";
 import { ApiError } from "../errors/index.ts";
 import { type FetchGuard, fetchImageUrl } from "../images/fetch-url.ts";
 import { checkJobImage } from "../jobs/input.ts";
-import type { UrlPolicy } from "../webhooks/ssrf.ts";
+import type { UrlPolicy } from "../net/url-policy.ts";
 import { MAX_BATCH_BYTES } from "./limits.ts";
 import type { BatchItem } from "./service.ts";
 

@@ -9,6 +9,7 @@ import { ApiError } from "../errors/index.ts";
 import { checkJobImage, imageUrlOf, readJsonObject } from "../jobs/input.ts";
 import { LIST_OPTION_FIELDS, optionFieldsFromJson, parseBatchOptions } from "../jobs/options.ts";
 import { applyCancelAfter, submissionBody, submit } from "../jobs/submit.ts";
+import { urlPolicy } from "../net/url-policy.ts";
 import { createApp } from "../openapi/app.ts";
 import {
   type ErrorDoc,
@@ -19,7 +20,6 @@ import {
   rateLimited,
   unauthorized,
 } from "../openapi/responses.ts";
-import { urlPolicy } from "../webhooks/deliver.ts";
 import { BATCH_FETCH_LIMITS, fetchBatchItems, namedItemError } from "./fetch-items.ts";
 import { MAX_BATCH_BYTES, MAX_BATCH_ITEMS } from "./limits.ts";
 import {

@@ -1,6 +1,6 @@
 /**
- * Fetch an image a client named by URL (`image_url`), under the same rules as a webhook's
- * target (webhooks/ssrf.ts): every hop is checked before it is requested, redirects are
+ * Fetch an image a client named by URL (`image_url`), under the outbound URL policy that a
+ * webhook's target passes too (net/url-policy.ts): every hop is checked before it is requested, redirects are
  * followed by hand (at most MAX_REDIRECTS), the whole fetch has a timeout, and the body is
  * read with the upload's byte cap (the declared Content-Length first, then while streaming).
  * What comes back is checked like an upload by the caller.
@@ -8,7 +8,8 @@
 import { InputError } from "../../models/runtime/errors.ts";
 import { IMAGE_CONTENT_TYPES } from "../../models/runtime/image-info.ts";
 import { ApiError } from "../errors/index.ts";
-import { checkImageUrl, ResolverUnavailable, UnsafeUrl, type UrlPolicy } from "../webhooks/ssrf.ts";
+import { ResolverUnavailable } from "../net/resolver.ts";
+import { checkImageUrl, UnsafeUrl, type UrlPolicy } from "../net/url-policy.ts";
 import { readCapped } from "./read-body.ts";
 
 export const IMAGE_FETCH_TIMEOUT_MS = 10_000;
@@ -18,7 +19,7 @@ const unreachable = (message: string) => new ApiError(422, "image_url_unreachabl
 
 /**
  * What a set of fetches shares (a batch's image_urls): one signal that stops them all, and a
- * gate every request passes, the first one and each redirect. The SSRF policy is not the
+ * gate every request passes, the first one and each redirect. The URL policy is not the
  * gate's business: every hop is still checked by fetchImageUrl before it enters.
  */
 export interface FetchGuard {

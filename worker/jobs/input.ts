@@ -14,8 +14,8 @@ import {
 import { JOB_LIMITS } from "../../models/runtime/limits.ts";
 import { ApiError } from "../errors/index.ts";
 import { readCapped } from "../images/read-body.ts";
-import { urlPolicy } from "../webhooks/deliver.ts";
-import { checkWebhookUrl, ResolverUnavailable, UnsafeWebhookUrl } from "../webhooks/ssrf.ts";
+import { ResolverUnavailable } from "../net/resolver.ts";
+import { checkWebhookUrl, UnsafeWebhookUrl, urlPolicy } from "../net/url-policy.ts";
 
 /** A JSON request body is options and URLs, never image bytes: a small cap is plenty. */
 export const MAX_JSON_BODY_BYTES = 256 * 1024;

@@ -8,6 +8,7 @@ import { rateLimit } from "../auth/rate-limit.ts";
 import { ApiError } from "../errors/index.ts";
 import { fetchImageUrl } from "../images/fetch-url.ts";
 import { readImageUpload } from "../images/read-body.ts";
+import { urlPolicy } from "../net/url-policy.ts";
 import { createApp } from "../openapi/app.ts";
 import {
   type ErrorDoc,
@@ -21,7 +22,6 @@ import {
   unauthorized,
 } from "../openapi/responses.ts";
 import { SignedUrlQuery } from "../openapi/schemas.ts";
-import { urlPolicy } from "../webhooks/deliver.ts";
 import { getDelivery, lastAttempt, listDeliveries } from "../webhooks/deliveries.ts";
 import { enqueueRedelivery } from "../webhooks/enqueue.ts";
 import { WebhookDeliveryList, WebhookRedelivery } from "../webhooks/schemas.ts";

@@ -9,9 +9,9 @@ import { batchJobs, getBatch, recordBatchDelivery } from "../batches/repo.ts";
 import { publicBatch } from "../batches/view.ts";
 import { getJob } from "../jobs/repo.ts";
 import { publicJob } from "../jobs/service.ts";
+import { checkWebhookUrl, UnsafeWebhookUrl, type UrlPolicy, urlPolicy } from "../net/url-policy.ts";
 import { type DeliveryRow, recordDeliveryAttempt } from "./deliveries.ts";
 import type { BatchWebhookTask, WebhookTask } from "./enqueue.ts";
-import { checkWebhookUrl, dohResolver, UnsafeWebhookUrl, type UrlPolicy } from "./ssrf.ts";
 
 const TIMEOUT_MS = 10_000;
 const MAX_REDIRECTS = 3;
@@ -23,9 +23,6 @@ export interface DeliveryResult {
   status?: number;
   error?: string;
 }
-
-export const urlPolicy = (env: Env): UrlPolicy =>
-  env.ENVIRONMENT === "development" ? { development: true } : { development: false, resolve: dohResolver };
 
 export async function deliverWebhook(
   env: Env,

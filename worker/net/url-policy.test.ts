@@ -1,15 +1,13 @@
 import { describe, expect, it, vi } from "vitest";
+import { isPrivateIPv4, isPrivateIPv6 } from "./addresses.ts";
+import { dohResolver, ResolverUnavailable } from "./resolver.ts";
 import {
   checkImageUrl,
   checkWebhookUrl,
-  dohResolver,
-  isPrivateIPv4,
-  isPrivateIPv6,
   normaliseHostname,
-  ResolverUnavailable,
   UnsafeUrl,
   UnsafeWebhookUrl,
-} from "./ssrf.ts";
+} from "./url-policy.ts";
 
 const production = {
   development: false,
@@ -140,6 +138,39 @@ describe("webhook_url policy", () => {
     await expect(checkWebhookUrl("https://rebind.example.com/x", rebinding)).rejects.toBeInstanceOf(
       UnsafeWebhookUrl,
     );
+  });
+});
+
+describe("address reading (ipaddr.js parses and names the ranges; the policy stays ours)", () => {
+  it("reads IPv4 as four decimal parts, leading zeros decimal, never ipaddr.js's octal or hex", async () => {
+    const resolvingTo = (address: string) => ({ development: false, resolve: async () => [address] });
+    const check = (address: string) => checkWebhookUrl("https://hooks.example.com/x", resolvingTo(address));
+    await expect(check("010.0.0.1")).rejects.toThrow(UnsafeWebhookUrl); // 10.0.0.1, not octal 8.0.0.1
+    await expect(check("011.1.1.1")).resolves.toBeInstanceOf(URL); // 11.1.1.1
+    await expect(check("0x7f.0.0.1")).rejects.toThrow(UnsafeWebhookUrl); // not an address: refused
+    await expect(check("2130706433")).rejects.toThrow(UnsafeWebhookUrl);
+  });
+
+  it("reads IPv6 with an embedded IPv4 as the policy always did", () => {
+    expect(isPrivateIPv6("::8.8.8.8")).toBe(true); // IPv4-compatible (ipaddr.js alone: mapped 8.8.8.8)
+    expect(isPrivateIPv6("::ffff:8.8.8.8")).toBe(false);
+    expect(isPrivateIPv6("::ffff:0x08.8.8.8")).toBe(true); // a hex part: not an address
+    expect(isPrivateIPv6("2606:4700::0x7f.0.0.1")).toBe(true);
+    expect(isPrivateIPv6("64:ff9b::10.0.0.1")).toBe(true);
+    expect(isPrivateIPv6("64:ff9b::8.8.8.8")).toBe(false);
+    expect(isPrivateIPv6("2606:4700::1111%eth0")).toBe(false); // a zone index is ignored
+    expect(isPrivateIPv6("[2606:4700::1111]")).toBe(false);
+    expect(isPrivateIPv6("::2606:4700:0:0:0:0:0:1111")).toBe(true); // `::` standing for no group
+  });
+
+  it("refuses all of 2001::/23 and accepts the globally reachable ranges ipaddr.js names", () => {
+    expect(isPrivateIPv6("2001:3::1")).toBe(true); // AMT, inside 2001::/23
+    expect(isPrivateIPv6("2001:20::1")).toBe(true); // ORCHIDv2, inside 2001::/23
+    expect(isPrivateIPv6("2620:4f:8000::1")).toBe(false); // AS112 direct delegation
+    expect(isPrivateIPv6("5f00::1")).toBe(true); // segment routing, outside 2000::/3
+    expect(isPrivateIPv4([192, 52, 193, 1])).toBe(false); // AMT
+    expect(isPrivateIPv4([192, 175, 48, 1])).toBe(false); // AS112
+    expect(isPrivateIPv4([255, 255, 255, 255])).toBe(true);
   });
 });
 
