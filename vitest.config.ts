@@ -37,6 +37,11 @@ const SHARED_SYSTEM_SUITES = [
 
 export default defineConfig({
   test: {
+    // Three files at a time, where vitest's default on this 2-core machine is one: most suites
+    // wait on processes (wrangler dev, the GPU service, webhook retries), not on the CPU. The
+    // workerd files run one at a time (they share the test SQS queue, which each drains) and so
+    // do the suites on the shared system (below).
+    maxWorkers: 3,
     // one scratch folder per run for results several suites share (the CamVid val masks)
     globalSetup: ["test/fixtures/run-scratch-setup.ts"],
     projects: [
@@ -51,6 +56,7 @@ export default defineConfig({
         test: {
           name: "worker",
           include: ["worker/**/*.test.ts"],
+          fileParallelism: false,
           globalSetup: ["worker/test/global-setup.ts"],
           setupFiles: ["worker/test/apply-migrations.ts"],
           testTimeout: 60_000,
