@@ -39,8 +39,8 @@ export default defineConfig({
   test: {
     // Three files at a time, where vitest's default on this 2-core machine is one: most suites
     // wait on processes (wrangler dev, the GPU service, webhook retries), not on the CPU. The
-    // workerd files run one at a time (they share the test SQS queue, which each drains) and so
-    // do the suites on the shared system (below).
+    // workerd files and the suites on the shared system run one at a time (below); vitest runs
+    // such groups one after another, after the parallel node files.
     maxWorkers: 3,
     // one scratch folder per run for results several suites share (the CamVid val masks)
     globalSetup: ["test/fixtures/run-scratch-setup.ts"],
@@ -56,7 +56,12 @@ export default defineConfig({
         test: {
           name: "worker",
           include: ["worker/**/*.test.ts"],
+          // One workerd for every file, in turn: a fresh one per file cost about 8 s each (the
+          // bundle with three wasm decoders and the model). Files share its D1 and R2, so each
+          // judges only what it wrote; one at a time because each drains the shared test SQS queue.
           fileParallelism: false,
+          isolate: false,
+          sequence: { groupOrder: 1 },
           globalSetup: ["worker/test/global-setup.ts"],
           setupFiles: ["worker/test/apply-migrations.ts"],
           testTimeout: 60_000,
