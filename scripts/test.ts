@@ -17,7 +17,7 @@ const steps: [string, string, string[]][] = [
   [
     "model tests (Python, tiny shapes)",
     "/usr/bin/python3",
-    ["-m", "unittest", "discover", "-s", "tests", "-t", "."],
+    ["-m", "tests"], // models/tests/__main__.py: unittest discovery, then each skip and its reason
   ],
   ["unit, workerd and end-to-end tests (vitest)", "vitest", ["run"]],
 ];

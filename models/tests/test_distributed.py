@@ -13,6 +13,7 @@ import torch.multiprocessing as mp
 
 from fcn import distributed, train
 from fcn.distributed import World, rank_seed, shard, world_from_env
+from fcn.data import LOCATION
 from fcn.fcn import from_config
 
 CFG = {"backbone": "vgg16", "width": 1 / 16, "fc_channels": 64, "dropout": 0.1, "batch": 2, "crop": 64,
@@ -79,7 +80,7 @@ def _synthetic_frames(n: int, seed: int) -> tuple:
 def _rank(rank: int, tmp: str, port: int) -> None:
     """One training process, as torchrun would start it: two epochs, then a third resumed."""
     os.environ.update({"MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port), "WORLD_SIZE": "2",
-                       "RANK": str(rank), "LOCAL_RANK": str(rank), "CAMVID_DIR": str(Path(tmp) / "camvid")})
+                       "RANK": str(rank), "LOCAL_RANK": str(rank), LOCATION["env"]: str(Path(tmp) / "camvid")})
     torch.set_num_threads(1)
     world = world_from_env()
     distributed.init(world, torch.device("cpu"))
