@@ -1,6 +1,7 @@
 /** Shared helpers for the workerd tests: keys, job submissions, signed callbacks, SQS reads. */
 import { env, exports } from "cloudflare:workers";
 import { AwsClient } from "aws4fetch";
+import type { components } from "../../protocol/api-types.ts";
 import type { JobCallback, JobMessage, JobResultSummary } from "../../protocol/jobs.ts";
 import { signWebhook } from "../../protocol/standard-webhooks.ts";
 
@@ -38,21 +39,8 @@ export function jobForm(image: Uint8Array, fields: Record<string, string> = {}):
   return form;
 }
 
-export interface JobJson {
-  id: string;
-  status: string;
-  attempts: number;
-  error: { code: string; message: string } | null;
-  result: null | {
-    mask_url: string;
-    probabilities_url?: string;
-    rle_url?: string;
-    overlay_url?: string;
-    class_fractions: number[];
-    width: number;
-    height: number;
-  };
-}
+/** A job as the API answers it: the OpenAPI document's `Job`, so tests read what is declared. */
+export type JobJson = components["schemas"]["Job"];
 
 export async function submit(
   key: string,
