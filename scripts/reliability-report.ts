@@ -1,7 +1,8 @@
 /**
  * `npm run reliability:report`: run the reliability suites and the load test, then write
  * docs/RELIABILITY.md from what they observed.
- *   1. vitest, node project, test/reliability (corpus, fuzz, faults) -> test/artifacts/reliability/vitest.json
+ *   1. vitest, node and system projects, test/reliability (corpus, fuzz, faults, large outputs,
+ *      the local system) and the demo page's headers -> test/artifacts/reliability/vitest.json
  *   2. vitest, worker project, the workerd tests that already cover bad input and abuse
  *      -> test/artifacts/reliability/workerd.json
  *   3. node test/soak/load.ts -> test/artifacts/load.json
@@ -67,10 +68,13 @@ function run(title: string, command: string, argv: string[], env: Record<string,
 
 mkdirSync(OUT, { recursive: true });
 if (!renderOnly) {
-  run("reliability suites (vitest, node project)", "vitest", [
+  // corpus, large outputs and the demo page run on the shared system (the system project)
+  run("reliability suites (vitest, node and system projects)", "vitest", [
     "run",
     "--project",
     "node",
+    "--project",
+    "system",
     ...NODE_TESTS,
     "--reporter=default",
     "--reporter=json",
@@ -309,7 +313,7 @@ w();
 w("| command | what it runs |");
 w("|---|---|");
 w(
-  "| `npm test` | includes `test/reliability/*.test.ts` (corpus, fuzz, faults, large outputs, local system) in the node project; `FCN_TEST_40MP=1` adds a 40 MP job |",
+  "| `npm test` | includes `test/reliability/*.test.ts`: fuzz, faults and the local system in the node project, corpus and large outputs on the shared system (system project); `FCN_TEST_40MP=1` adds a 40 MP job |",
 );
 w("| `npm run test:soak` | `test/soak/load.ts`: the bounded load test (not part of `npm test`) |");
 w(
