@@ -172,6 +172,73 @@ class FloatConvsTest(unittest.TestCase):
         self.assertNotIn("image_Q", {n.name for n in graph.node})
 
 
+def _tiny_trained_bn(backbone: str, seed: int = 0):
+    """A tiny FCN-32s in eval mode whose BatchNorms hold statistics of one training batch (so
+    no two folded biases are equal: the exporter would merge equal ones)."""
+    torch.manual_seed(seed)
+    net = fcn32s(backbone=backbone, **TINY).train()
+    net(torch.randn(2, 3, 64, 64))
+    return net.eval()
+
+
+def _by_output(graph) -> dict:
+    return {o: n for n in graph.node for o in n.output}
+
+
+class VggQdqLayoutTest(unittest.TestCase):
+    """The VGG layouts quantise as the shipped edge model was made: written from the rule in
+    quantize.py's docstring (each conv -> ReLU [-> max pool]), not from the quantiser's code."""
+
+    RANGES = {"image": (-2.0, 2.0), "relu": [(0.0, 4.0)] * 20}
+
+    def expected_quantised_tensors(self, fp32_graph, float_convs: int) -> set:
+        after = {}
+        for n in fp32_graph.node:
+            for x in n.input:
+                after.setdefault(x, []).append(n)
+        convs = [n for n in fp32_graph.node if n.op_type == "Conv"][:13 + 2]  # 13 VGG convs, fc6, fc7
+        want = set()
+        for k, conv in enumerate(convs):
+            (relu,) = after[conv.output[0]]
+            pools = [p.output[0] for p in after.get(relu.output[0], []) if p.op_type == "MaxPool"]
+            if k == float_convs - 1:
+                want.add((pools or [relu.output[0]])[0])  # what the first int8 conv reads
+            elif k >= float_convs:
+                want.update([relu.output[0], *pools])
+        if float_convs == 0:
+            want.add("image")
+        return want
+
+    def check(self, backbone: str, float_convs: int):
+        with tempfile.TemporaryDirectory() as tmp:
+            fp32, q = Path(tmp) / "fp32.onnx", Path(tmp) / "q.onnx"
+            export(_tiny_trained_bn(backbone), fp32, META, with_coarse=False)
+            quantize(fp32, fuse_batchnorm(_tiny_trained_bn(backbone)), self.RANGES, q, float_convs=float_convs)
+            fp32_graph, graph = onnx.load(str(fp32)).graph, onnx.load(str(q)).graph
+        qs = [n for n in graph.node if n.op_type == "QuantizeLinear"]
+        dqs = [n for n in graph.node if n.op_type == "DequantizeLinear"]
+        self.assertEqual({n.input[0] for n in qs}, self.expected_quantised_tensors(fp32_graph, float_convs))
+        convs = [n for n in graph.node if n.op_type == "Conv"]
+        backbone_convs, score = convs[:15], convs[15]
+        dq_out = {n.output[0] for n in dqs}
+        for k, conv in enumerate(backbone_convs):
+            reads = [x in dq_out for x in conv.input]
+            self.assertEqual(reads, [k >= float_convs] * 3, f"conv {k}: input, weights, bias")
+        self.assertEqual([x in dq_out for x in score.input], [True, False, False], "score layer: float weights")
+        # Every activation pair: a Q and a DQ; every int8 conv: a DQ for its weights and its bias.
+        self.assertEqual(len(dqs), len(qs) + 2 * (15 - float_convs))
+        self.assertEqual(len(graph.node), len(fp32_graph.node) + len(qs) + len(dqs))
+
+    def test_vgg16_all_int8(self):
+        self.check("vgg16", 0)
+
+    def test_vgg16_first_two_convs_float(self):
+        self.check("vgg16", 2)
+
+    def test_strided_stem_first_three_convs_float_as_shipped(self):
+        self.check("vgg16-strided-stem", 3)
+
+
 class CalibrationFramesTest(unittest.TestCase):
     def test_a_twin_is_calibrated_without_its_held_out_drive(self):
         self.assertEqual(calibration_frames({"train_split": "train", "holdout_drive": "0006R0"}), ("train", ["0006R0"]))
