@@ -1,6 +1,7 @@
 """Export and quantisation on tiny shapes: a graph that stops at the coarse scores still
-means the same logits once the runtime adds the bilinear deconvolution, and leading
-convolutions can stay float."""
+means the same logits once the runtime adds the bilinear deconvolution, leading convolutions
+can stay float, VGG graphs quantise as the shipped edge model was made, and a ResNet's residual
+blocks quantise into what onnxruntime fuses (run in onnxruntime-node against the fp32 graph)."""
 
 import copy
 import json
@@ -355,6 +356,19 @@ class ResNetQuantizeTest(unittest.TestCase):
         self.assertEqual(ops.count("QLinearConv"), self.backbone_convs - self.FLOAT_CONVS)
         self.assertEqual(ops.count("QLinearAdd"), self.blocks)
         self.assertEqual(ops.count("Relu"), 0)
+
+    def test_every_int8_conv_fuses_wherever_the_float_convs_stop(self):
+        # 0: the image is quantised; 4: the last float conv is stage 1's second, which feeds a
+        # residual sum: that sum stays float, the next block's convs and sum are int8.
+        for float_convs, float_sums in ((0, 0), (4, 1)):
+            with self.subTest(float_convs=float_convs), tempfile.TemporaryDirectory() as tmp:
+                int8, optimized = Path(tmp) / "int8.onnx", Path(tmp) / "optimized.onnx"
+                ranges = calibrate(self.fused, smooth_images(4, 48, 64, seed=1), (48, 64))
+                quantize(self.fp32, self.fused, ranges, int8, float_convs=float_convs)
+                run_onnxruntime(int8, smooth_images(1, 48, 64, seed=2).float().numpy(), Path(tmp), optimized)
+                ops = [n.op_type for n in onnx.load(str(optimized)).graph.node]
+                self.assertEqual(ops.count("QLinearConv"), self.backbone_convs - float_convs)
+                self.assertEqual(ops.count("QLinearAdd"), self.blocks - float_sums)
 
     def test_int8_argmax_agrees_with_fp32_in_onnxruntime(self):
         x = normalize(smooth_images(2, 48, 64, seed=3).float())
