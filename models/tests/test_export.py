@@ -20,7 +20,7 @@ from fcn.export import REPO, ExportWrapper, export, fp16_weights, is_fixed_bilin
 from fcn.backbones import BasicBlock
 from fcn.data import normalize
 from fcn.fcn import fcn8s, fcn32s, fuse_batchnorm
-from fcn.quantize import calibrate, calibration_frames, quantize
+from fcn.quantize import calibrate, calibrated_range, calibration_frames, quantize, quantised_activations
 
 TINY = dict(width=1 / 16, fc_channels=64, dropout=0.0)
 META = {"id": "tiny", "classes": [{"name": str(i), "color": [i, i, i]} for i in range(11)],
@@ -382,6 +382,60 @@ class ResNetQuantizeTest(unittest.TestCase):
         self.assertGreater(np.corrcoef(fp32.ravel(), int8.ravel())[0, 1], 0.97)
         agree = float((fp32.argmax(1) == int8.argmax(1)).mean())
         self.assertGreater(agree, 0.8, f"int8 argmax agrees with fp32 on {agree:.1%} of the pixels")
+
+
+def toy_graph(*nodes) -> onnx.GraphProto:
+    """A graph of (op_type, inputs, output) triples, structure only: what the placement
+    helpers read."""
+    return onnx.helper.make_graph([onnx.helper.make_node(op, list(ins), [out], name=out) for op, ins, out in nodes],
+                                  "toy", [], [])
+
+
+class QdqPlacementHelpersTest(unittest.TestCase):
+    # A stem conv, then a basic block whose width changes: conv1 -> relu, conv2 and the 1x1
+    # shortcut -> add -> relu -> pool, then a block with an identity shortcut.
+    GRAPH = toy_graph(
+        ("Conv", ["image", "w0"], "c0"), ("Relu", ["c0"], "r0"), ("MaxPool", ["r0"], "p0"),
+        ("Conv", ["p0", "w1"], "c1"), ("Relu", ["c1"], "r1"), ("Conv", ["r1", "w2"], "c2"),
+        ("Conv", ["p0", "w3"], "c3"), ("Add", ["c2", "c3"], "s1"), ("Relu", ["s1"], "r2"),
+        ("MaxPool", ["r2"], "p2"),
+        ("Conv", ["p2", "w4"], "c4"), ("Relu", ["c4"], "r3"), ("Conv", ["r3", "w5"], "c5"),
+        ("Add", ["c5", "p2"], "s2"), ("Relu", ["s2"], "r4"))
+
+    def convs(self):
+        return [n for n in self.GRAPH.node if n.op_type == "Conv"]
+
+    def test_each_int8_conv_gets_its_input_and_what_it_feeds_quantised(self):
+        self.assertEqual(quantised_activations(self.GRAPH, self.convs(), 0),
+                         ["image", "r0", "p0", "r1", "c2", "c3", "r2", "p2", "r3", "c5", "r4"])
+        # One float conv: the first int8 conv reads the pooled activation, quantised there.
+        self.assertEqual(quantised_activations(self.GRAPH, self.convs(), 1)[:2], ["p0", "r1"])
+        # The block's input p0 feeds float conv c1 and the int8 shortcut c3: quantised for c3
+        # (quantize keeps c1 reading it unrounded).
+        self.assertEqual(quantised_activations(self.GRAPH, self.convs(), 2),
+                         ["r1", "c2", "c3", "r2", "p2", "p0", "r3", "c5", "r4"])
+        # The last float conv feeds a sum: that sum stays float, the next block starts int8.
+        self.assertEqual(quantised_activations(self.GRAPH, self.convs(), 4), ["p2", "r3", "c5", "r4"])
+
+    def test_a_conv_feeding_anything_but_a_relu_or_a_sum_is_refused(self):
+        graph = toy_graph(("Conv", ["image", "w0"], "c0"), ("Sigmoid", ["c0"], "y"))
+        with self.assertRaisesRegex(ValueError, "Sigmoid"):
+            quantised_activations(graph, list(graph.node), 0)
+
+    def test_ranges_come_from_the_relu_the_conv_or_the_image_behind_pools_and_pads(self):
+        ranges = {"image": (-2.0, 2.0), "relu": [(0.0, i + 1.0) for i in range(5)],
+                  "conv": [(-float(i), 1.0) for i in range(6)]}
+        range_of = lambda t: calibrated_range(t, self.GRAPH, self.convs(), ranges)  # noqa: E731
+        self.assertEqual(range_of("image"), (-2.0, 2.0))
+        self.assertEqual(range_of("p0"), (0.0, 1.0))  # relu r0, the first Relu node
+        self.assertEqual(range_of("r2"), (0.0, 3.0))  # the ReLU after the first sum: the third
+        self.assertEqual(range_of("p2"), (0.0, 3.0))
+        self.assertEqual(range_of("c3"), (-3.0, 1.0))  # the shortcut: the fourth conv
+        self.assertEqual(range_of("c5"), (-5.0, 1.0))
+        padded = toy_graph(("Pad", ["image", "pads"], "x"), ("Conv", ["x", "w0"], "c0"))
+        self.assertEqual(calibrated_range("x", padded, [padded.node[1]], ranges), (-2.0, 2.0))
+        with self.assertRaisesRegex(ValueError, "no calibrated range for s1"):
+            range_of("s1")
 
 
 class CalibrationFramesTest(unittest.TestCase):
