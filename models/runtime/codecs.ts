@@ -387,7 +387,7 @@ export async function decodeHeicGridReduced(
   factor: number,
   colour: { matrix: number; fullRange: boolean },
   tile: { width: number; height: number },
-): Promise<Rgba> {
+): Promise<Rgba & { heapBytes: number }> {
   const lib = (await libheifInstance(module)) as unknown as LibheifC;
   const scratch = lib._malloc(16 + HEIF.tilingBytes); // heif_error, an out-pointer, the tiling
   const error = scratch;
@@ -515,5 +515,7 @@ export async function decodeHeicGridReduced(
       toRgb(sums[s] / n, sums[s + 1] / n, sums[s + 2] / n, rgba, (oy * outWidth + ox) * 4);
     }
   }
-  return { width: outWidth, height: outHeight, data: rgba };
+  // the decoder's heap at its largest (a WebAssembly memory never shrinks), for tests and figures
+  const heapBytes = lib.HEAPU8.buffer.byteLength;
+  return { width: outWidth, height: outHeight, data: rgba, heapBytes };
 }

@@ -118,7 +118,14 @@ async function decodeHeicForPreview(
     checkComplete(bytes, info);
     let stored: Rgba | undefined;
     try {
-      stored = await decodeHeicGridReduced(codecs.heic, bytes, factor, header.colour, header.tile);
+      const { heapBytes: _, ...reduced } = await decodeHeicGridReduced(
+        codecs.heic,
+        bytes,
+        factor,
+        header.colour,
+        header.tile,
+      );
+      stored = reduced;
     } catch (error) {
       if (!(error instanceof NotTileDecodable)) {
         throw new InputError("unreadable_image", "the HEIC data could not be decoded");
