@@ -339,6 +339,23 @@ describe("grid HEIC (iPhone's 512x512 tiles) for a preview: decoded a tile at a 
     expect(overSingle.message).toMatch(/6048x4032, a HEIC \(decoded reduced\).* may have 15\.6 megapixels/);
   });
 
+  it("decodes a grid of 10-bit tiles whole (the tile path takes 8-bit planes), as heif-convert does", async () => {
+    const image = await decodeImage(await fixture("grid-10bit.heic"), PREVIEW_LIMITS, {
+      atLeast: { width: 100, height: 150 },
+    });
+    expect(image.fullSize).toBeUndefined();
+    expect([image.stored.width, image.stored.height]).toEqual([1200, 800]);
+    // heif-convert's pixels averaged over 8x8 blocks (make.sh), against ours averaged alike
+    const expected = await reference("grid-10bit-ref-eighth.png");
+    const data = new Uint8ClampedArray(expected.width * expected.height * 4);
+    expected.rgb.forEach((v, i) => {
+      data[Math.floor(i / 3) * 4 + (i % 3)] = v;
+    });
+    const { max, mean } = blockDifference({ ...expected, data }, image.stored, 8);
+    expect(max).toBeLessThanOrEqual(7);
+    expect(mean).toBeLessThan(1);
+  });
+
   it("answers 400 unreadable_image for a grid whose tile data is corrupt, not a crash", async () => {
     const bytes = await fixture("grid24.heic");
     // the first tile's first NAL unit length (mdat's payload starts with it): far past its end
