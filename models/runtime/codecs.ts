@@ -358,8 +358,13 @@ const HEIF = {
   colorspaceYCbCr: 0,
   chroma420: 1,
   channel: { y: 0, cb: 1, cr: 2 },
-  /** heif_decoding_options: uint8 version, then uint8 ignore_transformations */
+  /**
+   * heif_decoding_options (heif_decoding.h): uint8 version, uint8 ignore_transformations, four
+   * pointers (progress callbacks and their user data, 4 bytes each from offset 4), then
+   * uint8 convert_hdr_to_8bit (a version 2 option) at 20
+   */
   ignoreTransformationsOffset: 1,
+  convertHdrTo8BitOffset: 20,
   /** heif_image_tiling: int version, then uint32 num_columns, num_rows, tile_width, tile_height, image_width, image_height */
   tilingBytes: 128,
 };
@@ -369,17 +374,18 @@ export class NotTileDecodable extends Error {}
 
 /**
  * A HEIC whose primary item is a `grid` (iPhone's 512x512 HEVC tiles), reduced `factor` times
- * (each output pixel the mean of a factor x factor block) one tile at a time: libheif decodes
- * a tile to YCbCr 4:2:0, its pixels are added into per-output-pixel sums, the tile is released,
- * and the next one reuses its memory. The decoder's heap holds the file and one tile, not the
- * image: a 24 or 48 MP photo takes about what a 12 MP one does (image-info.ts has the figures).
+ * (each output pixel the mean of a factor x factor block) one tile at a time: libheif decodes a
+ * tile to 8-bit YCbCr 4:2:0, its pixels are added into per-output-pixel sums, the tile is
+ * released, and the next one reuses its memory. The decoder's heap holds the file and one tile,
+ * not the image: a 24 or 48 MP photo takes what a small one does (image-info.ts has the figures).
  *
  * The result is as coded: irot/imir are NOT applied (libheif's tile API is told to ignore
  * them); the caller applies the container's orientation as it does EXIF's. Colour conversion
- * is decodeHeicReduced's. Throws NotTileDecodable where this path does not apply (planes not
- * 8-bit, a crop by `clap`), and Error where libheif fails or the tiles are not of `tile`'s size
- * (the header's, which the memory estimate was made from). Nothing is freed on an error: the
- * instance, heap and all, is dropped with it.
+ * is decodeHeicReduced's; a `clap` crop is not applied (decode.ts keeps cropped grids off this
+ * path). Throws NotTileDecodable where libheif does not give 8-bit planes, and Error where it
+ * fails, or where the tiles are not of `tile`'s size (the header's, which the memory estimate
+ * was made from) or do not cover the image. Nothing is freed on an error: the instance, heap
+ * and all, is dropped with it.
  */
 export async function decodeHeicGridReduced(
   module: WebAssembly.Module,
@@ -405,36 +411,27 @@ export async function decodeHeicGridReduced(
   lib._heif_context_get_primary_image_handle(error, context, out);
   check("finding the primary image");
   const handle = u32(out);
-  // With transformations processed, a clap crop would show as a smaller image: not handled here.
   lib.HEAPU8.fill(0, tilingAt, tilingAt + HEIF.tilingBytes);
-  lib._heif_image_handle_get_image_tiling(error, handle, 1, tilingAt);
-  check("reading the tiling");
-  const transformed = [u32(tilingAt + 20), u32(tilingAt + 24)];
-  lib._heif_image_handle_get_image_tiling(error, handle, 0, tilingAt);
+  lib._heif_image_handle_get_image_tiling(error, handle, 0, tilingAt); // 0: as coded
   check("reading the tiling");
   const [columns, rows, tileWidth, tileHeight, width, height] = [4, 8, 12, 16, 20, 24].map((o) =>
     u32(tilingAt + o),
   );
-  if (tileWidth !== tile.width || tileHeight !== tile.height) {
-    throw new Error(
-      `libheif: tiles of ${tileWidth}x${tileHeight}, the header says ${tile.width}x${tile.height}`,
-    );
-  }
   if (
+    tileWidth !== tile.width ||
+    tileHeight !== tile.height ||
     !(columns > 0 && rows > 0) ||
     columns * tileWidth < width ||
-    rows * tileHeight < height ||
-    !(
-      (transformed[0] === width && transformed[1] === height) ||
-      (transformed[0] === height && transformed[1] === width)
-    )
+    rows * tileHeight < height
   ) {
-    throw new NotTileDecodable(
-      `tiling ${columns}x${rows} of ${tileWidth}x${tileHeight} for ${width}x${height}`,
+    throw new Error(
+      `libheif: ${columns}x${rows} tiles of ${tileWidth}x${tileHeight} for ${width}x${height} (header: tiles of ${tile.width}x${tile.height})`,
     );
   }
   const options = lib._heif_decoding_options_alloc();
   lib.HEAPU8[options + HEIF.ignoreTransformationsOffset] = 1;
+  // 10- or 12-bit tiles come out as 8-bit planes, converted by libheif as its whole-image RGB is
+  lib.HEAPU8[options + HEIF.convertHdrTo8BitOffset] = 1;
 
   const outWidth = Math.ceil(width / factor);
   const outHeight = Math.ceil(height / factor);

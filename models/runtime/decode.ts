@@ -110,7 +110,8 @@ async function decodeHeicForPreview(
   const factor = reductionFactor(width, height, atLeast);
   if (factor === 1 || !codecs) return undefined;
   const header = readHeifHeader(bytes, "image/heic");
-  if (header.itemType === "grid" && header.tile) {
+  // A clap crop is not applied tile by tile: a cropped grid takes the whole-image path below.
+  if (header.itemType === "grid" && header.tile && !header.cropped) {
     checkLimits(
       { ...info, coding: heicGridReducedCoding(header.tile, factor) },
       { ...limits, ...limits.scaled },
@@ -130,7 +131,7 @@ async function decodeHeicForPreview(
       if (!(error instanceof NotTileDecodable)) {
         throw new InputError("unreadable_image", "the HEIC data could not be decoded");
       }
-      // not 8-bit, or cropped by clap: decoded whole below, if that fits
+      // planes libheif gives in more than 8 bits: decoded whole below, if that fits
     }
     if (stored) {
       if (

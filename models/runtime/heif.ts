@@ -25,6 +25,8 @@ export interface HeifHeader {
   itemType: string;
   /** a grid's tile size: the `ispe` of its first tile (iref `dimg`); all tiles have one size */
   tile?: { width: number; height: number };
+  /** the primary item has a `clap` (clean aperture) crop, which phones do not write */
+  cropped?: boolean;
   /**
    * YCbCr to RGB as the colr box's nclx says (matrix_coefficients, full_range_flag); without
    * one, libheif's default: BT.601, full range (what it also answers for such files).
@@ -158,9 +160,11 @@ export function readHeifHeader(b: Uint8Array, type: HeifType): HeifHeader {
   const { width = 0, height = 0 } = sizeOf(primary) ?? {};
   let angle = 0;
   let mirrorAxis: number | undefined;
+  let cropped = false;
   const colour = { matrix: 6, fullRange: true };
   for (const property of propertiesOf(primary)) {
-    if (property.type === "irot" && property.start < property.end) {
+    if (property.type === "clap") cropped = true;
+    else if (property.type === "irot" && property.start < property.end) {
       angle = b[property.start] & 3;
     } else if (property.type === "imir" && property.start < property.end) {
       mirrorAxis = b[property.start] & 1;
@@ -182,6 +186,7 @@ export function readHeifHeader(b: Uint8Array, type: HeifType): HeifHeader {
     itemType,
     colour,
   };
+  if (cropped) header.cropped = true;
   if (itemType === "grid") {
     // Without it (no dimg, or a tile without ispe) the grid is decoded whole, as other images.
     const first = firstReference(b, child(inMeta, "iref"), "dimg", primary);
