@@ -85,7 +85,7 @@ describe("a grid HEIC decoded a tile at a time", () => {
     async (name, width, height) => {
       const bytes = new Uint8Array(await readFile(new URL(`./fixtures/heif/${name}`, import.meta.url)));
       const header = readHeifHeader(bytes, "image/heic");
-      const image = await decodeHeicGridReduced(modules.heic, bytes, 8, header.colour, header.tile!);
+      const image = await decodeHeicGridReduced(modules.heic, bytes, 8, { ...header, tile: header.tile! });
       expect([image.width, image.height]).toEqual([width / 8, height / 8]);
       // a whole-image decode to YCbCr would take 5.1 bytes per pixel: 124 MB at 24 MP, 249 MB at 48
       expect(image.heapBytes).toBeLessThan(18e6);

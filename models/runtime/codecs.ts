@@ -17,6 +17,7 @@ import mozjpegDecoder from "@jsquash/jpeg/codec/dec/mozjpeg_dec.js";
 import { initEmscriptenModule } from "@jsquash/jpeg/utils.js";
 import webpDecoder from "@jsquash/webp/codec/dec/webp_dec.js";
 import libheif from "libheif-js/libheif-wasm/libheif.js";
+import type { HeifHeader } from "./heif.ts";
 
 /** Interleaved RGBA, 8 bits per channel, row-major: (height, width, 4). */
 export interface Rgba {
@@ -383,17 +384,17 @@ export class NotTileDecodable extends Error {}
  * them); the caller applies the container's orientation as it does EXIF's. Colour conversion
  * is decodeHeicReduced's; a `clap` crop is not applied (decode.ts keeps cropped grids off this
  * path). Throws NotTileDecodable where libheif does not give 8-bit planes, and Error where it
- * fails, or where the tiles are not of `tile`'s size (the header's, which the memory estimate
- * was made from) or do not cover the image. Nothing is freed on an error: the instance, heap
- * and all, is dropped with it.
+ * fails, or where its grid is not the header's (the image's and the tiles' sizes, which the
+ * memory estimate was made from) or its tiles do not cover the image. Nothing is freed on an
+ * error: the instance, heap and all, is dropped with it.
  */
 export async function decodeHeicGridReduced(
   module: WebAssembly.Module,
   bytes: Uint8Array,
   factor: number,
-  colour: { matrix: number; fullRange: boolean },
-  tile: { width: number; height: number },
+  header: Pick<HeifHeader, "width" | "height" | "colour"> & { tile: { width: number; height: number } },
 ): Promise<Rgba & { heapBytes: number }> {
+  const { tile } = header;
   const lib = (await libheifInstance(module)) as unknown as LibheifC;
   const scratch = lib._malloc(16 + HEIF.tilingBytes); // heif_error, an out-pointer, the tiling
   const error = scratch;
@@ -417,7 +418,10 @@ export async function decodeHeicGridReduced(
   const [columns, rows, tileWidth, tileHeight, width, height] = [4, 8, 12, 16, 20, 24].map((o) =>
     u32(tilingAt + o),
   );
+  // The grid's own size (its ImageGrid payload) must be ispe's: the sums below are sized by it.
   if (
+    width !== header.width ||
+    height !== header.height ||
     tileWidth !== tile.width ||
     tileHeight !== tile.height ||
     !(columns > 0 && rows > 0) ||
@@ -425,7 +429,8 @@ export async function decodeHeicGridReduced(
     rows * tileHeight < height
   ) {
     throw new Error(
-      `libheif: ${columns}x${rows} tiles of ${tileWidth}x${tileHeight} for ${width}x${height} (header: tiles of ${tile.width}x${tile.height})`,
+      `libheif: ${columns}x${rows} tiles of ${tileWidth}x${tileHeight} for ${width}x${height} (header: ` +
+        `${tile.width}x${tile.height} tiles for ${header.width}x${header.height})`,
     );
   }
   const options = lib._heif_decoding_options_alloc();
@@ -437,7 +442,7 @@ export async function decodeHeicGridReduced(
   const outHeight = Math.ceil(height / factor);
   // Sums of Y, Cb and Cr per output pixel (at most 64 x 255 each), interleaved.
   const sums = new Uint32Array(outWidth * outHeight * 3);
-  // Each tile column's output pixel, and each tile pixel's chroma sample, per x (same for every tile).
+  // The chroma sample of each x in a tile (the same for every tile).
   const chromaX = new Int32Array(tileWidth);
   for (let ty = 0; ty < rows; ty++) {
     for (let tx = 0; tx < columns; tx++) {
@@ -503,7 +508,7 @@ export async function decodeHeicGridReduced(
   lib._heif_context_free(context);
 
   const rgba = new Uint8ClampedArray(outWidth * outHeight * 4);
-  const toRgb = ycbcrToRgb(colour);
+  const toRgb = ycbcrToRgb(header.colour);
   for (let oy = 0; oy < outHeight; oy++) {
     const blockHeight = Math.min(height, (oy + 1) * factor) - oy * factor;
     for (let ox = 0; ox < outWidth; ox++) {

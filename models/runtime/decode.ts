@@ -119,13 +119,10 @@ async function decodeHeicForPreview(
     checkComplete(bytes, info);
     let stored: Rgba | undefined;
     try {
-      const { heapBytes: _, ...reduced } = await decodeHeicGridReduced(
-        codecs.heic,
-        bytes,
-        factor,
-        header.colour,
-        header.tile,
-      );
+      const { heapBytes: _, ...reduced } = await decodeHeicGridReduced(codecs.heic, bytes, factor, {
+        ...header,
+        tile: header.tile,
+      });
       stored = reduced;
     } catch (error) {
       if (!(error instanceof NotTileDecodable)) {

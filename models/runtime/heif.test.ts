@@ -360,6 +360,16 @@ describe("grid HEIC (iPhone's 512x512 tiles) for a preview: decoded a tile at a 
     expect([preview.code, full.code]).toEqual(["unreadable_image", "unreadable_image"]);
   });
 
+  it("answers 400 unreadable_image where the grid's own size is not ispe's (the memory estimate's)", async () => {
+    const bytes = await fixture("grid24.heic");
+    // ImageGrid in idat: version, flags, rows - 1, columns - 1, then the 16-bit output size
+    const at = new TextDecoder("latin1").decode(bytes).indexOf("idat") + 4;
+    expect([bytes[at + 2], bytes[at + 3]]).toEqual([7, 11]);
+    new DataView(bytes.buffer, bytes.byteOffset).setUint16(at + 4, 6144);
+    const error = await decodeImage(bytes, PREVIEW_LIMITS, { atLeast: need }).catch((e) => e);
+    expect([error.status, error.code]).toEqual([400, "unreadable_image"]);
+  });
+
   it("answers 400 unreadable_image for a grid whose tile data is corrupt, not a crash", async () => {
     const bytes = await fixture("grid24.heic");
     // the first tile's first NAL unit length (mdat's payload starts with it): far past its end
