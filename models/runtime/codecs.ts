@@ -17,6 +17,7 @@ import mozjpegDecoder from "@jsquash/jpeg/codec/dec/mozjpeg_dec.js";
 import { initEmscriptenModule } from "@jsquash/jpeg/utils.js";
 import webpDecoder from "@jsquash/webp/codec/dec/webp_dec.js";
 import libheif from "libheif-js/libheif-wasm/libheif.js";
+import type { HeifHeader } from "./heif.ts";
 
 /** Interleaved RGBA, 8 bits per channel, row-major: (height, width, 4). */
 export interface Rgba {
@@ -257,11 +258,7 @@ export async function decodeHeicReduced(
   const outWidth = Math.ceil(width / factor);
   const outHeight = Math.ceil(height / factor);
   const data = new Uint8ClampedArray(outWidth * outHeight * 4);
-  const [kr, kb] = MATRICES[colour.matrix] ?? MATRICES[6];
-  const kg = 1 - kr - kb;
-  const lumaScale = colour.fullRange ? 1 : 255 / 219;
-  const lumaOffset = colour.fullRange ? 0 : 16;
-  const chromaScale = colour.fullRange ? 1 : 255 / 224;
+  const toRgb = ycbcrToRgb(colour);
   // Chroma planes may be rounded up (odd sizes): a luma pixel's chroma is at half its coordinates.
   const sx = cb.width / width;
   const sy = cb.height / height;
@@ -285,15 +282,242 @@ export async function decodeHeicReduced(
         }
       }
       const n = (y1 - y0) * (x1 - x0);
-      const yValue = (ySum / n - lumaOffset) * lumaScale;
-      const cbValue = (cbSum / n - 128) * chromaScale;
-      const crValue = (crSum / n - 128) * chromaScale;
-      const o = (oy * outWidth + ox) * 4;
-      data[o] = yValue + 2 * (1 - kr) * crValue;
-      data[o + 1] = yValue - ((2 * kb * (1 - kb)) / kg) * cbValue - ((2 * kr * (1 - kr)) / kg) * crValue;
-      data[o + 2] = yValue + 2 * (1 - kb) * cbValue;
-      data[o + 3] = 255;
+      toRgb(ySum / n, cbSum / n, crSum / n, data, (oy * outWidth + ox) * 4);
     }
   }
   return { width: outWidth, height: outHeight, data };
+}
+
+/**
+ * Y, Cb, Cr (8-bit means) to an opaque RGBA pixel at `data[o]`, with the file's matrix and
+ * range (`colour`, from its colr box; libheif's defaults without one).
+ */
+function ycbcrToRgb(colour: { matrix: number; fullRange: boolean }) {
+  const [kr, kb] = MATRICES[colour.matrix] ?? MATRICES[6];
+  const kg = 1 - kr - kb;
+  const lumaScale = colour.fullRange ? 1 : 255 / 219;
+  const lumaOffset = colour.fullRange ? 0 : 16;
+  const chromaScale = colour.fullRange ? 1 : 255 / 224;
+  return (y: number, cb: number, cr: number, data: Uint8ClampedArray, o: number) => {
+    const yValue = (y - lumaOffset) * lumaScale;
+    const cbValue = (cb - 128) * chromaScale;
+    const crValue = (cr - 128) * chromaScale;
+    data[o] = yValue + 2 * (1 - kr) * crValue;
+    data[o + 1] = yValue - ((2 * kb * (1 - kb)) / kg) * cbValue - ((2 * kr * (1 - kr)) / kg) * crValue;
+    data[o + 2] = yValue + 2 * (1 - kb) * cbValue;
+    data[o + 3] = 255;
+  };
+}
+
+/**
+ * libheif's C API as libheif-js exports it (emscripten: `_name`, pointers into HEAPU8). The
+ * functions that return a `heif_error` struct take a hidden first argument, where it is written
+ * (wasm32 C ABI): { code: i32, subcode: i32, message: char* }, code 0 is success.
+ */
+interface LibheifC {
+  HEAPU8: Uint8Array;
+  _malloc(size: number): number;
+  _free(pointer: number): void;
+  _heif_context_alloc(): number;
+  _heif_context_free(context: number): void;
+  _heif_context_read_from_memory_without_copy(
+    error: number,
+    context: number,
+    data: number,
+    size: number,
+    options: number,
+  ): void;
+  _heif_context_get_primary_image_handle(error: number, context: number, outHandle: number): void;
+  _heif_image_handle_release(handle: number): void;
+  _heif_image_handle_get_image_tiling(
+    error: number,
+    handle: number,
+    processTransformations: number,
+    outTiling: number,
+  ): void;
+  _heif_decoding_options_alloc(): number;
+  _heif_decoding_options_free(options: number): void;
+  _heif_image_handle_decode_image_tile(
+    error: number,
+    handle: number,
+    outImage: number,
+    colorspace: number,
+    chroma: number,
+    options: number,
+    tileX: number,
+    tileY: number,
+  ): void;
+  _heif_image_get_width(image: number, channel: number): number;
+  _heif_image_get_height(image: number, channel: number): number;
+  _heif_image_get_bits_per_pixel_range(image: number, channel: number): number;
+  _heif_image_get_plane_readonly(image: number, channel: number, outStride: number): number;
+  _heif_image_release(image: number): void;
+}
+
+/** heif.h's enum values (stable since libheif 1.0) and heif_image_tiling's layout (heif_tiling.h, wasm32). */
+const HEIF = {
+  colorspaceYCbCr: 0,
+  chroma420: 1,
+  channel: { y: 0, cb: 1, cr: 2 },
+  /**
+   * heif_decoding_options (heif_decoding.h): uint8 version, uint8 ignore_transformations, four
+   * pointers (progress callbacks and their user data, 4 bytes each from offset 4), then
+   * uint8 convert_hdr_to_8bit (a version 2 option) at 20
+   */
+  ignoreTransformationsOffset: 1,
+  convertHdrTo8BitOffset: 20,
+  /** heif_image_tiling: int version, then uint32 num_columns, num_rows, tile_width, tile_height, image_width, image_height */
+  tilingBytes: 128,
+};
+
+/** A grid HEIC the tile-by-tile decoder does not take on (decode it whole instead). */
+export class NotTileDecodable extends Error {}
+
+/**
+ * A HEIC whose primary item is a `grid` (iPhone's 512x512 HEVC tiles), reduced `factor` times
+ * (each output pixel the mean of a factor x factor block) one tile at a time: libheif decodes a
+ * tile to 8-bit YCbCr 4:2:0, its pixels are added into per-output-pixel sums, the tile is
+ * released, and the next one reuses its memory. The decoder's heap holds the file and one tile,
+ * not the image: a 24 or 48 MP photo takes what a small one does (image-info.ts has the figures).
+ *
+ * The result is as coded: irot/imir are NOT applied (libheif's tile API is told to ignore
+ * them); the caller applies the container's orientation as it does EXIF's. Colour conversion
+ * is decodeHeicReduced's; a `clap` crop is not applied (decode.ts keeps cropped grids off this
+ * path). Throws NotTileDecodable where libheif does not give 8-bit planes, and Error where it
+ * fails, or where its grid is not the header's (the image's and the tiles' sizes, which the
+ * memory estimate was made from) or its tiles do not cover the image. Nothing is freed on an
+ * error: the instance, heap and all, is dropped with it.
+ */
+export async function decodeHeicGridReduced(
+  module: WebAssembly.Module,
+  bytes: Uint8Array,
+  factor: number,
+  header: Pick<HeifHeader, "width" | "height" | "colour"> & { tile: { width: number; height: number } },
+): Promise<Rgba & { heapBytes: number }> {
+  const { tile } = header;
+  const lib = (await libheifInstance(module)) as unknown as LibheifC;
+  const scratch = lib._malloc(16 + HEIF.tilingBytes); // heif_error, an out-pointer, the tiling
+  const error = scratch;
+  const out = scratch + 12;
+  const tilingAt = scratch + 16;
+  const u32 = (at: number) => new DataView(lib.HEAPU8.buffer).getUint32(at, true); // HEAPU8 is replaced as the heap grows
+  const check = (what: string) => {
+    if (u32(error) !== 0) throw new Error(`libheif: ${what} failed (error ${u32(error)}, ${u32(error + 4)})`);
+  };
+  const data = lib._malloc(bytes.length);
+  lib.HEAPU8.set(bytes, data);
+  const context = lib._heif_context_alloc();
+  lib._heif_context_read_from_memory_without_copy(error, context, data, bytes.length, 0);
+  check("reading the file");
+  lib._heif_context_get_primary_image_handle(error, context, out);
+  check("finding the primary image");
+  const handle = u32(out);
+  lib.HEAPU8.fill(0, tilingAt, tilingAt + HEIF.tilingBytes);
+  lib._heif_image_handle_get_image_tiling(error, handle, 0, tilingAt); // 0: as coded
+  check("reading the tiling");
+  const [columns, rows, tileWidth, tileHeight, width, height] = [4, 8, 12, 16, 20, 24].map((o) =>
+    u32(tilingAt + o),
+  );
+  // The grid's own size (its ImageGrid payload) must be ispe's: the sums below are sized by it.
+  if (
+    width !== header.width ||
+    height !== header.height ||
+    tileWidth !== tile.width ||
+    tileHeight !== tile.height ||
+    !(columns > 0 && rows > 0) ||
+    columns * tileWidth < width ||
+    rows * tileHeight < height
+  ) {
+    throw new Error(
+      `libheif: ${columns}x${rows} tiles of ${tileWidth}x${tileHeight} for ${width}x${height} (header: ` +
+        `${tile.width}x${tile.height} tiles for ${header.width}x${header.height})`,
+    );
+  }
+  const options = lib._heif_decoding_options_alloc();
+  lib.HEAPU8[options + HEIF.ignoreTransformationsOffset] = 1;
+  // 10- or 12-bit tiles come out as 8-bit planes, converted by libheif as its whole-image RGB is
+  lib.HEAPU8[options + HEIF.convertHdrTo8BitOffset] = 1;
+
+  const outWidth = Math.ceil(width / factor);
+  const outHeight = Math.ceil(height / factor);
+  // Sums of Y, Cb and Cr per output pixel (at most 64 x 255 each), interleaved.
+  const sums = new Uint32Array(outWidth * outHeight * 3);
+  // The chroma sample of each x in a tile (the same for every tile).
+  const chromaX = new Int32Array(tileWidth);
+  for (let ty = 0; ty < rows; ty++) {
+    for (let tx = 0; tx < columns; tx++) {
+      lib._heif_image_handle_decode_image_tile(
+        error,
+        handle,
+        out,
+        HEIF.colorspaceYCbCr,
+        HEIF.chroma420,
+        options,
+        tx,
+        ty,
+      );
+      check(`decoding tile ${tx},${ty}`);
+      const image = u32(out);
+      const plane = (channel: number) => {
+        const pointer = lib._heif_image_get_plane_readonly(image, channel, out);
+        return {
+          pointer,
+          stride: u32(out),
+          width: lib._heif_image_get_width(image, channel),
+          height: lib._heif_image_get_height(image, channel),
+          bits: lib._heif_image_get_bits_per_pixel_range(image, channel),
+        };
+      };
+      const [luma, cb, cr] = [plane(HEIF.channel.y), plane(HEIF.channel.cb), plane(HEIF.channel.cr)];
+      if ([luma, cb, cr].some((p) => p.bits !== 8 || p.pointer === 0)) {
+        throw new NotTileDecodable(`tile planes of ${luma.bits}, ${cb.bits}, ${cr.bits} bits`);
+      }
+      if (
+        luma.width !== tileWidth ||
+        luma.height !== tileHeight ||
+        cb.width !== cr.width ||
+        cb.height !== cr.height
+      ) {
+        throw new Error(
+          `libheif: tile ${tx},${ty} is ${luma.width}x${luma.height}, not ${tileWidth}x${tileHeight}`,
+        );
+      }
+      for (let x = 0; x < tileWidth; x++)
+        chromaX[x] = Math.min(cb.width - 1, Math.floor((x * cb.width) / tileWidth));
+      const heap = lib.HEAPU8;
+      const x0 = tx * tileWidth;
+      const xEnd = Math.min(tileWidth, width - x0); // the grid's size crops the last column and row
+      for (let y = 0, gy = ty * tileHeight; y < tileHeight && gy < height; y++, gy++) {
+        const lumaRow = luma.pointer + y * luma.stride;
+        const chromaY = Math.min(cb.height - 1, Math.floor((y * cb.height) / tileHeight));
+        const cbRow = cb.pointer + chromaY * cb.stride;
+        const crRow = cr.pointer + chromaY * cr.stride;
+        const sumRow = Math.floor(gy / factor) * outWidth;
+        for (let x = 0; x < xEnd; x++) {
+          const s = (sumRow + Math.floor((x0 + x) / factor)) * 3;
+          sums[s] += heap[lumaRow + x];
+          sums[s + 1] += heap[cbRow + chromaX[x]];
+          sums[s + 2] += heap[crRow + chromaX[x]];
+        }
+      }
+      lib._heif_image_release(image);
+    }
+  }
+  lib._heif_decoding_options_free(options);
+  lib._heif_image_handle_release(handle);
+  lib._heif_context_free(context);
+
+  const rgba = new Uint8ClampedArray(outWidth * outHeight * 4);
+  const toRgb = ycbcrToRgb(header.colour);
+  for (let oy = 0; oy < outHeight; oy++) {
+    const blockHeight = Math.min(height, (oy + 1) * factor) - oy * factor;
+    for (let ox = 0; ox < outWidth; ox++) {
+      const n = blockHeight * (Math.min(width, (ox + 1) * factor) - ox * factor);
+      const s = (oy * outWidth + ox) * 3;
+      toRgb(sums[s] / n, sums[s + 1] / n, sums[s + 2] / n, rgba, (oy * outWidth + ox) * 4);
+    }
+  }
+  // the decoder's heap at its largest (a WebAssembly memory never shrinks), for tests and figures
+  const heapBytes = lib.HEAPU8.buffer.byteLength;
+  return { width: outWidth, height: outHeight, data: rgba, heapBytes };
 }

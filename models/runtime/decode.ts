@@ -9,10 +9,12 @@ import {
   type CodecModules,
   decodeAvif,
   decodeHeic,
+  decodeHeicGridReduced,
   decodeHeicReduced,
   decodeJpeg,
   decodePng,
   decodeWebp,
+  NotTileDecodable,
   type Rgba,
 } from "./codecs.ts";
 import { checkComplete, checkJpegDecoderWarnings } from "./completeness.ts";
@@ -22,6 +24,7 @@ import { readHeifHeader } from "./heif.ts";
 import {
   checkLimits,
   HEIC_REDUCED_CODING,
+  heicGridReducedCoding,
   type ImageInfo,
   type ImageLimits,
   readImageInfo,
@@ -75,8 +78,8 @@ export interface DecodeOptions {
   /**
    * The smallest displayed size the caller needs (the preview network's input): a JPEG whose
    * 1/8 scale still covers it is decoded at 1/8 from its DC coefficients (jpeg-dc.ts), and a
-   * HEIC reduced 2, 4 or 8 times from YCbCr (codecs.ts), under `limits.scaled`; every other
-   * image is decoded whole, under the full limits.
+   * HEIC reduced 2, 4 or 8 times from YCbCr (codecs.ts; a grid a tile at a time), under
+   * `limits.scaled`; every other image is decoded whole, under the full limits.
    */
   atLeast?: { width: number; height: number };
 }
@@ -90,8 +93,11 @@ function reductionFactor(width: number, height: number, atLeast: { width: number
 }
 
 /**
- * A HEIC decoded to YCbCr and reduced (codecs.ts decodeHeicReduced), under the scaled limits
- * with its own memory estimate; undefined where a full decode is due instead.
+ * A HEIC reduced for a preview, under the scaled limits with its own memory estimate; undefined
+ * where a full decode is due instead. A grid (iPhone's tiles) is decoded a tile at a time
+ * (codecs.ts decodeHeicGridReduced), which needs one tile's memory whatever the photo's size,
+ * so the scaled limits (64 MP) apply as they are; any other HEIC is decoded whole to YCbCr
+ * (decodeHeicReduced), which its memory estimate limits to about 15 MP.
  */
 async function decodeHeicForPreview(
   bytes: Uint8Array,
@@ -99,14 +105,47 @@ async function decodeHeicForPreview(
   limits: ImageLimits & { scaled: NonNullable<ImageLimits["scaled"]> },
   atLeast: { width: number; height: number },
 ): Promise<DecodedImage | undefined> {
-  const [width, height] = orientedSize(info.width, info.height, info.containerOrientation ?? 1);
+  const orientation = info.containerOrientation ?? 1;
+  const [width, height] = orientedSize(info.width, info.height, orientation);
   const factor = reductionFactor(width, height, atLeast);
   if (factor === 1 || !codecs) return undefined;
+  const header = readHeifHeader(bytes, "image/heic");
+  // A clap crop is not applied tile by tile: a cropped grid takes the whole-image path below.
+  if (header.itemType === "grid" && header.tile && !header.cropped) {
+    checkLimits(
+      { ...info, coding: heicGridReducedCoding(header.tile, factor) },
+      { ...limits, ...limits.scaled },
+    );
+    checkComplete(bytes, info);
+    let stored: Rgba | undefined;
+    try {
+      const { heapBytes: _, ...reduced } = await decodeHeicGridReduced(codecs.heic, bytes, factor, {
+        ...header,
+        tile: header.tile,
+      });
+      stored = reduced;
+    } catch (error) {
+      if (!(error instanceof NotTileDecodable)) {
+        throw new InputError("unreadable_image", "the HEIC data could not be decoded");
+      }
+      // planes libheif gives in more than 8 bits: decoded whole below, if that fits
+    }
+    if (stored) {
+      if (
+        stored.width !== Math.ceil(info.width / factor) ||
+        stored.height !== Math.ceil(info.height / factor)
+      ) {
+        throw new InputError("unreadable_image", "the HEIC data could not be decoded");
+      }
+      // As coded: the container's irot/imir is applied like EXIF's, by whoever needs upright pixels.
+      return { info, stored, orientation, width, height, fullSize: { width, height } };
+    }
+  }
   checkLimits({ ...info, coding: HEIC_REDUCED_CODING }, { ...limits, ...limits.scaled });
   checkComplete(bytes, info);
   let stored: Rgba | null = null;
   try {
-    stored = await decodeHeicReduced(codecs.heic, bytes, factor, readHeifHeader(bytes, "image/heic").colour);
+    stored = await decodeHeicReduced(codecs.heic, bytes, factor, header.colour);
   } catch {}
   if (!stored) return undefined;
   if (stored.width !== Math.ceil(width / factor) || stored.height !== Math.ceil(height / factor)) {

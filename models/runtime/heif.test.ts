@@ -202,3 +202,184 @@ describe("HEIC for a preview: decoded to YCbCr and reduced", () => {
     expect(sum / (16 * 24 * 3)).toBeLessThan(2);
   });
 });
+
+/** The offset of the ispe box (its size field) that says width x height. */
+function findIspeOf(b: Uint8Array, width: number, height: number): number {
+  const view = new DataView(b.buffer, b.byteOffset);
+  for (let at = findIspe(b); at + 20 <= b.length; at++)
+    if (
+      view.getUint32(at + 4) === 0x69737065 &&
+      view.getUint32(at + 12) === width &&
+      view.getUint32(at + 16) === height
+    )
+      return at;
+  throw new Error(`no ispe of ${width}x${height}`);
+}
+
+/** Mean and largest absolute difference of RGBA from RGB averaged over factor x factor blocks. */
+function blockDifference(
+  reduced: { width: number; height: number; data: Uint8ClampedArray },
+  full: { width: number; rgb: Uint8Array } | { width: number; data: Uint8ClampedArray },
+  factor: number,
+) {
+  const [pixels, channels] = "rgb" in full ? [full.rgb, 3] : [full.data, 4];
+  let max = 0;
+  let sum = 0;
+  for (let y = 0; y < reduced.height; y++)
+    for (let x = 0; x < reduced.width; x++)
+      for (let c = 0; c < 3; c++) {
+        let block = 0;
+        for (let dy = 0; dy < factor; dy++)
+          for (let dx = 0; dx < factor; dx++)
+            block += pixels[((y * factor + dy) * full.width + x * factor + dx) * channels + c];
+        const d = Math.abs(block / (factor * factor) - reduced.data[(y * reduced.width + x) * 4 + c]);
+        max = Math.max(max, d);
+        sum += d;
+      }
+  return { max, mean: sum / (reduced.width * reduced.height * 3) };
+}
+
+describe("grid HEIC (iPhone's 512x512 tiles) for a preview: decoded a tile at a time", () => {
+  const need = { width: 320, height: 240 };
+
+  it("reads a grid's tile size from its first tile (iref dimg, then that item's ispe)", async () => {
+    expect(readHeifHeader(await fixture("grid24.heic"), "image/heic")).toMatchObject({
+      width: 6048,
+      height: 4032,
+      itemType: "grid",
+      tile: { width: 512, height: 512 },
+      orientation: 1,
+    });
+    expect(readHeifHeader(await fixture("grid-irot3.heic"), "image/heic")).toMatchObject({
+      width: 1200,
+      height: 800,
+      tile: { width: 300, height: 300 },
+      orientation: 6,
+    });
+    expect(readHeifHeader(await fixture("photo.heic"), "image/heic").tile).toBeUndefined();
+  });
+
+  it("previews a 24 MP 6048x4032 grid (over the 15 MP of a whole-image decode) as heif-convert shows it", async () => {
+    const bytes = await fixture("grid24.heic");
+    const refused = await decodeImage(bytes, PREVIEW_LIMITS).catch((e) => e);
+    expect(refused.code).toBe("too_many_pixels");
+    const image = await decodeImage(bytes, PREVIEW_LIMITS, { atLeast: need });
+    expect(image.fullSize).toEqual({ width: 6048, height: 4032 });
+    expect([image.stored.width, image.stored.height, image.orientation]).toEqual([756, 504, 1]);
+    // heif-convert's whole image, averaged over 8x8 blocks (make.sh): same size, same pixels
+    const expected = await reference("grid24-ref-eighth.png");
+    expect([expected.width, expected.height]).toEqual([756, 504]);
+    const { max, mean } = difference(image.stored.data, expected.rgb);
+    expect(max).toBeLessThanOrEqual(3);
+    expect(mean).toBeLessThan(1);
+  });
+
+  it("previews a 48 MP 8064x6048 grid: each tile's colour where make_grid.py put it", async () => {
+    const image = await decodeImage(await fixture("grid48.heic"), PREVIEW_LIMITS, { atLeast: need });
+    expect(image.fullSize).toEqual({ width: 8064, height: 6048 });
+    expect([image.stored.width, image.stored.height]).toEqual([1008, 756]);
+    // make_grid.py's `tiles`: tile (tx, ty) of 16x12 is one colour; 64 output pixels per tile side
+    let max = 0;
+    for (let ty = 0; ty < 12; ty++)
+      for (let tx = 0; tx < 16; tx++) {
+        const colour = [
+          40 + Math.floor((200 * tx) / 15),
+          40 + Math.floor((200 * ty) / 11),
+          160 - 10 * ((tx + ty) % 5),
+        ];
+        const o = ((ty * 64 + 32) * 1008 + tx * 64 + 32) * 4;
+        for (let c = 0; c < 3; c++) max = Math.max(max, Math.abs(image.stored.data[o + c] - colour[c]));
+      }
+    expect(max).toBeLessThanOrEqual(4);
+  });
+
+  it.each([
+    ["grid-irot3.heic", "grid-ref-irot3.png", 6],
+    ["grid-irot1-imir0.heic", "grid-ref-irot1-imir0.png", 5],
+  ])(
+    "%s: tiles of 300 (blocks straddle them), irot/imir applied as heif-convert does",
+    async (name, png, orientation) => {
+      const bytes = await fixture(name);
+      const image = await decodeImage(bytes, PREVIEW_LIMITS, { atLeast: { width: 100, height: 150 } });
+      // reduced as coded (1200x800 / 8), the container's orientation left to upright() as EXIF's
+      expect([image.stored.width, image.stored.height, image.orientation]).toEqual([150, 100, orientation]);
+      expect([image.width, image.height]).toEqual([800, 1200]);
+      const shown = upright(image);
+      expect([shown.width, shown.height]).toEqual([100, 150]);
+      const expected = await reference(png);
+      expect([expected.width, expected.height]).toEqual([800, 1200]);
+      // libheif 1.15's RGB differs from 1.23's by up to 6 levels beside the red block's edges
+      // (chroma upsampling), as in the full-size comparisons above
+      const other = blockDifference(shown, expected, 8);
+      expect(other.max).toBeLessThanOrEqual(7);
+      expect(other.mean).toBeLessThan(1);
+      // against this libheif's own whole-image decode (which applies irot/imir itself)
+      const whole = upright(await decodeImage(bytes, FULL_LIMITS));
+      const own = blockDifference(shown, whole, 8);
+      expect(own.max).toBeLessThanOrEqual(3);
+      expect(own.mean).toBeLessThan(1);
+    },
+  );
+
+  it("limits grids to the scaled 64 MP, and other HEICs to what a whole-image decode fits (15.6 MP here)", async () => {
+    const grid = await fixture("grid24.heic");
+    const at = findIspeOf(grid, 6048, 4032);
+    new DataView(grid.buffer, grid.byteOffset).setUint32(at + 12, 16384);
+    new DataView(grid.buffer, grid.byteOffset).setUint32(at + 16, 4000);
+    const overGrid = await decodeImage(grid, PREVIEW_LIMITS, { atLeast: need }).catch((e) => e);
+    expect(overGrid.code).toBe("too_many_pixels");
+    expect(overGrid.message).toMatch(/16384x4000; the limit is 64000000 pixels and 16384 per side/);
+    // a single-image HEIC with a 24 MP header: refused before decoding, with the megapixels that fit
+    const single = await fixture("photo.heic");
+    const view = new DataView(single.buffer, single.byteOffset);
+    view.setUint32(findIspe(single) + 12, 6048);
+    view.setUint32(findIspe(single) + 16, 4032);
+    const overSingle = await decodeImage(single, PREVIEW_LIMITS, { atLeast: need }).catch((e) => e);
+    expect(overSingle.code).toBe("too_many_pixels");
+    expect(overSingle.message).toMatch(/6048x4032, a HEIC \(decoded reduced\).* may have 15\.6 megapixels/);
+  });
+
+  it("reduces a grid of 10-bit tiles too (libheif converts each to 8 bits), as heif-convert shows it", async () => {
+    const image = await decodeImage(await fixture("grid-10bit.heic"), PREVIEW_LIMITS, {
+      atLeast: { width: 150, height: 100 },
+    });
+    expect(image.fullSize).toEqual({ width: 1200, height: 800 });
+    expect([image.stored.width, image.stored.height]).toEqual([150, 100]);
+    // heif-convert's 16-bit PNG, read as 8 bits and averaged over 8x8 blocks (make.sh)
+    const expected = await reference("grid-10bit-ref-eighth.png");
+    const { max, mean } = difference(image.stored.data, expected.rgb);
+    expect(max).toBeLessThanOrEqual(7);
+    expect(mean).toBeLessThan(1);
+  });
+
+  it("keeps a grid cropped by clap off the tile path, which would lose the crop: refused as a full decode is", async () => {
+    const bytes = await fixture("grid-clap.heic");
+    expect(readHeifHeader(bytes, "image/heic")).toMatchObject({ itemType: "grid", cropped: true });
+    const preview = await decodeImage(bytes, PREVIEW_LIMITS, { atLeast: need }).catch((e) => e);
+    const full = await decodeImage(bytes, FULL_LIMITS).catch((e) => e);
+    expect([preview.code, full.code]).toEqual(["unreadable_image", "unreadable_image"]);
+  });
+
+  it("answers 400 unreadable_image where the grid's own size is not ispe's (the memory estimate's)", async () => {
+    const bytes = await fixture("grid24.heic");
+    // ImageGrid in idat: version, flags, rows - 1, columns - 1, then the 16-bit output size
+    const at = new TextDecoder("latin1").decode(bytes).indexOf("idat") + 4;
+    expect([bytes[at + 2], bytes[at + 3]]).toEqual([7, 11]);
+    new DataView(bytes.buffer, bytes.byteOffset).setUint16(at + 4, 6144);
+    const error = await decodeImage(bytes, PREVIEW_LIMITS, { atLeast: need }).catch((e) => e);
+    expect([error.status, error.code]).toEqual([400, "unreadable_image"]);
+  });
+
+  it("answers 400 unreadable_image for a grid whose tile data is corrupt, not a crash", async () => {
+    const bytes = await fixture("grid24.heic");
+    // the first tile's first NAL unit length (mdat's payload starts with it): far past its end
+    const view = new DataView(bytes.buffer, bytes.byteOffset);
+    let at = 0;
+    while (view.getUint32(at + 4) !== 0x6d646174) at += view.getUint32(at); // top-level boxes to mdat
+    view.setUint32(at + 8, 0x7fffffff);
+    const error = await decodeImage(bytes, PREVIEW_LIMITS, { atLeast: need }).catch((e) => e);
+    expect(error).toBeInstanceOf(InputError);
+    expect([error.status, error.code]).toEqual([400, "unreadable_image"]);
+    expect(error.message).toBe("the HEIC data could not be decoded");
+  });
+});

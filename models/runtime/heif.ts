@@ -4,7 +4,7 @@
  * orientation that does the same, and whether the file is a still image at all.
  *
  * Boxes used: ftyp (brands), meta > pitm (the primary item), iinf > infe (item types), iprp >
- * ipco (properties) + ipma (which item has which). Bursts and Live Photos are several items
+ * ipco (properties) + ipma (which item has which), iref `dimg` (a grid's tiles). Bursts and Live Photos are several items
  * of which `pitm` names the one a viewer shows; image sequences (avis, msf1 tracks) are
  * animated formats we do not decode.
  */
@@ -23,6 +23,10 @@ export interface HeifHeader {
   orientation: Orientation;
   /** the primary item's type: hvc1, av01 or grid (tiles of either) */
   itemType: string;
+  /** a grid's tile size: the `ispe` of its first tile (iref `dimg`); all tiles have one size */
+  tile?: { width: number; height: number };
+  /** the primary item has a `clap` (clean aperture) crop, which phones do not write */
+  cropped?: boolean;
   /**
    * YCbCr to RGB as the colr box's nclx says (matrix_coefficients, full_range_flag); without
    * one, libheif's default: BT.601, full range (what it also answers for such files).
@@ -142,35 +146,73 @@ export function readHeifHeader(b: Uint8Array, type: HeifType): HeifHeader {
   const ipco = child(inIprp, "ipco");
   if (!ipco) throw unreadable(type, "no item properties");
   const properties = boxes(b, ipco.start, ipco.end);
-  let width = 0;
-  let height = 0;
+  // Every ipma box may list an item; its property indices are 1-based into ipco.
+  const propertiesOf = (id: number) =>
+    inIprp
+      .filter((box) => box.type === "ipma")
+      .flatMap((ipma) => associations(b, ipma, id))
+      .map((index) => properties[index - 1])
+      .filter((property): property is Box => property !== undefined);
+  const sizeOf = (id: number) => {
+    const ispe = propertiesOf(id).find((p) => p.type === "ispe" && p.start + 12 <= p.end);
+    return ispe ? { width: be32(b, ispe.start + 4), height: be32(b, ispe.start + 8) } : undefined;
+  };
+  const { width = 0, height = 0 } = sizeOf(primary) ?? {};
   let angle = 0;
   let mirrorAxis: number | undefined;
+  let cropped = false;
   const colour = { matrix: 6, fullRange: true };
-  // Every ipma box may list the primary item; its property indices are 1-based into ipco.
-  for (const ipma of inIprp.filter((box) => box.type === "ipma")) {
-    for (const index of associations(b, ipma, primary)) {
-      const property = properties[index - 1];
-      if (!property) continue;
-      if (property.type === "ispe" && property.start + 12 <= property.end) {
-        width = be32(b, property.start + 4);
-        height = be32(b, property.start + 8);
-      } else if (property.type === "irot" && property.start < property.end) {
-        angle = b[property.start] & 3;
-      } else if (property.type === "imir" && property.start < property.end) {
-        mirrorAxis = b[property.start] & 1;
-      } else if (
-        property.type === "colr" &&
-        property.start + 11 <= property.end &&
-        ascii(b, property.start, 4) === "nclx"
-      ) {
-        colour.matrix = be16(b, property.start + 8);
-        colour.fullRange = (b[property.start + 10] & 0x80) !== 0;
-      }
+  for (const property of propertiesOf(primary)) {
+    if (property.type === "clap") cropped = true;
+    else if (property.type === "irot" && property.start < property.end) {
+      angle = b[property.start] & 3;
+    } else if (property.type === "imir" && property.start < property.end) {
+      mirrorAxis = b[property.start] & 1;
+    } else if (
+      property.type === "colr" &&
+      property.start + 11 <= property.end &&
+      ascii(b, property.start, 4) === "nclx"
+    ) {
+      colour.matrix = be16(b, property.start + 8);
+      colour.fullRange = (b[property.start + 10] & 0x80) !== 0;
     }
   }
   if (!(width > 0 && height > 0)) throw unreadable(type, "the primary image has no size (ispe)");
-  return { type, width, height, orientation: heifOrientation(angle, mirrorAxis), itemType, colour };
+  const header: HeifHeader = {
+    type,
+    width,
+    height,
+    orientation: heifOrientation(angle, mirrorAxis),
+    itemType,
+    colour,
+  };
+  if (cropped) header.cropped = true;
+  if (itemType === "grid") {
+    // Without it (no dimg, or a tile without ispe) the grid is decoded whole, as other images.
+    const first = firstReference(b, child(inMeta, "iref"), "dimg", primary);
+    const tile = first === undefined ? undefined : sizeOf(first);
+    if (tile && tile.width > 0 && tile.height > 0) header.tile = tile;
+  }
+  return header;
+}
+
+/** The first item that item `from` references with `kind` (iref, e.g. a grid's first tile by `dimg`). */
+function firstReference(
+  b: Uint8Array,
+  iref: Box | undefined,
+  kind: string,
+  from: number,
+): number | undefined {
+  if (!iref) return undefined;
+  const wide = b[iref.start] !== 0; // version 1: 32-bit item IDs
+  const read = (i: number) => (wide ? be32(b, i) : be16(b, i));
+  const idBytes = wide ? 4 : 2;
+  for (const reference of boxes(b, iref.start + 4, iref.end)) {
+    if (reference.type !== kind || reference.start + 2 * idBytes + 2 > reference.end) continue;
+    const count = be16(b, reference.start + idBytes);
+    if (read(reference.start) === from && count > 0) return read(reference.start + idBytes + 2);
+  }
+  return undefined;
 }
 
 /** The item type (infe version 2 or 3) of item `id`, or "" if the list does not say. */

@@ -48,6 +48,8 @@ export interface Coding {
   name: string;
   /** bytes per pixel while decoding: the decoder's heap, plus the copy out of it if one is made */
   bytesPerPixel: number;
+  /** memory decoding takes whatever the image's size (a grid HEIC's one tile); 0 if absent */
+  fixedBytes?: number;
   /**
    * A 4-component JPEG's colours: CMYK or YCCK as the Adobe APP14 marker says (stored
    * inverted, Adobe's convention), or "cmyk-unmarked" without that marker.
@@ -66,9 +68,10 @@ export interface ImageLimits {
   /** what a refused client can do instead, appended to the message */
   advice?: string;
   /**
-   * The limits for an image decoded at reduced scale (a JPEG at 1/8, decode.ts), whose memory
-   * does not grow with its pixels the way a full decode's does; `maxPixels` and `maxSide` apply
-   * to the others, and to a JPEG whose scaled decode is not possible.
+   * The limits for an image decoded at reduced scale (a JPEG at 1/8, a HEIC reduced from YCbCr:
+   * decode.ts), whose memory does not grow with its pixels the way a full decode's does (a HEIC
+   * that is not a grid still has `maxDecodeBytes` checked); `maxPixels` and `maxSide` apply
+   * to the others, and to an image whose scaled decode is not possible.
    */
   scaled?: { maxPixels: number; maxSide: number };
 }
@@ -113,6 +116,14 @@ export const DECODER_BYTES_PER_PIXEL = {
    */
   heicReduced: 5.1,
   /**
+   * A grid HEIC (iPhone's 512x512 tiles) decoded a tile at a time (codecs.ts
+   * decodeHeicGridReduced), per pixel of the image: the reduced image's Y, Cb, Cr sums and
+   * RGBA, 16 bytes per output pixel, at 1/factor^2 of the image's pixels. libheif's heap holds
+   * the file and one tile (heicGridTileBytes below). Measured: a 24 MP 6048x4032 grid of 512x512 tiles left
+   * the heap at its initial 17.0 MB; a 4096x4096 grid of 2048x2048 tiles at 20.4 MB.
+   */
+  heicGridReduced: (factor: number) => 16 / (factor * factor),
+  /**
    * libavif (dav1d): dav1d's picture pool, the YUV and the RGBA in its heap (12 MP: heap 191 MB,
    * 15.7 per pixel; 3 MP: 55 MB), plus the RGBA copy its glue makes.
    */
@@ -120,11 +131,19 @@ export const DECODER_BYTES_PER_PIXEL = {
 };
 
 /**
+ * libheif's heap for a grid HEIC decoded a tile at a time, less the file: its initial 17 MB (which
+ * a 512x512 tile never outgrows) plus a tile's YCbCr at the whole-image rate (heicReduced), so a
+ * file with large tiles is estimated as it should be.
+ */
+const heicGridTileBytes = (tile: { width: number; height: number }) =>
+  17e6 + tile.width * tile.height * DECODER_BYTES_PER_PIXEL.heicReduced;
+
+/**
  * What decoding takes, estimated from the header: the file twice (the body, and its copy in
- * the decoder's heap) plus the coding's bytes per pixel.
+ * the decoder's heap) plus the coding's fixed bytes and bytes per pixel.
  */
 export const decodeBytes = (info: ImageInfo): number =>
-  2 * info.fileBytes + info.width * info.height * info.coding.bytesPerPixel;
+  2 * info.fileBytes + (info.coding.fixedBytes ?? 0) + info.width * info.height * info.coding.bytesPerPixel;
 
 export function sniffType(bytes: Uint8Array): ImageType | undefined {
   const heif = sniffHeif(bytes);
@@ -187,6 +206,12 @@ export const HEIC_REDUCED_CODING: Coding = {
   name: "HEIC (decoded reduced)",
   bytesPerPixel: DECODER_BYTES_PER_PIXEL.heicReduced,
 };
+/** A grid HEIC decoded a tile at a time and reduced `factor` times, for a preview (decode.ts). */
+export const heicGridReducedCoding = (tile: { width: number; height: number }, factor: number): Coding => ({
+  name: `HEIC grid of ${tile.width}x${tile.height} tiles (decoded a tile at a time)`,
+  bytesPerPixel: DECODER_BYTES_PER_PIXEL.heicGridReduced(factor),
+  fixedBytes: heicGridTileBytes(tile),
+});
 const AVIF_CODING: Coding = { name: "AVIF", bytesPerPixel: DECODER_BYTES_PER_PIXEL.avif };
 
 /** What a body we do not decode is, where its magic bytes say: for the 415's message. */
@@ -366,7 +391,9 @@ export function checkLimits(info: ImageInfo, limits: ImageLimits): void {
     );
   }
   if (limits.maxDecodeBytes !== undefined && decodeBytes(info) > limits.maxDecodeBytes) {
-    const room = (limits.maxDecodeBytes - 2 * info.fileBytes) / info.coding.bytesPerPixel;
+    const room =
+      (limits.maxDecodeBytes - 2 * info.fileBytes - (info.coding.fixedBytes ?? 0)) /
+      info.coding.bytesPerPixel;
     const most = Math.max(0, Math.floor(room / 1e5) / 10);
     throw new InputError(
       "too_many_pixels",

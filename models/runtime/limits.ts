@@ -20,7 +20,11 @@ export const PREVIEW_LIMITS = {
    * A baseline or progressive YCbCr/grey JPEG whose 1/8 scale still covers the network's input
    * is decoded from its DC coefficients alone (jpeg-dc.ts): a few MB whatever the photo, so
    * phone photos up to 64 MP are served (a 48 MP 8064x6048 peaks at well under 128 MB, `npm run
-   * bench -- preview`). The mask at that size is deflated a block of rows at a time.
+   * bench -- preview`). The mask at that size is deflated a block of rows at a time. A grid
+   * HEIC (iPhone's 512x512 tiles) is decoded a tile at a time and reduced (codecs.ts
+   * decodeHeicGridReduced), in libheif's initial 17 MB heap plus the file, so it has the same
+   * limits; any other HEIC is decoded whole to YCbCr and its memory estimate stops it at about
+   * 15 MP (`maxDecodeBytes`).
    */
   scaled: { maxPixels: 64_000_000, maxSide: 16384 },
 } as const;

@@ -4,7 +4,8 @@
  *   - header parsers: readImageInfo, checkLimits, readOrientation, on random bytes and on
  *     random bytes behind each format's magic: a value or InputError, nothing else
  *   - decodeImage on random mutations (bit flips, overwrites, insertions, deletions,
- *     truncations) of valid JPEG/PNG/WebP files: a correctly sized image or InputError
+ *     truncations) of valid JPEG/PNG/WebP/HEIC/AVIF files (and grid HEICs, whose tiles are
+ *     decoded through libheif's raw C API): a correctly sized image or InputError
  *   - request parsing: parseJobOptions on any string record, readImageUpload on random
  *     Content-Type / body / Content-Length combinations, and the webhook URL policy
  * Set FUZZ_SEED to replay a failure; FUZZ_RUNS scales every run count.
@@ -203,6 +204,8 @@ describe("decodeImage on mutated valid images", () => {
     bases.heic = [await heif("photo.heic"), await heif("photo-irot3-imir1.heic")];
     bases.avif = [await heif("photo.avif"), await heif("photo-irot1-imir0.avif")];
     bases.heicReduced = bases.heic; // decoded to YCbCr and reduced 8 times (`atLeast` 2x2 below)
+    // grids of 300x300 tiles with irot/imir, decoded a tile at a time through libheif's C API
+    bases.heicGrid = [await heif("grid-irot3.heic"), await heif("grid-irot1-imir0.heic")];
     // decoded at 1/8 from the DC coefficients (`atLeast` 2x2 below): baseline, progressive, restarts
     bases.jpegAtEighth = [
       ...bases.jpeg,
@@ -245,7 +248,16 @@ describe("decodeImage on mutated valid images", () => {
     return b;
   }
 
-  for (const format of ["jpeg", "png", "webp", "heic", "avif", "jpegAtEighth", "heicReduced"] as const) {
+  for (const format of [
+    "jpeg",
+    "png",
+    "webp",
+    "heic",
+    "avif",
+    "jpegAtEighth",
+    "heicReduced",
+    "heicGrid",
+  ] as const) {
     it(`${format}: a correctly sized image or InputError, never anything else, never slow`, async () => {
       let decoded = 0;
       let refused = 0;
@@ -257,7 +269,7 @@ describe("decodeImage on mutated valid images", () => {
             const base = bases[format][which % bases[format].length];
             const bytes = mutate(base, mutations);
             const started = performance.now();
-            const reduced = format === "jpegAtEighth" || format === "heicReduced";
+            const reduced = format === "jpegAtEighth" || format === "heicReduced" || format === "heicGrid";
             const atLeast = reduced ? { width: 2, height: 2 } : undefined;
             const result = await onlyInputErrorsAsync(() => decodeImage(bytes, PREVIEW_LIMITS, { atLeast }));
             expect(performance.now() - started).toBeLessThan(10_000);

@@ -151,6 +151,13 @@ describe("POST /v1/preview", () => {
     await expectMask(await post(fromBase64(images.heicPhone12), "image/heic"), 3024, 4032);
   });
 
+  it("previews 24 and 48 MP grid HEICs (iPhone's tiles), decoded a tile at a time: masks at their displayed size", async () => {
+    await expectMask(await post(fromBase64(images.heicGrid24), "image/heic"), 6048, 4032);
+    await expectMask(await post(fromBase64(images.heicGrid48), "image/heif"), 8064, 6048);
+    // irot on a grid: the reduced tiles are rotated as EXIF orientation 6 is
+    await expectMask(await post(fromBase64(images.heicGridIrot3), "image/heic"), 800, 1200);
+  });
+
   it("answers 400 unreadable_image 'truncated' for a JPEG cut at 2,000, 20,000 or 60,000 bytes", async () => {
     const whole = fromBase64(samples[0].image);
     for (const at of [2_000, 20_000, 60_000]) {

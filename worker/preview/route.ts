@@ -46,7 +46,9 @@ const route = createRoute({
     "colour) at least 2560x1920 is decoded at 1/8 scale from its DC coefficients, which is all a " +
     `320x240 preview needs: such JPEGs may have up to ${PREVIEW_LIMITS.scaled.maxPixels / 1e6} megapixels ` +
     `(${PREVIEW_LIMITS.scaled.maxSide} per side), so 12 and 48 MP phone photos are served. A HEIC is decoded ` +
-    "to YCbCr and averaged down to what the preview needs, which serves 12 MP (up to about 15 MP). Every other image " +
+    "to YCbCr and averaged down to what the preview needs: a grid HEIC (as iPhones store photos, in 512x512 " +
+    `tiles) one tile at a time, up to the same ${PREVIEW_LIMITS.scaled.maxPixels / 1e6} megapixels, so 12, 24 and 48 MP ` +
+    "iPhone photos are served; any other HEIC whole, up to about 15 MP. Every other image " +
     `is decoded whole: ${PREVIEW_LIMITS.maxPixels / 1e6} megapixels, ${PREVIEW_LIMITS.maxSide} pixels per side, ` +
     "and what its decoder needs must fit the Worker's memory: 3000x2000 (6 MP) fits in every common coding " +
     "(PNG, lossy WebP, HEIC); progressive 4:4:4 JPEGs below 2560x1920 and lossless or alpha WebPs fit at about " +

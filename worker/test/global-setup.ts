@@ -131,6 +131,11 @@ export default async function setup(project: TestProject) {
     avifIrot1Imir0: toBase64(readFileSync(`${HEIF_FIXTURES}/photo-irot1-imir0.avif`)),
     // a 12 MP portrait phone HEIC (4032x3024 rotated by irot: shown 3024x4032)
     heicPhone12: toBase64(readFileSync(`${HEIF_FIXTURES}/phone12-irot3.heic`)),
+    // grid HEICs as iPhones store them (512x512 tiles): 24 MP 6048x4032 and 48 MP 8064x6048, and
+    // 1200x800 in 300x300 tiles rotated by irot 3 (shown 800x1200)
+    heicGrid24: toBase64(readFileSync(`${HEIF_FIXTURES}/grid24.heic`)),
+    heicGrid48: toBase64(readFileSync(`${HEIF_FIXTURES}/grid48.heic`)),
+    heicGridIrot3: toBase64(readFileSync(`${HEIF_FIXTURES}/grid-irot3.heic`)),
   });
   return async () => {
     await sqs.stop();
