@@ -12,8 +12,8 @@
  * large as photos' (the body is held twice: in JavaScript and in the decoder's heap), in every
  * encoding whose decoder needs a different amount of memory; the last row sends the heaviest of
  * each format back to back. Phone photos (12 MP 4032x3024 and 48 MP 8064x6048 baseline JPEGs,
- * decoded at 1/8 from their DC coefficients) are timed interleaved with the 480x360 request, and
- * probed like the large previews; `npm run bench -- phones` measures only those rows.
+ * decoded at 1/8 from their DC coefficients, and grid HEICs of 24 and 48 MP, reduced tile by tile)
+ * are timed interleaved with the 480x360 request, and probed like the large previews; `npm run bench -- phones` measures only those rows.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
@@ -73,6 +73,15 @@ async function phoneCases(): Promise<LargeCase[]> {
       bytes: new Uint8Array(bytes),
       type: "image/jpeg",
     });
+  }
+  // iPhone's HEIC layout, a grid of 512x512 tiles, decoded reduced one tile at a time. The
+  // fixtures are smooth (tiny files): their figures are the decoder's, not a 5 MB body's.
+  for (const [file, label] of [
+    ["grid24.heic", "6048x4032 grid HEIC (24 MP, 512-pixel tiles, smooth fixture)"],
+    ["grid48.heic", "8064x6048 grid HEIC (48 MP, 512-pixel tiles, smooth fixture)"],
+  ]) {
+    const bytes = new Uint8Array(readFileSync(join("models/runtime/fixtures/heif", file)));
+    cases.push({ label, bytes, type: "image/heic" });
   }
   return cases;
 }
