@@ -5,12 +5,18 @@
 #                                   600 FCN-32s epochs, random scale 0.5-2.0, 288-pixel crops,
 #                                   strong photometric jitter, poly schedule, bf16; decide at
 #                                   150 and 300 epochs against M (37.62) and U (37.84 at 300)
+#   AA-resnet18-heavy300-from152    AA branched at epoch 152 onto a 300-epoch poly schedule: at 150
+#                                   AA tied U (37.33 vs 37.42), not ahead, so it pauses (resumable)
+#                                   and this branch asks at half the cost whether the heavy recipe
+#                                   pays at 300 epochs, where U stopped gaining (37.84)
 #   AB-edge-resnet18-w025-heavy300  the same recipe for the edge model: ResNet-18 1/4 width
 #                                   FCN-32s at the edge's 320x240 (scale 0.33-1.33 of the
 #                                   480x360 frames, 224 crops), 300 epochs, against J-edge
 #                                   (33.58 at 80, no teacher) and T-edge-long (34.79 at 240)
 # Both hold drive 0006R0 out (the twins' drive). Runs and logs: models/runs/xdrive/<name>{,.log}.
-# Usage (from anywhere): bash models/experiments/long-runs.sh [NAME ...]   (default: both)
+# Usage (from anywhere): bash models/experiments/long-runs.sh [NAME ...]
+#   (default: the runs still to go on: AA-resnet18-heavy300-from152 and AB-edge-resnet18-w025-heavy300;
+#   AA-resnet18-heavy600 resumes only when named)
 # Progress: grep -a "epoch [0-9]*:" models/runs/xdrive/<name>.log | tail
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,10 +25,13 @@ HEAVY="--schedule poly --photometric strong --bf16 --threads 1"
 declare -A RECIPES=(
   [AA-resnet18-heavy600]="--backbone resnet18 --width 0.5 --fc-channels 1024 --dropout 0.1 \
 --epochs 600 12 36 --lr 2e-3 1e-3 3e-4 --scale 0.5 2.0 --crop 288 --eval-every 10"
+  [AA-resnet18-heavy300-from152]="--backbone resnet18 --width 0.5 --fc-channels 1024 --dropout 0.1 \
+--epochs 300 12 36 --lr 2e-3 1e-3 3e-4 --scale 0.5 2.0 --crop 288 --eval-every 10"
   [AB-edge-resnet18-w025-heavy300]="--stage 32 --backbone resnet18 --width 0.25 --epochs 300 1 1 \
 --lr 3e-3 1e-3 1e-3 --scale 0.33 1.33 --crop 224 --eval-size 240 320 --eval-every 5"
 )
-for name in "${@:-${!RECIPES[@]}}"; do
+DEFAULT=(AA-resnet18-heavy300-from152 AB-edge-resnet18-w025-heavy300)
+for name in "${@:-${DEFAULT[@]}}"; do
   if pgrep -f -- "--out runs/xdrive/$name " >/dev/null; then echo "$name: already running" >&2; continue; fi
   mkdir -p runs/xdrive
   # shellcheck disable=SC2086
