@@ -17,6 +17,7 @@ import mozjpegDecoder from "@jsquash/jpeg/codec/dec/mozjpeg_dec.js";
 import { initEmscriptenModule } from "@jsquash/jpeg/utils.js";
 import webpDecoder from "@jsquash/webp/codec/dec/webp_dec.js";
 import libheif from "libheif-js/libheif-wasm/libheif.js";
+import ogvAv1 from "ogv/dist/ogv-decoder-video-av1-wasm.js";
 import type { HeifHeader } from "./heif.ts";
 
 /** Interleaved RGBA, 8 bits per channel, row-major: (height, width, 4). */
@@ -33,6 +34,8 @@ export interface CodecModules {
   webp: WebAssembly.Module;
   heic: WebAssembly.Module;
   avif: WebAssembly.Module;
+  /** ogv.js's dav1d build (AV1 to YUV planes), for AVIF previews decoded reduced */
+  av1: WebAssembly.Module;
 }
 
 /**
@@ -254,7 +257,41 @@ export async function decodeHeicReduced(
   );
   if (!planes || planes.length < 3 || planes.some((p) => p.bits_per_pixel !== 8)) return null;
   const [luma, cb, cr] = planes;
-  const { width, height } = luma;
+  return reduceYcbcr(
+    [
+      { ...luma, offset: 0 },
+      { ...cb, offset: 0 },
+      { ...cr, offset: 0 },
+    ],
+    luma.width,
+    luma.height,
+    factor,
+    colour,
+  );
+}
+
+/** One 8-bit plane at `offset` in `data`, rows `stride` bytes apart. */
+interface Plane {
+  data: Uint8Array;
+  offset: number;
+  stride: number;
+  width: number;
+  height: number;
+}
+
+/**
+ * Y, Cb and Cr planes (chroma at any subsampling, sizes rounded up) of a width x height image
+ * reduced `factor` times: each output pixel the mean of a factor x factor block, converted to
+ * RGB with `colour` (ycbcrToRgb). The chroma of a luma pixel is the sample at its scaled
+ * coordinates, as libheif's and dav1d's upsampling-free reference is.
+ */
+function reduceYcbcr(
+  [luma, cb, cr]: [Plane, Plane, Plane],
+  width: number,
+  height: number,
+  factor: number,
+  colour: { matrix: number; fullRange: boolean },
+): Rgba {
   const outWidth = Math.ceil(width / factor);
   const outHeight = Math.ceil(height / factor);
   const data = new Uint8ClampedArray(outWidth * outHeight * 4);
@@ -272,13 +309,15 @@ export async function decodeHeicReduced(
       let cbSum = 0;
       let crSum = 0;
       for (let y = y0; y < y1; y++) {
-        const lumaRow = y * luma.stride;
+        const lumaRow = luma.offset + y * luma.stride;
         const chromaY = Math.min(cb.height - 1, Math.floor(y * sy));
+        const cbRow = cb.offset + chromaY * cb.stride;
+        const crRow = cr.offset + chromaY * cr.stride;
         for (let x = x0; x < x1; x++) {
           ySum += luma.data[lumaRow + x];
           const chromaX = Math.min(cb.width - 1, Math.floor(x * sx));
-          cbSum += cb.data[chromaY * cb.stride + chromaX];
-          crSum += cr.data[chromaY * cr.stride + chromaX];
+          cbSum += cb.data[cbRow + chromaX];
+          crSum += cr.data[crRow + chromaX];
         }
       }
       const n = (y1 - y0) * (x1 - x0);
@@ -286,6 +325,142 @@ export async function decodeHeicReduced(
     }
   }
   return { width: outWidth, height: outHeight, data };
+}
+
+/** What decodeAvifReduced does not take on: decode such a file whole instead. */
+export class NotReducible extends Error {}
+
+/** The parameters of ogv.js's `ogvjs_callback_frame` (its dav1d picture, planes in the heap). */
+type FrameCallback = (
+  yPointer: number,
+  yStride: number,
+  uPointer: number,
+  uStride: number,
+  vPointer: number,
+  vStride: number,
+  width: number,
+  height: number,
+  chromaWidth: number,
+  chromaHeight: number,
+  cropWidth: number,
+  cropHeight: number,
+  cropLeft: number,
+  cropTop: number,
+  displayWidth: number,
+  displayHeight: number,
+) => void;
+
+/** ogv.js's AV1 decoder glue (emscripten): the few members used here. */
+interface OgvAv1 {
+  _malloc(size: number): number;
+  _ogv_video_decoder_init(): void;
+  _ogv_video_decoder_process_frame(data: number, length: number): number;
+}
+
+/** Whether OBUs (low-overhead format, sizes present) hold a sequence header (OBU type 1). */
+function hasSequenceHeader(obus: Uint8Array): boolean {
+  for (let i = 0; i < obus.length; ) {
+    const header = obus[i];
+    const type = (header >> 3) & 15;
+    if (type === 1) return true;
+    if ((header & 2) === 0) return false; // no size field: the last OBU
+    i += (header & 4) !== 0 ? 2 : 1; // the extension byte
+    let size = 0;
+    for (let k = 0, byte = 0x80; k < 8 && byte & 0x80 && i < obus.length; k++) {
+      byte = obus[i++];
+      size += (byte & 0x7f) * 2 ** (7 * k);
+    }
+    i += size;
+  }
+  return false;
+}
+
+/**
+ * An AVIF's primary image (one AV1 key frame, 8-bit 4:2:0) reduced `factor` times: dav1d
+ * (ogv.js's wasm build) decodes the item's OBUs to YUV planes in its heap, which are averaged
+ * block by block straight from there and converted with the file's nclx matrix and range, as
+ * decodeHeicReduced does. No RGBA at full size is ever made (libavif's whole decode holds
+ * 19.8 bytes per pixel; this about 2.2, image-info.ts has the figures).
+ *
+ * ogv.js's glue would copy every plane into new JavaScript arrays for a video player; its
+ * frame callback is replaced (at instantiation, in the import object) by one that reduces
+ * the planes where dav1d left them. The result is as coded: irot/imir are NOT applied (the
+ * caller applies them as EXIF's). `obus` is the primary item's data (heif.ts
+ * readPrimaryItemData); `configObus` is av1C's, put first where the item carries no sequence
+ * header. Throws NotReducible where dav1d gives something other than one 8-bit 4:2:0 picture
+ * of the header's size, and Error where it gives nothing (the data is not AV1 it can decode).
+ */
+export async function decodeAvifReduced(
+  module: WebAssembly.Module,
+  obus: Uint8Array,
+  factor: number,
+  header: Pick<HeifHeader, "width" | "height" | "colour"> & { configObus?: Uint8Array },
+): Promise<Rgba & { heapBytes: number }> {
+  let memory: WebAssembly.Memory | undefined;
+  let reduced: Rgba | undefined;
+  let refused: Error | undefined;
+  const onFrame: FrameCallback = (yp, ys, up, us, vp, vs, _w, _h, cw, ch, width, height, left, top) => {
+    if (reduced || refused || !memory) return;
+    if (width !== header.width || height !== header.height || left !== 0 || top !== 0) {
+      refused = new Error(`dav1d: a ${width}x${height} picture for a ${header.width}x${header.height} image`);
+      return;
+    }
+    // ogv.js reports 4:2:0 only (it aborts on other layouts): chroma is half the even-rounded size.
+    if (cw !== Math.ceil(width / 2) || ch !== Math.ceil(height / 2)) {
+      refused = new NotReducible(`dav1d: chroma planes of ${cw}x${ch} for ${width}x${height}`);
+      return;
+    }
+    const heap = new Uint8Array(memory.buffer);
+    const plane = (offset: number, stride: number, w: number, h: number): Plane => ({
+      data: heap,
+      offset,
+      stride,
+      width: w,
+      height: h,
+    });
+    reduced = reduceYcbcr(
+      [plane(yp, ys, width, height), plane(up, us, cw, ch), plane(vp, vs, cw, ch)],
+      width,
+      height,
+      factor,
+      header.colour,
+    );
+  };
+  const lib = (await ogvAv1({
+    instantiateWasm(
+      imports: { a: Record<string, (...args: number[]) => unknown> },
+      receive: (instance: WebAssembly.Instance) => void,
+    ) {
+      // The glue's imports are minified names: the frame callback is the one that takes 16
+      // arguments (wasm calls an import with exactly its declared parameters).
+      for (const [name, original] of Object.entries(imports.a)) {
+        imports.a[name] = (...args: number[]) =>
+          args.length === 16 ? onFrame(...(args as Parameters<FrameCallback>)) : original(...args);
+      }
+      const instance = new WebAssembly.Instance(module, imports as unknown as WebAssembly.Imports);
+      memory = Object.values(instance.exports).find((e) => e instanceof WebAssembly.Memory);
+      receive(instance);
+      return instance.exports;
+    },
+    videoFormat: {}, // read by the glue's own frame callback, which is replaced
+    print: () => {},
+    printErr: () => {},
+  })) as OgvAv1;
+  if (!memory) throw new Error("ogv.js's AV1 decoder exports no memory");
+  lib._ogv_video_decoder_init();
+  const prefix = header.configObus?.length && !hasSequenceHeader(obus) ? header.configObus : undefined;
+  const length = (prefix?.length ?? 0) + obus.length;
+  const data = lib._malloc(length);
+  const heap = new Uint8Array(memory.buffer);
+  if (prefix) heap.set(prefix, data);
+  heap.set(obus, data + (prefix?.length ?? 0));
+  lib._ogv_video_decoder_process_frame(data, length);
+  // dav1d may hold the picture back (frame delay): a null packet drains it.
+  if (!reduced && !refused) lib._ogv_video_decoder_process_frame(0, 0);
+  if (refused) throw refused;
+  if (!reduced) throw new Error("dav1d decoded no picture");
+  // the decoder's heap at its largest (a WebAssembly memory never shrinks), for tests and figures
+  return { ...reduced, heapBytes: memory.buffer.byteLength };
 }
 
 /**

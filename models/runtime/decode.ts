@@ -1,6 +1,6 @@
 /**
  * Image decoding with the same codecs (jSquash's WebAssembly mozjpeg, png, libwebp and libavif,
- * libheif-js for HEIC, and jpeg-js for CMYK/YCCK JPEGs) in every tier, so the Worker, the CLI and the GPU service see
+ * libheif-js for HEIC, ogv.js's dav1d for reduced AVIF previews, and jpeg-js for CMYK/YCCK JPEGs) in every tier, so the Worker, the CLI and the GPU service see
  * identical pixels for the same bytes. The caller hands over compiled wasm modules (Workers import them; Node compiles the files).
  */
 
@@ -8,20 +8,23 @@ import { decodeCmykJpeg } from "./cmyk-jpeg.ts";
 import {
   type CodecModules,
   decodeAvif,
+  decodeAvifReduced,
   decodeHeic,
   decodeHeicGridReduced,
   decodeHeicReduced,
   decodeJpeg,
   decodePng,
   decodeWebp,
+  NotReducible,
   NotTileDecodable,
   type Rgba,
 } from "./codecs.ts";
 import { checkComplete, checkJpegDecoderWarnings } from "./completeness.ts";
 import { InputError } from "./errors.ts";
 import { applyOrientation, type Orientation, orientedSize, readOrientation } from "./exif.ts";
-import { readHeifHeader } from "./heif.ts";
+import { readHeifHeader, readPrimaryItemData } from "./heif.ts";
 import {
+  avifReducedCoding,
   checkLimits,
   HEIC_REDUCED_CODING,
   heicGridReducedCoding,
@@ -78,7 +81,8 @@ export interface DecodeOptions {
   /**
    * The smallest displayed size the caller needs (the preview network's input): a JPEG whose
    * 1/8 scale still covers it is decoded at 1/8 from its DC coefficients (jpeg-dc.ts), and a
-   * HEIC reduced 2, 4 or 8 times from YCbCr (codecs.ts; a grid a tile at a time), under
+   * HEIC reduced 2, 4 or 8 times from YCbCr (codecs.ts; a grid a tile at a time), and an
+   * 8-bit 4:2:0 AVIF reduced likewise from dav1d's YUV planes, under
    * `limits.scaled`; every other image is decoded whole, under the full limits.
    */
   atLeast?: { width: number; height: number };
@@ -155,6 +159,61 @@ async function decodeHeicForPreview(
   return { info, stored, orientation: 1, width, height, fullSize: { width, height } };
 }
 
+/**
+ * An AVIF reduced for a preview, under the scaled limits with its own memory estimate;
+ * undefined where a whole decode is due instead. dav1d decodes the primary item's AV1 key
+ * frame to YUV planes and they are reduced from its heap (codecs.ts decodeAvifReduced),
+ * about 2.3 bytes per pixel instead of libavif's 19.8, so its estimate stops it at about 32 MP
+ * for a small file. Only one 8-bit 4:2:0 colour image is decoded this way: a grid, an
+ * image with alpha (or any auxiliary image), a clap crop, 10/12-bit, 4:2:2/4:4:4 or
+ * monochrome coding goes to the whole decode (libavif, 4 MP for a preview) as before.
+ */
+async function decodeAvifForPreview(
+  bytes: Uint8Array,
+  info: ImageInfo,
+  limits: ImageLimits & { scaled: NonNullable<ImageLimits["scaled"]> },
+  atLeast: { width: number; height: number },
+): Promise<DecodedImage | undefined> {
+  const orientation = info.containerOrientation ?? 1;
+  const [width, height] = orientedSize(info.width, info.height, orientation);
+  const factor = reductionFactor(width, height, atLeast);
+  if (factor === 1 || !codecs) return undefined;
+  const header = readHeifHeader(bytes, "image/avif");
+  const av1 = header.av1;
+  if (
+    header.itemType !== "av01" ||
+    !av1 ||
+    av1.bitDepth !== 8 ||
+    av1.monochrome ||
+    !av1.subsamplingX ||
+    !av1.subsamplingY ||
+    header.hasAuxiliary ||
+    header.cropped
+  ) {
+    return undefined;
+  }
+  checkLimits({ ...info, coding: avifReducedCoding(factor) }, { ...limits, ...limits.scaled });
+  checkComplete(bytes, info);
+  const obus = readPrimaryItemData(bytes, "image/avif");
+  let stored: Rgba;
+  try {
+    const { heapBytes: _, ...reduced } = await decodeAvifReduced(codecs.av1, obus, factor, {
+      ...header,
+      configObus: av1.configObus,
+    });
+    stored = reduced;
+  } catch (error) {
+    // av1C said 8-bit 4:2:0 and dav1d disagrees: libavif reads the stream itself, within its limits
+    if (error instanceof NotReducible) return undefined;
+    throw new InputError("unreadable_image", "the AVIF data could not be decoded");
+  }
+  if (stored.width !== Math.ceil(info.width / factor) || stored.height !== Math.ceil(info.height / factor)) {
+    throw new InputError("unreadable_image", "the AVIF data could not be decoded");
+  }
+  // As coded: the container's irot/imir is applied like EXIF's, by whoever needs upright pixels.
+  return { info, stored, orientation, width, height, fullSize: { width, height } };
+}
+
 /** A JPEG's size at 1/8 scale, as displayed, if that still covers `atLeast`. */
 function coversAtEighth(
   info: ImageInfo,
@@ -192,6 +251,15 @@ export async function decodeImage(
   }
   if (limits.scaled && options.atLeast && info.type === "image/heic") {
     const reduced = await decodeHeicForPreview(
+      bytes,
+      info,
+      { ...limits, scaled: limits.scaled },
+      options.atLeast,
+    );
+    if (reduced) return reduced;
+  }
+  if (limits.scaled && options.atLeast && info.type === "image/avif") {
+    const reduced = await decodeAvifForPreview(
       bytes,
       info,
       { ...limits, scaled: limits.scaled },
