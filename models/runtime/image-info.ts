@@ -68,9 +68,10 @@ export interface ImageLimits {
   /** what a refused client can do instead, appended to the message */
   advice?: string;
   /**
-   * The limits for an image decoded at reduced scale (a JPEG at 1/8, a HEIC reduced from YCbCr:
-   * decode.ts), whose memory does not grow with its pixels the way a full decode's does (a HEIC
-   * that is not a grid still has `maxDecodeBytes` checked); `maxPixels` and `maxSide` apply
+   * The limits for an image decoded at reduced scale (a JPEG at 1/8, a HEIC or AVIF reduced
+   * from YCbCr: decode.ts), whose memory does not grow with its pixels the way a full decode's
+   * does (a HEIC that is not a grid, and an AVIF, still have `maxDecodeBytes` checked against
+   * their own estimates); `maxPixels` and `maxSide` apply
    * to the others, and to an image whose scaled decode is not possible.
    */
   scaled?: { maxPixels: number; maxSide: number };
