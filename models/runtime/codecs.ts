@@ -353,6 +353,7 @@ type FrameCallback = (
 /** ogv.js's AV1 decoder glue (emscripten): the few members used here. */
 interface OgvAv1 {
   _malloc(size: number): number;
+  _free(pointer: number): void;
   _ogv_video_decoder_init(): void;
   _ogv_video_decoder_process_frame(data: number, length: number): number;
 }
@@ -396,36 +397,56 @@ export async function decodeAvifReduced(
   factor: number,
   header: Pick<HeifHeader, "width" | "height" | "colour"> & { configObus?: Uint8Array },
 ): Promise<Rgba & { heapBytes: number }> {
-  let memory: WebAssembly.Memory | undefined;
   let reduced: Rgba | undefined;
   let refused: Error | undefined;
-  const onFrame: FrameCallback = (yp, ys, up, us, vp, vs, _w, _h, cw, ch, width, height, left, top) => {
-    if (reduced || refused || !memory) return;
-    if (width !== header.width || height !== header.height || left !== 0 || top !== 0) {
-      refused = new Error(`dav1d: a ${width}x${height} picture for a ${header.width}x${header.height} image`);
-      return;
-    }
-    // ogv.js reports 4:2:0 only (it aborts on other layouts): chroma is half the even-rounded size.
-    if (cw !== Math.ceil(width / 2) || ch !== Math.ceil(height / 2)) {
-      refused = new NotReducible(`dav1d: chroma planes of ${cw}x${ch} for ${width}x${height}`);
-      return;
-    }
-    const heap = new Uint8Array(memory.buffer);
-    const plane = (offset: number, stride: number, w: number, h: number): Plane => ({
-      data: heap,
-      offset,
-      stride,
-      width: w,
-      height: h,
-    });
-    reduced = reduceYcbcr(
-      [plane(yp, ys, width, height), plane(up, us, cw, ch), plane(vp, vs, cw, ch)],
-      width,
-      height,
-      factor,
-      header.colour,
-    );
-  };
+  const dav1d = await ogvInstance(
+    module,
+    (heap, [yp, ys, up, us, vp, vs, , , cw, ch, width, height, left, top]) => {
+      if (reduced || refused) return;
+      if (width !== header.width || height !== header.height || left !== 0 || top !== 0) {
+        refused = new Error(
+          `dav1d: a ${width}x${height} picture for a ${header.width}x${header.height} image`,
+        );
+        return;
+      }
+      // ogv.js reports 4:2:0 only (it aborts on other layouts): chroma is half the even-rounded size.
+      if (cw !== Math.ceil(width / 2) || ch !== Math.ceil(height / 2)) {
+        refused = new NotReducible(`dav1d: chroma planes of ${cw}x${ch} for ${width}x${height}`);
+        return;
+      }
+      const plane = (offset: number, stride: number, w: number, h: number): Plane => ({
+        data: heap,
+        offset,
+        stride,
+        width: w,
+        height: h,
+      });
+      reduced = reduceYcbcr(
+        [plane(yp, ys, width, height), plane(up, us, cw, ch), plane(vp, vs, cw, ch)],
+        width,
+        height,
+        factor,
+        header.colour,
+      );
+    },
+  );
+  dav1d.decode(obus, header.configObus);
+  if (refused) throw refused;
+  if (!reduced) throw new Error("dav1d decoded no picture");
+  // the decoder's heap at its largest (a WebAssembly memory never shrinks), for tests and figures
+  return { ...reduced, heapBytes: dav1d.heapBytes() };
+}
+
+/**
+ * A fresh instance of ogv.js's dav1d whose frame callback is `onFrame` (given the heap and the
+ * callback's arguments), and `decode`, which feeds it one frame's OBUs (`configObus` first where
+ * they carry no sequence header) and drains it.
+ */
+async function ogvInstance(
+  module: WebAssembly.Module,
+  onFrame: (heap: Uint8Array, frame: Parameters<FrameCallback>) => void,
+) {
+  let memory: WebAssembly.Memory | undefined;
   const lib = (await ogvAv1({
     instantiateWasm(
       imports: { a: Record<string, (...args: number[]) => unknown> },
@@ -435,7 +456,9 @@ export async function decodeAvifReduced(
       // arguments (wasm calls an import with exactly its declared parameters).
       for (const [name, original] of Object.entries(imports.a)) {
         imports.a[name] = (...args: number[]) =>
-          args.length === 16 ? onFrame(...(args as Parameters<FrameCallback>)) : original(...args);
+          args.length === 16 && memory
+            ? onFrame(new Uint8Array(memory.buffer), args as Parameters<FrameCallback>)
+            : original(...args);
       }
       const instance = new WebAssembly.Instance(module, imports as unknown as WebAssembly.Imports);
       memory = Object.values(instance.exports).find((e) => e instanceof WebAssembly.Memory);
@@ -447,20 +470,99 @@ export async function decodeAvifReduced(
     printErr: () => {},
   })) as OgvAv1;
   if (!memory) throw new Error("ogv.js's AV1 decoder exports no memory");
+  const heapMemory = memory;
   lib._ogv_video_decoder_init();
-  const prefix = header.configObus?.length && !hasSequenceHeader(obus) ? header.configObus : undefined;
-  const length = (prefix?.length ?? 0) + obus.length;
-  const data = lib._malloc(length);
-  const heap = new Uint8Array(memory.buffer);
-  if (prefix) heap.set(prefix, data);
-  heap.set(obus, data + (prefix?.length ?? 0));
-  lib._ogv_video_decoder_process_frame(data, length);
-  // dav1d may hold the picture back (frame delay): a null packet drains it.
-  if (!reduced && !refused) lib._ogv_video_decoder_process_frame(0, 0);
-  if (refused) throw refused;
-  if (!reduced) throw new Error("dav1d decoded no picture");
-  // the decoder's heap at its largest (a WebAssembly memory never shrinks), for tests and figures
-  return { ...reduced, heapBytes: memory.buffer.byteLength };
+  return {
+    decode(obus: Uint8Array, configObus?: Uint8Array) {
+      const prefix = configObus?.length && !hasSequenceHeader(obus) ? configObus : undefined;
+      const length = (prefix?.length ?? 0) + obus.length;
+      const data = lib._malloc(length);
+      const heap = new Uint8Array(heapMemory.buffer);
+      if (prefix) heap.set(prefix, data);
+      heap.set(obus, data + (prefix?.length ?? 0));
+      lib._ogv_video_decoder_process_frame(data, length);
+      // dav1d may hold the picture back (frame delay): a null packet drains it.
+      lib._ogv_video_decoder_process_frame(0, 0);
+      lib._free(data);
+    },
+    heapBytes: () => heapMemory.buffer.byteLength,
+  };
+}
+
+/**
+ * An AVIF whose primary item is a `grid` of 8-bit 4:2:0 AV1 tiles (heif.ts readAvifGrid),
+ * reduced `factor` times one tile at a time, as decodeHeicGridReduced does for HEIC: dav1d
+ * decodes a tile, its planes are added into per-output-pixel sums from its heap, and the next
+ * tile replaces it there, so the heap holds one tile's picture whatever the image's size. The
+ * result is as coded (irot/imir for the caller). Throws NotReducible where a tile is not 8-bit
+ * 4:2:0, and Error where dav1d gives no picture or one not of the tile size (`header.tile`,
+ * which the memory estimate was made from), or the tiles do not cover the grid.
+ */
+export async function decodeAvifGridReduced(
+  module: WebAssembly.Module,
+  grid: { columns: number; rows: number; tiles: { data: Uint8Array; configObus?: Uint8Array }[] },
+  factor: number,
+  header: Pick<HeifHeader, "width" | "height" | "colour"> & { tile: { width: number; height: number } },
+): Promise<Rgba & { heapBytes: number }> {
+  const { width, height, tile } = header;
+  const { columns, rows } = grid;
+  if (grid.tiles.length !== columns * rows || columns * tile.width < width || rows * tile.height < height) {
+    throw new Error(`a ${columns}x${rows} grid of ${tile.width}x${tile.height} tiles for ${width}x${height}`);
+  }
+  const outWidth = Math.ceil(width / factor);
+  const outHeight = Math.ceil(height / factor);
+  // Sums of Y, Cb and Cr per output pixel (at most 64 x 255 each), interleaved.
+  const sums = new Uint32Array(outWidth * outHeight * 3);
+  let at = { tx: 0, ty: 0 };
+  let decoded = false;
+  let refused: Error | undefined;
+  const dav1d = await ogvInstance(module, (heap, [yp, ys, up, us, vp, vs, , , cw, ch, w, h, left, top]) => {
+    if (decoded || refused) return;
+    if (w !== tile.width || h !== tile.height || left !== 0 || top !== 0) {
+      refused = new Error(`dav1d: a ${w}x${h} tile for ${tile.width}x${tile.height}`);
+      return;
+    }
+    if (cw !== Math.ceil(w / 2) || ch !== Math.ceil(h / 2)) {
+      refused = new NotReducible(`dav1d: chroma planes of ${cw}x${ch} for a ${w}x${h} tile`);
+      return;
+    }
+    decoded = true;
+    const x0 = at.tx * tile.width;
+    const xEnd = Math.min(w, width - x0); // the grid's size crops the last column and row
+    for (let y = 0, gy = at.ty * tile.height; y < h && gy < height; y++, gy++) {
+      const lumaRow = yp + y * ys;
+      const cbRow = up + (y >> 1) * us;
+      const crRow = vp + (y >> 1) * vs;
+      const sumRow = Math.floor(gy / factor) * outWidth;
+      for (let x = 0; x < xEnd; x++) {
+        const s = (sumRow + Math.floor((x0 + x) / factor)) * 3;
+        sums[s] += heap[lumaRow + x];
+        sums[s + 1] += heap[cbRow + (x >> 1)];
+        sums[s + 2] += heap[crRow + (x >> 1)];
+      }
+    }
+  });
+  for (let ty = 0; ty < rows; ty++) {
+    for (let tx = 0; tx < columns; tx++) {
+      at = { tx, ty };
+      decoded = false;
+      const { data, configObus } = grid.tiles[ty * columns + tx];
+      dav1d.decode(data, configObus);
+      if (refused) throw refused;
+      if (!decoded) throw new Error(`dav1d decoded no picture for tile ${tx},${ty}`);
+    }
+  }
+  const rgba = new Uint8ClampedArray(outWidth * outHeight * 4);
+  const toRgb = ycbcrToRgb(header.colour);
+  for (let oy = 0; oy < outHeight; oy++) {
+    const blockHeight = Math.min(height, (oy + 1) * factor) - oy * factor;
+    for (let ox = 0; ox < outWidth; ox++) {
+      const n = blockHeight * (Math.min(width, (ox + 1) * factor) - ox * factor);
+      const s = (oy * outWidth + ox) * 3;
+      toRgb(sums[s] / n, sums[s + 1] / n, sums[s + 2] / n, rgba, (oy * outWidth + ox) * 4);
+    }
+  }
+  return { width: outWidth, height: outHeight, data: rgba, heapBytes: dav1d.heapBytes() };
 }
 
 /**

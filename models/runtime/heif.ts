@@ -253,6 +253,27 @@ function av1Config(b: Uint8Array, av1C: Box): Av1Config {
   };
 }
 
+/** Every item that item `from` references with `kind`, in order (a grid's tiles by `dimg`). */
+function allReferences(b: Uint8Array, iref: Box | undefined, kind: string, from: number): number[] {
+  if (!iref) return [];
+  const wide = b[iref.start] !== 0;
+  const read = (i: number) => (wide ? be32(b, i) : be16(b, i));
+  const idBytes = wide ? 4 : 2;
+  for (const reference of boxes(b, iref.start + 4, iref.end)) {
+    if (reference.type !== kind || reference.start + idBytes + 2 > reference.end) continue;
+    if (read(reference.start) !== from) continue;
+    const count = be16(b, reference.start + idBytes);
+    const ids: number[] = [];
+    for (let k = 0; k < count; k++) {
+      const at = reference.start + idBytes + 2 + k * idBytes;
+      if (at + idBytes > reference.end) break;
+      ids.push(read(at));
+    }
+    return ids;
+  }
+  return [];
+}
+
 /** Whether any item refers to item `to` with `kind` (iref, e.g. an alpha plane's `auxl`). */
 function referencesTo(b: Uint8Array, iref: Box | undefined, kind: string, to: number): boolean {
   if (!iref) return false;
@@ -277,14 +298,23 @@ function referencesTo(b: Uint8Array, iref: Box | undefined, kind: string, to: nu
  * for item-offset construction (2), which still images do not use.
  */
 export function readPrimaryItemData(b: Uint8Array, type: HeifType): Uint8Array {
-  const top = boxes(b, 0, b.length);
-  const meta = child(top, "meta");
-  if (!meta) throw unreadable(type, "no meta box");
-  const inMeta = boxes(b, meta.start + 4, meta.end);
+  const inMeta = metaBoxes(b, type);
   const pitm = child(inMeta, "pitm");
+  if (!pitm) throw unreadable(type, "no primary item");
+  return itemData(b, type, inMeta, b[pitm.start] === 0 ? be16(b, pitm.start + 4) : be32(b, pitm.start + 4));
+}
+
+/** The boxes inside meta (a FullBox). */
+function metaBoxes(b: Uint8Array, type: HeifType): Box[] {
+  const meta = child(boxes(b, 0, b.length), "meta");
+  if (!meta) throw unreadable(type, "no meta box");
+  return boxes(b, meta.start + 4, meta.end);
+}
+
+/** Item `primary`'s data (readPrimaryItemData says how). */
+function itemData(b: Uint8Array, type: HeifType, inMeta: Box[], primary: number): Uint8Array {
   const iloc = child(inMeta, "iloc");
-  if (!pitm || !iloc || iloc.start + 8 > iloc.end) throw unreadable(type, "no item locations (iloc)");
-  const primary = b[pitm.start] === 0 ? be16(b, pitm.start + 4) : be32(b, pitm.start + 4);
+  if (!iloc || iloc.start + 8 > iloc.end) throw unreadable(type, "no item locations (iloc)");
   const idat = child(inMeta, "idat");
   const version = b[iloc.start];
   const offsetSize = b[iloc.start + 4] >> 4;
@@ -336,10 +366,10 @@ export function readPrimaryItemData(b: Uint8Array, type: HeifType): Uint8Array {
       // A length of 0 means the rest of the file (or idat).
       const stop = length === 0 ? to : start + length;
       if (start < from || stop > to || stop <= start)
-        throw unreadable(type, "the primary item's data lies outside the file");
+        throw unreadable(type, `item ${id}'s data lies outside the file`);
       return b.subarray(start, stop);
     });
-    if (parts.length === 0) throw unreadable(type, "the primary item has no data");
+    if (parts.length === 0) throw unreadable(type, `item ${id} has no data`);
     if (parts.length === 1) return parts[0];
     const data = new Uint8Array(parts.reduce((n, part) => n + part.length, 0));
     let at = 0;
@@ -349,7 +379,56 @@ export function readPrimaryItemData(b: Uint8Array, type: HeifType): Uint8Array {
     }
     return data;
   }
-  throw unreadable(type, "the primary item has no location (iloc)");
+  throw unreadable(type, `item ${primary} has no location (iloc)`);
+}
+
+/** An AVIF grid (the primary item is a `grid` of av01 tiles), as its ImageGrid and iref say. */
+export interface AvifGrid {
+  columns: number;
+  rows: number;
+  /** the grid's output size, which crops the last column and row */
+  width: number;
+  height: number;
+  /** row by row; each tile's AV1 data and av1C (undefined where it has none) */
+  tiles: { data: Uint8Array; av1?: Av1Config }[];
+}
+
+/**
+ * The tiles of an AVIF whose primary item is a `grid`: the ImageGrid (the grid item's data:
+ * version, flags, rows - 1, columns - 1, output width and height in 16 or 32 bits) and its
+ * tiles in iref `dimg` order (row by row), each with its data (iloc) and av1C. Throws
+ * InputError (unreadable_image) where the grid, its references or a tile's data are malformed.
+ */
+export function readAvifGrid(b: Uint8Array): AvifGrid {
+  const type = "image/avif";
+  const inMeta = metaBoxes(b, type);
+  const pitm = child(inMeta, "pitm");
+  if (!pitm) throw unreadable(type, "no primary item");
+  const primary = b[pitm.start] === 0 ? be16(b, pitm.start + 4) : be32(b, pitm.start + 4);
+  const grid = itemData(b, type, inMeta, primary);
+  const wide = grid.length >= 4 && (grid[1] & 1) === 1;
+  if (grid.length < (wide ? 12 : 8) || grid[0] !== 0) throw unreadable(type, "a malformed ImageGrid");
+  const rows = grid[2] + 1;
+  const columns = grid[3] + 1;
+  const width = wide ? be32(grid, 4) : be16(grid, 4);
+  const height = wide ? be32(grid, 8) : be16(grid, 6);
+  const ids = allReferences(b, child(inMeta, "iref"), "dimg", primary);
+  if (ids.length !== rows * columns) {
+    throw unreadable(type, `a ${columns}x${rows} grid with ${ids.length} tiles`);
+  }
+  const iprp = child(inMeta, "iprp");
+  const inIprp = iprp ? boxes(b, iprp.start, iprp.end) : [];
+  const ipco = child(inIprp, "ipco");
+  const properties = ipco ? boxes(b, ipco.start, ipco.end) : [];
+  const tiles = ids.map((id) => {
+    const av1C = inIprp
+      .filter((box) => box.type === "ipma")
+      .flatMap((ipma) => associations(b, ipma, id))
+      .map((index) => properties[index - 1])
+      .find((p) => p?.type === "av1C" && p.start + 4 <= p.end);
+    return { data: itemData(b, type, inMeta, id), av1: av1C ? av1Config(b, av1C) : undefined };
+  });
+  return { columns, rows, width, height, tiles };
 }
 
 /** The item type (infe version 2 or 3) of item `id`, or "" if the list does not say. */

@@ -144,6 +144,14 @@ export const DECODER_BYTES_PER_PIXEL = {
 const avifReducedFixedBytes = 4e6;
 
 /**
+ * dav1d's heap for an AVIF grid decoded a tile at a time, less the file: its initial 17.2 MB
+ * (which 1024x1024 tiles never outgrew: a 24 MP 6x4 grid and a 48 MP 8x6 one left it there)
+ * plus a tile at the whole-image rate, so a file with large tiles is estimated as it should be.
+ */
+const avifGridTileBytes = (tile: { width: number; height: number }) =>
+  17.2e6 + tile.width * tile.height * 2.3;
+
+/**
  * libheif's heap for a grid HEIC decoded a tile at a time, less the file: its initial 17 MB (which
  * a 512x512 tile never outgrows) plus a tile's YCbCr at the whole-image rate (heicReduced), so a
  * file with large tiles is estimated as it should be.
@@ -226,6 +234,16 @@ export const heicGridReducedCoding = (tile: { width: number; height: number }, f
   fixedBytes: heicGridTileBytes(tile),
 });
 const AVIF_CODING: Coding = { name: "AVIF", bytesPerPixel: DECODER_BYTES_PER_PIXEL.avif };
+/**
+ * An AVIF grid of 8-bit 4:2:0 tiles decoded a tile at a time and reduced `factor` times, for a
+ * preview (decode.ts): the reduced image's sums and RGBA, 16 bytes per output pixel, as
+ * heicGridReduced's, and one tile in dav1d's heap.
+ */
+export const avifGridReducedCoding = (tile: { width: number; height: number }, factor: number): Coding => ({
+  name: `AVIF grid of ${tile.width}x${tile.height} tiles (decoded a tile at a time)`,
+  bytesPerPixel: DECODER_BYTES_PER_PIXEL.heicGridReduced(factor),
+  fixedBytes: avifGridTileBytes(tile),
+});
 /** An 8-bit 4:2:0 AVIF decoded to YUV by dav1d and reduced `factor` times, for a preview (decode.ts). */
 export const avifReducedCoding = (factor: number): Coding => ({
   name: "AVIF (decoded reduced)",
