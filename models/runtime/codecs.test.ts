@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { jpeg, png, webpWith } from "../../test/fixtures/images.ts";
 import { type BitDepth, type ColourType, encodePngVariant } from "../../test/fixtures/png-writer.ts";
 import {
+  av1MaxFrameSize,
   type CodecModules,
   decodeAvifGridReduced,
   decodeAvifReduced,
@@ -148,8 +149,25 @@ describe("an AVIF decoded by dav1d (ogv.js) to YUV and reduced from its heap", (
       configObus: sequence[0],
     });
     expect(Buffer.compare(Buffer.from(split.data), Buffer.from(whole.data))).toBe(0);
-    // without it dav1d has nothing to decode the frame by
-    await expect(decodeAvifReduced(modules.av1, withoutHeader, 8, header)).rejects.toThrow(/no picture/);
+    // without it there is nothing to decode the frame by (nor to check its size against)
+    await expect(decodeAvifReduced(modules.av1, withoutHeader, 8, header)).rejects.toThrow(
+      /no sequence header/,
+    );
+  });
+
+  it("reads the largest frame the sequence header allows, and refuses one larger than ispe before dav1d sizes its buffers by it", async () => {
+    const bytes = await phone12();
+    const data = readPrimaryItemData(bytes, "image/avif");
+    expect(av1MaxFrameSize(data)).toEqual({ width: 4032, height: 3024 });
+    const tile = readAvifGrid(
+      new Uint8Array(await readFile(new URL("./fixtures/heif/grid24.avif", import.meta.url))),
+    ).tiles[0];
+    expect(av1MaxFrameSize(tile.data)).toEqual({ width: 1024, height: 1024 });
+    // a container that claims a small image over a 12 MP frame: a decompression bomb's shape
+    const header = { ...readHeifHeader(bytes, "image/avif"), width: 640, height: 480 };
+    await expect(decodeAvifReduced(modules.av1, data, 2, header)).rejects.toThrow(
+      /sequence header allows 4032x3024, the container says 640x480/,
+    );
   });
 });
 

@@ -377,6 +377,107 @@ function hasSequenceHeader(obus: Uint8Array): boolean {
 }
 
 /**
+ * The largest frame an AV1 sequence header (the first OBU of type 1 in `obus`) allows:
+ * max_frame_width_minus_1 + 1 by max_frame_height_minus_1 + 1 (AV1 spec 5.5.1), read before
+ * dav1d sizes its buffers by it. Undefined without a sequence header, or one cut short.
+ */
+export function av1MaxFrameSize(obus: Uint8Array): { width: number; height: number } | undefined {
+  for (let i = 0; i < obus.length; ) {
+    const header = obus[i];
+    let at = i + ((header & 4) !== 0 ? 2 : 1);
+    let size = obus.length - at; // without a size field, the OBU runs to the end
+    if ((header & 2) !== 0) {
+      size = 0;
+      for (let k = 0, byte = 0x80; k < 8 && byte & 0x80 && at < obus.length; k++) {
+        byte = obus[at++];
+        size += (byte & 0x7f) * 2 ** (7 * k);
+      }
+    }
+    if (((header >> 3) & 15) === 1) return sequenceHeaderFrameSize(obus.subarray(at, at + size));
+    i = at + size;
+  }
+  return undefined;
+}
+
+/** sequence_header_obu() (AV1 spec 5.5) as far as the maximum frame size. */
+function sequenceHeaderFrameSize(b: Uint8Array): { width: number; height: number } | undefined {
+  let bit = 0;
+  const read = (n: number): number => {
+    let value = 0;
+    for (let k = 0; k < n; k++, bit++) {
+      if (bit >> 3 >= b.length) throw new RangeError("cut short");
+      value = value * 2 + ((b[bit >> 3] >> (7 - (bit & 7))) & 1);
+    }
+    return value;
+  };
+  const uvlc = () => {
+    let zeros = 0;
+    while (read(1) === 0 && zeros < 32) zeros++;
+    return zeros >= 32 ? 2 ** 32 - 1 : read(zeros) + 2 ** zeros - 1;
+  };
+  try {
+    read(3); // seq_profile
+    read(1); // still_picture
+    const reduced = read(1); // reduced_still_picture_header
+    if (reduced)
+      read(5); // seq_level_idx[0]
+    else {
+      let bufferDelayLength = 0;
+      let decoderModelInfo = 0;
+      if (read(1)) {
+        // timing_info(): num_units_in_display_tick, time_scale, equal_picture_interval
+        read(32);
+        read(32);
+        if (read(1)) uvlc(); // num_ticks_per_picture_minus_1
+        decoderModelInfo = read(1);
+        if (decoderModelInfo) {
+          bufferDelayLength = read(5) + 1; // decoder_model_info()
+          read(32);
+          read(5);
+          read(5);
+        }
+      }
+      const initialDisplayDelay = read(1);
+      const operatingPoints = read(5) + 1;
+      for (let op = 0; op < operatingPoints; op++) {
+        read(12); // operating_point_idc
+        if (read(5) > 7) read(1); // seq_level_idx, seq_tier
+        if (decoderModelInfo && read(1)) {
+          read(bufferDelayLength); // operating_parameters_info(): decoder and encoder buffer delays
+          read(bufferDelayLength);
+          read(1);
+        }
+        if (initialDisplayDelay && read(1)) read(4);
+      }
+    }
+    const widthBits = read(4) + 1;
+    const heightBits = read(4) + 1;
+    return { width: read(widthBits) + 1, height: read(heightBits) + 1 };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Refuse AV1 data whose sequence header allows frames larger than the container's size (the
+ * memory estimate's): dav1d would size its picture buffers by the header, not by ispe, so a
+ * small ispe over a huge frame would take the isolate's memory before any picture came out.
+ */
+function checkFrameSize(
+  obus: Uint8Array,
+  configObus: Uint8Array | undefined,
+  expected: { width: number; height: number },
+) {
+  const size = av1MaxFrameSize(obus) ?? (configObus ? av1MaxFrameSize(configObus) : undefined);
+  if (!size) throw new Error("the AV1 data has no sequence header");
+  if (size.width > expected.width || size.height > expected.height) {
+    throw new Error(
+      `the AV1 sequence header allows ${size.width}x${size.height}, the container says ${expected.width}x${expected.height}`,
+    );
+  }
+}
+
+/**
  * An AVIF's primary image (one AV1 key frame, 8-bit 4:2:0) reduced `factor` times: dav1d
  * (ogv.js's wasm build) decodes the item's OBUs to YUV planes in its heap, which are averaged
  * block by block straight from there and converted with the file's nclx matrix and range, as
@@ -389,7 +490,8 @@ function hasSequenceHeader(obus: Uint8Array): boolean {
  * caller applies them as EXIF's). `obus` is the primary item's data (heif.ts
  * readPrimaryItemData); `configObus` is av1C's, put first where the item carries no sequence
  * header. Throws NotReducible where dav1d gives something other than one 8-bit 4:2:0 picture
- * of the header's size, and Error where it gives nothing (the data is not AV1 it can decode).
+ * of the header's size, and Error where it gives nothing (the data is not AV1 it can decode)
+ * or where the AV1 sequence header allows a larger frame than the header's (checked first).
  */
 export async function decodeAvifReduced(
   module: WebAssembly.Module,
@@ -430,6 +532,7 @@ export async function decodeAvifReduced(
       );
     },
   );
+  checkFrameSize(obus, header.configObus, header);
   dav1d.decode(obus, header.configObus);
   if (refused) throw refused;
   if (!reduced) throw new Error("dav1d decoded no picture");
@@ -547,6 +650,7 @@ export async function decodeAvifGridReduced(
       at = { tx, ty };
       decoded = false;
       const { data, configObus } = grid.tiles[ty * columns + tx];
+      checkFrameSize(data, configObus, tile);
       dav1d.decode(data, configObus);
       if (refused) throw refused;
       if (!decoded) throw new Error(`dav1d decoded no picture for tile ${tx},${ty}`);
