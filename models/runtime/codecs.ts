@@ -17,6 +17,7 @@ import mozjpegDecoder from "@jsquash/jpeg/codec/dec/mozjpeg_dec.js";
 import { initEmscriptenModule } from "@jsquash/jpeg/utils.js";
 import webpDecoder from "@jsquash/webp/codec/dec/webp_dec.js";
 import libheif from "libheif-js/libheif-wasm/libheif.js";
+import ogvAv1 from "ogv/dist/ogv-decoder-video-av1-wasm.js";
 import type { HeifHeader } from "./heif.ts";
 
 /** Interleaved RGBA, 8 bits per channel, row-major: (height, width, 4). */
@@ -33,6 +34,8 @@ export interface CodecModules {
   webp: WebAssembly.Module;
   heic: WebAssembly.Module;
   avif: WebAssembly.Module;
+  /** ogv.js's dav1d build (AV1 to YUV planes), for AVIF previews decoded reduced */
+  av1: WebAssembly.Module;
 }
 
 /**
@@ -254,7 +257,41 @@ export async function decodeHeicReduced(
   );
   if (!planes || planes.length < 3 || planes.some((p) => p.bits_per_pixel !== 8)) return null;
   const [luma, cb, cr] = planes;
-  const { width, height } = luma;
+  return reduceYcbcr(
+    [
+      { ...luma, offset: 0 },
+      { ...cb, offset: 0 },
+      { ...cr, offset: 0 },
+    ],
+    luma.width,
+    luma.height,
+    factor,
+    colour,
+  );
+}
+
+/** One 8-bit plane at `offset` in `data`, rows `stride` bytes apart. */
+interface Plane {
+  data: Uint8Array;
+  offset: number;
+  stride: number;
+  width: number;
+  height: number;
+}
+
+/**
+ * Y, Cb and Cr planes (chroma at any subsampling, sizes rounded up) of a width x height image
+ * reduced `factor` times: each output pixel the mean of a factor x factor block, converted to
+ * RGB with `colour` (ycbcrToRgb). The chroma of a luma pixel is the sample at its scaled
+ * coordinates, as libheif's and dav1d's upsampling-free reference is.
+ */
+function reduceYcbcr(
+  [luma, cb, cr]: [Plane, Plane, Plane],
+  width: number,
+  height: number,
+  factor: number,
+  colour: { matrix: number; fullRange: boolean },
+): Rgba {
   const outWidth = Math.ceil(width / factor);
   const outHeight = Math.ceil(height / factor);
   const data = new Uint8ClampedArray(outWidth * outHeight * 4);
@@ -272,13 +309,15 @@ export async function decodeHeicReduced(
       let cbSum = 0;
       let crSum = 0;
       for (let y = y0; y < y1; y++) {
-        const lumaRow = y * luma.stride;
+        const lumaRow = luma.offset + y * luma.stride;
         const chromaY = Math.min(cb.height - 1, Math.floor(y * sy));
+        const cbRow = cb.offset + chromaY * cb.stride;
+        const crRow = cr.offset + chromaY * cr.stride;
         for (let x = x0; x < x1; x++) {
           ySum += luma.data[lumaRow + x];
           const chromaX = Math.min(cb.width - 1, Math.floor(x * sx));
-          cbSum += cb.data[chromaY * cb.stride + chromaX];
-          crSum += cr.data[chromaY * cr.stride + chromaX];
+          cbSum += cb.data[cbRow + chromaX];
+          crSum += cr.data[crRow + chromaX];
         }
       }
       const n = (y1 - y0) * (x1 - x0);
@@ -286,6 +325,348 @@ export async function decodeHeicReduced(
     }
   }
   return { width: outWidth, height: outHeight, data };
+}
+
+/** What decodeAvifReduced does not take on: decode such a file whole instead. */
+export class NotReducible extends Error {}
+
+/** The parameters of ogv.js's `ogvjs_callback_frame` (its dav1d picture, planes in the heap). */
+type FrameCallback = (
+  yPointer: number,
+  yStride: number,
+  uPointer: number,
+  uStride: number,
+  vPointer: number,
+  vStride: number,
+  width: number,
+  height: number,
+  chromaWidth: number,
+  chromaHeight: number,
+  cropWidth: number,
+  cropHeight: number,
+  cropLeft: number,
+  cropTop: number,
+  displayWidth: number,
+  displayHeight: number,
+) => void;
+
+/** ogv.js's AV1 decoder glue (emscripten): the few members used here. */
+interface OgvAv1 {
+  _malloc(size: number): number;
+  _free(pointer: number): void;
+  _ogv_video_decoder_init(): void;
+  _ogv_video_decoder_process_frame(data: number, length: number): number;
+}
+
+/** Whether OBUs (low-overhead format, sizes present) hold a sequence header (OBU type 1). */
+function hasSequenceHeader(obus: Uint8Array): boolean {
+  for (let i = 0; i < obus.length; ) {
+    const header = obus[i];
+    const type = (header >> 3) & 15;
+    if (type === 1) return true;
+    if ((header & 2) === 0) return false; // no size field: the last OBU
+    i += (header & 4) !== 0 ? 2 : 1; // the extension byte
+    let size = 0;
+    for (let k = 0, byte = 0x80; k < 8 && byte & 0x80 && i < obus.length; k++) {
+      byte = obus[i++];
+      size += (byte & 0x7f) * 2 ** (7 * k);
+    }
+    i += size;
+  }
+  return false;
+}
+
+/**
+ * The largest frame an AV1 sequence header (the first OBU of type 1 in `obus`) allows:
+ * max_frame_width_minus_1 + 1 by max_frame_height_minus_1 + 1 (AV1 spec 5.5.1), read before
+ * dav1d sizes its buffers by it. Undefined without a sequence header, or one cut short.
+ */
+export function av1MaxFrameSize(obus: Uint8Array): { width: number; height: number } | undefined {
+  for (let i = 0; i < obus.length; ) {
+    const header = obus[i];
+    let at = i + ((header & 4) !== 0 ? 2 : 1);
+    let size = obus.length - at; // without a size field, the OBU runs to the end
+    if ((header & 2) !== 0) {
+      size = 0;
+      for (let k = 0, byte = 0x80; k < 8 && byte & 0x80 && at < obus.length; k++) {
+        byte = obus[at++];
+        size += (byte & 0x7f) * 2 ** (7 * k);
+      }
+    }
+    if (((header >> 3) & 15) === 1) return sequenceHeaderFrameSize(obus.subarray(at, at + size));
+    i = at + size;
+  }
+  return undefined;
+}
+
+/** sequence_header_obu() (AV1 spec 5.5) as far as the maximum frame size. */
+function sequenceHeaderFrameSize(b: Uint8Array): { width: number; height: number } | undefined {
+  let bit = 0;
+  const read = (n: number): number => {
+    let value = 0;
+    for (let k = 0; k < n; k++, bit++) {
+      if (bit >> 3 >= b.length) throw new RangeError("cut short");
+      value = value * 2 + ((b[bit >> 3] >> (7 - (bit & 7))) & 1);
+    }
+    return value;
+  };
+  const uvlc = () => {
+    let zeros = 0;
+    while (read(1) === 0 && zeros < 32) zeros++;
+    return zeros >= 32 ? 2 ** 32 - 1 : read(zeros) + 2 ** zeros - 1;
+  };
+  try {
+    read(3); // seq_profile
+    read(1); // still_picture
+    const reduced = read(1); // reduced_still_picture_header
+    if (reduced)
+      read(5); // seq_level_idx[0]
+    else {
+      let bufferDelayLength = 0;
+      let decoderModelInfo = 0;
+      if (read(1)) {
+        // timing_info(): num_units_in_display_tick, time_scale, equal_picture_interval
+        read(32);
+        read(32);
+        if (read(1)) uvlc(); // num_ticks_per_picture_minus_1
+        decoderModelInfo = read(1);
+        if (decoderModelInfo) {
+          bufferDelayLength = read(5) + 1; // decoder_model_info()
+          read(32);
+          read(5);
+          read(5);
+        }
+      }
+      const initialDisplayDelay = read(1);
+      const operatingPoints = read(5) + 1;
+      for (let op = 0; op < operatingPoints; op++) {
+        read(12); // operating_point_idc
+        if (read(5) > 7) read(1); // seq_level_idx, seq_tier
+        if (decoderModelInfo && read(1)) {
+          read(bufferDelayLength); // operating_parameters_info(): decoder and encoder buffer delays
+          read(bufferDelayLength);
+          read(1);
+        }
+        if (initialDisplayDelay && read(1)) read(4);
+      }
+    }
+    const widthBits = read(4) + 1;
+    const heightBits = read(4) + 1;
+    return { width: read(widthBits) + 1, height: read(heightBits) + 1 };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Refuse AV1 data whose sequence header allows frames larger than the container's size (the
+ * memory estimate's): dav1d would size its picture buffers by the header, not by ispe, so a
+ * small ispe over a huge frame would take the isolate's memory before any picture came out.
+ */
+function checkFrameSize(
+  obus: Uint8Array,
+  configObus: Uint8Array | undefined,
+  expected: { width: number; height: number },
+) {
+  const size = av1MaxFrameSize(obus) ?? (configObus ? av1MaxFrameSize(configObus) : undefined);
+  if (!size) throw new Error("the AV1 data has no sequence header");
+  if (size.width > expected.width || size.height > expected.height) {
+    throw new Error(
+      `the AV1 sequence header allows ${size.width}x${size.height}, the container says ${expected.width}x${expected.height}`,
+    );
+  }
+}
+
+/**
+ * An AVIF's primary image (one AV1 key frame, 8-bit 4:2:0) reduced `factor` times: dav1d
+ * (ogv.js's wasm build) decodes the item's OBUs to YUV planes in its heap, which are averaged
+ * block by block straight from there and converted with the file's nclx matrix and range, as
+ * decodeHeicReduced does. No RGBA at full size is ever made (libavif's whole decode holds
+ * 19.8 bytes per pixel; this about 2.2, image-info.ts has the figures).
+ *
+ * ogv.js's glue would copy every plane into new JavaScript arrays for a video player; its
+ * frame callback is replaced (at instantiation, in the import object) by one that reduces
+ * the planes where dav1d left them. The result is as coded: irot/imir are NOT applied (the
+ * caller applies them as EXIF's). `obus` is the primary item's data (heif.ts
+ * readPrimaryItemData); `configObus` is av1C's, put first where the item carries no sequence
+ * header. Throws NotReducible where dav1d gives something other than one 8-bit 4:2:0 picture
+ * of the header's size, and Error where it gives nothing (the data is not AV1 it can decode)
+ * or where the AV1 sequence header allows a larger frame than the header's (checked first).
+ */
+export async function decodeAvifReduced(
+  module: WebAssembly.Module,
+  obus: Uint8Array,
+  factor: number,
+  header: Pick<HeifHeader, "width" | "height" | "colour"> & { configObus?: Uint8Array },
+): Promise<Rgba & { heapBytes: number }> {
+  let reduced: Rgba | undefined;
+  let refused: Error | undefined;
+  const dav1d = await ogvInstance(
+    module,
+    (heap, [yp, ys, up, us, vp, vs, , , cw, ch, width, height, left, top]) => {
+      if (reduced || refused) return;
+      if (width !== header.width || height !== header.height || left !== 0 || top !== 0) {
+        refused = new Error(
+          `dav1d: a ${width}x${height} picture for a ${header.width}x${header.height} image`,
+        );
+        return;
+      }
+      // ogv.js reports 4:2:0 only (it aborts on other layouts): chroma is half the even-rounded size.
+      if (cw !== Math.ceil(width / 2) || ch !== Math.ceil(height / 2)) {
+        refused = new NotReducible(`dav1d: chroma planes of ${cw}x${ch} for ${width}x${height}`);
+        return;
+      }
+      const plane = (offset: number, stride: number, w: number, h: number): Plane => ({
+        data: heap,
+        offset,
+        stride,
+        width: w,
+        height: h,
+      });
+      reduced = reduceYcbcr(
+        [plane(yp, ys, width, height), plane(up, us, cw, ch), plane(vp, vs, cw, ch)],
+        width,
+        height,
+        factor,
+        header.colour,
+      );
+    },
+  );
+  checkFrameSize(obus, header.configObus, header);
+  dav1d.decode(obus, header.configObus);
+  if (refused) throw refused;
+  if (!reduced) throw new Error("dav1d decoded no picture");
+  // the decoder's heap at its largest (a WebAssembly memory never shrinks), for tests and figures
+  return { ...reduced, heapBytes: dav1d.heapBytes() };
+}
+
+/**
+ * A fresh instance of ogv.js's dav1d whose frame callback is `onFrame` (given the heap and the
+ * callback's arguments), and `decode`, which feeds it one frame's OBUs (`configObus` first where
+ * they carry no sequence header) and drains it.
+ */
+async function ogvInstance(
+  module: WebAssembly.Module,
+  onFrame: (heap: Uint8Array, frame: Parameters<FrameCallback>) => void,
+) {
+  let memory: WebAssembly.Memory | undefined;
+  const lib = (await ogvAv1({
+    instantiateWasm(
+      imports: { a: Record<string, (...args: number[]) => unknown> },
+      receive: (instance: WebAssembly.Instance) => void,
+    ) {
+      // The glue's imports are minified names: the frame callback is the one that takes 16
+      // arguments (wasm calls an import with exactly its declared parameters).
+      for (const [name, original] of Object.entries(imports.a)) {
+        imports.a[name] = (...args: number[]) =>
+          args.length === 16 && memory
+            ? onFrame(new Uint8Array(memory.buffer), args as Parameters<FrameCallback>)
+            : original(...args);
+      }
+      const instance = new WebAssembly.Instance(module, imports as unknown as WebAssembly.Imports);
+      memory = Object.values(instance.exports).find((e) => e instanceof WebAssembly.Memory);
+      receive(instance);
+      return instance.exports;
+    },
+    videoFormat: {}, // read by the glue's own frame callback, which is replaced
+    print: () => {},
+    printErr: () => {},
+  })) as OgvAv1;
+  if (!memory) throw new Error("ogv.js's AV1 decoder exports no memory");
+  const heapMemory = memory;
+  lib._ogv_video_decoder_init();
+  return {
+    decode(obus: Uint8Array, configObus?: Uint8Array) {
+      const prefix = configObus?.length && !hasSequenceHeader(obus) ? configObus : undefined;
+      const length = (prefix?.length ?? 0) + obus.length;
+      const data = lib._malloc(length);
+      const heap = new Uint8Array(heapMemory.buffer);
+      if (prefix) heap.set(prefix, data);
+      heap.set(obus, data + (prefix?.length ?? 0));
+      lib._ogv_video_decoder_process_frame(data, length);
+      // dav1d may hold the picture back (frame delay): a null packet drains it.
+      lib._ogv_video_decoder_process_frame(0, 0);
+      lib._free(data);
+    },
+    heapBytes: () => heapMemory.buffer.byteLength,
+  };
+}
+
+/**
+ * An AVIF whose primary item is a `grid` of 8-bit 4:2:0 AV1 tiles (heif.ts readAvifGrid),
+ * reduced `factor` times one tile at a time, as decodeHeicGridReduced does for HEIC: dav1d
+ * decodes a tile, its planes are added into per-output-pixel sums from its heap, and the next
+ * tile replaces it there, so the heap holds one tile's picture whatever the image's size. The
+ * result is as coded (irot/imir for the caller). Throws NotReducible where a tile is not 8-bit
+ * 4:2:0, and Error where dav1d gives no picture or one not of the tile size (`header.tile`,
+ * which the memory estimate was made from), or the tiles do not cover the grid.
+ */
+export async function decodeAvifGridReduced(
+  module: WebAssembly.Module,
+  grid: { columns: number; rows: number; tiles: { data: Uint8Array; configObus?: Uint8Array }[] },
+  factor: number,
+  header: Pick<HeifHeader, "width" | "height" | "colour"> & { tile: { width: number; height: number } },
+): Promise<Rgba & { heapBytes: number }> {
+  const { width, height, tile } = header;
+  const { columns, rows } = grid;
+  if (grid.tiles.length !== columns * rows || columns * tile.width < width || rows * tile.height < height) {
+    throw new Error(`a ${columns}x${rows} grid of ${tile.width}x${tile.height} tiles for ${width}x${height}`);
+  }
+  const outWidth = Math.ceil(width / factor);
+  const outHeight = Math.ceil(height / factor);
+  // Sums of Y, Cb and Cr per output pixel (at most 64 x 255 each), interleaved.
+  const sums = new Uint32Array(outWidth * outHeight * 3);
+  let at = { tx: 0, ty: 0 };
+  let decoded = false;
+  let refused: Error | undefined;
+  const dav1d = await ogvInstance(module, (heap, [yp, ys, up, us, vp, vs, , , cw, ch, w, h, left, top]) => {
+    if (decoded || refused) return;
+    if (w !== tile.width || h !== tile.height || left !== 0 || top !== 0) {
+      refused = new Error(`dav1d: a ${w}x${h} tile for ${tile.width}x${tile.height}`);
+      return;
+    }
+    if (cw !== Math.ceil(w / 2) || ch !== Math.ceil(h / 2)) {
+      refused = new NotReducible(`dav1d: chroma planes of ${cw}x${ch} for a ${w}x${h} tile`);
+      return;
+    }
+    decoded = true;
+    const x0 = at.tx * tile.width;
+    const xEnd = Math.min(w, width - x0); // the grid's size crops the last column and row
+    for (let y = 0, gy = at.ty * tile.height; y < h && gy < height; y++, gy++) {
+      const lumaRow = yp + y * ys;
+      const cbRow = up + (y >> 1) * us;
+      const crRow = vp + (y >> 1) * vs;
+      const sumRow = Math.floor(gy / factor) * outWidth;
+      for (let x = 0; x < xEnd; x++) {
+        const s = (sumRow + Math.floor((x0 + x) / factor)) * 3;
+        sums[s] += heap[lumaRow + x];
+        sums[s + 1] += heap[cbRow + (x >> 1)];
+        sums[s + 2] += heap[crRow + (x >> 1)];
+      }
+    }
+  });
+  for (let ty = 0; ty < rows; ty++) {
+    for (let tx = 0; tx < columns; tx++) {
+      at = { tx, ty };
+      decoded = false;
+      const { data, configObus } = grid.tiles[ty * columns + tx];
+      checkFrameSize(data, configObus, tile);
+      dav1d.decode(data, configObus);
+      if (refused) throw refused;
+      if (!decoded) throw new Error(`dav1d decoded no picture for tile ${tx},${ty}`);
+    }
+  }
+  const rgba = new Uint8ClampedArray(outWidth * outHeight * 4);
+  const toRgb = ycbcrToRgb(header.colour);
+  for (let oy = 0; oy < outHeight; oy++) {
+    const blockHeight = Math.min(height, (oy + 1) * factor) - oy * factor;
+    for (let ox = 0; ox < outWidth; ox++) {
+      const n = blockHeight * (Math.min(width, (ox + 1) * factor) - ox * factor);
+      const s = (oy * outWidth + ox) * 3;
+      toRgb(sums[s] / n, sums[s + 1] / n, sums[s + 2] / n, rgba, (oy * outWidth + ox) * 4);
+    }
+  }
+  return { width: outWidth, height: outHeight, data: rgba, heapBytes: dav1d.heapBytes() };
 }
 
 /**

@@ -1,6 +1,6 @@
 /**
  * Image decoding with the same codecs (jSquash's WebAssembly mozjpeg, png, libwebp and libavif,
- * libheif-js for HEIC, and jpeg-js for CMYK/YCCK JPEGs) in every tier, so the Worker, the CLI and the GPU service see
+ * libheif-js for HEIC, ogv.js's dav1d for reduced AVIF previews, and jpeg-js for CMYK/YCCK JPEGs) in every tier, so the Worker, the CLI and the GPU service see
  * identical pixels for the same bytes. The caller hands over compiled wasm modules (Workers import them; Node compiles the files).
  */
 
@@ -8,20 +8,25 @@ import { decodeCmykJpeg } from "./cmyk-jpeg.ts";
 import {
   type CodecModules,
   decodeAvif,
+  decodeAvifGridReduced,
+  decodeAvifReduced,
   decodeHeic,
   decodeHeicGridReduced,
   decodeHeicReduced,
   decodeJpeg,
   decodePng,
   decodeWebp,
+  NotReducible,
   NotTileDecodable,
   type Rgba,
 } from "./codecs.ts";
 import { checkComplete, checkJpegDecoderWarnings } from "./completeness.ts";
 import { InputError } from "./errors.ts";
 import { applyOrientation, type Orientation, orientedSize, readOrientation } from "./exif.ts";
-import { readHeifHeader } from "./heif.ts";
+import { type Av1Config, readAvifGrid, readHeifHeader, readPrimaryItemData } from "./heif.ts";
 import {
+  avifGridReducedCoding,
+  avifReducedCoding,
   checkLimits,
   HEIC_REDUCED_CODING,
   heicGridReducedCoding,
@@ -78,7 +83,8 @@ export interface DecodeOptions {
   /**
    * The smallest displayed size the caller needs (the preview network's input): a JPEG whose
    * 1/8 scale still covers it is decoded at 1/8 from its DC coefficients (jpeg-dc.ts), and a
-   * HEIC reduced 2, 4 or 8 times from YCbCr (codecs.ts; a grid a tile at a time), under
+   * HEIC reduced 2, 4 or 8 times from YCbCr (codecs.ts; a grid a tile at a time), and an
+   * 8-bit 4:2:0 AVIF reduced likewise from dav1d's YUV planes, under
    * `limits.scaled`; every other image is decoded whole, under the full limits.
    */
   atLeast?: { width: number; height: number };
@@ -155,6 +161,69 @@ async function decodeHeicForPreview(
   return { info, stored, orientation: 1, width, height, fullSize: { width, height } };
 }
 
+/** An AV1 coding dav1d's planes are reduced from (codecs.ts): 8-bit 4:2:0 colour. */
+const reducibleAv1 = (av1: Av1Config | undefined): av1 is Av1Config =>
+  av1 !== undefined && av1.bitDepth === 8 && !av1.monochrome && av1.subsamplingX && av1.subsamplingY;
+
+/**
+ * An AVIF reduced for a preview, under the scaled limits with its own memory estimate;
+ * undefined where a whole decode is due instead. dav1d decodes the primary item's AV1 key
+ * frame to YUV planes and they are reduced from its heap (codecs.ts decodeAvifReduced),
+ * about 2.3 bytes per pixel instead of libavif's 19.8, so its estimate stops it at about 32 MP
+ * for a small file; a `grid` of such tiles is decoded a tile at a time (decodeAvifGridReduced),
+ * in dav1d's initial heap, so the scaled limits (64 MP) apply as they are. Only 8-bit 4:2:0
+ * colour is decoded this way: an image with alpha (or any auxiliary image), a clap crop,
+ * 10/12-bit, 4:2:2/4:4:4 or monochrome coding goes to the whole decode (libavif, 4 MP for a
+ * preview) as before.
+ */
+async function decodeAvifForPreview(
+  bytes: Uint8Array,
+  info: ImageInfo,
+  limits: ImageLimits & { scaled: NonNullable<ImageLimits["scaled"]> },
+  atLeast: { width: number; height: number },
+): Promise<DecodedImage | undefined> {
+  const orientation = info.containerOrientation ?? 1;
+  const [width, height] = orientedSize(info.width, info.height, orientation);
+  const factor = reductionFactor(width, height, atLeast);
+  if (factor === 1 || !codecs) return undefined;
+  const header = readHeifHeader(bytes, "image/avif");
+  if (header.hasAuxiliary || header.cropped) return undefined;
+  const unreadable = () => new InputError("unreadable_image", "the AVIF data could not be decoded");
+  const av1 = codecs.av1;
+  let decode: () => Promise<Rgba & { heapBytes: number }>;
+  if (header.itemType === "grid" && header.tile) {
+    const tile = header.tile;
+    checkLimits({ ...info, coding: avifGridReducedCoding(tile, factor) }, { ...limits, ...limits.scaled });
+    checkComplete(bytes, info);
+    const grid = readAvifGrid(bytes);
+    if (!grid.tiles.every((t) => reducibleAv1(t.av1))) return undefined;
+    // The grid's own size must be ispe's: the limits and the sums are sized by it.
+    if (grid.width !== info.width || grid.height !== info.height) throw unreadable();
+    const tiles = grid.tiles.map((t) => ({ data: t.data, configObus: t.av1?.configObus }));
+    decode = () => decodeAvifGridReduced(av1, { ...grid, tiles }, factor, { ...header, tile });
+  } else if (header.itemType === "av01" && reducibleAv1(header.av1)) {
+    checkLimits({ ...info, coding: avifReducedCoding(factor) }, { ...limits, ...limits.scaled });
+    checkComplete(bytes, info);
+    const obus = readPrimaryItemData(bytes, "image/avif");
+    const configObus = header.av1.configObus;
+    decode = () => decodeAvifReduced(av1, obus, factor, { ...header, configObus });
+  } else return undefined;
+  let stored: Rgba;
+  try {
+    const { heapBytes: _, ...reduced } = await decode();
+    stored = reduced;
+  } catch (error) {
+    // av1C said 8-bit 4:2:0 and dav1d disagrees: libavif reads the stream itself, within its limits
+    if (error instanceof NotReducible) return undefined;
+    throw unreadable();
+  }
+  if (stored.width !== Math.ceil(info.width / factor) || stored.height !== Math.ceil(info.height / factor)) {
+    throw unreadable();
+  }
+  // As coded: the container's irot/imir is applied like EXIF's, by whoever needs upright pixels.
+  return { info, stored, orientation, width, height, fullSize: { width, height } };
+}
+
 /** A JPEG's size at 1/8 scale, as displayed, if that still covers `atLeast`. */
 function coversAtEighth(
   info: ImageInfo,
@@ -192,6 +261,15 @@ export async function decodeImage(
   }
   if (limits.scaled && options.atLeast && info.type === "image/heic") {
     const reduced = await decodeHeicForPreview(
+      bytes,
+      info,
+      { ...limits, scaled: limits.scaled },
+      options.atLeast,
+    );
+    if (reduced) return reduced;
+  }
+  if (limits.scaled && options.atLeast && info.type === "image/avif") {
+    const reduced = await decodeAvifForPreview(
       bytes,
       info,
       { ...limits, scaled: limits.scaled },

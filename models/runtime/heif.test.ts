@@ -10,7 +10,14 @@ import sharp from "sharp";
 import { beforeAll, describe, expect, it } from "vitest";
 import { decodeImage, upright } from "./decode.ts";
 import { InputError } from "./errors.ts";
-import { heifIsWhole, heifOrientation, readHeifHeader, sniffHeif } from "./heif.ts";
+import {
+  heifIsWhole,
+  heifOrientation,
+  readAvifGrid,
+  readHeifHeader,
+  readPrimaryItemData,
+  sniffHeif,
+} from "./heif.ts";
 import { readImageInfo } from "./image-info.ts";
 import { FULL_LIMITS, PREVIEW_LIMITS } from "./limits.ts";
 import { initNodeCodecs } from "./node.ts";
@@ -381,5 +388,182 @@ describe("grid HEIC (iPhone's 512x512 tiles) for a preview: decoded a tile at a 
     expect(error).toBeInstanceOf(InputError);
     expect([error.status, error.code]).toEqual([400, "unreadable_image"]);
     expect(error.message).toBe("the HEIC data could not be decoded");
+  });
+});
+
+/** The offset of the primary item's first data byte (avifenc: the one extent, in mdat). */
+function primaryDataOffset(b: Uint8Array): number {
+  const data = readPrimaryItemData(b, "image/avif");
+  return data.byteOffset - b.byteOffset;
+}
+
+describe("AVIF for a preview: dav1d's YUV planes reduced", () => {
+  const need = { width: 320, height: 240 };
+
+  it("reads the primary item's AV1 coding (av1C) and its data (iloc) from the container", async () => {
+    const bytes = await fixture("phone12.avif");
+    expect(readHeifHeader(bytes, "image/avif")).toMatchObject({
+      width: 4032,
+      height: 3024,
+      itemType: "av01",
+      av1: { bitDepth: 8, monochrome: false, subsamplingX: true, subsamplingY: true },
+    });
+    expect(readHeifHeader(bytes, "image/avif").hasAuxiliary).toBeUndefined();
+    // avifenc's default for the 96x64 fixtures is 4:4:4
+    expect(readHeifHeader(await fixture("photo.avif"), "image/avif").av1).toMatchObject({
+      subsamplingX: false,
+      subsamplingY: false,
+    });
+    const data = readPrimaryItemData(bytes, "image/avif");
+    // the item's OBUs, inside the file: a temporal delimiter or sequence header first (types 2, 1)
+    expect(data.length).toBeGreaterThan(100);
+    expect(data.length).toBeLessThan(bytes.length);
+    expect([1, 2]).toContain((data[0] >> 3) & 15);
+  });
+
+  it("serves a 12 MP AVIF at 1/8 past the 4 MP of libavif's whole decode, as avifdec shows it", async () => {
+    const bytes = await fixture("phone12.avif");
+    const refused = await decodeImage(bytes, PREVIEW_LIMITS).catch((e) => e);
+    expect(refused.code).toBe("too_many_pixels");
+    const image = await decodeImage(bytes, PREVIEW_LIMITS, { atLeast: need });
+    expect(image.fullSize).toEqual({ width: 4032, height: 3024 });
+    expect([image.stored.width, image.stored.height, image.orientation]).toEqual([504, 378, 1]);
+    // avifdec's (Debian's libavif with its dav1d) whole image, averaged over 8x8 blocks (make.sh)
+    const expected = await reference("phone12-avif-ref-eighth.png");
+    expect([expected.width, expected.height]).toEqual([504, 378]);
+    const { max, mean } = difference(image.stored.data, expected.rgb);
+    expect(max).toBeLessThanOrEqual(3);
+    expect(mean).toBeLessThan(0.5);
+  });
+
+  it.each([
+    ["phone12-irot3.avif", 6],
+    ["phone12-irot1-imir0.avif", 5],
+  ])("%s: reduced as coded, irot/imir applied as EXIF's (shown 3024x4032)", async (name, orientation) => {
+    const image = await decodeImage(await fixture(name), PREVIEW_LIMITS, { atLeast: need });
+    expect([image.stored.width, image.stored.height, image.orientation]).toEqual([504, 378, orientation]);
+    expect([image.width, image.height]).toEqual([3024, 4032]);
+    const shown = upright(image);
+    expect([shown.width, shown.height]).toEqual([378, 504]);
+    // sharp's whole image (libvips with libheif, which applies irot/imir), averaged over 8x8 blocks
+    const expected = await reference(name);
+    expect([expected.width, expected.height]).toEqual([3024, 4032]);
+    const { max, mean } = blockDifference(shown, expected, 8);
+    expect(max).toBeLessThanOrEqual(3);
+    expect(mean).toBeLessThan(0.5);
+  });
+
+  it("keeps codings dav1d's planes are not reduced from on libavif's whole decode and its 4 MP (a 4:4:4 file)", async () => {
+    const bytes = await fixture("photo.avif"); // 4:4:4
+    const at = findIspe(bytes);
+    // 6 MP: inside the 8 MP of a whole decode, over the memory libavif's takes
+    new DataView(bytes.buffer, bytes.byteOffset).setUint32(at + 12, 3000);
+    new DataView(bytes.buffer, bytes.byteOffset).setUint32(at + 16, 2000);
+    const error = await decodeImage(bytes, PREVIEW_LIMITS, { atLeast: need }).catch((e) => e);
+    expect(error.code).toBe("too_many_pixels");
+    expect(error.message).toMatch(/3000x2000, a AVIF, which takes more memory.* may have 4\.0 megapixels/);
+    // small enough for the whole decode: as before, full size
+    const small = await decodeImage(await fixture("photo.avif"), PREVIEW_LIMITS, {
+      atLeast: { width: 8, height: 8 },
+    });
+    expect([small.stored.width, small.stored.height, small.fullSize]).toEqual([96, 64, undefined]);
+  });
+
+  it("limits reduced AVIFs by dav1d's memory: a 48 MP header is refused with the 32 MP that fit", async () => {
+    const bytes = await fixture("phone12.avif");
+    const at = findIspeOf(bytes, 4032, 3024);
+    new DataView(bytes.buffer, bytes.byteOffset).setUint32(at + 12, 8064);
+    new DataView(bytes.buffer, bytes.byteOffset).setUint32(at + 16, 6048);
+    const error = await decodeImage(bytes, PREVIEW_LIMITS, { atLeast: need }).catch((e) => e);
+    expect(error.code).toBe("too_many_pixels");
+    expect(error.message).toMatch(/8064x6048, a AVIF \(decoded reduced\).* may have 32\.\d megapixels/);
+  });
+
+  it("answers 400 unreadable_image where the picture is not ispe's size, or the AV1 data is corrupt", async () => {
+    const resized = await fixture("phone12.avif");
+    const at = findIspeOf(resized, 4032, 3024);
+    new DataView(resized.buffer, resized.byteOffset).setUint32(at + 12, 4000);
+    const corrupt = await fixture("phone12.avif");
+    const data = primaryDataOffset(corrupt);
+    corrupt.fill(0xff, data + 20, data + 400); // inside the frame's OBU
+    for (const bytes of [resized, corrupt]) {
+      const error = await decodeImage(bytes, PREVIEW_LIMITS, { atLeast: need }).catch((e) => e);
+      expect(error).toBeInstanceOf(InputError);
+      expect([error.status, error.code, error.message]).toEqual([
+        400,
+        "unreadable_image",
+        "the AVIF data could not be decoded",
+      ]);
+    }
+    // each image has its own decoder instance: the next one decodes as ever
+    const image = await decodeImage(await fixture("phone12.avif"), PREVIEW_LIMITS, { atLeast: need });
+    expect(image.stored.width).toBe(504);
+  });
+});
+
+describe("grid AVIF (1024x1024 AV1 tiles) for a preview: decoded a tile at a time", () => {
+  const need = { width: 320, height: 240 };
+
+  it("reads the grid (ImageGrid in idat) and its tiles in iref dimg order, each with its data and av1C", async () => {
+    const bytes = await fixture("grid24.avif");
+    expect(readHeifHeader(bytes, "image/avif")).toMatchObject({
+      width: 6144,
+      height: 4096,
+      itemType: "grid",
+      tile: { width: 1024, height: 1024 },
+    });
+    const grid = readAvifGrid(bytes);
+    expect([grid.columns, grid.rows, grid.width, grid.height, grid.tiles.length]).toEqual([
+      6, 4, 6144, 4096, 24,
+    ]);
+    expect(grid.tiles.every((t) => t.av1?.bitDepth === 8 && t.data.length > 0)).toBe(true);
+  });
+
+  it("previews a 24 MP 6144x4096 grid (libavif's whole decode: 4 MP) as avifdec shows it", async () => {
+    const bytes = await fixture("grid24.avif");
+    const refused = await decodeImage(bytes, PREVIEW_LIMITS).catch((e) => e);
+    expect(refused.code).toBe("too_many_pixels");
+    const image = await decodeImage(bytes, PREVIEW_LIMITS, { atLeast: need });
+    expect(image.fullSize).toEqual({ width: 6144, height: 4096 });
+    expect([image.stored.width, image.stored.height, image.orientation]).toEqual([768, 512, 1]);
+    // avifdec's whole image averaged over 8x8 blocks (make.sh)
+    const expected = await reference("grid24-avif-ref-eighth.png");
+    expect([expected.width, expected.height]).toEqual([768, 512]);
+    const { max, mean } = difference(image.stored.data, expected.rgb);
+    expect(max).toBeLessThanOrEqual(4);
+    expect(mean).toBeLessThan(0.5);
+  });
+
+  it("previews a 48 MP 8192x6144 grid rotated by irot 3 (shown 6144x8192) as avifdec's pixels turned", async () => {
+    const bytes = await fixture("grid48-irot3.avif");
+    const image = await decodeImage(bytes, PREVIEW_LIMITS, { atLeast: need });
+    expect(image.fullSize).toEqual({ width: 6144, height: 8192 });
+    expect([image.stored.width, image.stored.height, image.orientation]).toEqual([1024, 768, 6]);
+    const shown = upright(image);
+    expect([shown.width, shown.height]).toEqual([768, 1024]);
+    // avifdec's whole image (as coded) averaged over 8x8 blocks and turned a quarter clockwise as
+    // irot 3 says, by PIL (make.sh). Not sharp's: its libheif turns each tile of a grid on its own.
+    const expected = await reference("grid48-irot3-avif-ref-eighth.png");
+    expect([expected.width, expected.height]).toEqual([768, 1024]);
+    const { max, mean } = difference(shown.data, expected.rgb);
+    expect(max).toBeLessThanOrEqual(5);
+    expect(mean).toBeLessThan(0.5);
+  });
+
+  it("limits grids to the scaled 64 MP, and answers 400 where the grid's size is not ispe's", async () => {
+    const over = await fixture("grid24.avif");
+    const at = findIspeOf(over, 6144, 4096);
+    new DataView(over.buffer, over.byteOffset).setUint32(at + 12, 16384);
+    const error = await decodeImage(over, PREVIEW_LIMITS, { atLeast: need }).catch((e) => e);
+    expect(error.code).toBe("too_many_pixels");
+    expect(error.message).toMatch(/16384x4096; the limit is 64000000 pixels and 16384 per side/);
+    const other = await fixture("grid24.avif");
+    new DataView(other.buffer, other.byteOffset).setUint32(at + 12, 6000);
+    const mismatch = await decodeImage(other, PREVIEW_LIMITS, { atLeast: need }).catch((e) => e);
+    expect([mismatch.status, mismatch.code, mismatch.message]).toEqual([
+      400,
+      "unreadable_image",
+      "the AVIF data could not be decoded",
+    ]);
   });
 });

@@ -32,6 +32,22 @@ export interface HeifHeader {
    * one, libheif's default: BT.601, full range (what it also answers for such files).
    */
   colour: { matrix: number; fullRange: boolean };
+  /** an av01 primary item's coding, from its av1C property (absent without one) */
+  av1?: Av1Config;
+  /** an auxiliary image (alpha, depth ...) refers to the primary item (iref `auxl`) */
+  hasAuxiliary?: boolean;
+}
+
+/** What an AV1 item's av1C box says (AV1-ISOBMFF 2.3): enough to pick a decoder for it. */
+export interface Av1Config {
+  /** 8, 10 or 12 */
+  bitDepth: number;
+  monochrome: boolean;
+  /** chroma subsampling: 4:2:0 is true, true; 4:4:4 false, false */
+  subsamplingX: boolean;
+  subsamplingY: boolean;
+  /** configOBUs: the sequence header where the encoder put one there (the item data has its own) */
+  configObus: Uint8Array;
 }
 
 const HEIC_BRANDS = new Set(["heic", "heix", "heim", "heis"]);
@@ -187,6 +203,11 @@ export function readHeifHeader(b: Uint8Array, type: HeifType): HeifHeader {
     colour,
   };
   if (cropped) header.cropped = true;
+  if (itemType === "av01") {
+    const av1C = propertiesOf(primary).find((p) => p.type === "av1C" && p.start + 4 <= p.end);
+    if (av1C) header.av1 = av1Config(b, av1C);
+  }
+  if (referencesTo(b, child(inMeta, "iref"), "auxl", primary)) header.hasAuxiliary = true;
   if (itemType === "grid") {
     // Without it (no dimg, or a tile without ispe) the grid is decoded whole, as other images.
     const first = firstReference(b, child(inMeta, "iref"), "dimg", primary);
@@ -213,6 +234,201 @@ function firstReference(
     if (read(reference.start) === from && count > 0) return read(reference.start + idBytes + 2);
   }
   return undefined;
+}
+
+/**
+ * av1C (AV1CodecConfigurationRecord): marker and version, seq_profile and level, then tier,
+ * high_bitdepth, twelve_bit, monochrome, chroma_subsampling_x/y, sample position; then
+ * initial_presentation_delay; the configOBUs fill the rest.
+ */
+function av1Config(b: Uint8Array, av1C: Box): Av1Config {
+  const flags = b[av1C.start + 2];
+  const highBitDepth = (flags & 0x40) !== 0;
+  return {
+    bitDepth: highBitDepth ? ((flags & 0x20) !== 0 ? 12 : 10) : 8,
+    monochrome: (flags & 0x10) !== 0,
+    subsamplingX: (flags & 0x08) !== 0,
+    subsamplingY: (flags & 0x04) !== 0,
+    configObus: b.subarray(av1C.start + 4, av1C.end),
+  };
+}
+
+/** Every item that item `from` references with `kind`, in order (a grid's tiles by `dimg`). */
+function allReferences(b: Uint8Array, iref: Box | undefined, kind: string, from: number): number[] {
+  if (!iref) return [];
+  const wide = b[iref.start] !== 0;
+  const read = (i: number) => (wide ? be32(b, i) : be16(b, i));
+  const idBytes = wide ? 4 : 2;
+  for (const reference of boxes(b, iref.start + 4, iref.end)) {
+    if (reference.type !== kind || reference.start + idBytes + 2 > reference.end) continue;
+    if (read(reference.start) !== from) continue;
+    const count = be16(b, reference.start + idBytes);
+    const ids: number[] = [];
+    for (let k = 0; k < count; k++) {
+      const at = reference.start + idBytes + 2 + k * idBytes;
+      if (at + idBytes > reference.end) break;
+      ids.push(read(at));
+    }
+    return ids;
+  }
+  return [];
+}
+
+/** Whether any item refers to item `to` with `kind` (iref, e.g. an alpha plane's `auxl`). */
+function referencesTo(b: Uint8Array, iref: Box | undefined, kind: string, to: number): boolean {
+  if (!iref) return false;
+  const wide = b[iref.start] !== 0;
+  const read = (i: number) => (wide ? be32(b, i) : be16(b, i));
+  const idBytes = wide ? 4 : 2;
+  for (const reference of boxes(b, iref.start + 4, iref.end)) {
+    if (reference.type !== kind || reference.start + idBytes + 2 > reference.end) continue;
+    const count = be16(b, reference.start + idBytes);
+    for (let k = 0; k < count; k++) {
+      const at = reference.start + idBytes + 2 + k * idBytes;
+      if (at + idBytes <= reference.end && read(at) === to) return true;
+    }
+  }
+  return false;
+}
+
+/**
+ * The primary item's coded bytes (for AVIF, the OBUs of its one key frame), from iloc: its
+ * extents in the file (construction_method 0) or in the meta box's idat (1), concatenated.
+ * Throws InputError (unreadable_image) where iloc does not place them inside the file, and
+ * for item-offset construction (2), which still images do not use.
+ */
+export function readPrimaryItemData(b: Uint8Array, type: HeifType): Uint8Array {
+  const inMeta = metaBoxes(b, type);
+  const pitm = child(inMeta, "pitm");
+  if (!pitm) throw unreadable(type, "no primary item");
+  return itemData(b, type, inMeta, b[pitm.start] === 0 ? be16(b, pitm.start + 4) : be32(b, pitm.start + 4));
+}
+
+/** The boxes inside meta (a FullBox). */
+function metaBoxes(b: Uint8Array, type: HeifType): Box[] {
+  const meta = child(boxes(b, 0, b.length), "meta");
+  if (!meta) throw unreadable(type, "no meta box");
+  return boxes(b, meta.start + 4, meta.end);
+}
+
+/** Item `primary`'s data (readPrimaryItemData says how). */
+function itemData(b: Uint8Array, type: HeifType, inMeta: Box[], primary: number): Uint8Array {
+  const iloc = child(inMeta, "iloc");
+  if (!iloc || iloc.start + 8 > iloc.end) throw unreadable(type, "no item locations (iloc)");
+  const idat = child(inMeta, "idat");
+  const version = b[iloc.start];
+  const offsetSize = b[iloc.start + 4] >> 4;
+  const lengthSize = b[iloc.start + 4] & 15;
+  const baseOffsetSize = b[iloc.start + 5] >> 4;
+  const indexSize = version === 1 || version === 2 ? b[iloc.start + 5] & 15 : 0;
+  let i = iloc.start + 6;
+  const end = iloc.end;
+  // A field of 0, 4 or 8 bytes; an 8-byte one must fit in 32 bits (nothing we accept is larger).
+  const field = (size: number): number => {
+    if (i + size > end) throw unreadable(type, "iloc is cut short");
+    let value = 0;
+    if (size === 8) {
+      if (be32(b, i) !== 0) throw unreadable(type, "an item beyond 4 GiB");
+      value = be32(b, i + 4);
+    } else if (size === 4) value = be32(b, i);
+    else if (size !== 0) throw unreadable(type, `iloc field of ${size} bytes`);
+    i += size;
+    return value;
+  };
+  const itemCount = version < 2 ? (i + 2 <= end ? be16(b, i) : 0) : field(4);
+  if (version < 2) i += 2;
+  for (let item = 0; item < itemCount; item++) {
+    let id: number;
+    if (version < 2) {
+      if (i + 2 > end) break;
+      id = be16(b, i);
+      i += 2;
+    } else id = field(4);
+    const method = version === 1 || version === 2 ? (i + 2 <= end ? b[i + 1] & 15 : 0) : 0;
+    if (version === 1 || version === 2) i += 2;
+    i += 2; // data_reference_index: 0, this file
+    const base = field(baseOffsetSize);
+    if (i + 2 > end) break;
+    const extentCount = be16(b, i);
+    i += 2;
+    const extents: [number, number][] = [];
+    for (let e = 0; e < extentCount; e++) {
+      field(indexSize);
+      const offset = field(offsetSize);
+      extents.push([base + offset, field(lengthSize)]);
+    }
+    if (id !== primary) continue;
+    if (method > 1)
+      throw unreadable(type, `the primary item's data is placed by construction method ${method}`);
+    const [from, to] = method === 1 ? (idat ? [idat.start, idat.end] : [0, 0]) : [0, b.length];
+    const parts = extents.map(([offset, length]) => {
+      const start = from + offset;
+      // A length of 0 means the rest of the file (or idat).
+      const stop = length === 0 ? to : start + length;
+      if (start < from || stop > to || stop <= start)
+        throw unreadable(type, `item ${id}'s data lies outside the file`);
+      return b.subarray(start, stop);
+    });
+    if (parts.length === 0) throw unreadable(type, `item ${id} has no data`);
+    if (parts.length === 1) return parts[0];
+    const data = new Uint8Array(parts.reduce((n, part) => n + part.length, 0));
+    let at = 0;
+    for (const part of parts) {
+      data.set(part, at);
+      at += part.length;
+    }
+    return data;
+  }
+  throw unreadable(type, `item ${primary} has no location (iloc)`);
+}
+
+/** An AVIF grid (the primary item is a `grid` of av01 tiles), as its ImageGrid and iref say. */
+export interface AvifGrid {
+  columns: number;
+  rows: number;
+  /** the grid's output size, which crops the last column and row */
+  width: number;
+  height: number;
+  /** row by row; each tile's AV1 data and av1C (undefined where it has none) */
+  tiles: { data: Uint8Array; av1?: Av1Config }[];
+}
+
+/**
+ * The tiles of an AVIF whose primary item is a `grid`: the ImageGrid (the grid item's data:
+ * version, flags, rows - 1, columns - 1, output width and height in 16 or 32 bits) and its
+ * tiles in iref `dimg` order (row by row), each with its data (iloc) and av1C. Throws
+ * InputError (unreadable_image) where the grid, its references or a tile's data are malformed.
+ */
+export function readAvifGrid(b: Uint8Array): AvifGrid {
+  const type = "image/avif";
+  const inMeta = metaBoxes(b, type);
+  const pitm = child(inMeta, "pitm");
+  if (!pitm) throw unreadable(type, "no primary item");
+  const primary = b[pitm.start] === 0 ? be16(b, pitm.start + 4) : be32(b, pitm.start + 4);
+  const grid = itemData(b, type, inMeta, primary);
+  const wide = grid.length >= 4 && (grid[1] & 1) === 1;
+  if (grid.length < (wide ? 12 : 8) || grid[0] !== 0) throw unreadable(type, "a malformed ImageGrid");
+  const rows = grid[2] + 1;
+  const columns = grid[3] + 1;
+  const width = wide ? be32(grid, 4) : be16(grid, 4);
+  const height = wide ? be32(grid, 8) : be16(grid, 6);
+  const ids = allReferences(b, child(inMeta, "iref"), "dimg", primary);
+  if (ids.length !== rows * columns) {
+    throw unreadable(type, `a ${columns}x${rows} grid with ${ids.length} tiles`);
+  }
+  const iprp = child(inMeta, "iprp");
+  const inIprp = iprp ? boxes(b, iprp.start, iprp.end) : [];
+  const ipco = child(inIprp, "ipco");
+  const properties = ipco ? boxes(b, ipco.start, ipco.end) : [];
+  const tiles = ids.map((id) => {
+    const av1C = inIprp
+      .filter((box) => box.type === "ipma")
+      .flatMap((ipma) => associations(b, ipma, id))
+      .map((index) => properties[index - 1])
+      .find((p) => p?.type === "av1C" && p.start + 4 <= p.end);
+    return { data: itemData(b, type, inMeta, id), av1: av1C ? av1Config(b, av1C) : undefined };
+  });
+  return { columns, rows, width, height, tiles };
 }
 
 /** The item type (infe version 2 or 3) of item `id`, or "" if the list does not say. */

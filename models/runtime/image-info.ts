@@ -68,9 +68,10 @@ export interface ImageLimits {
   /** what a refused client can do instead, appended to the message */
   advice?: string;
   /**
-   * The limits for an image decoded at reduced scale (a JPEG at 1/8, a HEIC reduced from YCbCr:
-   * decode.ts), whose memory does not grow with its pixels the way a full decode's does (a HEIC
-   * that is not a grid still has `maxDecodeBytes` checked); `maxPixels` and `maxSide` apply
+   * The limits for an image decoded at reduced scale (a JPEG at 1/8, a HEIC or AVIF reduced
+   * from YCbCr: decode.ts), whose memory does not grow with its pixels the way a full decode's
+   * does (a HEIC that is not a grid, and an AVIF, still have `maxDecodeBytes` checked against
+   * their own estimates); `maxPixels` and `maxSide` apply
    * to the others, and to an image whose scaled decode is not possible.
    */
   scaled?: { maxPixels: number; maxSide: number };
@@ -128,7 +129,27 @@ export const DECODER_BYTES_PER_PIXEL = {
    * 15.7 per pixel; 3 MP: 55 MB), plus the RGBA copy its glue makes.
    */
   avif: 15.8 + RGBA_COPY,
+  /**
+   * An 8-bit 4:2:0 AVIF decoded by dav1d (ogv.js's build) to YUV planes and reduced from its heap
+   * for a preview (codecs.ts decodeAvifReduced), per pixel of the image: dav1d's picture and
+   * working buffers, no RGBA at full size. Measured (the heap after decoding, smooth files): 17.2
+   * MB (its initial size) at 1 and 3 MP, 29.9 MB at 12 MP 4032x3024, 56.4 MB at 24 MP
+   * 6048x4032, so about 2.2 bytes per pixel over 3.4 MB; an 8 MB noisy 12 MP file left 33.8 MB
+   * (the file's copy). Rounded up to 2.3 over avifReducedFixedBytes, plus the reduced RGBA.
+   */
+  avifReduced: (factor: number) => 2.3 + 4 / (factor * factor),
 };
+
+/** dav1d's heap besides its per-pixel buffers (DECODER_BYTES_PER_PIXEL.avifReduced), rounded up. */
+const avifReducedFixedBytes = 4e6;
+
+/**
+ * dav1d's heap for an AVIF grid decoded a tile at a time, less the file: its initial 17.2 MB
+ * (which 1024x1024 tiles never outgrew: a 24 MP 6x4 grid and a 48 MP 8x6 one left it there)
+ * plus a tile at the whole-image rate, so a file with large tiles is estimated as it should be.
+ */
+const avifGridTileBytes = (tile: { width: number; height: number }) =>
+  17.2e6 + tile.width * tile.height * 2.3;
 
 /**
  * libheif's heap for a grid HEIC decoded a tile at a time, less the file: its initial 17 MB (which
@@ -213,6 +234,22 @@ export const heicGridReducedCoding = (tile: { width: number; height: number }, f
   fixedBytes: heicGridTileBytes(tile),
 });
 const AVIF_CODING: Coding = { name: "AVIF", bytesPerPixel: DECODER_BYTES_PER_PIXEL.avif };
+/**
+ * An AVIF grid of 8-bit 4:2:0 tiles decoded a tile at a time and reduced `factor` times, for a
+ * preview (decode.ts): the reduced image's sums and RGBA, 16 bytes per output pixel, as
+ * heicGridReduced's, and one tile in dav1d's heap.
+ */
+export const avifGridReducedCoding = (tile: { width: number; height: number }, factor: number): Coding => ({
+  name: `AVIF grid of ${tile.width}x${tile.height} tiles (decoded a tile at a time)`,
+  bytesPerPixel: DECODER_BYTES_PER_PIXEL.heicGridReduced(factor),
+  fixedBytes: avifGridTileBytes(tile),
+});
+/** An 8-bit 4:2:0 AVIF decoded to YUV by dav1d and reduced `factor` times, for a preview (decode.ts). */
+export const avifReducedCoding = (factor: number): Coding => ({
+  name: "AVIF (decoded reduced)",
+  bytesPerPixel: DECODER_BYTES_PER_PIXEL.avifReduced(factor),
+  fixedBytes: avifReducedFixedBytes,
+});
 
 /** What a body we do not decode is, where its magic bytes say: for the 415's message. */
 function unsupportedKind(b: Uint8Array): string | undefined {

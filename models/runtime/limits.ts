@@ -24,7 +24,9 @@ export const PREVIEW_LIMITS = {
    * HEIC (iPhone's 512x512 tiles) is decoded a tile at a time and reduced (codecs.ts
    * decodeHeicGridReduced), in libheif's initial 17 MB heap plus the file, so it has the same
    * limits; any other HEIC is decoded whole to YCbCr and its memory estimate stops it at about
-   * 15 MP (`maxDecodeBytes`).
+   * 15 MP (`maxDecodeBytes`). An 8-bit 4:2:0 AVIF is decoded to YUV by dav1d and reduced from
+   * its heap (codecs.ts decodeAvifReduced): 2.3 bytes per pixel, about 32 MP; an AVIF grid a
+   * tile at a time (decodeAvifGridReduced), in dav1d's initial heap, so up to these limits.
    */
   scaled: { maxPixels: 64_000_000, maxSide: 16384 },
 } as const;

@@ -23,6 +23,7 @@ const CODEC_FILES = {
   webp: "@jsquash/webp/codec/dec/webp_dec.wasm",
   heic: "libheif-js/libheif-wasm/libheif.wasm",
   avif: "@jsquash/avif/codec/dec/avif_dec.wasm",
+  av1: "ogv/dist/ogv-decoder-video-av1-wasm.wasm",
 } as const;
 
 async function compile(specifier: string): Promise<WebAssembly.Module> {
@@ -33,13 +34,16 @@ let compiled: Promise<CodecModules> | undefined;
 
 /** Load the same wasm decoders the Worker uses (compiled once per process). */
 export async function initNodeCodecs(): Promise<void> {
-  compiled ??= Promise.all(Object.values(CODEC_FILES).map(compile)).then(([jpeg, png, webp, heic, avif]) => ({
-    jpeg,
-    png,
-    webp,
-    heic,
-    avif,
-  }));
+  compiled ??= Promise.all(Object.values(CODEC_FILES).map(compile)).then(
+    ([jpeg, png, webp, heic, avif, av1]) => ({
+      jpeg,
+      png,
+      webp,
+      heic,
+      avif,
+      av1,
+    }),
+  );
   initCodecs(await compiled);
 }
 

@@ -12,8 +12,8 @@
  * large as photos' (the body is held twice: in JavaScript and in the decoder's heap), in every
  * encoding whose decoder needs a different amount of memory; the last row sends the heaviest of
  * each format back to back. Phone photos (12 MP 4032x3024 and 48 MP 8064x6048 baseline JPEGs,
- * decoded at 1/8 from their DC coefficients, and grid HEICs of 24 and 48 MP, reduced tile by tile)
- * are timed interleaved with the 480x360 request, and probed like the large previews; `npm run bench -- phones` measures only those rows.
+ * decoded at 1/8 from their DC coefficients, grid HEICs of 24 and 48 MP, reduced tile by tile,
+ * and a 12 MP AVIF and a 48 MP grid AVIF, reduced from dav1d's YUV planes) are timed interleaved with the 480x360 request, and probed like the large previews; `npm run bench -- phones` measures only those rows.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
@@ -82,6 +82,15 @@ async function phoneCases(): Promise<LargeCase[]> {
   ]) {
     const bytes = new Uint8Array(readFileSync(join("models/runtime/fixtures/heif", file)));
     cases.push({ label, bytes, type: "image/heic" });
+  }
+  // Android's AVIF (one 8-bit 4:2:0 AV1 frame), decoded by dav1d to YUV and reduced from its heap.
+  // Grid AVIFs of 1024x1024 tiles, decoded a tile at a time.
+  for (const [file, label] of [
+    ["phone12.avif", "4032x3024 AVIF (12 MP, 8-bit 4:2:0, smooth fixture)"],
+    ["grid48-irot3.avif", "8192x6144 grid AVIF (48 MP, 1024-pixel tiles, irot 3, smooth fixture)"],
+  ]) {
+    const bytes = new Uint8Array(readFileSync(join("models/runtime/fixtures/heif", file)));
+    cases.push({ label, bytes, type: "image/avif" });
   }
   return cases;
 }

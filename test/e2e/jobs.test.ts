@@ -245,6 +245,12 @@ describe("jobs end to end", () => {
       ["photo.heic", "image/heic", [96, 64]],
       ["photo-irot1.heic", "image/heic", [64, 96]],
       ["photo-irot3-imir1.avif", "image/avif", [64, 96]],
+      // 12 MP 8-bit 4:2:0 AVIFs and 24 and 48 MP grids, decoded reduced by dav1d (ogv.js's wasm)
+      // inside the Worker bundle
+      ["phone12.avif", "image/avif", [4032, 3024]],
+      ["phone12-irot3.avif", "image/avif", [3024, 4032]],
+      ["grid24.avif", "image/avif", [6144, 4096]],
+      ["grid48-irot3.avif", "image/avif", [6144, 8192]],
     ] as const) {
       const image = { path: `models/runtime/fixtures/heif/${file}`, type };
       const r = await submit({}, { prefer: "wait=60" }, image);

@@ -151,6 +151,16 @@ describe("POST /v1/preview", () => {
     await expectMask(await post(fromBase64(images.heicPhone12), "image/heic"), 3024, 4032);
   });
 
+  it("previews 12 MP AVIFs (8-bit 4:2:0), decoded reduced by dav1d: masks at their displayed size", async () => {
+    await expectMask(await post(fromBase64(images.avifPhone12), "image/avif"), 4032, 3024);
+    await expectMask(await post(fromBase64(images.avifPhone12Irot3), "image/avif"), 3024, 4032);
+  });
+
+  it("previews 24 and 48 MP grid AVIFs, decoded a tile at a time: masks at their displayed size", async () => {
+    await expectMask(await post(fromBase64(images.avifGrid24), "image/avif"), 6144, 4096);
+    await expectMask(await post(fromBase64(images.avifGrid48Irot3), "image/avif"), 6144, 8192);
+  });
+
   it("previews 24 and 48 MP grid HEICs (iPhone's tiles), decoded a tile at a time: masks at their displayed size", async () => {
     await expectMask(await post(fromBase64(images.heicGrid24), "image/heic"), 6048, 4032);
     await expectMask(await post(fromBase64(images.heicGrid48), "image/heif"), 8064, 6048);

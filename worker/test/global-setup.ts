@@ -136,6 +136,13 @@ export default async function setup(project: TestProject) {
     heicGrid24: toBase64(readFileSync(`${HEIF_FIXTURES}/grid24.heic`)),
     heicGrid48: toBase64(readFileSync(`${HEIF_FIXTURES}/grid48.heic`)),
     heicGridIrot3: toBase64(readFileSync(`${HEIF_FIXTURES}/grid-irot3.heic`)),
+    // 12 MP AVIFs as Android phones save them (8-bit 4:2:0), as coded and rotated by irot 3
+    // (shown 3024x4032)
+    avifPhone12: toBase64(readFileSync(`${HEIF_FIXTURES}/phone12.avif`)),
+    avifPhone12Irot3: toBase64(readFileSync(`${HEIF_FIXTURES}/phone12-irot3.avif`)),
+    // grid AVIFs (1024x1024 tiles): 24 MP 6144x4096, and 48 MP 8192x6144 rotated by irot 3
+    avifGrid24: toBase64(readFileSync(`${HEIF_FIXTURES}/grid24.avif`)),
+    avifGrid48Irot3: toBase64(readFileSync(`${HEIF_FIXTURES}/grid48-irot3.avif`)),
   });
   return async () => {
     await sqs.stop();
