@@ -555,14 +555,18 @@ async function ogvInstance(
       imports: { a: Record<string, (...args: number[]) => unknown> },
       receive: (instance: WebAssembly.Instance) => void,
     ) {
-      // The glue's imports are minified names: the frame callback is the one that takes 16
-      // arguments (wasm calls an import with exactly its declared parameters).
-      for (const [name, original] of Object.entries(imports.a)) {
-        imports.a[name] = (...args: number[]) =>
-          args.length === 16 && memory
-            ? onFrame(new Uint8Array(memory.buffer), args as Parameters<FrameCallback>)
-            : original(...args);
+      // The glue's imports are minified names: the frame callback is its one function of 16
+      // parameters. Only it is replaced; a glue without exactly one (another ogv release) fails
+      // here, loudly, rather than decoding nothing.
+      const frameCallbacks = Object.keys(imports.a).filter((name) => imports.a[name].length === 16);
+      if (frameCallbacks.length !== 1) {
+        throw new Error(
+          `ogv.js's AV1 glue has ${frameCallbacks.length} 16-parameter imports, expected its frame callback`,
+        );
       }
+      imports.a[frameCallbacks[0]] = (...args: number[]) => {
+        if (memory) onFrame(new Uint8Array(memory.buffer), args as Parameters<FrameCallback>);
+      };
       const instance = new WebAssembly.Instance(module, imports as unknown as WebAssembly.Imports);
       memory = Object.values(instance.exports).find((e) => e instanceof WebAssembly.Memory);
       receive(instance);
