@@ -660,17 +660,33 @@ export async function decodeAvifGridReduced(
       if (!decoded) throw new Error(`dav1d decoded no picture for tile ${tx},${ty}`);
     }
   }
+  const rgba = rgbaFromBlockSums(sums, { width, height }, factor, header.colour);
+  return { width: outWidth, height: outHeight, data: rgba, heapBytes: dav1d.heapBytes() };
+}
+
+/**
+ * The reduced image of the tile-by-tile decoders: each output pixel's Y, Cb, Cr sums over its
+ * factor x factor block of the `size` image (the last row and column of blocks cut short by
+ * its edges) become their means, converted to opaque RGBA with the file's matrix and range.
+ */
+function rgbaFromBlockSums(
+  sums: Uint32Array,
+  size: { width: number; height: number },
+  factor: number,
+  colour: { matrix: number; fullRange: boolean },
+): Uint8ClampedArray {
+  const [outWidth, outHeight] = [Math.ceil(size.width / factor), Math.ceil(size.height / factor)];
   const rgba = new Uint8ClampedArray(outWidth * outHeight * 4);
-  const toRgb = ycbcrToRgb(header.colour);
+  const toRgb = ycbcrToRgb(colour);
   for (let oy = 0; oy < outHeight; oy++) {
-    const blockHeight = Math.min(height, (oy + 1) * factor) - oy * factor;
+    const blockHeight = Math.min(size.height, (oy + 1) * factor) - oy * factor;
     for (let ox = 0; ox < outWidth; ox++) {
-      const n = blockHeight * (Math.min(width, (ox + 1) * factor) - ox * factor);
+      const n = blockHeight * (Math.min(size.width, (ox + 1) * factor) - ox * factor);
       const s = (oy * outWidth + ox) * 3;
       toRgb(sums[s] / n, sums[s + 1] / n, sums[s + 2] / n, rgba, (oy * outWidth + ox) * 4);
     }
   }
-  return { width: outWidth, height: outHeight, data: rgba, heapBytes: dav1d.heapBytes() };
+  return rgba;
 }
 
 /**
@@ -892,16 +908,7 @@ export async function decodeHeicGridReduced(
   lib._heif_image_handle_release(handle);
   lib._heif_context_free(context);
 
-  const rgba = new Uint8ClampedArray(outWidth * outHeight * 4);
-  const toRgb = ycbcrToRgb(header.colour);
-  for (let oy = 0; oy < outHeight; oy++) {
-    const blockHeight = Math.min(height, (oy + 1) * factor) - oy * factor;
-    for (let ox = 0; ox < outWidth; ox++) {
-      const n = blockHeight * (Math.min(width, (ox + 1) * factor) - ox * factor);
-      const s = (oy * outWidth + ox) * 3;
-      toRgb(sums[s] / n, sums[s + 1] / n, sums[s + 2] / n, rgba, (oy * outWidth + ox) * 4);
-    }
-  }
+  const rgba = rgbaFromBlockSums(sums, { width, height }, factor, header.colour);
   // the decoder's heap at its largest (a WebAssembly memory never shrinks), for tests and figures
   const heapBytes = lib.HEAPU8.buffer.byteLength;
   return { width: outWidth, height: outHeight, data: rgba, heapBytes };

@@ -8,6 +8,7 @@
  * of which `pitm` names the one a viewer shows; image sequences (avis, msf1 tracks) are
  * animated formats we do not decode.
  */
+import { concat } from "./bytes.ts";
 import { InputError } from "./errors.ts";
 import type { Orientation } from "./exif.ts";
 
@@ -370,14 +371,7 @@ function itemData(b: Uint8Array, type: HeifType, inMeta: Box[], primary: number)
       return b.subarray(start, stop);
     });
     if (parts.length === 0) throw unreadable(type, `item ${id} has no data`);
-    if (parts.length === 1) return parts[0];
-    const data = new Uint8Array(parts.reduce((n, part) => n + part.length, 0));
-    let at = 0;
-    for (const part of parts) {
-      data.set(part, at);
-      at += part.length;
-    }
-    return data;
+    return parts.length === 1 ? parts[0] : concat(parts);
   }
   throw unreadable(type, `item ${primary} has no location (iloc)`);
 }
