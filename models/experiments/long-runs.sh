@@ -15,8 +15,8 @@
 #                                   (33.58 at 80, no teacher) and T-edge-long (34.79 at 240)
 # Both hold drive 0006R0 out (the twins' drive). Runs and logs: models/runs/xdrive/<name>{,.log}.
 # Usage (from anywhere): bash models/experiments/long-runs.sh [NAME ...]
-#   (default: the runs still to go on: AA-resnet18-heavy300-from152 and AB-edge-resnet18-w025-heavy300;
-#   AA-resnet18-heavy600 resumes only when named)
+#   (default: the run still to go on, AA-resnet18-heavy300-from152; AB finished at 300 epochs
+#   on 2026-12-07 (model card); AA-resnet18-heavy600 resumes only when named)
 # Progress: grep -a "epoch [0-9]*:" models/runs/xdrive/<name>.log | tail
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,7 +30,7 @@ declare -A RECIPES=(
   [AB-edge-resnet18-w025-heavy300]="--stage 32 --backbone resnet18 --width 0.25 --epochs 300 1 1 \
 --lr 3e-3 1e-3 1e-3 --scale 0.33 1.33 --crop 224 --eval-size 240 320 --eval-every 5"
 )
-DEFAULT=(AA-resnet18-heavy300-from152 AB-edge-resnet18-w025-heavy300)
+DEFAULT=(AA-resnet18-heavy300-from152)
 for name in "${@:-${DEFAULT[@]}}"; do
   if pgrep -f -- "--out runs/xdrive/$name " >/dev/null; then echo "$name: already running" >&2; continue; fi
   mkdir -p runs/xdrive
