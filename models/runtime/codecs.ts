@@ -634,20 +634,17 @@ export async function decodeAvifGridReduced(
       return;
     }
     decoded = true;
-    const x0 = at.tx * tile.width;
-    const xEnd = Math.min(w, width - x0); // the grid's size crops the last column and row
-    for (let y = 0, gy = at.ty * tile.height; y < h && gy < height; y++, gy++) {
-      const lumaRow = yp + y * ys;
-      const cbRow = up + (y >> 1) * us;
-      const crRow = vp + (y >> 1) * vs;
-      const sumRow = Math.floor(gy / factor) * outWidth;
-      for (let x = 0; x < xEnd; x++) {
-        const s = (sumRow + Math.floor((x0 + x) / factor)) * 3;
-        sums[s] += heap[lumaRow + x];
-        sums[s + 1] += heap[cbRow + (x >> 1)];
-        sums[s + 2] += heap[crRow + (x >> 1)];
-      }
-    }
+    addTileToBlockSums(
+      sums,
+      [
+        { data: heap, offset: yp, stride: ys, width: w, height: h },
+        { data: heap, offset: up, stride: us, width: cw, height: ch },
+        { data: heap, offset: vp, stride: vs, width: cw, height: ch },
+      ],
+      { x: at.tx * tile.width, y: at.ty * tile.height },
+      { width, height },
+      factor,
+    );
   });
   for (let ty = 0; ty < rows; ty++) {
     for (let tx = 0; tx < columns; tx++) {
@@ -662,6 +659,40 @@ export async function decodeAvifGridReduced(
   }
   const rgba = rgbaFromBlockSums(sums, { width, height }, factor, header.colour);
   return { width: outWidth, height: outHeight, data: rgba, heapBytes: dav1d.heapBytes() };
+}
+
+/**
+ * Adds one decoded tile's Y, Cb and Cr (8-bit planes; chroma at any subsampling, sizes rounded
+ * up) into `sums`, the interleaved per-output-pixel sums of the `size` image reduced `factor`
+ * times (rgbaFromBlockSums turns them into pixels). The tile's top left is at `origin`; the
+ * image's size crops the grid's last column and row. A luma pixel's chroma is the sample at its
+ * scaled coordinates, as in reduceYcbcr.
+ */
+function addTileToBlockSums(
+  sums: Uint32Array,
+  [luma, cb, cr]: [Plane, Plane, Plane],
+  origin: { x: number; y: number },
+  size: { width: number; height: number },
+  factor: number,
+): void {
+  const outWidth = Math.ceil(size.width / factor);
+  const chromaX = new Int32Array(luma.width);
+  for (let x = 0; x < luma.width; x++)
+    chromaX[x] = Math.min(cb.width - 1, Math.floor((x * cb.width) / luma.width));
+  const xEnd = Math.min(luma.width, size.width - origin.x);
+  for (let y = 0, gy = origin.y; y < luma.height && gy < size.height; y++, gy++) {
+    const lumaRow = luma.offset + y * luma.stride;
+    const chromaY = Math.min(cb.height - 1, Math.floor((y * cb.height) / luma.height));
+    const cbRow = cb.offset + chromaY * cb.stride;
+    const crRow = cr.offset + chromaY * cr.stride;
+    const sumRow = Math.floor(gy / factor) * outWidth;
+    for (let x = 0; x < xEnd; x++) {
+      const s = (sumRow + Math.floor((origin.x + x) / factor)) * 3;
+      sums[s] += luma.data[lumaRow + x];
+      sums[s + 1] += cb.data[cbRow + chromaX[x]];
+      sums[s + 2] += cr.data[crRow + chromaX[x]];
+    }
+  }
 }
 
 /**
@@ -843,8 +874,6 @@ export async function decodeHeicGridReduced(
   const outHeight = Math.ceil(height / factor);
   // Sums of Y, Cb and Cr per output pixel (at most 64 x 255 each), interleaved.
   const sums = new Uint32Array(outWidth * outHeight * 3);
-  // The chroma sample of each x in a tile (the same for every tile).
-  const chromaX = new Int32Array(tileWidth);
   for (let ty = 0; ty < rows; ty++) {
     for (let tx = 0; tx < columns; tx++) {
       lib._heif_image_handle_decode_image_tile(
@@ -883,24 +912,21 @@ export async function decodeHeicGridReduced(
           `libheif: tile ${tx},${ty} is ${luma.width}x${luma.height}, not ${tileWidth}x${tileHeight}`,
         );
       }
-      for (let x = 0; x < tileWidth; x++)
-        chromaX[x] = Math.min(cb.width - 1, Math.floor((x * cb.width) / tileWidth));
       const heap = lib.HEAPU8;
-      const x0 = tx * tileWidth;
-      const xEnd = Math.min(tileWidth, width - x0); // the grid's size crops the last column and row
-      for (let y = 0, gy = ty * tileHeight; y < tileHeight && gy < height; y++, gy++) {
-        const lumaRow = luma.pointer + y * luma.stride;
-        const chromaY = Math.min(cb.height - 1, Math.floor((y * cb.height) / tileHeight));
-        const cbRow = cb.pointer + chromaY * cb.stride;
-        const crRow = cr.pointer + chromaY * cr.stride;
-        const sumRow = Math.floor(gy / factor) * outWidth;
-        for (let x = 0; x < xEnd; x++) {
-          const s = (sumRow + Math.floor((x0 + x) / factor)) * 3;
-          sums[s] += heap[lumaRow + x];
-          sums[s + 1] += heap[cbRow + chromaX[x]];
-          sums[s + 2] += heap[crRow + chromaX[x]];
-        }
-      }
+      const asPlane = (p: { pointer: number; stride: number; width: number; height: number }): Plane => ({
+        data: heap,
+        offset: p.pointer,
+        stride: p.stride,
+        width: p.width,
+        height: p.height,
+      });
+      addTileToBlockSums(
+        sums,
+        [asPlane(luma), asPlane(cb), asPlane(cr)],
+        { x: tx * tileWidth, y: ty * tileHeight },
+        { width, height },
+        factor,
+      );
       lib._heif_image_release(image);
     }
   }

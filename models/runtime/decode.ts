@@ -98,6 +98,29 @@ function reductionFactor(width: number, height: number, atLeast: { width: number
   return 1;
 }
 
+/** A HEIF image's displayed size (irot/imir applied) and the factor a preview reduces it by. */
+function heifReduction(info: ImageInfo, atLeast: { width: number; height: number }) {
+  const orientation = info.containerOrientation ?? 1;
+  const [width, height] = orientedSize(info.width, info.height, orientation);
+  return { orientation, width, height, factor: reductionFactor(width, height, atLeast) };
+}
+
+/**
+ * A HEIF image reduced as coded, its size checked against the header's: the container's
+ * irot/imir is applied like EXIF's, by whoever needs upright pixels.
+ */
+function asCoded(
+  info: ImageInfo,
+  stored: Rgba,
+  { orientation, width, height, factor }: ReturnType<typeof heifReduction>,
+  name: "HEIC" | "AVIF",
+): DecodedImage {
+  if (stored.width !== Math.ceil(info.width / factor) || stored.height !== Math.ceil(info.height / factor)) {
+    throw new InputError("unreadable_image", `the ${name} data could not be decoded`);
+  }
+  return { info, stored, orientation, width, height, fullSize: { width, height } };
+}
+
 /**
  * A HEIC reduced for a preview, under the scaled limits with its own memory estimate; undefined
  * where a full decode is due instead. A grid (iPhone's tiles) is decoded a tile at a time
@@ -111,9 +134,8 @@ async function decodeHeicForPreview(
   limits: ImageLimits & { scaled: NonNullable<ImageLimits["scaled"]> },
   atLeast: { width: number; height: number },
 ): Promise<DecodedImage | undefined> {
-  const orientation = info.containerOrientation ?? 1;
-  const [width, height] = orientedSize(info.width, info.height, orientation);
-  const factor = reductionFactor(width, height, atLeast);
+  const reduction = heifReduction(info, atLeast);
+  const { width, height, factor } = reduction;
   if (factor === 1 || !codecs) return undefined;
   const header = readHeifHeader(bytes, "image/heic");
   // A clap crop is not applied tile by tile: a cropped grid takes the whole-image path below.
@@ -136,16 +158,7 @@ async function decodeHeicForPreview(
       }
       // planes libheif gives in more than 8 bits: decoded whole below, if that fits
     }
-    if (stored) {
-      if (
-        stored.width !== Math.ceil(info.width / factor) ||
-        stored.height !== Math.ceil(info.height / factor)
-      ) {
-        throw new InputError("unreadable_image", "the HEIC data could not be decoded");
-      }
-      // As coded: the container's irot/imir is applied like EXIF's, by whoever needs upright pixels.
-      return { info, stored, orientation, width, height, fullSize: { width, height } };
-    }
+    if (stored) return asCoded(info, stored, reduction, "HEIC");
   }
   checkLimits({ ...info, coding: HEIC_REDUCED_CODING }, { ...limits, ...limits.scaled });
   checkComplete(bytes, info);
@@ -182,9 +195,8 @@ async function decodeAvifForPreview(
   limits: ImageLimits & { scaled: NonNullable<ImageLimits["scaled"]> },
   atLeast: { width: number; height: number },
 ): Promise<DecodedImage | undefined> {
-  const orientation = info.containerOrientation ?? 1;
-  const [width, height] = orientedSize(info.width, info.height, orientation);
-  const factor = reductionFactor(width, height, atLeast);
+  const reduction = heifReduction(info, atLeast);
+  const { factor } = reduction;
   if (factor === 1 || !codecs) return undefined;
   const header = readHeifHeader(bytes, "image/avif");
   if (header.hasAuxiliary || header.cropped) return undefined;
@@ -217,11 +229,7 @@ async function decodeAvifForPreview(
     if (error instanceof NotReducible) return undefined;
     throw unreadable();
   }
-  if (stored.width !== Math.ceil(info.width / factor) || stored.height !== Math.ceil(info.height / factor)) {
-    throw unreadable();
-  }
-  // As coded: the container's irot/imir is applied like EXIF's, by whoever needs upright pixels.
-  return { info, stored, orientation, width, height, fullSize: { width, height } };
+  return asCoded(info, stored, reduction, "AVIF");
 }
 
 /** A JPEG's size at 1/8 scale, as displayed, if that still covers `atLeast`. */
