@@ -147,15 +147,20 @@ export function heifOrientation(angle: number, mirrorAxis: number | undefined): 
   return (mirrorAxis === 1 ? rotateThenFlipLeftRight : rotateThenFlipTopBottom)[angle & 3];
 }
 
+/** The primary item's ID (pitm: 16 bits in version 0, 32 in version 1). */
+function primaryItem(b: Uint8Array, inMeta: Box[], type: HeifType): number {
+  const pitm = child(inMeta, "pitm");
+  if (!pitm) throw unreadable(type, "no primary item");
+  return b[pitm.start] === 0 ? be16(b, pitm.start + 4) : be32(b, pitm.start + 4);
+}
+
 /** The primary item's type, coded size and orientation, from the meta box. */
 export function readHeifHeader(b: Uint8Array, type: HeifType): HeifHeader {
   const top = boxes(b, 0, b.length);
   const meta = child(top, "meta");
   if (!meta) throw unreadable(type, "no meta box (an image sequence without a still image?)");
   const inMeta = boxes(b, meta.start + 4, meta.end); // meta is a FullBox
-  const pitm = child(inMeta, "pitm");
-  if (!pitm) throw unreadable(type, "no primary item");
-  const primary = b[pitm.start] === 0 ? be16(b, pitm.start + 4) : be32(b, pitm.start + 4);
+  const primary = primaryItem(b, inMeta, type);
   const itemType = primaryItemType(b, child(inMeta, "iinf"), primary);
   const iprp = child(inMeta, "iprp");
   if (!iprp) throw unreadable(type, "no item properties");
@@ -218,24 +223,44 @@ export function readHeifHeader(b: Uint8Array, type: HeifType): HeifHeader {
   return header;
 }
 
-/** The first item that item `from` references with `kind` (iref, e.g. a grid's first tile by `dimg`). */
-function firstReference(
+/**
+ * The iref box's references, in order: each of type `kind` (dimg, auxl, thmb ...) from one item
+ * to others (version 1: 32-bit item IDs). An entry cut short by its box keeps the IDs before the cut.
+ */
+function itemReferences(
   b: Uint8Array,
   iref: Box | undefined,
-  kind: string,
-  from: number,
-): number | undefined {
-  if (!iref) return undefined;
-  const wide = b[iref.start] !== 0; // version 1: 32-bit item IDs
+): { kind: string; from: number; to: number[] }[] {
+  if (!iref) return [];
+  const wide = b[iref.start] !== 0;
   const read = (i: number) => (wide ? be32(b, i) : be16(b, i));
   const idBytes = wide ? 4 : 2;
+  const out: { kind: string; from: number; to: number[] }[] = [];
   for (const reference of boxes(b, iref.start + 4, iref.end)) {
-    if (reference.type !== kind || reference.start + 2 * idBytes + 2 > reference.end) continue;
+    if (reference.start + idBytes + 2 > reference.end) continue;
     const count = be16(b, reference.start + idBytes);
-    if (read(reference.start) === from && count > 0) return read(reference.start + idBytes + 2);
+    const to: number[] = [];
+    for (let k = 0; k < count; k++) {
+      const at = reference.start + idBytes + 2 + k * idBytes;
+      if (at + idBytes > reference.end) break;
+      to.push(read(at));
+    }
+    out.push({ kind: reference.type, from: read(reference.start), to });
   }
-  return undefined;
+  return out;
 }
+
+/** Every item that item `from` references with `kind`, in order (a grid's tiles by `dimg`). */
+const allReferences = (b: Uint8Array, iref: Box | undefined, kind: string, from: number): number[] =>
+  itemReferences(b, iref).find((r) => r.kind === kind && r.from === from)?.to ?? [];
+
+/** The first item that item `from` references with `kind` (a grid's first tile by `dimg`). */
+const firstReference = (b: Uint8Array, iref: Box | undefined, kind: string, from: number) =>
+  itemReferences(b, iref).find((r) => r.kind === kind && r.from === from && r.to.length > 0)?.to[0];
+
+/** Whether any item refers to item `to` with `kind` (an alpha plane's `auxl`). */
+const referencesTo = (b: Uint8Array, iref: Box | undefined, kind: string, to: number): boolean =>
+  itemReferences(b, iref).some((r) => r.kind === kind && r.to.includes(to));
 
 /**
  * av1C (AV1CodecConfigurationRecord): marker and version, seq_profile and level, then tier,
@@ -254,44 +279,6 @@ function av1Config(b: Uint8Array, av1C: Box): Av1Config {
   };
 }
 
-/** Every item that item `from` references with `kind`, in order (a grid's tiles by `dimg`). */
-function allReferences(b: Uint8Array, iref: Box | undefined, kind: string, from: number): number[] {
-  if (!iref) return [];
-  const wide = b[iref.start] !== 0;
-  const read = (i: number) => (wide ? be32(b, i) : be16(b, i));
-  const idBytes = wide ? 4 : 2;
-  for (const reference of boxes(b, iref.start + 4, iref.end)) {
-    if (reference.type !== kind || reference.start + idBytes + 2 > reference.end) continue;
-    if (read(reference.start) !== from) continue;
-    const count = be16(b, reference.start + idBytes);
-    const ids: number[] = [];
-    for (let k = 0; k < count; k++) {
-      const at = reference.start + idBytes + 2 + k * idBytes;
-      if (at + idBytes > reference.end) break;
-      ids.push(read(at));
-    }
-    return ids;
-  }
-  return [];
-}
-
-/** Whether any item refers to item `to` with `kind` (iref, e.g. an alpha plane's `auxl`). */
-function referencesTo(b: Uint8Array, iref: Box | undefined, kind: string, to: number): boolean {
-  if (!iref) return false;
-  const wide = b[iref.start] !== 0;
-  const read = (i: number) => (wide ? be32(b, i) : be16(b, i));
-  const idBytes = wide ? 4 : 2;
-  for (const reference of boxes(b, iref.start + 4, iref.end)) {
-    if (reference.type !== kind || reference.start + idBytes + 2 > reference.end) continue;
-    const count = be16(b, reference.start + idBytes);
-    for (let k = 0; k < count; k++) {
-      const at = reference.start + idBytes + 2 + k * idBytes;
-      if (at + idBytes <= reference.end && read(at) === to) return true;
-    }
-  }
-  return false;
-}
-
 /**
  * The primary item's coded bytes (for AVIF, the OBUs of its one key frame), from iloc: its
  * extents in the file (construction_method 0) or in the meta box's idat (1), concatenated.
@@ -300,9 +287,7 @@ function referencesTo(b: Uint8Array, iref: Box | undefined, kind: string, to: nu
  */
 export function readPrimaryItemData(b: Uint8Array, type: HeifType): Uint8Array {
   const inMeta = metaBoxes(b, type);
-  const pitm = child(inMeta, "pitm");
-  if (!pitm) throw unreadable(type, "no primary item");
-  return itemData(b, type, inMeta, b[pitm.start] === 0 ? be16(b, pitm.start + 4) : be32(b, pitm.start + 4));
+  return itemData(b, type, inMeta, primaryItem(b, inMeta, type));
 }
 
 /** The boxes inside meta (a FullBox). */
@@ -396,9 +381,7 @@ export interface AvifGrid {
 export function readAvifGrid(b: Uint8Array): AvifGrid {
   const type = "image/avif";
   const inMeta = metaBoxes(b, type);
-  const pitm = child(inMeta, "pitm");
-  if (!pitm) throw unreadable(type, "no primary item");
-  const primary = b[pitm.start] === 0 ? be16(b, pitm.start + 4) : be32(b, pitm.start + 4);
+  const primary = primaryItem(b, inMeta, type);
   const grid = itemData(b, type, inMeta, primary);
   const wide = grid.length >= 4 && (grid[1] & 1) === 1;
   if (grid.length < (wide ? 12 : 8) || grid[0] !== 0) throw unreadable(type, "a malformed ImageGrid");
