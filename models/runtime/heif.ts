@@ -156,25 +156,11 @@ function primaryItem(b: Uint8Array, inMeta: Box[], type: HeifType): number {
 
 /** The primary item's type, coded size and orientation, from the meta box. */
 export function readHeifHeader(b: Uint8Array, type: HeifType): HeifHeader {
-  const top = boxes(b, 0, b.length);
-  const meta = child(top, "meta");
-  if (!meta) throw unreadable(type, "no meta box (an image sequence without a still image?)");
-  const inMeta = boxes(b, meta.start + 4, meta.end); // meta is a FullBox
+  const inMeta = metaBoxes(b, type);
   const primary = primaryItem(b, inMeta, type);
   const itemType = primaryItemType(b, child(inMeta, "iinf"), primary);
-  const iprp = child(inMeta, "iprp");
-  if (!iprp) throw unreadable(type, "no item properties");
-  const inIprp = boxes(b, iprp.start, iprp.end);
-  const ipco = child(inIprp, "ipco");
-  if (!ipco) throw unreadable(type, "no item properties");
-  const properties = boxes(b, ipco.start, ipco.end);
-  // Every ipma box may list an item; its property indices are 1-based into ipco.
-  const propertiesOf = (id: number) =>
-    inIprp
-      .filter((box) => box.type === "ipma")
-      .flatMap((ipma) => associations(b, ipma, id))
-      .map((index) => properties[index - 1])
-      .filter((property): property is Box => property !== undefined);
+  const propertiesOf = itemProperties(b, inMeta);
+  if (!propertiesOf) throw unreadable(type, "no item properties");
   const sizeOf = (id: number) => {
     const ispe = propertiesOf(id).find((p) => p.type === "ispe" && p.start + 12 <= p.end);
     return ispe ? { width: be32(b, ispe.start + 4), height: be32(b, ispe.start + 8) } : undefined;
@@ -293,8 +279,26 @@ export function readPrimaryItemData(b: Uint8Array, type: HeifType): Uint8Array {
 /** The boxes inside meta (a FullBox). */
 function metaBoxes(b: Uint8Array, type: HeifType): Box[] {
   const meta = child(boxes(b, 0, b.length), "meta");
-  if (!meta) throw unreadable(type, "no meta box");
-  return boxes(b, meta.start + 4, meta.end);
+  if (!meta) throw unreadable(type, "no meta box (an image sequence without a still image?)");
+  return boxes(b, meta.start + 4, meta.end); // meta is a FullBox
+}
+
+/**
+ * The item properties (iprp: ipco's boxes, which every ipma box may assign to an item by
+ * 1-based index) as a lookup by item ID; undefined without iprp or ipco.
+ */
+function itemProperties(b: Uint8Array, inMeta: Box[]): ((id: number) => Box[]) | undefined {
+  const iprp = child(inMeta, "iprp");
+  const inIprp = iprp ? boxes(b, iprp.start, iprp.end) : [];
+  const ipco = child(inIprp, "ipco");
+  if (!ipco) return undefined;
+  const properties = boxes(b, ipco.start, ipco.end);
+  return (id) =>
+    inIprp
+      .filter((box) => box.type === "ipma")
+      .flatMap((ipma) => associations(b, ipma, id))
+      .map((index) => properties[index - 1])
+      .filter((property): property is Box => property !== undefined);
 }
 
 /** Item `primary`'s data (readPrimaryItemData says how). */
@@ -393,16 +397,9 @@ export function readAvifGrid(b: Uint8Array): AvifGrid {
   if (ids.length !== rows * columns) {
     throw unreadable(type, `a ${columns}x${rows} grid with ${ids.length} tiles`);
   }
-  const iprp = child(inMeta, "iprp");
-  const inIprp = iprp ? boxes(b, iprp.start, iprp.end) : [];
-  const ipco = child(inIprp, "ipco");
-  const properties = ipco ? boxes(b, ipco.start, ipco.end) : [];
+  const propertiesOf = itemProperties(b, inMeta) ?? (() => []);
   const tiles = ids.map((id) => {
-    const av1C = inIprp
-      .filter((box) => box.type === "ipma")
-      .flatMap((ipma) => associations(b, ipma, id))
-      .map((index) => properties[index - 1])
-      .find((p) => p?.type === "av1C" && p.start + 4 <= p.end);
+    const av1C = propertiesOf(id).find((p) => p.type === "av1C" && p.start + 4 <= p.end);
     return { data: itemData(b, type, inMeta, id), av1: av1C ? av1Config(b, av1C) : undefined };
   });
   return { columns, rows, width, height, tiles };
