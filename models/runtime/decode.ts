@@ -267,17 +267,15 @@ export async function decodeImage(
     }
     // A coding the DC decoder does not handle: decode it whole, if the full limits allow.
   }
-  if (limits.scaled && options.atLeast && info.type === "image/heic") {
-    const reduced = await decodeHeicForPreview(
-      bytes,
-      info,
-      { ...limits, scaled: limits.scaled },
-      options.atLeast,
-    );
-    if (reduced) return reduced;
-  }
-  if (limits.scaled && options.atLeast && info.type === "image/avif") {
-    const reduced = await decodeAvifForPreview(
+  // HEIC and AVIF previews decoded reduced where they can be (else whole, below)
+  const decodeHeifForPreview =
+    info.type === "image/heic"
+      ? decodeHeicForPreview
+      : info.type === "image/avif"
+        ? decodeAvifForPreview
+        : undefined;
+  if (limits.scaled && options.atLeast && decodeHeifForPreview) {
+    const reduced = await decodeHeifForPreview(
       bytes,
       info,
       { ...limits, scaled: limits.scaled },
