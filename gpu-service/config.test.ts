@@ -12,6 +12,7 @@ describe("configuration", () => {
     expect(config).toMatchObject({
       region: "us-east-1",
       modelPath: "models/fcn8s.onnx",
+      ensembleModelPaths: [],
       provider: "auto",
       concurrency: 1,
       batchSize: 1,
@@ -27,6 +28,11 @@ describe("configuration", () => {
       sqsEndpoint: undefined,
       credentials: undefined,
     });
+  });
+
+  it("reads the quality-high ensemble as a comma-separated list of model files", () => {
+    const config = loadConfig({ ...required, ENSEMBLE_MODEL_PATHS: " models/a.onnx, ,models/b.onnx " });
+    expect(config.ensembleModelPaths).toEqual(["models/a.onnx", "models/b.onnx"]);
   });
 
   it("lists every problem at once", () => {

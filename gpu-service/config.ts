@@ -18,6 +18,8 @@ export interface Config {
   credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string } | undefined;
   callbackSecret: string;
   modelPath: string;
+  /** further models averaged with it for quality "high" (an ensemble); empty: the model alone */
+  ensembleModelPaths: string[];
   provider: ProviderSetting;
   /** onnxruntime intra-op threads; 0 lets onnxruntime choose */
   threads: number;
@@ -98,6 +100,19 @@ const url = (base: z.ZodString) =>
   base.refine(URL.canParse, { error: (issue) => `must be a URL (got "${issue.input}")` });
 const optionalUrl = z.preprocess(trimmed, url(z.string()).optional());
 const text = (fallback: string) => z.preprocess(trimmed, z.string().default(fallback));
+/** A comma-separated list, blanks dropped; empty when unset. */
+const list = z.preprocess(
+  trimmed,
+  z
+    .string()
+    .default("")
+    .transform((value) =>
+      value
+        .split(",")
+        .map((item) => item.trim())
+        .filter(Boolean),
+    ),
+);
 
 /**
  * Every setting read from the environment, by its variable's name: its type, range and
@@ -110,6 +125,7 @@ const settings = {
   CALLBACK_SECRET: z.preprocess(trimmed, present),
   EDGE_ORIGIN: optionalUrl,
   MODEL_PATH: text("models/fcn8s.onnx"),
+  ENSEMBLE_MODEL_PATHS: list,
   PROVIDER: oneOf("auto", ["auto", "cpu", "cuda"]),
   ORT_THREADS: integer(0, 0, 1024),
   CONCURRENCY: integer(1, 1, 64),
@@ -194,6 +210,7 @@ export function loadConfig(env: Env = process.env): Config {
     credentials,
     callbackSecret: s.CALLBACK_SECRET,
     modelPath: s.MODEL_PATH,
+    ensembleModelPaths: s.ENSEMBLE_MODEL_PATHS,
     provider: s.PROVIDER,
     threads: s.ORT_THREADS,
     concurrency: s.CONCURRENCY,

@@ -11,11 +11,14 @@ import { readModelMetadata } from "../models/runtime/model-metadata.ts";
 import { loadNodeModel, type NodeModel } from "../models/runtime/node.ts";
 import { resizeRgbaBilinear } from "../models/runtime/resize.ts";
 import {
+  ensembleMismatch,
+  type Model,
   prepareInput,
   probabilitiesAtImageSize,
   segment,
   segmentBatch,
   segmentPrepared,
+  withEnsemble,
 } from "../models/runtime/segment.ts";
 import { inferenceSize, labelsAtImageSize } from "../models/runtime/tensor.ts";
 import { decodeFile, REPO, SAMPLES, testModel } from "./test/harness.ts";
@@ -139,5 +142,67 @@ describe("quality high", () => {
       for (let c = 0; c < 11; c++) sum += probabilities[c * plane + p];
       expect(Math.abs(sum - 255)).toBeLessThanOrEqual(6);
     }
+  });
+});
+
+describe("quality high with an ensemble", () => {
+  /** The model with its logits scaled: another net's (different) softmax, same input handling. */
+  const scaledLogits = (model: Model, factor: number): Model => ({
+    ...model,
+    meta: { ...model.meta, id: `${model.meta.id}-x${factor}` },
+    session: {
+      inputNames: model.session.inputNames,
+      outputNames: model.session.outputNames,
+      run: async (feeds, fetches) => {
+        const out = await model.session.run(feeds, fetches);
+        const scaled: typeof out = {};
+        for (const [name, t] of Object.entries(out)) {
+          const data = Float32Array.from(t.data as Float32Array, (v) => v * factor);
+          scaled[name] = { data, dims: t.dims };
+        }
+        return scaled;
+      },
+    },
+  });
+
+  it("averages the members' probabilities with the model's, pixel by pixel", async () => {
+    const model = models.fcn8s;
+    const member = scaledLogits(model, 0.4);
+    const image = resized(images[0], 240, 180);
+    const options = { quality: "high", keepLogits: true } as const;
+    const alone = (await segment(model, image, options)).logits!;
+    const other = (await segment(member, image, options)).logits!;
+    const both = (await segment(withEnsemble(model, [member]), image, options)).logits!;
+    // Each returns log(mean probability): the ensemble's is the mean of the two means.
+    let worst = 0;
+    for (let i = 0; i < both.length; i += 97) {
+      const expected = Math.log((Math.exp(alone[i]) + Math.exp(other[i])) / 2);
+      worst = Math.max(worst, Math.abs(both[i] - expected));
+    }
+    expect(worst).toBeLessThan(1e-4);
+  });
+
+  it("is left out of standard runs, and a member that reads inputs differently is refused", async () => {
+    const model = models.fcn8s;
+    const image = images[0];
+    const standard = labelsAtImageSize(await segment(model, image));
+    const joined = withEnsemble(model, [scaledLogits(model, 0.4)]);
+    expect(labelsAtImageSize(await segment(joined, image))).toEqual(standard);
+    expect(withEnsemble(model, [])).toBe(model);
+    expect(() => withEnsemble(model, [models.edge])).toThrow(/cannot join .*: different run resolution/);
+  });
+});
+
+describe("ensembleMismatch", () => {
+  it("names what a member must share with the model: classes, normalisation, sizing", () => {
+    const base = models.fcn8s.meta;
+    expect(ensembleMismatch(base, { ...base, id: "other", quantization: "fp16" })).toBeUndefined();
+    const renamed = base.classes.map((c, i) => (i === 3 ? { ...c, name: "Lane" } : c));
+    expect(ensembleMismatch(base, { ...base, classes: renamed })).toBe("different classes");
+    expect(ensembleMismatch(base, { ...base, mean: [0, 0, 0] })).toBe("different normalisation");
+    expect(ensembleMismatch(base, { ...base, resolution: { width: 320, height: 240 } })).toBe(
+      "different run resolution",
+    );
+    expect(ensembleMismatch(base, { ...base, referencePixels: 1 })).toBe("different reference size");
   });
 });

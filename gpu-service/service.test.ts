@@ -85,7 +85,8 @@ describe("the service", () => {
   it("runs as `node gpu-service/main.ts` and exits 0 on SIGTERM", async () => {
     const child: ChildProcess = spawn(process.execPath, [join(REPO, "gpu-service/main.ts")], {
       cwd: REPO,
-      env: { ...process.env, ...env(), LOG_LEVEL: "info" },
+      // A one-member ensemble (the model's own file) checks that ENSEMBLE_MODEL_PATHS is loaded.
+      env: { ...process.env, ...env(), ENSEMBLE_MODEL_PATHS: MODEL_PATH, LOG_LEVEL: "info" },
       stdio: ["ignore", "pipe", "pipe"],
     });
     const lines: Record<string, unknown>[] = [];
@@ -108,7 +109,8 @@ describe("the service", () => {
       );
       const health = await fetch(`${listening.url}/healthz`);
       expect(health.status).toBe(200);
-      expect(lines.find((l) => l.msg === "model loaded")).toMatchObject({ provider: "cpu" });
+      const loaded = lines.find((l) => l.msg === "model loaded");
+      expect(loaded).toMatchObject({ provider: "cpu", ensemble: [loaded?.model] });
 
       edge.addJob("spawned", await jpeg(96, 64));
       await send(queue, edge.message("spawned"));

@@ -10,6 +10,7 @@ import {
   loadNodeModel,
   type NodeModel,
 } from "../models/runtime/node.ts";
+import { withEnsemble } from "../models/runtime/segment.ts";
 import type { Config } from "./config.ts";
 import { type ConsumerOptions, JobConsumer } from "./consumer.ts";
 import { EdgeClient } from "./edge-client.ts";
@@ -49,9 +50,9 @@ export async function startService(
   const metrics = new ServiceMetrics();
   const loadStarted = performance.now();
   await initNodeCodecs();
-  const model =
-    options.model ??
-    (await loadNodeModel(config.modelPath, { provider: config.provider, threads: config.threads }));
+  const load = (path: string) => loadNodeModel(path, { provider: config.provider, threads: config.threads });
+  const members = await Promise.all(config.ensembleModelPaths.map(load));
+  const model = withEnsemble(options.model ?? (await load(config.modelPath)), members);
   log.info("model loaded", {
     model: model.meta.id,
     path: config.modelPath,
@@ -59,6 +60,7 @@ export async function startService(
     provider_setting: config.provider,
     cuda_provider_installed: cudaProviderInstalled(),
     bytes: model.bytes,
+    ensemble: members.map((m) => m.meta.id),
     ms: Math.round(performance.now() - loadStarted),
   });
   metrics.info.set({ provider: model.provider, model: model.meta.id }, 1);

@@ -33,6 +33,23 @@ describe.skipIf(skipWithoutCamvid("npx fcn eval on CamVid"))("npx fcn eval", () 
     expect(result.meanIU).toBeLessThanOrEqual(1);
   }, 120_000);
 
+  it("averages an --ensemble with --quality high: a model joined by its own copy scores as it does alone", async () => {
+    const args = ["--model", "models/fcn8s.onnx", "--quality", "high", "--limit", "1", "--json"];
+    const eval8s = (...more: string[]) => run(process.execPath, ["cli/fcn.js", "eval", ...args, ...more]);
+    const [alone, twice] = (await Promise.all([eval8s(), eval8s("--ensemble", "models/fcn8s.onnx")])).map(
+      ({ stdout }) => JSON.parse(stdout),
+    );
+    expect(alone.ensemble).toEqual([]);
+    expect(twice.ensemble).toEqual([alone.model]);
+    expect(twice.meanIU).toBeCloseTo(alone.meanIU, 6);
+    await expect(fcnEval("--ensemble", "models/fcn8s.onnx")).rejects.toMatchObject({
+      stderr: expect.stringContaining("--ensemble needs --quality high"),
+    });
+    await expect(eval8s("--ensemble", "models/fcn32s-edge-int8.onnx")).rejects.toMatchObject({
+      stderr: expect.stringMatching(/cannot join .*ensemble: different run resolution/),
+    });
+  }, 120_000);
+
   it("refuses a drive with no frames in the split, and an unknown split, with a clear message", async () => {
     await expect(fcnEval("--drive", "0006R0")).rejects.toMatchObject({
       stderr: expect.stringContaining("no frames of drive 0006R0 in val"),

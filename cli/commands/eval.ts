@@ -16,7 +16,8 @@ import type { Command } from "./types.ts";
 export const evaluate: Command = {
   summary: "score a model on CamVid: the paper's four metrics and per-class IoU",
   help: `Usage: npx fcn eval --model <file.onnx> [--split val] [--drive ID] [--mode learned|shift-and-stitch]
-                    [--quality standard|high] [--upscale K] [--limit N] [--json]
+                    [--quality standard|high [--ensemble <file.onnx>]...] [--upscale K]
+                    [--limit N] [--json]
 
 Runs the model exactly as the serving tiers do (same decoding, resize and metadata) on every
 image of the split and scores it against the labels, ignoring void (class 11).
@@ -31,6 +32,8 @@ Options:
                    ../shared/datasets/camvid; \`npx fcn data camvid\` downloads it)
   --mode <m>       learned (default) or shift-and-stitch
   --quality <q>    standard (default) or high (flips and three scales averaged, as jobs do)
+  --ensemble <f>   with --quality high: another independently trained model whose softmax is
+                   averaged with --model's (repeatable; the GPU tier's ENSEMBLE_MODEL_PATHS)
   --upscale <k>    enlarge every frame k times (bilinear) before segmenting, and score the mask
                    brought back to the label size: how the model holds up on photos larger
                    than CamVid's frames
@@ -47,6 +50,7 @@ Options:
         data: { type: "string" },
         mode: { type: "string", default: "learned" },
         quality: { type: "string", default: "standard" },
+        ensemble: { type: "string", multiple: true, default: [] },
         upscale: { type: "string", default: "1" },
         limit: { type: "string" },
         json: { type: "boolean", default: false },
@@ -56,6 +60,8 @@ Options:
     if (!values.model) throw new Error("needs --model (see --help)");
     if (!SPLITS.includes(values.split)) throw new Error("--split must be train, val or train+val");
     if (!["standard", "high"].includes(values.quality)) throw new Error("--quality must be standard or high");
+    if (values.ensemble.length > 0 && values.quality !== "high")
+      throw new Error("--ensemble needs --quality high");
     const upscale = Number(values.upscale);
     if (!(upscale >= 1 && upscale <= 8)) throw new Error("--upscale must be a number from 1 to 8");
     const root = resolve(values.data ?? camvidDir());
@@ -64,7 +70,8 @@ Options:
     if (values.limit) pairs = pairs.slice(0, Number(values.limit));
     const scored = values.drive ? `${values.split}, drive ${values.drive}` : values.split;
     await initNodeCodecs();
-    const model = await loadModelFor(values.model, values.provider as string);
+    const model = await loadModelFor(values.model, values.provider as string, values.ensemble);
+    const members = model.ensemble ?? [];
     const classes = model.meta.classes.length;
     const matrix = new ConfusionMatrix(classes);
     const bar = new ProgressBar(pairs.length, `eval ${scored}`);
@@ -91,6 +98,7 @@ Options:
       console.log(
         JSON.stringify({
           model: model.meta.id,
+          ensemble: members.map((m) => m.meta.id),
           split: values.split,
           drive: values.drive ?? null,
           mode: values.mode,
@@ -106,8 +114,9 @@ Options:
     }
     const pct = (v: number) => (v * 100).toFixed(2).padStart(6);
     const scale = upscale === 1 ? "" : `, frames enlarged ${upscale}x`;
+    const ids = [model, ...members].map((m) => m.meta.id).join(" + ");
     console.log(
-      `${model.meta.id} on CamVid ${scored} (${pairs.length} images, mode ${values.mode}, quality ${values.quality}${scale}, ${seconds.toFixed(1)} s)`,
+      `${ids} on CamVid ${scored} (${pairs.length} images, mode ${values.mode}, quality ${values.quality}${scale}, ${seconds.toFixed(1)} s)`,
     );
     console.log(`  pixel accuracy   ${pct(s.pixelAccuracy)}`);
     console.log(`  mean accuracy    ${pct(s.meanAccuracy)}`);

@@ -13,7 +13,7 @@ import type { Command } from "./types.ts";
 export const predict: Command = {
   summary: "segment images with an ONNX model, writing palette PNG label maps",
   help: `Usage: npx fcn predict --model <file.onnx> --out <dir> [--mode learned|shift-and-stitch]
-                       [--quality standard|high] <images or dirs...>
+                       [--quality standard|high [--ensemble <file.onnx>]...] <images or dirs...>
 
 Writes <out>/<basename>.png for every input: an 8-bit palette PNG whose pixel values are the
 class ids and whose palette is the class colours, at the input's displayed size (EXIF
@@ -25,6 +25,8 @@ Options:
   --mode <m>       learned (default) or shift-and-stitch (needs a model with a "coarse" output)
   --quality <q>    standard (default) or high: test-time augmentation (mirror and three scales,
                    scores averaged before the argmax), about 6x the inference time
+  --ensemble <f>   with --quality high: another independently trained model whose softmax is
+                   averaged too (repeatable): 6x more inference time per model
   --provider <p>   auto (default), cpu, cuda, or wasm: onnxruntime-web, the engine the Worker
                    runs, which reproduces its previews bit for bit`,
   async run(args) {
@@ -36,6 +38,7 @@ Options:
         out: { type: "string" },
         mode: { type: "string", default: "learned" },
         quality: { type: "string", default: "standard" },
+        ensemble: { type: "string", multiple: true, default: [] },
         provider: { type: "string", default: "auto" },
       },
     });
@@ -43,9 +46,11 @@ Options:
       throw new Error("needs --model, --out and at least one image (see --help)");
     }
     if (!["standard", "high"].includes(values.quality)) throw new Error("--quality must be standard or high");
+    if (values.ensemble.length > 0 && values.quality !== "high")
+      throw new Error("--ensemble needs --quality high");
     const files = await collectImages(positionals);
     await Promise.all([initNodeCodecs(), mkdir(values.out, { recursive: true })]);
-    const model = await loadModelFor(values.model, values.provider as string);
+    const model = await loadModelFor(values.model, values.provider as string, values.ensemble);
     const palette = model.meta.classes.map((c) => c.color);
     const bar = new ProgressBar(files.length, "predict");
     let failures = 0;

@@ -13,7 +13,7 @@ import { initEmscriptenModule } from "@jsquash/jpeg/utils.js";
 import * as ort from "onnxruntime-node";
 import { type CodecModules, initCodecs, type Rgba } from "./decode.ts";
 import { readModelMetadata } from "./model-metadata.ts";
-import type { Model, SessionLike, TensorConstructor } from "./segment.ts";
+import { type Model, type SessionLike, type TensorConstructor, withEnsemble } from "./segment.ts";
 
 const require = createRequire(import.meta.url);
 
@@ -134,11 +134,18 @@ export async function loadWasmModel(path: string): Promise<Model & { provider: "
   };
 }
 
-/** `--provider` of the CLI: onnxruntime-node (auto, cpu, cuda) or the Worker's engine (wasm). */
-export function loadModelFor(path: string, provider: string) {
-  if (provider === "wasm") return loadWasmModel(path);
-  if (provider !== "auto" && provider !== "cpu" && provider !== "cuda") {
-    throw new Error(`--provider must be auto, cpu, cuda or wasm, not "${provider}"`);
-  }
-  return loadNodeModel(path, { provider });
+/**
+ * `--provider` of the CLI: onnxruntime-node (auto, cpu, cuda) or the Worker's engine (wasm),
+ * with `ensemble`'s models (`--ensemble`) joined to it for quality "high".
+ */
+export async function loadModelFor(path: string, provider: string, ensemble: readonly string[] = []) {
+  const load = (file: string) => {
+    if (provider === "wasm") return loadWasmModel(file);
+    if (provider !== "auto" && provider !== "cpu" && provider !== "cuda") {
+      throw new Error(`--provider must be auto, cpu, cuda or wasm, not "${provider}"`);
+    }
+    return loadNodeModel(file, { provider });
+  };
+  const members = await Promise.all(ensemble.map(load));
+  return withEnsemble(await load(path), members);
 }

@@ -52,6 +52,35 @@ export interface Model {
   session: SessionLike;
   Tensor: TensorConstructor;
   meta: ModelMetadata;
+  /**
+   * Other independently trained nets of the same family whose softmax quality "high" averages
+   * with this one's (an ensemble). Each must read inputs exactly as this model does
+   * (`ensembleMismatch`), so one prepared input feeds them all.
+   */
+  ensemble?: readonly Model[];
+}
+
+/**
+ * Why `member` cannot join `base`'s ensemble (undefined when it can): the two must share the
+ * classes, the normalisation and the way an image is sized for the network.
+ */
+export function ensembleMismatch(base: ModelMetadata, member: ModelMetadata): string | undefined {
+  const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+  const names = (meta: ModelMetadata) => meta.classes.map((c) => c.name);
+  if (!same(names(base), names(member))) return "different classes";
+  if (!same(base.mean, member.mean) || !same(base.std, member.std)) return "different normalisation";
+  if (!same(base.resolution, member.resolution)) return "different run resolution";
+  if ((base.referencePixels ?? 0) !== (member.referencePixels ?? 0)) return "different reference size";
+  return undefined;
+}
+
+/** `base` with `members` as its quality-"high" ensemble; throws when one reads inputs differently. */
+export function withEnsemble<M extends Model>(base: M, members: readonly Model[]): M {
+  for (const member of members) {
+    const why = ensembleMismatch(base.meta, member.meta);
+    if (why) throw new Error(`model ${member.meta.id} cannot join ${base.meta.id}'s ensemble: ${why}`);
+  }
+  return members.length > 0 ? { ...base, ensemble: members } : base;
 }
 
 /**
@@ -71,7 +100,8 @@ export type UpsamplingMode = "learned" | "shift-and-stitch";
 
 /**
  * `standard`: one run. `high`: test-time augmentation, the image at `HIGH_QUALITY_SCALES` of
- * its inference size, each also mirrored, softmax scores averaged before the argmax.
+ * its inference size, each also mirrored, through the model and its `ensemble` members,
+ * softmax scores averaged before the argmax.
  */
 export type Quality = "standard" | "high";
 export const HIGH_QUALITY_SCALES = [0.75, 1, 1.25] as const;
@@ -303,31 +333,32 @@ function mirror(planar: Float32Array, width: number): Float32Array {
 }
 
 /**
- * Test-time augmentation: every scale, as is and mirrored (one batch of two), softmax scores
- * brought to the base size and averaged. Returns log(mean probability), so a softmax of it
- * (the probabilities output) gives the averaged probabilities back.
+ * Test-time augmentation: every scale, as is and mirrored (one batch of two), through the
+ * model and each of its ensemble members, softmax scores brought to the base size and
+ * averaged. Returns log(mean probability), so a softmax of it (the probabilities output)
+ * gives the averaged probabilities back.
  */
 async function augmented(model: Model, p: PreparedInput): Promise<Float32Array> {
   const classes = model.meta.classes.length;
   const plane = p.size.width * p.size.height;
   const sum = new Float32Array(classes * plane);
   const views = p.scales ?? [p];
+  const nets = [model, ...(model.ensemble ?? [])];
   for (const view of views) {
-    const [plain, flipped] = await runScores(
-      model,
-      [view.input, mirror(view.input, view.size.width)],
-      view.size,
-    );
-    for (const [k, scores] of [plain, flipped].entries()) {
-      let logits = toLogits(model, scores, view.size);
-      if (k === 1) logits = mirror(logits, view.size.width);
-      if (view.size.width !== p.size.width || view.size.height !== p.size.height) {
-        logits = resizeScoresBilinear({ data: logits, classes, ...view.size }, p.size.width, p.size.height);
+    const pair = [view.input, mirror(view.input, view.size.width)];
+    for (const net of nets) {
+      const [plain, flipped] = await runScores(net, pair, view.size);
+      for (const [k, scores] of [plain, flipped].entries()) {
+        let logits = toLogits(net, scores, view.size);
+        if (k === 1) logits = mirror(logits, view.size.width);
+        if (view.size.width !== p.size.width || view.size.height !== p.size.height) {
+          logits = resizeScoresBilinear({ data: logits, classes, ...view.size }, p.size.width, p.size.height);
+        }
+        addSoftmax(sum, logits, classes, plane);
       }
-      addSoftmax(sum, logits, classes, plane);
     }
   }
-  const n = 2 * views.length;
+  const n = 2 * views.length * nets.length;
   for (let i = 0; i < sum.length; i++) sum[i] = Math.log(sum[i] / n);
   return sum;
 }
