@@ -114,6 +114,10 @@ RECIPES[U-long300-fcn8s]="--stage all $LONG --epochs 300 12 36"
 U_LAST="$LONG --epochs 300 12 36 --init $RUNS/xdrive/U-long300/fcn32s/last.pt"
 RECIPES[X-long300-last]="--stage 16 $U_LAST"
 RECIPES[X-long300-last-fcn8s]="--stage 8 $LONG --epochs 300 12 36 --init $RUNS/xdrive/X-long300-last/fcn16s/best.pt"
+# B2: B's recipe, all three stages, with another seed (other initial weights, crops and order):
+# with B-bf16-fcn8s, two independently trained FCN-8s of one recipe, so the ensemble quality
+# "high" can average (issue #31 item 4) is scored against each member alone, gain per cost.
+RECIPES[B2-seed1-fcn8s]="--stage all $TEACHER_RECIPE --seed 1"
 RECIPES[Y-width375]="$B --width 0.375"  # the last --width wins
 RECIPES[Z-width50]="$B --width 0.5"
 # Order: what decides the shipped models first (B's FCN-8s, then the edge pair), then the
@@ -122,7 +126,7 @@ RECIPES[Z-width50]="$B --width 0.5"
 ORDER=(A-baseline B-bf16 C-photometric D-scale E-ohem B-bf16-fcn8s J-edge K-edge-distill H-alexnet I-inception
   M-long F-lovasz G-fullframe L-classweights M-long-fcn8s N-ema
   P-long8s-72 Q-long8s-fullframe R-edge-distill-long S-classmix T-edge-long U-long300 U-long300-fcn8s V-balance-drives W-dropout
-  X-long300-last X-long300-last-fcn8s Y-width375 Z-width50 A-baseline-fcn8s)
+  X-long300-last X-long300-last-fcn8s Y-width375 Z-width50 A-baseline-fcn8s B2-seed1-fcn8s)
 NEEDS_TEACHER=(K-edge-distill T-edge-long)
 
 names=("$@")

@@ -13,14 +13,18 @@
 #                                   FCN-32s at the edge's 320x240 (scale 0.33-1.33 of the
 #                                   480x360 frames, 224 crops), 300 epochs, against J-edge
 #                                   (33.58 at 80, no teacher) and T-edge-long (34.79 at 240)
-# Both hold drive 0006R0 out (the twins' drive). Runs and logs: models/runs/xdrive/<name>{,.log}.
+#   AC-edge-resnet18-w025-distill   AB distilled from B's FCN-8s (the shipped edge's teacher recipe,
+#                                   cross-drive.sh B-bf16-fcn8s writes it): K's +1.5 over J came
+#                                   from the teacher; AB without one ended 0.26 under K
+# All hold drive 0006R0 out (the twins' drive). Runs and logs: models/runs/xdrive/<name>{,.log}.
 # Usage (from anywhere): bash models/experiments/long-runs.sh [NAME ...]
-#   (default: the run still to go on, AA-resnet18-heavy300-from152; AB finished at 300 epochs
-#   on 2026-12-07 (model card); AA-resnet18-heavy600 resumes only when named)
+#   (default: the run still to go on, AC-edge-resnet18-w025-distill; AB and AA-300 finished on
+#   2026-12-07 (model card); AA-resnet18-heavy600 resumes only when named)
 # Progress: grep -a "epoch [0-9]*:" models/runs/xdrive/<name>.log | tail
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-/usr/bin/python3}
+source experiments/recipes.sh
 HEAVY="--schedule poly --photometric strong --bf16 --threads 1"
 declare -A RECIPES=(
   [AA-resnet18-heavy600]="--backbone resnet18 --width 0.5 --fc-channels 1024 --dropout 0.1 \
@@ -30,9 +34,16 @@ declare -A RECIPES=(
   [AB-edge-resnet18-w025-heavy300]="--stage 32 --backbone resnet18 --width 0.25 --epochs 300 1 1 \
 --lr 3e-3 1e-3 1e-3 --scale 0.33 1.33 --crop 224 --eval-size 240 320 --eval-every 5"
 )
-DEFAULT=(AA-resnet18-heavy300-from152)
+RECIPES[AC-edge-resnet18-w025-distill]="${RECIPES[AB-edge-resnet18-w025-heavy300]} \
+--teacher runs/xdrive/B-bf16/fcn8s/best.pt $DISTILL"
+DEFAULT=(AC-edge-resnet18-w025-distill)
 for name in "${@:-${DEFAULT[@]}}"; do
   if pgrep -f -- "--out runs/xdrive/$name " >/dev/null; then echo "$name: already running" >&2; continue; fi
+  teacher=$(grep -o -- "--teacher [^ ]*" <<<"${RECIPES[$name]}" | cut -d" " -f2 || true)
+  if [[ -n $teacher && ! -f $teacher ]]; then
+    echo "$name: waits for its teacher $teacher (bash experiments/cross-drive.sh B-bf16-fcn8s)" >&2
+    continue
+  fi
   mkdir -p runs/xdrive
   # shellcheck disable=SC2086
   nohup $PY -m fcn.train --out "runs/xdrive/$name" --holdout-drive 0006R0 ${RECIPES[$name]} $HEAVY \
