@@ -132,7 +132,7 @@ def fuse_batchnorm(model: FCN) -> FCN:
             conv, bn = module[0], module[1]
             scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)
             fused = nn.Conv2d(conv.in_channels, conv.out_channels, conv.kernel_size, conv.stride,
-                              conv.padding, bias=True)
+                              conv.padding, conv.dilation, bias=True)
             with torch.no_grad():
                 fused.weight.copy_(conv.weight * scale[:, None, None, None])
                 bias = conv.bias if conv.bias is not None else torch.zeros_like(bn.running_mean)
