@@ -2,12 +2,14 @@
 
 Each backbone returns three feature taps and their coordinate maps: ``pool3`` (stride 8),
 ``pool4`` (stride 16) and ``fc7`` (stride 32, after the fully connected layers turned into
-convolutions: fc6 as a 7x7 convolution, fc7 as a 1x1 convolution). All windows are chosen so
-every tap's map has the form ``x = s*i + (s-1)/2``: then every crop offset is a whole number.
+convolutions: fc6 as a 7x7 convolution, fc7 as a 1x1 convolution; stride 16 for a ResNet with
+``dilate_last``). All windows are chosen so every tap's map has the form ``x = s*i + (s-1)/2``:
+then every crop offset is a whole number.
 """
 
 from __future__ import annotations
 
+import functools
 from typing import Dict, List, Tuple
 
 import torch
@@ -19,10 +21,11 @@ from .surgery import IDENTITY, CoordMap, conv_map
 Taps = Dict[str, torch.Tensor]
 
 
-def _conv_bn_relu(cin: int, cout: int, kernel: int, stride: int = 1, pad: int | None = None) -> nn.Sequential:
-    pad = (kernel - 1) // 2 if pad is None else pad
+def _conv_bn_relu(cin: int, cout: int, kernel: int, stride: int = 1, pad: int | None = None,
+                  dilation: int = 1) -> nn.Sequential:
+    pad = dilation * (kernel - 1) // 2 if pad is None else pad
     return nn.Sequential(
-        nn.Conv2d(cin, cout, kernel, stride=stride, padding=pad, bias=False),
+        nn.Conv2d(cin, cout, kernel, stride=stride, padding=pad, dilation=dilation, bias=False),
         nn.BatchNorm2d(cout),
         nn.ReLU(inplace=True),
     )
@@ -40,9 +43,9 @@ def _width(channels: int, mult: float) -> int:
 class FullyConvHead(nn.Module):
     """fc6 (7x7 conv) and fc7 (1x1 conv) of the classifier, with dropout as in the paper."""
 
-    def __init__(self, cin: int, cout: int, dropout: float, fc6_kernel: int = 7):
+    def __init__(self, cin: int, cout: int, dropout: float, fc6_kernel: int = 7, fc6_dilation: int = 1):
         super().__init__()
-        self.fc6 = _conv_bn_relu(cin, cout, fc6_kernel)
+        self.fc6 = _conv_bn_relu(cin, cout, fc6_kernel, dilation=fc6_dilation)
         self.drop6 = nn.Dropout2d(dropout)
         self.fc7 = _conv_bn_relu(cout, cout, 1)
         self.drop7 = nn.Dropout2d(dropout)
@@ -224,20 +227,22 @@ class InceptionBackbone(nn.Module):
         return {"pool3": s8, "pool4": s16, "fc7": self.fc(self.stage5(s16))}
 
 
-def _conv_bn(cin: int, cout: int, kernel: int) -> nn.Sequential:
+def _conv_bn(cin: int, cout: int, kernel: int, dilation: int = 1) -> nn.Sequential:
     """Conv and BatchNorm without the ReLU (the last conv of a residual branch, a projection);
     a Sequential so that ``fuse_batchnorm`` folds it like the others."""
-    return nn.Sequential(nn.Conv2d(cin, cout, kernel, padding=(kernel - 1) // 2, bias=False), nn.BatchNorm2d(cout))
+    return nn.Sequential(nn.Conv2d(cin, cout, kernel, padding=dilation * (kernel - 1) // 2, dilation=dilation,
+                                   bias=False), nn.BatchNorm2d(cout))
 
 
 class BasicBlock(nn.Module):
     """ResNet's basic block: two 3x3 conv-BN, the input added back (through a 1x1 conv-BN
-    when the width changes), then ReLU. Stride 1 and "same" padding: it moves no coordinate."""
+    when the width changes), then ReLU. Stride 1 and "same" padding (dilated or not): it moves
+    no coordinate."""
 
-    def __init__(self, cin: int, cout: int):
+    def __init__(self, cin: int, cout: int, dilation: int = 1):
         super().__init__()
-        self.conv1 = _conv_bn_relu(cin, cout, 3)
-        self.conv2 = _conv_bn(cout, cout, 3)
+        self.conv1 = _conv_bn_relu(cin, cout, 3, dilation=dilation)
+        self.conv2 = _conv_bn(cout, cout, 3, dilation=dilation)
         self.shortcut = _conv_bn(cin, cout, 1) if cin != cout else nn.Identity()
         self.relu = nn.ReLU(inplace=True)
 
@@ -257,28 +262,47 @@ class ResNetBackbone(nn.Module):
     convs and 2x2/2 ceil-mode pools, so every tap has the VGG16 tap's coordinate map; fc6 is a
     3x3 conv (as in torchvision's FCN head) where VGG16's is 7x7: the residual stages already
     see far, and 3x3 is a fifth of the cost.
+
+    ``dilate_last`` (output stride 16, as torchvision's and DeepLab's segmentation nets have):
+    no pool before stage 4, whose 3x3 convs and fc6 are dilated by 2 instead ("same" padding),
+    so each sees the same neighbourhood as before at twice the resolution: the same parameters
+    at four times stage 4's and fc6/fc7's cost. fc7 then sits on pool4's grid.
     """
 
     LAYOUTS = {18: (2, 2, 2, 2), 34: (3, 4, 6, 3)}
     CHANNELS = (64, 128, 256, 512)
 
-    def __init__(self, width: float = 1.0, fc_channels: int = 4096, dropout: float = 0.5, depth: int = 18):
+    def __init__(self, width: float = 1.0, fc_channels: int = 4096, dropout: float = 0.5, depth: int = 18,
+                 dilate_last: bool = False):
         super().__init__()
+        self.dilate_last = dilate_last
         c = [_width(ch, width) for ch in self.CHANNELS]
         self.stem = nn.Sequential(_conv_bn_relu(3, c[0], 3), _pool(), _conv_bn_relu(c[0], c[0], 3), _pool())
         stages, cin = [], c[0]
         for level, (cout, count) in enumerate(zip(c, self.LAYOUTS[depth])):
-            blocks: List[nn.Module] = [_pool()] if level > 0 else []
+            dilated = dilate_last and level == 3
+            # Dilated, an Identity holds the pool's place: the blocks keep their names, so the
+            # two nets' weights load into each other.
+            blocks: List[nn.Module] = [nn.Identity() if dilated else _pool()] if level > 0 else []
             for _ in range(count):
-                blocks.append(BasicBlock(cin, cout))
+                blocks.append(BasicBlock(cin, cout, dilation=2 if dilated else 1))
                 cin = cout
             stages.append(nn.Sequential(*blocks))
         self.stage1, self.stage2, self.stage3, self.stage4 = stages
         self.pool3_channels, self.pool4_channels = c[1], c[2]
         self.out_channels = _width(fc_channels, width)
-        self.fc = FullyConvHead(cin, self.out_channels, dropout, fc6_kernel=3)
+        self.fc = FullyConvHead(cin, self.out_channels, dropout, fc6_kernel=3, fc6_dilation=2 if dilate_last else 1)
+        if dilate_last:  # this net's maps, where the class's (shared by every instance) are undilated
+            self.coord_maps = functools.partial(ResNetBackbone.coord_maps, dilate_last=True)
 
-    coord_maps = staticmethod(VGG16Backbone.coord_maps)  # same pools, same "same" convs
+    @staticmethod
+    def coord_maps(dilate_last: bool = False) -> Dict[str, CoordMap]:
+        """VGG16's maps (same pools, same "same" convs); dilated, fc7 keeps pool4's map: the
+        pool is gone and a dilated "same" conv moves no coordinate."""
+        maps = VGG16Backbone.coord_maps()
+        if dilate_last:
+            maps["fc7"] = maps["pool4"].then(conv_map(3, 1, 2, dilation=2))
+        return maps
 
     def forward(self, x: torch.Tensor) -> Taps:
         s8 = self.stage2(self.stage1(self.stem(x)))
@@ -289,9 +313,12 @@ class ResNetBackbone(nn.Module):
 class ResNet34Backbone(ResNetBackbone):
     """The ResNet layout with ResNet-34's (3, 4, 6, 3) blocks."""
 
-    def __init__(self, width: float = 1.0, fc_channels: int = 4096, dropout: float = 0.5):
-        super().__init__(width, fc_channels, dropout, depth=34)
+    def __init__(self, width: float = 1.0, fc_channels: int = 4096, dropout: float = 0.5, dilate_last: bool = False):
+        super().__init__(width, fc_channels, dropout, depth=34, dilate_last=dilate_last)
 
 
 BACKBONES = {"vgg16": VGG16Backbone, "vgg16-strided-stem": VGG16StridedStemBackbone, "alexnet": AlexNetBackbone,
              "inception": InceptionBackbone, "resnet18": ResNetBackbone, "resnet34": ResNet34Backbone}
+
+# The backbones that take ``dilate_last`` (output stride 16).
+DILATABLE = sorted(name for name, cls in BACKBONES.items() if issubclass(cls, ResNetBackbone))

@@ -64,6 +64,11 @@ def load_checkpoint(path: Path, recipe_run: Path | None = None) -> FCN:
     (``reported_scores``; ``recipe_run``: the same recipe's held-out-drive checkpoint)."""
     state = torch.load(path, map_location="cpu")
     cfg = state["config"]
+    if cfg.get("dilate_last"):
+        # The metadata (outputStride, coarse stride, upsample factor) and the tiers assume fc7
+        # at stride 32; a dilated net would be described wrongly. It is an experiment so far.
+        raise ValueError(f"{path} has a dilated last stage (--dilate-last, output stride 16): "
+                         "export and quantisation do not support it yet")
     model = from_config(cfg, state["stride"])
     model.load_state_dict(state["model"])
     model.eval()
@@ -117,7 +122,7 @@ REFERENCE_PIXELS = 480 * 360
 def metadata(model: FCN, model_id: str, resolution, quantization: str, with_coarse: bool,
              runtime_upsample: bool = False) -> dict:
     classes = camvid_classes()
-    maps = type(model.backbone).coord_maps()
+    maps = model.backbone.coord_maps()
     finest = {32: "fc7", 16: "pool4", 8: "pool3"}[model.stride]
     meta = {
         "id": model_id,

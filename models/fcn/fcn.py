@@ -4,6 +4,9 @@ Shapes (N batch, C classes, H x W any input size down to 1x1):
     image (N, 3, H, W) -> backbone taps pool3 (stride 8), pool4 (stride 16), fc7 (stride 32)
     -> 1x1 scores -> 2x learned deconvs + skip sums -> final bilinear deconv -> crop
     -> logits (N, C, H, W)
+
+A backbone with a dilated last stage (``dilate_last``) has fc7 at stride 16, on pool4's grid:
+FCN-32s then upsamples by 16, and FCN-16s adds the pool4 scores without the 2x deconv.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from typing import Optional
 import torch
 from torch import nn
 
-from .backbones import BACKBONES
+from .backbones import BACKBONES, DILATABLE
 from .surgery import IDENTITY, bilinear_weights, crop_offset, deconv_map
 
 NUM_CLASSES = 11
@@ -41,7 +44,9 @@ def _crop(x: torch.Tensor, offset: int, like: torch.Tensor) -> torch.Tensor:
 
 
 class FCN(nn.Module):
-    """One class for the three variants; ``stride`` is 32, 16 or 8 (the finest skip used)."""
+    """One class for the three variants; ``stride`` is 32, 16 or 8 (the finest skip used: FCN-32s
+    uses none). Every upsampling factor and crop comes from the backbone's coordinate maps, so a
+    backbone whose fc7 is at stride 16 gets the right ones."""
 
     def __init__(self, backbone: nn.Module, stride: int, num_classes: int = NUM_CLASSES):
         super().__init__()
@@ -50,21 +55,27 @@ class FCN(nn.Module):
         self.backbone = backbone
         self.stride = stride
         self.num_classes = num_classes
-        maps = type(backbone).coord_maps()
+        maps = backbone.coord_maps()
         c = num_classes
         self.score_fr = _score(backbone.out_channels, c, zero=False)
         if stride <= 16:
-            self.upscore2 = _deconv(c, 2, trainable=True)
             self.score_pool4 = _score(backbone.pool4_channels, c, zero=True)
-            self.crop_pool4 = crop_offset(maps["pool4"], maps["fc7"].then(deconv_map(4, 2)))
+            if maps["fc7"].scale == maps["pool4"].scale:  # dilated: already on pool4's grid
+                self.upscore2 = nn.Identity()
+                self.crop_pool4 = crop_offset(maps["pool4"], maps["fc7"])
+            else:
+                self.upscore2 = _deconv(c, 2, trainable=True)
+                self.crop_pool4 = crop_offset(maps["pool4"], maps["fc7"].then(deconv_map(4, 2)))
         if stride == 8:
             self.upscore_pool4 = _deconv(c, 2, trainable=True)
             self.score_pool3 = _score(backbone.pool3_channels, c, zero=True)
             self.crop_pool3 = crop_offset(maps["pool3"], maps["pool4"].then(deconv_map(4, 2)))
         finest = {32: "fc7", 16: "pool4", 8: "pool3"}[stride]
-        # The last upsampling stays fixed bilinear, as in the paper.
-        self.upscore = _deconv(c, stride, trainable=False)
-        self.crop_final = crop_offset(IDENTITY, maps[finest].then(deconv_map(2 * stride, stride)))
+        # The last upsampling stays fixed bilinear, as in the paper; it undoes the finest
+        # scores' stride (16, not 32, for FCN-32s on a dilated backbone).
+        factor = int(maps[finest].scale)
+        self.upscore = _deconv(c, factor, trainable=False)
+        self.crop_final = crop_offset(IDENTITY, maps[finest].then(deconv_map(2 * factor, factor)))
 
     def forward(self, image: torch.Tensor) -> torch.Tensor:
         taps = self.backbone(image)
@@ -78,27 +89,33 @@ class FCN(nn.Module):
         return _crop(self.upscore(score), self.crop_final, image)
 
 
-def _build(stride: int, backbone: str, width: float, num_classes: int, fc_channels: int, dropout: float) -> FCN:
-    net = BACKBONES[backbone](width=width, fc_channels=fc_channels, dropout=dropout)
+def _build(stride: int, backbone: str, width: float, num_classes: int, fc_channels: int, dropout: float,
+           dilate_last: bool) -> FCN:
+    if not dilate_last:
+        return FCN(BACKBONES[backbone](width=width, fc_channels=fc_channels, dropout=dropout), stride, num_classes)
+    if backbone not in DILATABLE:
+        raise ValueError(f"dilate_last needs a ResNet backbone ({', '.join(DILATABLE)}), not {backbone}")
+    net = BACKBONES[backbone](width=width, fc_channels=fc_channels, dropout=dropout, dilate_last=True)
     return FCN(net, stride, num_classes)
 
 
 def fcn32s(backbone: str = "vgg16", width: float = 1.0, num_classes: int = NUM_CLASSES,
-           fc_channels: int = 4096, dropout: float = 0.5) -> FCN:
-    """FCN-32s: fc7 scores upsampled 32x in one bilinear step."""
-    return _build(32, backbone, width, num_classes, fc_channels, dropout)
+           fc_channels: int = 4096, dropout: float = 0.5, dilate_last: bool = False) -> FCN:
+    """FCN-32s: fc7 scores upsampled 32x (16x with ``dilate_last``) in one bilinear step."""
+    return _build(32, backbone, width, num_classes, fc_channels, dropout, dilate_last)
 
 
 def fcn16s(backbone: str = "vgg16", width: float = 1.0, num_classes: int = NUM_CLASSES,
-           fc_channels: int = 4096, dropout: float = 0.5) -> FCN:
-    """FCN-16s: fc7 scores upsampled 2x, plus pool4 scores, then 16x."""
-    return _build(16, backbone, width, num_classes, fc_channels, dropout)
+           fc_channels: int = 4096, dropout: float = 0.5, dilate_last: bool = False) -> FCN:
+    """FCN-16s: fc7 scores upsampled 2x (not at all with ``dilate_last``), plus pool4 scores,
+    then 16x."""
+    return _build(16, backbone, width, num_classes, fc_channels, dropout, dilate_last)
 
 
 def fcn8s(backbone: str = "vgg16", width: float = 1.0, num_classes: int = NUM_CLASSES,
-          fc_channels: int = 4096, dropout: float = 0.5) -> FCN:
+          fc_channels: int = 4096, dropout: float = 0.5, dilate_last: bool = False) -> FCN:
     """FCN-8s: as FCN-16s, then 2x, plus pool3 scores, then 8x."""
-    return _build(8, backbone, width, num_classes, fc_channels, dropout)
+    return _build(8, backbone, width, num_classes, fc_channels, dropout, dilate_last)
 
 
 BUILDERS = {32: fcn32s, 16: fcn16s, 8: fcn8s}
@@ -107,14 +124,17 @@ BUILDERS = {32: fcn32s, 16: fcn16s, 8: fcn8s}
 def from_config(cfg: dict, stride: int) -> FCN:
     """The net a checkpoint's ``config`` describes, at ``stride``: one builder for training
     (new nets, resumed runs, teachers) and export, so a checkpoint always loads into the
-    net it was trained as."""
+    net it was trained as (checkpoints from before ``dilate_last`` are undilated)."""
     return BUILDERS[stride](backbone=cfg["backbone"], width=cfg["width"], fc_channels=cfg["fc_channels"],
-                            dropout=cfg["dropout"])
+                            dropout=cfg["dropout"], dilate_last=cfg.get("dilate_last", False))
 
 
 def init_from_coarser(fine: FCN, coarse: FCN) -> FCN:
     """Staged training: copy every parameter the coarser net has (backbone, score_fr, and the
-    skips it already learned) into the finer one; new skip scores stay zero."""
+    skips it already learned) into the finer one; new skip scores stay zero. Both must have the
+    same taps: a dilated and an undilated net share every weight's shape, not its function."""
+    if fine.backbone.coord_maps() != coarse.backbone.coord_maps():
+        raise ValueError("the coarser net's taps differ from the finer net's (dilate_last must match)")
     own = fine.state_dict()
     copied = {k: v for k, v in coarse.state_dict().items() if k in own and own[k].shape == v.shape}
     # The coarse net's final deconv is a different size; never copy fixed upsamplers.
@@ -132,7 +152,7 @@ def fuse_batchnorm(model: FCN) -> FCN:
             conv, bn = module[0], module[1]
             scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)
             fused = nn.Conv2d(conv.in_channels, conv.out_channels, conv.kernel_size, conv.stride,
-                              conv.padding, bias=True)
+                              conv.padding, conv.dilation, bias=True)
             with torch.no_grad():
                 fused.weight.copy_(conv.weight * scale[:, None, None, None])
                 bias = conv.bias if conv.bias is not None else torch.zeros_like(bn.running_mean)

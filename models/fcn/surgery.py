@@ -45,10 +45,12 @@ class CoordMap:
 IDENTITY = CoordMap(1.0, 0.0)
 
 
-def conv_map(kernel: int, stride: int = 1, pad: int = 0) -> CoordMap:
+def conv_map(kernel: int, stride: int = 1, pad: int = 0, dilation: int = 1) -> CoordMap:
     """Coordinate map of a convolution or pooling window: output ``i`` is centred on input
-    ``stride * i + (kernel - 1) / 2 - pad``."""
-    return CoordMap(float(stride), (kernel - 1) / 2 - pad)
+    ``stride * i + dilation * (kernel - 1) / 2 - pad`` (a dilated window spans
+    ``dilation * (kernel - 1) + 1`` inputs, so a "same" pad of ``dilation * (kernel - 1) / 2``
+    moves no coordinate)."""
+    return CoordMap(float(stride), dilation * (kernel - 1) / 2 - pad)
 
 
 def deconv_map(kernel: int, stride: int, pad: int = 0) -> CoordMap:

@@ -6,6 +6,7 @@ initialised from it, then FCN-8s initialised from FCN-16s.
     python3 -m fcn.train --holdout-drive 0006R0 --out runs/xdrive-baseline   # cross-drive
     python3 -m fcn.train --stage 32 --backbone vgg16-strided-stem --width 0.125 \
         --teacher runs/.../fcn8s/best.pt --out runs/edge-distilled             # distillation
+    python3 -m fcn.train --backbone resnet18 --width 0.5 --dilate-last --out ...  # output stride 16
 
 Every epoch writes ``<out>/fcn<stride>s/last.pt``; rerunning the same command resumes.
 
@@ -47,7 +48,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .backbones import BACKBONES
+from .backbones import BACKBONES, DILATABLE
 from . import distributed
 from .data import (NOISE_SEED, augment_batch, class_mix, class_weights, epoch_order, list_pairs, load_split,
                    normalize, seed_sensor_noise, split_drives)
@@ -144,6 +145,13 @@ def pick_device(name: str) -> torch.device:
     return torch.device(name)
 
 
+def same_dilation(state: dict, cfg: dict, path: Path) -> None:
+    """Refuse a checkpoint whose ``--dilate-last`` differs from the run's: its weights would
+    load without a complaint (the same shapes) into a net whose taps are elsewhere."""
+    if state["config"].get("dilate_last", False) != cfg.get("dilate_last", False):
+        raise ValueError(f"{path} and this run differ in --dilate-last")
+
+
 def train_stage(cfg: dict, stride: int, epochs: int, lr: float, out: Path, init: Path | None,
                 train: tuple, evals: dict, drives: list, device: torch.device = torch.device("cpu"),
                 world: distributed.World = distributed.World()) -> Path:
@@ -164,11 +172,13 @@ def train_stage(cfg: dict, stride: int, epochs: int, lr: float, out: Path, init:
     start_epoch, best = 0, -1.0
     state = torch.load(last, map_location="cpu") if last.exists() else None
     if state is not None:
+        same_dilation(state, cfg, last)
         model.load_state_dict(state.get("trained", state["model"]))
         start_epoch, best, history = state["epoch"], state["best"], state["history"]
         print(f"resuming fcn{stride}s at epoch {start_epoch}", file=sys.stderr)
     elif init is not None:
         coarse_state = torch.load(init, map_location="cpu")
+        same_dilation(coarse_state, cfg, init)
         coarse = from_config(cfg, coarse_state["stride"])
         coarse.load_state_dict(coarse_state["model"])
         init_from_coarser(model, coarse)
@@ -290,6 +300,9 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--backbone", default="vgg16", choices=sorted(BACKBONES))
     p.add_argument("--width", type=float, default=0.25, help="channel width multiplier")
     p.add_argument("--fc-channels", type=int, default=1024, help="fc6/fc7 channels before --width")
+    p.add_argument("--dilate-last", action="store_true",
+                   help="resnet18/resnet34 only: dilate the last stage instead of pooling before it "
+                        "(output stride 16, FCN-32s upsamples by 16; same parameters, more MACs)")
     p.add_argument("--dropout", type=float, default=0.1)
     p.add_argument("--epochs", type=int, nargs=3, default=[50, 25, 45], metavar=("E32", "E16", "E8"))
     p.add_argument("--lr", type=float, nargs=3, default=[2e-3, 1e-3, 1e-3], metavar=("LR32", "LR16", "LR8"))
@@ -325,6 +338,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--limit", type=int, help="use only the first N train/val images (smoke tests)")
     p.add_argument("--seed", type=int, default=0)
     a = p.parse_args(argv)
+    if a.dilate_last and a.backbone not in DILATABLE:
+        p.error(f"--dilate-last needs a ResNet backbone ({', '.join(DILATABLE)}), not {a.backbone}")
     torch.set_num_threads(a.threads)
     world = distributed.world_from_env()
     device = distributed.device_for(pick_device(a.device), world)
@@ -336,7 +351,8 @@ def main(argv: list[str] | None = None) -> None:
            "full_frame_epochs": a.full_frame_epochs, "bf16": a.bf16, "train_split": a.train_split,
            "holdout_drive": a.holdout_drive, "teacher": str(a.teacher) if a.teacher else None,
            "distill_weight": a.distill_weight, "distill_temperature": a.distill_temperature,
-           "ema": a.ema, "mix": a.mix, "balance_drives": a.balance_drives, "schedule": a.schedule}
+           "ema": a.ema, "mix": a.mix, "balance_drives": a.balance_drives, "schedule": a.schedule,
+           "dilate_last": a.dilate_last}
     t0 = time.time()
     held = [a.holdout_drive] if a.holdout_drive else []
     train = load_split(a.train_split, limit=a.limit, exclude_drives=held)
