@@ -7,6 +7,11 @@
 # Usage: bash models/experiments/folds.sh NAME fcn.train-args...
 #   e.g. bash models/experiments/folds.sh B-bf16 --stage 32 --width 0.25 --epochs 50 1 1 --bf16
 # Then: python3 -m fcn.report --folds runs/folds/NAME/*   (from models/)
+# @DRIVE@ in an argument becomes the fold's held-out drive, so a distilled recipe takes the
+# teacher that never saw that drive either, e.g. the shipped edge recipe's folds:
+#   bash models/experiments/folds.sh B-teacher --stage all $TEACHER_RECIPE
+#   bash models/experiments/folds.sh K-edge $EDGE_RECIPE $DISTILL \
+#     --teacher runs/folds/B-teacher/@DRIVE@/fcn8s/best.pt
 # THREADS=1 when another training shares the 2-core CPU.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,7 +22,8 @@ shift
 for drive in ${DRIVES:-0001TP 0006R0 0016E5}; do
   out="$RUNS/folds/$name/$drive"
   mkdir -p "$out"
-  echo "== $name, $drive held out: $*" >&2
-  $PY -m fcn.train --out "$out" --holdout-drive "$drive" --threads "${THREADS:-2}" "$@" 2>&1 | tee -a "$out/train.log"
+  args=("${@//@DRIVE@/$drive}")
+  echo "== $name, $drive held out: ${args[*]}" >&2
+  $PY -m fcn.train --out "$out" --holdout-drive "$drive" --threads "${THREADS:-2}" "${args[@]}" 2>&1 | tee -a "$out/train.log"
 done
 $PY -m fcn.report --folds "$RUNS/folds/$name"/*
