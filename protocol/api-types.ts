@@ -743,7 +743,7 @@ export interface components {
              */
             mode: "learned" | "shift-and-stitch";
             /**
-             * @description `standard`: one pass of the network. `high`: test-time augmentation, the image mirrored and at three scales, scores averaged before the argmax (more accurate, about 6x the inference time; see the model card).
+             * @description `standard`: one pass of the network. `high`: test-time augmentation, the image mirrored and at three scales, scores averaged before the argmax (more accurate, about 6x the inference time; see the model card), through every model of the GPU tier's ensemble where one is configured (each model adds as much time again).
              * @default standard
              * @enum {string}
              */
@@ -799,7 +799,7 @@ export interface components {
              */
             mode: "learned" | "shift-and-stitch";
             /**
-             * @description `standard`: one pass of the network. `high`: test-time augmentation, the image mirrored and at three scales, scores averaged before the argmax (more accurate, about 6x the inference time; see the model card).
+             * @description `standard`: one pass of the network. `high`: test-time augmentation, the image mirrored and at three scales, scores averaged before the argmax (more accurate, about 6x the inference time; see the model card), through every model of the GPU tier's ensemble where one is configured (each model adds as much time again).
              * @default standard
              * @enum {string}
              */

@@ -16,7 +16,10 @@ export const JOB_MODES = ["learned", "shift-and-stitch"] as const;
 export const jobModeSchema = z.enum(JOB_MODES);
 export type JobMode = z.infer<typeof jobModeSchema>;
 
-/** `high`: test-time augmentation (mirror and three scales averaged), about 6x the inference. */
+/**
+ * `high`: test-time augmentation (mirror and three scales averaged), about 6x the inference,
+ * times the number of models where the GPU tier runs an ensemble (ENSEMBLE_MODEL_PATHS).
+ */
 export const JOB_QUALITIES = ["standard", "high"] as const;
 export const jobQualitySchema = z.enum(JOB_QUALITIES);
 export type JobQuality = z.infer<typeof jobQualitySchema>;

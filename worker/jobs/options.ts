@@ -95,7 +95,8 @@ export const jobOptionFields = z.strictObject(
       .describe(
         "`standard`: one pass of the network. `high`: test-time augmentation, the image mirrored " +
           "and at three scales, scores averaged before the argmax (more accurate, about 6x the " +
-          "inference time; see the model card).",
+          "inference time; see the model card), through every model of the GPU tier's ensemble " +
+          "where one is configured (each model adds as much time again).",
       ),
     outputs: z
       .string()
