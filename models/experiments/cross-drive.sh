@@ -122,6 +122,9 @@ RECIPES[B2-seed1-fcn8s]="--stage all $TEACHER_RECIPE --seed 1"
 # item 1), as is and with its last stage dilated (output stride 16, 1.75x the MACs).
 RECIPES[AD-resnet18]="$B --backbone resnet18 --width 0.5"
 RECIPES[AE-resnet18-dilated]="$B --backbone resnet18 --width 0.5 --dilate-last"
+# Their FCN-16s and FCN-8s stages (B's 12 and 36 epochs): does the dilated net's lead carry?
+RECIPES[AD-resnet18-fcn8s]="--stage all $TEACHER_RECIPE --backbone resnet18 --width 0.5"
+RECIPES[AE-resnet18-dilated-fcn8s]="--stage all $TEACHER_RECIPE --backbone resnet18 --width 0.5 --dilate-last"
 RECIPES[Y-width375]="$B --width 0.375"  # the last --width wins
 RECIPES[Z-width50]="$B --width 0.5"
 # Order: what decides the shipped models first (B's FCN-8s, then the edge pair), then the
@@ -131,7 +134,7 @@ ORDER=(A-baseline B-bf16 C-photometric D-scale E-ohem B-bf16-fcn8s J-edge K-edge
   M-long F-lovasz G-fullframe L-classweights M-long-fcn8s N-ema
   P-long8s-72 Q-long8s-fullframe R-edge-distill-long S-classmix T-edge-long U-long300 U-long300-fcn8s V-balance-drives W-dropout
   X-long300-last X-long300-last-fcn8s Y-width375 Z-width50 A-baseline-fcn8s B2-seed1-fcn8s
-  AD-resnet18 AE-resnet18-dilated)
+  AD-resnet18 AE-resnet18-dilated AD-resnet18-fcn8s AE-resnet18-dilated-fcn8s)
 NEEDS_TEACHER=(K-edge-distill T-edge-long)
 
 names=("$@")
