@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Issue #31 item 3, first decision on the three-fold proxy: the edge model. One held-out drive
+# (0006R0) ranked the distilled edge recipe (K) 1.5 above the plain one (J), and the withheld
+# test split then scored the distilled model 0.7 under the one it replaced. Here each training
+# drive is held out in turn, for both recipes, the teacher of each fold never seeing that fold's
+# drive either:
+#   B-teacher  the shipped edge model's teacher recipe (TEACHER_RECIPE, FCN-32s -> 16s -> 8s)
+#   K-edge     the shipped edge recipe distilled from that fold's teacher
+#   J-edge     the same recipe without a teacher
+# The 0006R0 teacher fold is cross-drive.sh's B-bf16 run (the same recipe, seed and drive), linked
+# rather than retrained (about an hour at one thread).
+# Usage: THREADS=1 bash models/experiments/edge-folds.sh   (resumable: rerun the same command)
+# Runs: models/runs/folds/{B-teacher,K-edge,J-edge}/<drive>; then, from models/:
+#   python3 -m fcn.report --folds runs/folds/K-edge/*   (and J-edge, B-teacher with --stage 8)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUNS=${RUNS:-runs}
+source experiments/recipes.sh
+export RUNS
+
+mkdir -p "$RUNS/folds/B-teacher"
+if [[ -e "$RUNS/xdrive/B-bf16/fcn8s/best.pt" && ! -e "$RUNS/folds/B-teacher/0006R0" ]]; then
+  ln -s ../../xdrive/B-bf16 "$RUNS/folds/B-teacher/0006R0"
+fi
+# shellcheck disable=SC2086  # the recipes are word lists
+bash experiments/folds.sh B-teacher --stage all $TEACHER_RECIPE
+# shellcheck disable=SC2086
+bash experiments/folds.sh K-edge $EDGE_RECIPE $DISTILL \
+  --teacher "$RUNS/folds/B-teacher/@DRIVE@/fcn8s/best.pt"
+# shellcheck disable=SC2086
+bash experiments/folds.sh J-edge $EDGE_RECIPE
