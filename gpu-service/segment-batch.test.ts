@@ -19,6 +19,7 @@ import {
   segmentBatch,
   segmentPrepared,
   withEnsemble,
+  withInputScale,
 } from "../models/runtime/segment.ts";
 import { inferenceSize, labelsAtImageSize } from "../models/runtime/tensor.ts";
 import { decodeFile, REPO, SAMPLES, testModel } from "./test/harness.ts";
@@ -107,6 +108,32 @@ describe("the reference scale", () => {
     expect(offGrid).toBeGreaterThan(0);
     const probabilities = probabilitiesAtImageSize(model, result);
     expect(probabilities.length).toBe(11 * 1920 * 1440);
+  });
+});
+
+describe("the input scale", () => {
+  it("enlarges every run, quality high's scales included, and keeps the mask at the image's size", async () => {
+    const model = withInputScale(models.fcn8s, 1.5);
+    expect(inferenceSize(model.meta, 320, 240)).toEqual({ width: 480, height: 360 });
+    // A 4x photo comes down to the reference size first, then runs 1.5x larger than that.
+    expect(inferenceSize(model.meta, 1920, 1440)).toEqual({ width: 720, height: 540 });
+    const image = resized(images[0], 160, 120);
+    const high = prepareInput(model, image, { quality: "high" });
+    expect(high.scales?.map((v) => `${v.size.width}x${v.size.height}`)).toEqual([
+      "180x135",
+      "240x180",
+      "300x225",
+    ]);
+    const result = await segment(model, image);
+    expect(result.scoreSize).toEqual({ width: 240, height: 180 });
+    expect(labelsAtImageSize(result).length).toBe(160 * 120);
+  });
+
+  it("is refused for a fixed-resolution model, and carried to an ensemble's members", () => {
+    expect(() => withInputScale(models.edge, 1.5)).toThrow(/fixed resolution/);
+    const joined = withInputScale(withEnsemble(models.fcn8s, [models.fcn8s]), 1.25);
+    expect(joined.ensemble?.map((m) => m.meta.inputScale)).toEqual([1.25]);
+    expect(models.fcn8s.meta.inputScale).toBeUndefined(); // the loaded model is left as it was
   });
 });
 
@@ -204,5 +231,6 @@ describe("ensembleMismatch", () => {
       "different run resolution",
     );
     expect(ensembleMismatch(base, { ...base, referencePixels: 1 })).toBe("different reference size");
+    expect(ensembleMismatch(base, { ...base, inputScale: 1.5 })).toBe("different input scale");
   });
 });

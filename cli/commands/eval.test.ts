@@ -50,6 +50,18 @@ describe.skipIf(skipWithoutCamvid("npx fcn eval on CamVid"))("npx fcn eval", () 
     });
   }, 120_000);
 
+  it("runs a model at another --input-scale and says so, and refuses one for the fixed-size edge model", async () => {
+    const args = ["--model", "models/fcn8s.onnx", "--input-scale", "1.5", "--limit", "1", "--json"];
+    const { stdout } = await run(process.execPath, ["cli/fcn.js", "eval", ...args]);
+    expect(JSON.parse(stdout)).toMatchObject({ inputScale: 1.5, images: 1 });
+    await expect(fcnEval("--input-scale", "1.5")).rejects.toMatchObject({
+      stderr: expect.stringContaining("runs at a fixed resolution: no input scale"),
+    });
+    await expect(fcnEval("--input-scale", "9")).rejects.toMatchObject({
+      stderr: expect.stringContaining("--input-scale must be a number from 0.25 to 4"),
+    });
+  }, 120_000);
+
   it("refuses a drive with no frames in the split, and an unknown split, with a clear message", async () => {
     await expect(fcnEval("--drive", "0006R0")).rejects.toMatchObject({
       stderr: expect.stringContaining("no frames of drive 0006R0 in val"),

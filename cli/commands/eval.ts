@@ -7,7 +7,7 @@ import { FULL_LIMITS } from "../../models/runtime/limits.ts";
 import { ConfusionMatrix, scores } from "../../models/runtime/metrics.ts";
 import { initNodeCodecs, loadModelFor } from "../../models/runtime/node.ts";
 import { resizeLabelsNearest, resizeRgbaBilinear } from "../../models/runtime/resize.ts";
-import { type Quality, segment, type UpsamplingMode } from "../../models/runtime/segment.ts";
+import { type Quality, segment, type UpsamplingMode, withInputScale } from "../../models/runtime/segment.ts";
 import { labelsAtImageSize } from "../../models/runtime/tensor.ts";
 import { camvidDir, camvidMissing } from "../data/location.ts";
 import { ProgressBar } from "../progress.ts";
@@ -17,7 +17,7 @@ export const evaluate: Command = {
   summary: "score a model on CamVid: the paper's four metrics and per-class IoU",
   help: `Usage: npx fcn eval --model <file.onnx> [--split val] [--drive ID] [--mode learned|shift-and-stitch]
                     [--quality standard|high [--ensemble <file.onnx>]...] [--upscale K]
-                    [--limit N] [--json]
+                    [--input-scale S] [--limit N] [--json]
 
 Runs the model exactly as the serving tiers do (same decoding, resize and metadata) on every
 image of the split and scores it against the labels, ignoring void (class 11).
@@ -37,6 +37,9 @@ Options:
   --upscale <k>    enlarge every frame k times (bilinear) before segmenting, and score the mask
                    brought back to the label size: how the model holds up on photos larger
                    than CamVid's frames
+  --input-scale <s>  run the model s times larger than its reference size instead of its
+                   metadata's inputScale: how that value is chosen before \`fcn.export
+                   --input-scale\` writes it (nets trained with wide scale jitter gain at 1.5)
   --provider <p>   auto (default), cpu, cuda, or wasm (onnxruntime-web, the Worker's engine)
   --limit <n>      only the first n images
   --json           print the scores as JSON`,
@@ -52,6 +55,7 @@ Options:
         quality: { type: "string", default: "standard" },
         ensemble: { type: "string", multiple: true, default: [] },
         upscale: { type: "string", default: "1" },
+        "input-scale": { type: "string" },
         limit: { type: "string" },
         json: { type: "boolean", default: false },
         provider: { type: "string", default: "auto" },
@@ -64,13 +68,17 @@ Options:
       throw new Error("--ensemble needs --quality high");
     const upscale = Number(values.upscale);
     if (!(upscale >= 1 && upscale <= 8)) throw new Error("--upscale must be a number from 1 to 8");
+    const inputScale = values["input-scale"] === undefined ? undefined : Number(values["input-scale"]);
+    if (inputScale !== undefined && !(inputScale >= 0.25 && inputScale <= 4))
+      throw new Error("--input-scale must be a number from 0.25 to 4");
     const root = resolve(values.data ?? camvidDir());
     let pairs = await framePairs(root, values.split, values.drive);
     if (pairs.length === 0) throw new Error(`no frames of drive ${values.drive} in ${values.split}`);
     if (values.limit) pairs = pairs.slice(0, Number(values.limit));
     const scored = values.drive ? `${values.split}, drive ${values.drive}` : values.split;
     await initNodeCodecs();
-    const model = await loadModelFor(values.model, values.provider as string, values.ensemble);
+    const loaded = await loadModelFor(values.model, values.provider as string, values.ensemble);
+    const model = inputScale === undefined ? loaded : withInputScale(loaded, inputScale);
     const members = model.ensemble ?? [];
     const classes = model.meta.classes.length;
     const matrix = new ConfusionMatrix(classes);
@@ -104,6 +112,7 @@ Options:
           mode: values.mode,
           quality: values.quality,
           upscale,
+          inputScale: model.meta.inputScale ?? 1,
           images: pairs.length,
           seconds,
           ...s,
@@ -113,7 +122,10 @@ Options:
       return 0;
     }
     const pct = (v: number) => (v * 100).toFixed(2).padStart(6);
-    const scale = upscale === 1 ? "" : `, frames enlarged ${upscale}x`;
+    const runScale = model.meta.inputScale ?? 1;
+    const scale =
+      (upscale === 1 ? "" : `, frames enlarged ${upscale}x`) +
+      (runScale === 1 ? "" : `, input scale ${runScale}`);
     const ids = [model, ...members].map((m) => m.meta.id).join(" + ");
     console.log(
       `${ids} on CamVid ${scored} (${pairs.length} images, mode ${values.mode}, quality ${values.quality}${scale}, ${seconds.toFixed(1)} s)`,

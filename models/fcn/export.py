@@ -120,7 +120,7 @@ REFERENCE_PIXELS = 480 * 360
 
 
 def metadata(model: FCN, model_id: str, resolution, quantization: str, with_coarse: bool,
-             runtime_upsample: bool = False) -> dict:
+             runtime_upsample: bool = False, input_scale: float = 1.0) -> dict:
     classes = camvid_classes()
     maps = model.backbone.coord_maps()
     finest = {32: "fc7", 16: "pool4", 8: "pool3"}[model.stride]
@@ -139,6 +139,11 @@ def metadata(model: FCN, model_id: str, resolution, quantization: str, with_coar
         # The scale the net was trained at: CamVid frames. Larger photos run brought down to it
         # (models/runtime/tensor.ts inferenceSize); objects many times larger were never seen.
         meta["referencePixels"] = REFERENCE_PIXELS
+        if input_scale != 1.0:
+            # A net trained with wide scale jitter reads the scene better enlarged (tensor.ts).
+            meta["inputScale"] = input_scale
+    elif input_scale != 1.0:
+        raise ValueError("--input-scale is for models that run at the image's size, not a fixed --resolution")
     if with_coarse or runtime_upsample:
         meta["coarse"] = {"stride": model.stride, "offset": int(np.floor(maps[finest].offset + 0.5))}
     if runtime_upsample:
@@ -253,11 +258,16 @@ def main(argv=None) -> None:
                         "metadata reports")
     p.add_argument("--weights", choices=("fp32", "fp16"), default="fp32",
                    help="storage of the weights; fp16 halves the file (GPU tier), arithmetic stays fp32")
+    p.add_argument("--input-scale", type=float, default=1.0,
+                   help="run images this much larger than the reference size (metadata inputScale; choose "
+                        "it on the held-out drive with `npx fcn eval --input-scale`)")
     p.add_argument("--skip-parity", action="store_true")
     a = p.parse_args(argv)
     model = load_checkpoint(a.checkpoint, a.recipe_run)
     resolution = {"width": a.resolution[0], "height": a.resolution[1]} if a.resolution else None
-    meta = metadata(model, a.id, resolution, a.weights, a.coarse, a.runtime_upsample)
+    if not 0.25 <= a.input_scale <= 4:
+        p.error("--input-scale must be from 0.25 to 4")
+    meta = metadata(model, a.id, resolution, a.weights, a.coarse, a.runtime_upsample, a.input_scale)
     export(model, a.out, meta, a.coarse)
     if a.weights == "fp16":
         fp16_weights(a.out)

@@ -35,6 +35,13 @@ export interface ModelMetadata {
    * images run at their own size. Absent: every image runs at its own size.
    */
   referencePixels?: number;
+  /**
+   * For a model without a fixed `resolution`: how much larger than that size it runs (default
+   * 1). A net trained with wide scale jitter (0.5-2.0) is robust to enlarged scenes and reads
+   * thin structures better at 1.5x; one trained near 1x (0.6-1.5) loses there. Chosen on the
+   * held-out drive with `npx fcn eval --input-scale`, written by `fcn.export --input-scale`.
+   */
+  inputScale?: number;
   /** How the weights are stored: `fp16` halves the file, the arithmetic stays fp32. */
   quantization: "fp32" | "fp16" | "int8";
   /** In an int8 model, how many leading backbone convolutions stay float. */

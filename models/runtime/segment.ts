@@ -71,6 +71,7 @@ export function ensembleMismatch(base: ModelMetadata, member: ModelMetadata): st
   if (!same(base.mean, member.mean) || !same(base.std, member.std)) return "different normalisation";
   if (!same(base.resolution, member.resolution)) return "different run resolution";
   if ((base.referencePixels ?? 0) !== (member.referencePixels ?? 0)) return "different reference size";
+  if ((base.inputScale ?? 1) !== (member.inputScale ?? 1)) return "different input scale";
   return undefined;
 }
 
@@ -81,6 +82,17 @@ export function withEnsemble<M extends Model>(base: M, members: readonly Model[]
     if (why) throw new Error(`model ${member.meta.id} cannot join ${base.meta.id}'s ensemble: ${why}`);
   }
   return members.length > 0 ? { ...base, ensemble: members } : base;
+}
+
+/**
+ * `model` (and its ensemble) run at `inputScale` instead of what its metadata says: how a
+ * model's input scale is chosen before it is exported with it (`npx fcn eval --input-scale`).
+ */
+export function withInputScale<M extends Model>(model: M, inputScale: number): M {
+  if (model.meta.resolution)
+    throw new Error(`model ${model.meta.id} runs at a fixed resolution: no input scale`);
+  const scaled = <T extends Model>(m: T): T => ({ ...m, meta: { ...m.meta, inputScale } });
+  return { ...scaled(model), ...(model.ensemble && { ensemble: model.ensemble.map(scaled) }) };
 }
 
 /**
@@ -212,7 +224,12 @@ export interface PreparedInput extends NetworkInput {
   scales?: NetworkInput[];
 }
 
-type PrepareOptions = { quality?: Quality; now?: () => number };
+type PrepareOptions = {
+  quality?: Quality;
+  /** quality "high"'s scales of the inference size (default `HIGH_QUALITY_SCALES`) */
+  scales?: readonly number[];
+  now?: () => number;
+};
 
 /** Resize and normalise an image for the network (synchronous: the pixels can go right after). */
 export function prepareInput(
@@ -235,7 +252,7 @@ export function prepareInput(
   // A fixed-resolution model (the edge's) has one size: it never runs other scales.
   const scales =
     options.quality === "high" && !model.meta.resolution
-      ? HIGH_QUALITY_SCALES.map((s) => (s === 1 ? base : at(s)))
+      ? (options.scales ?? HIGH_QUALITY_SCALES).map((s) => (s === 1 ? base : at(s)))
       : undefined;
   return { ...base, scales, width: shownWidth, height: shownHeight, resize: now() - t0 };
 }

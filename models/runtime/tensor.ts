@@ -12,8 +12,8 @@ import { nearestIndex, resizeBilinearToPlanar, resizeLabelsNearest } from "./res
 
 /**
  * The size the network runs at for an image of `width` x `height`: the model's fixed
- * resolution, or the image's own size brought down to the model's `referencePixels`, times
- * `scale` (test-time augmentation runs a few scales around it).
+ * resolution, or the image's own size brought down to the model's `referencePixels`, times its
+ * `inputScale` and `scale` (test-time augmentation runs a few scales around it).
  */
 export function inferenceSize(
   meta: ModelMetadata,
@@ -23,7 +23,10 @@ export function inferenceSize(
 ): { width: number; height: number } {
   if (meta.resolution) return meta.resolution;
   const reference = meta.referencePixels;
-  const k = scale * (reference && width * height > reference ? Math.sqrt(reference / (width * height)) : 1);
+  const k =
+    scale *
+    (meta.inputScale ?? 1) *
+    (reference && width * height > reference ? Math.sqrt(reference / (width * height)) : 1);
   if (k === 1) return { width, height };
   return { width: Math.max(1, Math.round(width * k)), height: Math.max(1, Math.round(height * k)) };
 }

@@ -16,11 +16,13 @@ import onnx
 import torch
 from onnx import numpy_helper
 
-from fcn.export import REPO, ExportWrapper, export, fp16_weights, is_fixed_bilinear, parity, reported_scores
+from fcn.export import (REFERENCE_PIXELS, REPO, ExportWrapper, export, fp16_weights, is_fixed_bilinear, metadata,
+                        parity, reported_scores)
 from fcn.backbones import BasicBlock
 from fcn.data import normalize
 from fcn.fcn import fcn8s, fcn32s, fuse_batchnorm
 from fcn.quantize import calibrate, calibrated_range, calibration_frames, quantize, quantised_activations
+from tests.needs_camvid import needs_camvid
 
 TINY = dict(width=1 / 16, fc_channels=64, dropout=0.0)
 META = {"id": "tiny", "classes": [{"name": str(i), "color": [i, i, i]} for i in range(11)],
@@ -438,6 +440,17 @@ class QdqPlacementHelpersTest(unittest.TestCase):
         self.assertEqual(calibrated_range("x", padded, [padded.node[1]], ranges), (-2.0, 2.0))
         with self.assertRaisesRegex(ValueError, "no calibrated range for s1"):
             range_of("s1")
+
+
+class InputScaleTest(unittest.TestCase):
+    @needs_camvid  # the classes come from the dataset's classes.json
+    def test_written_only_when_the_net_runs_other_than_at_the_reference_size(self):
+        model = fcn8s(**TINY)
+        self.assertNotIn("inputScale", metadata(model, "m", None, "fp32", False))
+        meta = metadata(model, "m", None, "fp32", False, input_scale=1.5)
+        self.assertEqual((meta["inputScale"], meta["referencePixels"]), (1.5, REFERENCE_PIXELS))
+        with self.assertRaisesRegex(ValueError, "fixed --resolution"):  # the edge's size is its size
+            metadata(model, "m", {"width": 320, "height": 240}, "fp32", False, input_scale=1.5)
 
 
 class CalibrationFramesTest(unittest.TestCase):
