@@ -10,3 +10,9 @@ TEACHER_RECIPE="--width 0.25 --epochs 50 12 36 --lr 2e-3 1e-3 3e-4 --bf16"  # tw
 EDGE_RECIPE="--stage 32 --backbone vgg16-strided-stem --width 0.125 --epochs 80 1 1 --lr 3e-3 1e-3 1e-3 \
 --scale 0.4 1.0 --crop 224 --eval-size 240 320 --bf16"
 DISTILL="--distill-weight 1.0 --distill-temperature 2.0"  # with --teacher: the edge model's
+# The leaders' heavy recipe (issue #31 item 2) on the ResNet-18 layout at 1/2 width: random scale
+# 0.5-2.0, 288-pixel crops, strong photometric jitter, poly schedule, 300 FCN-32s epochs. Nets
+# trained so read scenes best enlarged: its FCN-8s is scored at --input-scale 1.5 (and 1).
+HEAVY_RECIPE="--backbone resnet18 --width 0.5 --fc-channels 1024 --dropout 0.1 --epochs 300 12 36 \
+--lr 2e-3 1e-3 3e-4 --scale 0.5 2.0 --crop 288 --eval-every 10 --schedule poly --photometric strong --bf16"
+# twin: AA-resnet18-heavy300-from152 (long-runs.sh)
