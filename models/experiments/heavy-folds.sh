@@ -9,7 +9,8 @@
 #             epoch 152 of a 600-epoch schedule carried on to 300: the same recipe but for the
 #             learning rate of those first 152 epochs, a little higher)
 #   M-long    FCN8S_RECIPE, the shipped FCN-8s's (150 FCN-32s epochs)
-# Usage: THREADS=1 bash models/experiments/heavy-folds.sh   (resumable: rerun the same command)
+# Usage: THREADS=1 bash models/experiments/heavy-folds.sh [AA-heavy|M-long]   (default both, in
+#   turn; resumable: rerun the same command; one process per recipe, so two cores run both)
 # Then: bash models/experiments/score-folds.sh AA-heavy --input-scale 1.5   (and 1; M-long at 1)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,11 +18,20 @@ RUNS=${RUNS:-runs}
 source experiments/recipes.sh
 export RUNS
 
-mkdir -p "$RUNS/folds/AA-heavy"
-if [[ -e "$RUNS/xdrive/AA-resnet18-heavy300-from152/fcn8s/last.pt" && ! -e "$RUNS/folds/AA-heavy/0006R0" ]]; then
-  ln -s ../../xdrive/AA-resnet18-heavy300-from152 "$RUNS/folds/AA-heavy/0006R0"
-fi
-# shellcheck disable=SC2086  # the recipes are word lists
-bash experiments/folds.sh AA-heavy --stage all $HEAVY_RECIPE
-# shellcheck disable=SC2086
-bash experiments/folds.sh M-long --stage all $FCN8S_RECIPE
+names=("$@")
+(( ${#names[@]} )) || names=(AA-heavy M-long)
+for name in "${names[@]}"; do
+  case $name in
+    AA-heavy)
+      mkdir -p "$RUNS/folds/AA-heavy"
+      if [[ -e "$RUNS/xdrive/AA-resnet18-heavy300-from152/fcn8s/last.pt" && ! -e "$RUNS/folds/AA-heavy/0006R0" ]]; then
+        ln -s ../../xdrive/AA-resnet18-heavy300-from152 "$RUNS/folds/AA-heavy/0006R0"
+      fi
+      # shellcheck disable=SC2086  # the recipes are word lists
+      bash experiments/folds.sh AA-heavy --stage all $HEAVY_RECIPE ;;
+    M-long)
+      # shellcheck disable=SC2086
+      bash experiments/folds.sh M-long --stage all $FCN8S_RECIPE ;;
+    *) echo "unknown recipe: $name (AA-heavy or M-long)" >&2; exit 2 ;;
+  esac
+done
