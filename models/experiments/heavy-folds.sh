@@ -9,12 +9,14 @@
 #             epoch 152 of a 600-epoch schedule carried on to 300: the same recipe but for the
 #             learning rate of those first 152 epochs, a little higher)
 #   M-long    FCN8S_RECIPE, the shipped FCN-8s's (150 FCN-32s epochs)
-# Usage: THREADS=1 bash models/experiments/heavy-folds.sh [AA-heavy|M-long]   (default both, in
-#   turn; resumable: rerun the same command; one process per recipe, so two cores run both)
+#   AA-trainval  not a fold: the heavy recipe on train + val, the model it would ship
+# Usage: THREADS=1 bash models/experiments/heavy-folds.sh [AA-heavy|M-long|AA-trainval]
+#   (default the two folds' recipes, in turn; resumable: rerun the same command; one process per recipe, so two cores run both)
 # Then: bash models/experiments/score-folds.sh AA-heavy --input-scale 1.5   (and 1; M-long at 1)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-runs}
+PY=${PYTHON:-/usr/bin/python3}
 source experiments/recipes.sh
 export RUNS
 
@@ -32,6 +34,13 @@ for name in "${names[@]}"; do
     M-long)
       # shellcheck disable=SC2086
       bash experiments/folds.sh M-long --stage all $FCN8S_RECIPE ;;
-    *) echo "unknown recipe: $name (AA-heavy or M-long)" >&2; exit 2 ;;
+    AA-trainval)
+      # What shipping it would take, started before the folds end: the heavy recipe on every
+      # labelled frame, each stage keeping its last epoch (retrain.sh's way)
+      mkdir -p "$RUNS/shipped"
+      # shellcheck disable=SC2086
+      $PY -m fcn.train --out "$RUNS/shipped/resnet18-w05-heavy" --train-split train+val \
+        --threads "${THREADS:-2}" $HEAVY_RECIPE 2>&1 | tee -a "$RUNS/shipped/resnet18-w05-heavy.log" ;;
+    *) echo "unknown recipe: $name (AA-heavy, M-long or AA-trainval)" >&2; exit 2 ;;
   esac
 done
