@@ -13,6 +13,7 @@ import { resizeRgbaBilinear } from "../models/runtime/resize.ts";
 import {
   ensembleMismatch,
   type Model,
+  type PreparedInput,
   prepareInput,
   probabilitiesAtImageSize,
   segment,
@@ -118,11 +119,12 @@ describe("the input scale", () => {
     // A 4x photo comes down to the reference size first, then runs 1.5x larger than that.
     expect(inferenceSize(model.meta, 1920, 1440)).toEqual({ width: 720, height: 540 });
     const image = resized(images[0], 160, 120);
-    const high = prepareInput(model, image, { quality: "high" });
-    expect(high.scales?.map((v) => `${v.size.width}x${v.size.height}`)).toEqual([
-      "180x135",
+    const sizes = (p: PreparedInput) => p.scales?.map((v) => `${v.size.width}x${v.size.height}`);
+    expect(sizes(prepareInput(model, image, { quality: "high" }))).toEqual(["180x135", "240x180", "300x225"]);
+    // Other sets of scales, to measure them against today's (models/README.md).
+    expect(sizes(prepareInput(model, image, { quality: "high", scales: [1, 2] }))).toEqual([
       "240x180",
-      "300x225",
+      "480x360",
     ]);
     const result = await segment(model, image);
     expect(result.scoreSize).toEqual({ width: 240, height: 180 });
