@@ -246,38 +246,52 @@ export async function benchGpuService(options: BenchOptions = {}): Promise<Bench
       });
     }
   }
-  rows.push({
-    benchmark: `FCN-8s shift-and-stitch (stride ${model.meta.coarse?.stride ?? 8}, onnxruntime-node)`,
-    size: "480x360",
-    runs: runsShiftStitch,
-    p50_ms: round(median(shiftStitch.network)),
-    images_per_s: round(1000 / mean(shiftStitch.network), 3),
-    note: `${round(median(shiftStitch.network) / median(ortSmall.network), 1)}x the learned upsampling's time`,
-  });
-  rows.push({
-    benchmark: "FCN-8s quality high (mirror x scales 0.75/1/1.25, onnxruntime-node)",
-    size: "480x360",
-    runs: runsHighQuality,
-    p50_ms: round(median(highQuality.network)),
-    images_per_s: round(1000 / mean(highQuality.network), 3),
-    note: `${round(median(highQuality.network) / median(ortSmall.network), 1)}x the standard mode's network time; end to end p50 ${round(median(highQuality.total))} ms`,
-  });
-  rows.push({
-    benchmark: "FCN-8s quality high with a two-model ensemble (ENSEMBLE_MODEL_PATHS, onnxruntime-node)",
-    size: "480x360",
-    runs: runsHighQuality,
-    p50_ms: round(median(highEnsemble.network)),
-    images_per_s: round(1000 / mean(highEnsemble.network), 3),
-    note: `${round(median(highEnsemble.network) / median(highQuality.network), 2)}x quality high with one model, ${round(median(highEnsemble.network) / median(ortSmall.network), 1)}x the standard mode's network time`,
-  });
-  rows.push({
-    benchmark: "FCN-8s at input scale 1.5 (metadata inputScale, onnxruntime-node)",
-    size: "480x360",
-    runs: runsSmall,
-    p50_ms: round(median(enlarged.network)),
-    images_per_s: round(1000 / mean(enlarged.network), 2),
-    note: `runs at 720x540; ${round(median(enlarged.network) / median(ortSmall.network), 2)}x the standard mode's network time`,
-  });
+  /** A row of network times on the 480x360 frame; `note` compares them with other rows. */
+  const frameRow = (
+    benchmark: string,
+    timing: { network: number[] },
+    runs: number,
+    rateDigits: number,
+    note: string,
+  ) =>
+    rows.push({
+      benchmark,
+      size: "480x360",
+      runs,
+      p50_ms: round(median(timing.network)),
+      images_per_s: round(1000 / mean(timing.network), rateDigits),
+      note,
+    });
+  const times = (timing: { network: number[] }, than: { network: number[] }, digits: number) =>
+    round(median(timing.network) / median(than.network), digits);
+  frameRow(
+    `FCN-8s shift-and-stitch (stride ${model.meta.coarse?.stride ?? 8}, onnxruntime-node)`,
+    shiftStitch,
+    runsShiftStitch,
+    3,
+    `${times(shiftStitch, ortSmall, 1)}x the learned upsampling's time`,
+  );
+  frameRow(
+    "FCN-8s quality high (mirror x scales 0.75/1/1.25, onnxruntime-node)",
+    highQuality,
+    runsHighQuality,
+    3,
+    `${times(highQuality, ortSmall, 1)}x the standard mode's network time; end to end p50 ${round(median(highQuality.total))} ms`,
+  );
+  frameRow(
+    "FCN-8s quality high with a two-model ensemble (ENSEMBLE_MODEL_PATHS, onnxruntime-node)",
+    highEnsemble,
+    runsHighQuality,
+    3,
+    `${times(highEnsemble, highQuality, 2)}x quality high with one model, ${times(highEnsemble, ortSmall, 1)}x the standard mode's network time`,
+  );
+  frameRow(
+    "FCN-8s at input scale 1.5 (metadata inputScale, onnxruntime-node)",
+    enlarged,
+    runsSmall,
+    2,
+    `runs at 720x540; ${times(enlarged, ortSmall, 2)}x the standard mode's network time`,
+  );
   if (options.evalImages) {
     const camvid = options.camvidDir ?? camvidDir();
     const miou = await evaluateModes(model, camvid, options.evalImages);
