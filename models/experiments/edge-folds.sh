@@ -18,12 +18,8 @@ RUNS=${RUNS:-runs}
 source experiments/recipes.sh
 export RUNS
 
-mkdir -p "$RUNS/folds/B-teacher"
-if [[ -e "$RUNS/xdrive/B-bf16/fcn8s/best.pt" && ! -e "$RUNS/folds/B-teacher/0006R0" ]]; then
-  ln -s ../../xdrive/B-bf16 "$RUNS/folds/B-teacher/0006R0"
-fi
 # shellcheck disable=SC2086  # the recipes are word lists
-bash experiments/folds.sh B-teacher --stage all $TEACHER_RECIPE
+LINKED_FOLD=0006R0=xdrive/B-bf16 bash experiments/folds.sh B-teacher --stage all $TEACHER_RECIPE
 # shellcheck disable=SC2086
 bash experiments/folds.sh K-edge $EDGE_RECIPE $DISTILL \
   --teacher "$RUNS/folds/B-teacher/@DRIVE@/fcn8s/best.pt"

@@ -13,12 +13,21 @@
 #   bash models/experiments/folds.sh K-edge $EDGE_RECIPE $DISTILL \
 #     --teacher runs/folds/B-teacher/@DRIVE@/fcn8s/best.pt
 # THREADS=1 when another training shares the 2-core CPU.
+# LINKED_FOLD=DRIVE=RUN reuses an existing run of the same recipe (RUN relative to $RUNS) as that
+# drive's fold instead of retraining it, when RUN holds a finished FCN-8s.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-runs}
 PY=${PYTHON:-/usr/bin/python3}
 name=${1:?usage: folds.sh NAME fcn.train-args...}
 shift
+if [[ -n ${LINKED_FOLD:-} ]]; then
+  linked_drive=${LINKED_FOLD%%=*} linked_run=${LINKED_FOLD#*=}
+  mkdir -p "$RUNS/folds/$name"
+  if [[ -e "$RUNS/$linked_run/fcn8s/last.pt" && ! -e "$RUNS/folds/$name/$linked_drive" ]]; then
+    ln -s "../../$linked_run" "$RUNS/folds/$name/$linked_drive"
+  fi
+fi
 for drive in ${DRIVES:-0001TP 0006R0 0016E5}; do
   out="$RUNS/folds/$name/$drive"
   mkdir -p "$out"

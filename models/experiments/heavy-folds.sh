@@ -25,12 +25,8 @@ names=("$@")
 for name in "${names[@]}"; do
   case $name in
     AA-heavy)
-      mkdir -p "$RUNS/folds/AA-heavy"
-      if [[ -e "$RUNS/xdrive/AA-resnet18-heavy300-from152/fcn8s/last.pt" && ! -e "$RUNS/folds/AA-heavy/0006R0" ]]; then
-        ln -s ../../xdrive/AA-resnet18-heavy300-from152 "$RUNS/folds/AA-heavy/0006R0"
-      fi
       # shellcheck disable=SC2086  # the recipes are word lists
-      bash experiments/folds.sh AA-heavy --stage all $HEAVY_RECIPE ;;
+      LINKED_FOLD=0006R0=xdrive/AA-resnet18-heavy300-from152 bash experiments/folds.sh AA-heavy --stage all $HEAVY_RECIPE ;;
     M-long)
       # shellcheck disable=SC2086
       bash experiments/folds.sh M-long --stage all $FCN8S_RECIPE ;;
