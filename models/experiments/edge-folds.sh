@@ -6,12 +6,14 @@
 # drive either:
 #   B-teacher  the shipped edge model's teacher recipe (TEACHER_RECIPE, FCN-32s -> 16s -> 8s)
 #   K-edge     the shipped edge recipe distilled from that fold's teacher
-#   J-edge     the same recipe without a teacher
+#   AC-edge    the heavy edge recipe (EDGE_HEAVY_RECIPE, ResNet-18 1/4, 300 epochs) distilled from
+#              that fold's teacher: 0.58 over K on 0006R0 alone, so its folds decide (item 5)
+#   J-edge     the shipped edge recipe without a teacher
 # The 0006R0 teacher fold is cross-drive.sh's B-bf16 run (the same recipe, seed and drive), linked
 # rather than retrained (about an hour at one thread).
 # Usage: THREADS=1 bash models/experiments/edge-folds.sh   (resumable: rerun the same command)
-# Runs: models/runs/folds/{B-teacher,K-edge,J-edge}/<drive>; then, from models/:
-#   python3 -m fcn.report --folds runs/folds/K-edge/*   (and J-edge, B-teacher with --stage 8)
+# Runs: models/runs/folds/{B-teacher,K-edge,AC-edge,J-edge}/<drive>; then, from models/:
+#   python3 -m fcn.report --folds runs/folds/K-edge/*   (and AC-edge, J-edge; B-teacher with --stage 8)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-runs}
@@ -22,6 +24,9 @@ export RUNS
 LINKED_FOLD=0006R0=xdrive/B-bf16 bash experiments/folds.sh B-teacher --stage all $TEACHER_RECIPE
 # shellcheck disable=SC2086
 bash experiments/folds.sh K-edge $EDGE_RECIPE $DISTILL \
+  --teacher "$RUNS/folds/B-teacher/@DRIVE@/fcn8s/best.pt"
+# shellcheck disable=SC2086
+bash experiments/folds.sh AC-edge $EDGE_HEAVY_RECIPE $DISTILL \
   --teacher "$RUNS/folds/B-teacher/@DRIVE@/fcn8s/best.pt"
 # shellcheck disable=SC2086
 bash experiments/folds.sh J-edge $EDGE_RECIPE

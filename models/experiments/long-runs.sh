@@ -25,14 +25,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-/usr/bin/python3}
 source experiments/recipes.sh
-HEAVY="--schedule poly --photometric strong --bf16 --threads 1"
+# Each recipe in full from recipes.sh (the folds train the same ones), so they agree by construction
 declare -A RECIPES=(
-  [AA-resnet18-heavy600]="--backbone resnet18 --width 0.5 --fc-channels 1024 --dropout 0.1 \
---epochs 600 12 36 --lr 2e-3 1e-3 3e-4 --scale 0.5 2.0 --crop 288 --eval-every 10"
-  [AA-resnet18-heavy300-from152]="--backbone resnet18 --width 0.5 --fc-channels 1024 --dropout 0.1 \
---epochs 300 12 36 --lr 2e-3 1e-3 3e-4 --scale 0.5 2.0 --crop 288 --eval-every 10"
-  [AB-edge-resnet18-w025-heavy300]="--stage 32 --backbone resnet18 --width 0.25 --epochs 300 1 1 \
---lr 3e-3 1e-3 1e-3 --scale 0.33 1.33 --crop 224 --eval-size 240 320 --eval-every 5"
+  [AA-resnet18-heavy600]="${HEAVY_RECIPE/--epochs 300 /--epochs 600 }"
+  [AA-resnet18-heavy300-from152]="$HEAVY_RECIPE"
+  [AB-edge-resnet18-w025-heavy300]="$EDGE_HEAVY_RECIPE"
 )
 RECIPES[AC-edge-resnet18-w025-distill]="${RECIPES[AB-edge-resnet18-w025-heavy300]} \
 --teacher runs/xdrive/B-bf16/fcn8s/best.pt $DISTILL"
@@ -46,7 +43,7 @@ for name in "${@:-${DEFAULT[@]}}"; do
   fi
   mkdir -p runs/xdrive
   # shellcheck disable=SC2086
-  nohup $PY -m fcn.train --out "runs/xdrive/$name" --holdout-drive 0006R0 ${RECIPES[$name]} $HEAVY \
+  nohup $PY -m fcn.train --out "runs/xdrive/$name" --holdout-drive 0006R0 ${RECIPES[$name]} --threads 1 \
     >>"runs/xdrive/$name.log" 2>&1 &
   echo "$name: started (pid $!), log runs/xdrive/$name.log" >&2
 done

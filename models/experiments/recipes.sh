@@ -16,3 +16,9 @@ DISTILL="--distill-weight 1.0 --distill-temperature 2.0"  # with --teacher: the 
 HEAVY_RECIPE="--backbone resnet18 --width 0.5 --fc-channels 1024 --dropout 0.1 --epochs 300 12 36 \
 --lr 2e-3 1e-3 3e-4 --scale 0.5 2.0 --crop 288 --eval-every 10 --schedule poly --photometric strong --bf16"
 # twin: AA-resnet18-heavy300-from152 (long-runs.sh)
+# The same recipe for the edge model (item 5): ResNet-18 at 1/4 width as FCN-32s at the edge's
+# 320x240 (scale 0.33-1.33 of the frames, 224-pixel crops), 300 epochs. Distilled ($DISTILL with
+# a --teacher) it is AC, 0.58 over K on the held-out drive, inside one drive's spread.
+EDGE_HEAVY_RECIPE="--stage 32 --backbone resnet18 --width 0.25 --epochs 300 1 1 --lr 3e-3 1e-3 1e-3 \
+--scale 0.33 1.33 --crop 224 --eval-size 240 320 --eval-every 5 --schedule poly --photometric strong --bf16"
+# twins: AB-edge-resnet18-w025-heavy300, AC-edge-resnet18-w025-distill (long-runs.sh)
