@@ -5,6 +5,8 @@
 # score is appended to $RUNS/folds/NAME/scores.jsonl; the fold mean and spread are printed.
 # Usage: bash models/experiments/score-folds.sh NAME [npx fcn eval options...]
 #   e.g. bash models/experiments/score-folds.sh AA-heavy --input-scale 1.5
+# Then, from models/, the ship rule on two recipes' scores (fold by fold, at the scales given):
+#   python3 -m fcn.report --versus runs/folds/AA-heavy runs/folds/M-long --input-scales 1.5 1
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-runs}

@@ -5,8 +5,13 @@ This is how the model card's ablation rows are read off the runs.
     python3 -m fcn.report runs/xdrive/B-bf16 runs/xdrive/N-ema          # FCN-32s stages
     python3 -m fcn.report runs/xdrive/M-long runs/xdrive/P-long8s-72 --stage 8
     python3 -m fcn.report --folds runs/folds/B-bf16/*     # one recipe, each drive held out in turn
+    python3 -m fcn.report --versus runs/folds/AA-heavy runs/folds/M-long --input-scales 1.5 1
 
-Reads ``<run>/fcn<stride>s/history.json`` (written by ``fcn.train`` every epoch), so it works
+``--versus`` reads two recipes' ``scores.jsonl`` (``experiments/score-folds.sh``: the exported
+FCN-8s of each fold scored by ``npx fcn eval`` as the tiers run it) and says whether the first
+replaces the second by the model card's rule.
+
+Otherwise reads ``<run>/fcn<stride>s/history.json`` (written by ``fcn.train`` every epoch), so it works
 on runs still in progress and never loads a checkpoint.
 """
 
@@ -15,7 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, Iterable, List, Sequence, Tuple
 
 from .data import camvid_classes, camvid_root
 from .fcn import NUM_CLASSES
@@ -99,12 +104,79 @@ def render_folds(folds: Dict[str, List[dict]]) -> str:
     return "\n".join(lines)
 
 
+# What a second seed or a rescoring moves one recipe's held-out score: B and B2 (seeds 0 and 1)
+# ended 0.76 apart as FCN-32s and 0.06 as FCN-8s; X and U (one recipe, last against best
+# epoch) 0.12; one evaluation of a run swings by up to 1 between neighbouring epochs.
+RUN_TO_RUN_SPREAD = 1.0
+
+
+def fold_scores(rows: Iterable[dict], input_scale: float, quality: str = "standard") -> Dict[str, float]:
+    """Mean IU in percent by held-out drive from ``npx fcn eval --json`` rows, keeping the rows
+    scored at ``input_scale`` and ``quality`` (the last such row of a drive wins: a rescore)."""
+    return {r["drive"]: 100 * r["meanIU"] for r in rows
+            if r.get("inputScale", 1) == input_scale and r["quality"] == quality}
+
+
+def compare_folds(candidate: Dict[str, float], baseline: Dict[str, float],
+                  folds: int = 3, noise: float = RUN_TO_RUN_SPREAD) -> Dict[str, object]:
+    """The model card's rule for replacing a shipped recipe: over all ``folds`` drives (each
+    scored for both, so the drives' own difficulty cancels out of the per-fold gains), the
+    candidate's fold mean must beat the baseline's by more than the run-to-run spread, and no
+    fold may lose by more than it (a gain one drive's streets carry alone is not one on new
+    streets)."""
+    drives = sorted(candidate.keys() & baseline.keys())
+    gains = {d: candidate[d] - baseline[d] for d in drives}
+    mean_gain = sum(gains.values()) / len(gains) if gains else None
+    return {"gains": gains, "mean_gain": mean_gain, "folds_gaining": sum(g > 0 for g in gains.values()),
+            "complete": len(drives) == folds,
+            "ahead": len(drives) == folds and mean_gain > noise and min(gains.values()) >= -noise}
+
+
+def render_versus(names: Tuple[str, str], candidate: Dict[str, float], baseline: Dict[str, float]) -> str:
+    """Per-fold scores and gains, the mean gain, and the verdict of ``compare_folds``."""
+    c = compare_folds(candidate, baseline)
+    lines = [f"{'drive':<8}{names[0]:>16}{names[1]:>16}{'gain':>8}"]
+    for drive in sorted(candidate.keys() | baseline.keys()):
+        cells = [f"{s[drive]:.2f}" if drive in s else "-" for s in (candidate, baseline)]
+        gain = f"{c['gains'][drive]:+.2f}" if drive in c["gains"] else "-"
+        lines.append(f"{drive:<8}{cells[0]:>16}{cells[1]:>16}{gain:>8}")
+    if c["mean_gain"] is None:
+        return "\n".join(lines + ["no drive is scored for both yet"])
+    lines.append(f"mean gain {c['mean_gain']:+.2f} over {len(c['gains'])} folds "
+                 f"(gains on {c['folds_gaining']}); run-to-run spread {RUN_TO_RUN_SPREAD:.2f}")
+    if not c["complete"]:
+        verdict = "undecided: not every fold is scored for both"
+    elif c["ahead"]:
+        verdict = f"{names[0]} is ahead: it replaces {names[1]}"
+    else:
+        verdict = f"{names[0]} is not ahead of {names[1]}"
+    return "\n".join(lines + [verdict])
+
+
+def read_scores(folds_dir: Path) -> List[dict]:
+    """The ``npx fcn eval --json`` rows ``score-folds.sh`` appended for one recipe's folds."""
+    path = folds_dir / "scores.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.exists() else []
+
+
 def main(argv: List[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("runs", nargs="+", type=Path, help="run folders (fcn.train --out)")
     p.add_argument("--stage", type=int, default=32, choices=[32, 16, 8])
     p.add_argument("--folds", action="store_true", help="the runs are one recipe's folds: print their mean and spread")
+    p.add_argument("--versus", action="store_true",
+                   help="the runs are two recipes' fold folders (CANDIDATE BASELINE): compare their scores.jsonl")
+    p.add_argument("--input-scales", type=float, nargs=2, default=[1.0, 1.0], metavar=("CANDIDATE", "BASELINE"),
+                   help="with --versus: the input scale each recipe's scores were taken at")
+    p.add_argument("--quality", default="standard", choices=["standard", "high"], help="with --versus")
     a = p.parse_args(argv)
+    if a.versus:
+        if len(a.runs) != 2:
+            p.error("--versus takes two fold folders: CANDIDATE BASELINE")
+        scores = [fold_scores(read_scores(run), scale, a.quality) for run, scale in zip(a.runs, a.input_scales)]
+        names = tuple(f"{run.name}@{scale:g}" for run, scale in zip(a.runs, a.input_scales))
+        print(render_versus(names, scores[0], scores[1]))
+        return
     if a.folds:
         print(render_folds({run.name: load_history(run, a.stage) for run in a.runs}))
         return

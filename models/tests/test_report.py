@@ -1,11 +1,14 @@
 """fcn.report reads runs' history.json files; checked on a made-up run folder."""
 
+import contextlib
+import io
 import json
 import tempfile
 import unittest
 from pathlib import Path
 
-from fcn.report import curve, fold_summary, last_scored, load_history, render, render_folds
+from fcn.report import (compare_folds, curve, fold_scores, fold_summary, last_scored, load_history, main,
+                        render, render_folds)
 
 
 def scored(epoch, holdout, val=None):
@@ -43,10 +46,6 @@ class ReportTest(unittest.TestCase):
         self.assertIn("N (10)", text)
 
 
-if __name__ == "__main__":
-    unittest.main()
-
-
 class FoldTest(unittest.TestCase):
     def test_fold_summary_is_the_mean_and_range_of_each_folds_last_held_out_score(self):
         folds = {"0001TP": [scored(10, 0.30), scored(20, 0.40)], "0006R0": [scored(20, 0.35)],
@@ -61,3 +60,56 @@ class FoldTest(unittest.TestCase):
     def test_folds_not_yet_scored_are_left_out_and_said(self):
         self.assertIn("over 1 of 2 folds", render_folds({"a": [scored(5, 0.5)], "b": []}))
         self.assertEqual(render_folds({"a": []}), "no fold has a held-out score yet")
+
+
+def eval_row(drive, mean_iu, input_scale=1, quality="standard"):
+    """One line of `npx fcn eval --json`, the fields fcn.report reads."""
+    return {"drive": drive, "meanIU": mean_iu, "inputScale": input_scale, "quality": quality}
+
+
+class VersusTest(unittest.TestCase):
+    """The ship rule between two recipes' folds (the model card: the fold mean must beat the
+    shipped recipe's by more than the run-to-run spread)."""
+
+    def test_fold_scores_keep_one_setting_and_the_last_rescore_of_a_drive(self):
+        rows = [eval_row("0001TP", 0.30), eval_row("0001TP", 0.35, 1.5), eval_row("0001TP", 0.36, 1.5),
+                eval_row("0006R0", 0.40, 1.5, "high"), {"drive": "0016E5", "meanIU": 0.5, "quality": "standard"}]
+        self.assertEqual(fold_scores(rows, 1.5), {"0001TP": 36.0})
+        self.assertEqual(fold_scores(rows, 1), {"0001TP": 30.0, "0016E5": 50.0})  # no inputScale: 1
+        self.assertEqual(fold_scores(rows, 1.5, "high"), {"0006R0": 40.0})
+
+    def test_ahead_only_by_more_than_the_spread_on_every_fold(self):
+        baseline = {"0001TP": 37.0, "0006R0": 39.8, "0016E5": 45.0}
+        ahead = compare_folds({"0001TP": 38.5, "0006R0": 41.9, "0016E5": 45.5}, baseline)
+        self.assertAlmostEqual(ahead["mean_gain"], (1.5 + 2.1 + 0.5) / 3)
+        self.assertEqual((ahead["ahead"], ahead["folds_gaining"]), (True, 3))
+        # one drive's large gain does not carry a recipe that loses on the other two
+        mixed = compare_folds({"0001TP": 35.5, "0006R0": 45.8, "0016E5": 45.0}, baseline)
+        self.assertAlmostEqual(mixed["mean_gain"], 1.5)
+        self.assertEqual((mixed["ahead"], mixed["folds_gaining"]), (False, 1))
+        within_noise = compare_folds({"0001TP": 36.5, "0006R0": 43.8, "0016E5": 45.0}, baseline)
+        self.assertEqual(within_noise["ahead"], True)  # a 0.5 loss is what a second seed moves
+        # nor does a lead on the folds finished so far
+        partial = compare_folds({"0001TP": 40.0, "0006R0": 43.0}, baseline)
+        self.assertEqual((partial["complete"], partial["ahead"]), (False, False))
+        self.assertEqual(compare_folds({}, baseline)["mean_gain"], None)
+
+    def test_the_cli_reads_score_folds_output_and_gives_the_verdict(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            heavy, shipped = Path(tmp) / "AA-heavy", Path(tmp) / "M-long"
+            for folder, scale, ious in ((heavy, 1.5, (0.39, 0.42, 0.47)), (shipped, 1, (0.37, 0.40, 0.45))):
+                folder.mkdir()
+                rows = [eval_row(d, iou, scale) for d, iou in zip(("0001TP", "0006R0", "0016E5"), ious)]
+                (folder / "scores.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+            out = io.StringIO()
+            with contextlib.redirect_stdout(out):
+                main(["--versus", str(heavy), str(shipped), "--input-scales", "1.5", "1"])
+        text = out.getvalue()
+        self.assertIn("AA-heavy@1.5", text)
+        self.assertRegex(text, r"0006R0\s+42\.00\s+40\.00\s+\+2\.00")
+        self.assertIn("mean gain +2.00 over 3 folds (gains on 3)", text)
+        self.assertIn("AA-heavy@1.5 is ahead: it replaces M-long@1", text)
+
+
+if __name__ == "__main__":
+    unittest.main()
