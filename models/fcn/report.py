@@ -110,11 +110,26 @@ def render_folds(folds: Dict[str, List[dict]]) -> str:
 RUN_TO_RUN_SPREAD = 1.0
 
 
-def fold_scores(rows: Iterable[dict], input_scale: float, quality: str = "standard") -> Dict[str, float]:
-    """Mean IU in percent by held-out drive from ``npx fcn eval --json`` rows, keeping the rows
-    scored at ``input_scale`` and ``quality`` (the last such row of a drive wins: a rescore)."""
-    return {r["drive"]: 100 * r["meanIU"] for r in rows
-            if r.get("inputScale", 1) == input_scale and r["quality"] == quality}
+def fold_rows(rows: Iterable[dict], input_scale: float, quality: str = "standard") -> Dict[str, dict]:
+    """``npx fcn eval --json`` rows by held-out drive, keeping those scored at ``input_scale``
+    and ``quality`` (the last such row of a drive wins: a rescore)."""
+    return {r["drive"]: r for r in rows if r.get("inputScale", 1) == input_scale and r["quality"] == quality}
+
+
+def class_gains(candidate: Dict[str, dict], baseline: Dict[str, dict]) -> Dict[str, float]:
+    """Per class, the candidate's IU minus the baseline's in points, averaged over the drives
+    both scored (a class a drive lacks, null in the row, is left out of that drive)."""
+    drives = sorted(candidate.keys() & baseline.keys())
+    if not drives:
+        return {}
+    names = candidate[drives[0]].get("classes") or [str(i) for i in range(len(candidate[drives[0]]["iu"]))]
+    gains: Dict[str, float] = {}
+    for k, name in enumerate(names):
+        diffs = [100 * (candidate[d]["iu"][k] - baseline[d]["iu"][k]) for d in drives
+                 if candidate[d]["iu"][k] is not None and baseline[d]["iu"][k] is not None]
+        if diffs:
+            gains[name] = sum(diffs) / len(diffs)
+    return gains
 
 
 def compare_folds(candidate: Dict[str, float], baseline: Dict[str, float],
@@ -132,8 +147,11 @@ def compare_folds(candidate: Dict[str, float], baseline: Dict[str, float],
             "ahead": len(drives) == folds and mean_gain > noise and min(gains.values()) >= -noise}
 
 
-def render_versus(names: Tuple[str, str], candidate: Dict[str, float], baseline: Dict[str, float]) -> str:
-    """Per-fold scores and gains, the mean gain, and the verdict of ``compare_folds``."""
+def render_versus(names: Tuple[str, str], candidate_rows: Dict[str, dict], baseline_rows: Dict[str, dict]) -> str:
+    """Per-fold scores and gains, the mean gain, the verdict of ``compare_folds``, and where the
+    gain is (``class_gains``)."""
+    candidate = {d: 100 * r["meanIU"] for d, r in candidate_rows.items()}
+    baseline = {d: 100 * r["meanIU"] for d, r in baseline_rows.items()}
     c = compare_folds(candidate, baseline)
     lines = [f"{'drive':<8}{names[0]:>16}{names[1]:>16}{'gain':>8}"]
     for drive in sorted(candidate.keys() | baseline.keys()):
@@ -150,7 +168,8 @@ def render_versus(names: Tuple[str, str], candidate: Dict[str, float], baseline:
         verdict = f"{names[0]} is ahead: it replaces {names[1]}"
     else:
         verdict = f"{names[0]} is not ahead of {names[1]}"
-    return "\n".join(lines + [verdict])
+    per_class = ", ".join(f"{name} {gain:+.1f}" for name, gain in class_gains(candidate_rows, baseline_rows).items())
+    return "\n".join(lines + [verdict, f"per class, mean gain: {per_class}"])
 
 
 def read_scores(folds_dir: Path) -> List[dict]:
@@ -173,7 +192,7 @@ def main(argv: List[str] | None = None) -> None:
     if a.versus:
         if len(a.runs) != 2:
             p.error("--versus takes two fold folders: CANDIDATE BASELINE")
-        scores = [fold_scores(read_scores(run), scale, a.quality) for run, scale in zip(a.runs, a.input_scales)]
+        scores = [fold_rows(read_scores(run), scale, a.quality) for run, scale in zip(a.runs, a.input_scales)]
         names = tuple(f"{run.name}@{scale:g}" for run, scale in zip(a.runs, a.input_scales))
         print(render_versus(names, scores[0], scores[1]))
         return

@@ -7,8 +7,8 @@ import tempfile
 import unittest
 from pathlib import Path
 
-from fcn.report import (compare_folds, curve, fold_scores, fold_summary, last_scored, load_history, main,
-                        render, render_folds)
+from fcn.report import (class_gains, compare_folds, curve, fold_rows, fold_summary, last_scored,
+                        load_history, main, render, render_folds)
 
 
 def scored(epoch, holdout, val=None):
@@ -62,21 +62,25 @@ class FoldTest(unittest.TestCase):
         self.assertEqual(render_folds({"a": []}), "no fold has a held-out score yet")
 
 
-def eval_row(drive, mean_iu, input_scale=1, quality="standard"):
+def eval_row(drive, mean_iu, input_scale=1, quality="standard", iu=None):
     """One line of `npx fcn eval --json`, the fields fcn.report reads."""
-    return {"drive": drive, "meanIU": mean_iu, "inputScale": input_scale, "quality": quality}
+    iu = iu if iu is not None else [mean_iu, mean_iu]
+    return {"drive": drive, "meanIU": mean_iu, "inputScale": input_scale, "quality": quality,
+            "iu": iu, "classes": ["Sky", "Pole"]}
 
 
 class VersusTest(unittest.TestCase):
     """The ship rule between two recipes' folds (the model card: the fold mean must beat the
     shipped recipe's by more than the run-to-run spread)."""
 
-    def test_fold_scores_keep_one_setting_and_the_last_rescore_of_a_drive(self):
+    def test_fold_rows_keep_one_setting_and_the_last_rescore_of_a_drive(self):
         rows = [eval_row("0001TP", 0.30), eval_row("0001TP", 0.35, 1.5), eval_row("0001TP", 0.36, 1.5),
                 eval_row("0006R0", 0.40, 1.5, "high"), {"drive": "0016E5", "meanIU": 0.5, "quality": "standard"}]
-        self.assertEqual(fold_scores(rows, 1.5), {"0001TP": 36.0})
-        self.assertEqual(fold_scores(rows, 1), {"0001TP": 30.0, "0016E5": 50.0})  # no inputScale: 1
-        self.assertEqual(fold_scores(rows, 1.5, "high"), {"0006R0": 40.0})
+        def mean_ius(chosen):
+            return {drive: round(100 * row["meanIU"], 6) for drive, row in chosen.items()}
+        self.assertEqual(mean_ius(fold_rows(rows, 1.5)), {"0001TP": 36.0})
+        self.assertEqual(mean_ius(fold_rows(rows, 1)), {"0001TP": 30.0, "0016E5": 50.0})  # no inputScale: 1
+        self.assertEqual(mean_ius(fold_rows(rows, 1.5, "high")), {"0006R0": 40.0})
 
     def test_ahead_only_by_more_than_the_spread_on_every_fold(self):
         baseline = {"0001TP": 37.0, "0006R0": 39.8, "0016E5": 45.0}
@@ -94,6 +98,15 @@ class VersusTest(unittest.TestCase):
         self.assertEqual((partial["complete"], partial["ahead"]), (False, False))
         self.assertEqual(compare_folds({}, baseline)["mean_gain"], None)
 
+    def test_class_gains_average_over_the_drives_that_have_the_class(self):
+        candidate = {"a": eval_row("a", 0.5, iu=[0.8, 0.3]), "b": eval_row("b", 0.5, iu=[0.9, None])}
+        baseline = {"a": eval_row("a", 0.4, iu=[0.7, 0.1]), "b": eval_row("b", 0.4, iu=[0.9, 0.2]),
+                    "c": eval_row("c", 0.4)}
+        gains = class_gains(candidate, baseline)
+        self.assertAlmostEqual(gains["Sky"], 5.0)  # (+10 + 0) / 2; drive c is the baseline's alone
+        self.assertAlmostEqual(gains["Pole"], 20.0)  # drive b has no pole
+        self.assertEqual(class_gains({}, baseline), {})
+
     def test_the_cli_reads_score_folds_output_and_gives_the_verdict(self):
         with tempfile.TemporaryDirectory() as tmp:
             heavy, shipped = Path(tmp) / "AA-heavy", Path(tmp) / "M-long"
@@ -109,6 +122,7 @@ class VersusTest(unittest.TestCase):
         self.assertRegex(text, r"0006R0\s+42\.00\s+40\.00\s+\+2\.00")
         self.assertIn("mean gain +2.00 over 3 folds (gains on 3)", text)
         self.assertIn("AA-heavy@1.5 is ahead: it replaces M-long@1", text)
+        self.assertIn("per class, mean gain: Sky +2.0, Pole +2.0", text)
 
 
 if __name__ == "__main__":
