@@ -12,7 +12,7 @@
 #   bash models/experiments/folds.sh B-teacher --stage all $TEACHER_RECIPE
 #   bash models/experiments/folds.sh K-edge $EDGE_RECIPE $DISTILL \
 #     --teacher runs/folds/B-teacher/@DRIVE@/fcn8s/best.pt
-# THREADS=1 when another training shares the 2-core CPU.
+# THREADS=1 when another training shares the 2-core CPU. DRIVES="..." sets which folds, in order.
 # LINKED_FOLD=DRIVE=RUN reuses an existing run of the same recipe (RUN relative to $RUNS) as that
 # drive's fold instead of retraining it, when RUN holds a finished FCN-8s.
 set -euo pipefail

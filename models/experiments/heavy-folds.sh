@@ -5,14 +5,16 @@
 # --input-scale 1.5, where the shipped recipe's nets lose (trained on scales 0.6-1.5, they read
 # enlarged scenes worse). A model ships only on the fold mean, so both recipes train with each
 # drive held out in turn:
-#   AA-heavy  HEAVY_RECIPE; its 0006R0 fold is the long-runs.sh twin, linked (AA's weights at
-#             epoch 152 of a 600-epoch schedule carried on to 300: the same recipe but for the
-#             learning rate of those first 152 epochs, a little higher)
+#   AA-heavy  HEAVY_RECIPE; its 0006R0 fold is the long-runs.sh twin where that run exists, linked
+#             (AA's weights at epoch 152 of a 600-epoch schedule carried on to 300: the same
+#             recipe but for the learning rate of those first 152 epochs, a little higher)
 #   M-long    FCN8S_RECIPE, the shipped FCN-8s's (150 FCN-32s epochs)
 #   AA-trainval  not a fold: the heavy recipe on train + val, the model it would ship
 # Usage: THREADS=1 bash models/experiments/heavy-folds.sh [AA-heavy|M-long|AA-trainval]
 #   (default the two folds' recipes, in turn; resumable: rerun the same command; one process per recipe, so two cores run both)
+#   DRIVES="0001TP 0016E5 0006R0" puts first the drives no earlier run held out (folds.sh)
 # Then: bash models/experiments/score-folds.sh AA-heavy --input-scale 1.5   (and 1; M-long at 1)
+#   and python3 -m fcn.report --versus runs/folds/AA-heavy runs/folds/M-long --input-scales 1.5 1
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-runs}
