@@ -149,8 +149,9 @@ _NOISE = torch.Generator().manual_seed(NOISE_SEED)
 
 
 def seed_sensor_noise(seed: int) -> None:
-    """Restart the sensor-noise generator from ``seed`` (each process of a distributed run its
-    own, so that no two ranks add the same noise)."""
+    """Restart the sensor-noise generator from ``seed``: ``fcn.train`` does at every epoch
+    (``epoch_seeds``), each process of a distributed run from its own, so that no two ranks
+    add the same noise."""
     _NOISE.manual_seed(seed)
 
 

@@ -50,7 +50,7 @@ import torch.nn.functional as F
 
 from .backbones import BACKBONES, DILATABLE
 from . import distributed
-from .data import (NOISE_SEED, augment_batch, class_mix, class_weights, epoch_order, list_pairs, load_split,
+from .data import (augment_batch, class_mix, class_weights, epoch_order, list_pairs, load_split,
                    normalize, seed_sensor_noise, split_drives)
 from .losses import LOSSES, distillation
 from .fcn import FCN, NUM_CLASSES, count_parameters, from_config, init_from_coarser
@@ -132,6 +132,15 @@ def update_average(average: torch.nn.Module, model: torch.nn.Module, step: int, 
             a.copy_(m)
 
 
+def epoch_seeds(seed: int, stride: int, epoch: int) -> tuple[int, int, int]:
+    """Three independent seeds for one epoch of one stage: its frame order and augmentation,
+    its sensor noise, its dropout. They come from (seed, stride, epoch) alone, so a run stopped
+    and resumed at any epoch draws what it would have drawn uninterrupted (runs here span
+    sessions and are stopped every few hours; before, a resume started new streams, and two
+    runs of one seed and recipe differed by 5 points at epoch 30)."""
+    return tuple(int(s) for s in np.random.SeedSequence([seed, stride, epoch]).generate_state(3))
+
+
 def evaluate_all(model: FCN, sets: dict, size: tuple | None) -> dict:
     """Scores on every evaluation set (``holdout`` first when present, then ``val``)."""
     return {name: evaluate(model, *data, size=size) for name, data in sets.items()}
@@ -164,9 +173,7 @@ def train_stage(cfg: dict, stride: int, epochs: int, lr: float, out: Path, init:
     if world.is_main:
         stage_dir.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(cfg["seed"] + stride)
-    model = from_config(cfg, stride)
-    if world.distributed:  # the same initial weights everywhere, then each rank its own dropout
-        torch.manual_seed(distributed.rank_seed(cfg["seed"] + stride, world))
+    model = from_config(cfg, stride)  # the same initial weights on every rank
     last = stage_dir / "last.pt"
     history: list = []
     start_epoch, best = 0, -1.0
@@ -217,17 +224,21 @@ def train_stage(cfg: dict, stride: int, epochs: int, lr: float, out: Path, init:
     steps_per_epoch = math.ceil(math.ceil(len(images) / world.size) / cfg["batch"])  # per rank
     total_steps = epochs * steps_per_epoch
     # ``gen`` draws each epoch's order, alike on every rank; ``augment_gen`` the augmentation,
-    # its own per rank (sensor noise too). One process: one generator, as it always drew.
-    gen_seed = cfg["seed"] * 1000 + stride * 10 + start_epoch
-    gen = augment_gen = torch.Generator().manual_seed(gen_seed)
+    # its own per rank (sensor noise and dropout too). One process: one generator for both.
+    # All are seeded again at each epoch from ``epoch_seeds``.
+    gen = augment_gen = torch.Generator()
     if world.distributed:
-        augment_gen = torch.Generator().manual_seed(distributed.rank_seed(gen_seed, world))
-        seed_sensor_noise(distributed.rank_seed(NOISE_SEED, world))
+        augment_gen = torch.Generator()
     if world.is_main:
         print(f"fcn{stride}s: {count_parameters(model)/1e6:.2f}M parameters, {epochs} epochs"
               + (f", {world.size} processes of batch {cfg['batch']}" if world.distributed else ""), file=sys.stderr)
     quiet = open(os.devnull, "w") if not world.is_main else sys.stderr  # one progress bar, rank 0's
     for epoch in range(start_epoch, epochs):
+        order_seed, noise_seed, dropout_seed = epoch_seeds(cfg["seed"], stride, epoch)
+        gen.manual_seed(order_seed)
+        augment_gen.manual_seed(distributed.rank_seed(order_seed, world))
+        seed_sensor_noise(distributed.rank_seed(noise_seed, world))
+        torch.manual_seed(distributed.rank_seed(dropout_seed, world))
         model.train()
         order = distributed.shard(epoch_order(drives, gen, cfg.get("balance_drives", False)), world)
         bar = Progress(steps_per_epoch, f"fcn{stride}s epoch {epoch + 1}/{epochs}", stream=quiet)

@@ -3,13 +3,15 @@
 import tempfile
 import unittest
 from pathlib import Path
+from unittest import mock
 
 import torch
 
 from fcn.data import IGNORE_INDEX
 from fcn.fcn import fcn8s, fcn32s
 from fcn.losses import cross_entropy
-from fcn.train import batch_loss, load_teacher, lr_at, main, pick_device, update_average
+from fcn import distributed
+from fcn.train import batch_loss, epoch_seeds, load_teacher, lr_at, main, pick_device, update_average
 from tests.needs_camvid import needs_camvid
 
 TINY = dict(width=1 / 16, fc_channels=64, dropout=0.0)
@@ -155,6 +157,38 @@ class DeviceTest(unittest.TestCase):
             state = torch.load(run / "fcn32s" / "last.pt")
         steps = {float(s["step"]) for s in state["optimizer"]["state"].values()}
         self.assertEqual(steps, {2.0})  # one step per epoch (2 frames, batch 2), two epochs
+
+
+
+class ResumeTest(unittest.TestCase):
+    """Runs here are stopped every few hours and resumed from their last epoch."""
+
+    def test_epoch_seeds_differ_by_epoch_stage_and_seed_and_within_an_epoch(self):
+        seeds = {epoch_seeds(seed, stride, epoch) for seed in (0, 1) for stride in (32, 16, 8) for epoch in range(300)}
+        self.assertEqual(len(seeds), 2 * 3 * 300)
+        self.assertEqual(len(set(epoch_seeds(0, 32, 7))), 3)
+        self.assertEqual(epoch_seeds(0, 32, 7), epoch_seeds(0, 32, 7))
+
+    @needs_camvid
+    def test_a_run_stopped_after_an_epoch_and_resumed_ends_with_the_weights_of_one_never_stopped(self):
+        # Dropout, scale, crop, flip, colour jitter and sensor noise all draw in these epochs.
+        args = ["--stage", "32", "--width", str(TINY["width"]), "--fc-channels", "64", "--batch", "2",
+                "--crop", "64", "--limit", "4", "--threads", "1", "--device", "cpu", "--epochs", "3", "1", "1",
+                "--dropout", "0.5", "--photometric", "strong", "--scale", "0.5", "2.0"]
+        with tempfile.TemporaryDirectory() as tmp:
+            whole, stopped = Path(tmp) / "whole", Path(tmp) / "stopped"
+            main(args + ["--out", str(whole)])
+            # The barrier closes each epoch after its checkpoint: the process dies there once.
+            with mock.patch.object(distributed, "barrier", side_effect=KeyboardInterrupt):
+                with self.assertRaises(KeyboardInterrupt):
+                    main(args + ["--out", str(stopped)])
+            self.assertEqual(torch.load(stopped / "fcn32s" / "last.pt")["epoch"], 1)
+            main(args + ["--out", str(stopped)])
+            a, b = (torch.load(run / "fcn32s" / "last.pt") for run in (whole, stopped))
+        self.assertEqual((a["epoch"], b["epoch"]), (3, 3))
+        for name, tensor in a["model"].items():
+            self.assertTrue(torch.equal(tensor, b["model"][name]), name)
+        self.assertEqual([e["loss"] for e in a["history"]], [e["loss"] for e in b["history"]])
 
 
 if __name__ == "__main__":
