@@ -132,6 +132,15 @@ def update_average(average: torch.nn.Module, model: torch.nn.Module, step: int, 
             a.copy_(m)
 
 
+def save_atomically(state: dict, path: Path) -> None:
+    """``torch.save`` to a temporary file beside ``path``, then renamed over it: a run killed
+    while writing (every session's end stops the runs) leaves the previous checkpoint whole
+    instead of a truncated one that the resume cannot read."""
+    partial = path.with_name(path.name + ".partial")
+    torch.save(state, partial)
+    os.replace(partial, path)
+
+
 def epoch_seeds(seed: int, stride: int, epoch: int) -> tuple[int, int, int]:
     """Three independent seeds for one epoch of one stage: its frame order and augmentation,
     its sensor noise, its dropout. They come from (seed, stride, epoch) alone, so a run stopped
@@ -277,8 +286,8 @@ def train_stage(cfg: dict, stride: int, epochs: int, lr: float, out: Path, init:
             distributed.barrier(world)
             continue
         if select is None and epoch + 1 == epochs:
-            torch.save({"model": kept.state_dict(), "stride": stride, "config": cfg, "epoch": epoch + 1,
-                        "scores": {}, "selected_by": "last epoch"}, stage_dir / "best.pt")
+            save_atomically({"model": kept.state_dict(), "stride": stride, "config": cfg, "epoch": epoch + 1,
+                             "scores": {}, "selected_by": "last epoch"}, stage_dir / "best.pt")
         elif select is not None and ((epoch + 1) % cfg["eval_every"] == 0 or epoch + 1 == epochs):
             results = evaluate_all(kept, evals, tuple(cfg["eval_size"]) if cfg.get("eval_size") else None)
             result = results[select]
@@ -286,17 +295,18 @@ def train_stage(cfg: dict, stride: int, epochs: int, lr: float, out: Path, init:
             record["scores"] = results
             if result["mean_iu"] > best:
                 best = result["mean_iu"]
-                torch.save({"model": kept.state_dict(), "stride": stride, "config": cfg, "epoch": epoch + 1,
-                            "val": results.get("val", result), "scores": results, "selected_by": select},
-                           stage_dir / "best.pt")
+                save_atomically({"model": kept.state_dict(), "stride": stride, "config": cfg, "epoch": epoch + 1,
+                                 "val": results.get("val", result), "scores": results, "selected_by": select},
+                                stage_dir / "best.pt")
             shown = " ".join(f"{k} mIoU {v['mean_iu']*100:.2f}" for k, v in results.items())
             print(f"fcn{stride}s epoch {epoch + 1}: loss {record['loss']:.4f} {shown}"
                   f" (best {select} {best*100:.2f})", file=sys.stderr)
         history.append(record)
         trained = {"trained": model.state_dict()} if average is not None else {}
-        torch.save({"model": kept.state_dict(), **trained, "optimizer": opt.state_dict(), "epoch": epoch + 1,
-                    "best": best, "history": history, "stride": stride, "config": cfg}, last)
-        (stage_dir / "history.json").write_text(json.dumps(history, indent=1))
+        save_atomically({"model": kept.state_dict(), **trained, "optimizer": opt.state_dict(), "epoch": epoch + 1,
+                         "best": best, "history": history, "stride": stride, "config": cfg}, last)
+        (stage_dir / "history.json.partial").write_text(json.dumps(history, indent=1))
+        os.replace(stage_dir / "history.json.partial", stage_dir / "history.json")  # whole, like last.pt
         distributed.barrier(world)
     if quiet is not sys.stderr:
         quiet.close()

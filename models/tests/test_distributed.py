@@ -87,7 +87,9 @@ def _rank(rank: int, tmp: str, port: int) -> None:
     # Observe, without changing them, the net train_stage builds and every file it saves.
     nets, saved, save = [], [], torch.save
     train.from_config = lambda cfg, stride: nets.append(from_config(cfg, stride)) or nets[-1]
-    torch.save = lambda obj, path, *a, **k: saved.append(Path(path).name) or save(obj, path, *a, **k)
+    # (each checkpoint is written as <name>.partial and renamed: count it by its final name)
+    torch.save = lambda obj, path, *a, **k: saved.append(Path(path).name.removesuffix(".partial")) or save(
+        obj, path, *a, **k)
     frames, evals = _synthetic_frames(FRAMES, 0), {"val": _synthetic_frames(2, 1)}
     out = Path(tmp) / "run"
     for epochs in (2, 3):

@@ -11,7 +11,8 @@ from fcn.data import IGNORE_INDEX
 from fcn.fcn import fcn8s, fcn32s
 from fcn.losses import cross_entropy
 from fcn import distributed
-from fcn.train import batch_loss, epoch_seeds, load_teacher, lr_at, main, pick_device, update_average
+from fcn.train import (batch_loss, epoch_seeds, load_teacher, lr_at, main, pick_device, save_atomically,
+                       update_average)
 from tests.needs_camvid import needs_camvid
 
 TINY = dict(width=1 / 16, fc_channels=64, dropout=0.0)
@@ -168,6 +169,22 @@ class ResumeTest(unittest.TestCase):
         self.assertEqual(len(seeds), 2 * 3 * 300)
         self.assertEqual(len(set(epoch_seeds(0, 32, 7))), 3)
         self.assertEqual(epoch_seeds(0, 32, 7), epoch_seeds(0, 32, 7))
+
+    def test_a_checkpoint_cut_off_while_written_leaves_the_previous_one_whole(self):
+        def killed_halfway(state, path):
+            Path(path).write_bytes(b"PK\x03\x04 half a zip")
+            raise KeyboardInterrupt
+
+        with tempfile.TemporaryDirectory() as tmp:
+            last = Path(tmp) / "last.pt"
+            save_atomically({"epoch": 1}, last)
+            with mock.patch("fcn.train.torch.save", side_effect=killed_halfway):
+                with self.assertRaises(KeyboardInterrupt):
+                    save_atomically({"epoch": 2}, last)
+            self.assertEqual(torch.load(last), {"epoch": 1})
+            save_atomically({"epoch": 2}, last)  # the next epoch writes over what was left
+            self.assertEqual(torch.load(last), {"epoch": 2})
+            self.assertEqual(sorted(p.name for p in Path(tmp).iterdir()), ["last.pt"])
 
     @needs_camvid
     def test_a_run_stopped_after_an_epoch_and_resumed_ends_with_the_weights_of_one_never_stopped(self):
