@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Issue #31's long runs, in the order they are wanted, on two lanes of one thread each (the
+# 2-core CPU), started in the background. Every run resumes from its last finished epoch and a
+# finished one returns at once, so this one command is what each session runs first:
+#   lane 1  the heavy recipe's folds (AA-heavy), the decision to ship it
+#   lane 2  the shipped recipe's folds (M-long) it is compared with; then the heavy recipe on
+#           train + val (AA-trainval: what would ship, ready when the folds decide); then the
+#           edge folds (teachers, K, AC, J: edge-folds.sh)
+# A lane already running (its lock held) is left alone. The drives no earlier run held out go
+# first. Logs: models/runs/queue-lane<N>.log; progress: python3 -m fcn.report --folds ... or
+#   grep -a "holdout mIoU" models/runs/folds/<recipe>/<drive>/train.log | tail
+# Usage: bash models/experiments/queue.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mkdir -p runs
+export THREADS=${THREADS:-1} DRIVES=${DRIVES:-"0001TP 0016E5 0006R0"}
+lanes=(
+  "bash experiments/heavy-folds.sh AA-heavy"
+  "bash experiments/heavy-folds.sh M-long && bash experiments/heavy-folds.sh AA-trainval && bash experiments/edge-folds.sh"
+)
+for i in "${!lanes[@]}"; do
+  lane=$((i + 1))
+  lock="runs/queue-lane$lane.lock"
+  if ! flock -n "$lock" true; then
+    echo "lane $lane: already running" >&2
+    continue
+  fi
+  # The lock is held by the lane's shell for as long as its runs go on.
+  nohup flock -n "$lock" bash -c "${lanes[$i]}" >>"runs/queue-lane$lane.log" 2>&1 &
+  echo "lane $lane: started (pid $!): ${lanes[$i]}" >&2
+done
