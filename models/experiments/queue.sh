@@ -7,8 +7,8 @@
 #           train + val (AA-trainval: what would ship, ready when the folds decide); then the
 #           edge folds (teachers, K, AC, J: edge-folds.sh)
 # A lane already running (its lock held) is left alone. The drives no earlier run held out go
-# first. Logs: models/runs/queue-lane<N>.log; progress: python3 -m fcn.report --folds ... or
-#   grep -a "holdout mIoU" models/runs/folds/<recipe>/<drive>/train.log | tail
+# first. Logs: models/runs/queue-lane<N>.log; where every run stands (from models/):
+#   python3 -m fcn.report --status runs/folds/*/* runs/shipped/*/
 # Usage: bash models/experiments/queue.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."

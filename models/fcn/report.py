@@ -6,6 +6,7 @@ This is how the model card's ablation rows are read off the runs.
     python3 -m fcn.report runs/xdrive/M-long runs/xdrive/P-long8s-72 --stage 8
     python3 -m fcn.report --folds runs/folds/B-bf16/*     # one recipe, each drive held out in turn
     python3 -m fcn.report --versus runs/folds/AA-heavy runs/folds/M-long --input-scales 1.5 1
+    python3 -m fcn.report --status runs/folds/*/* runs/shipped/*/    # where every run stands
 
 ``--versus`` reads two recipes' ``scores.jsonl`` (``experiments/score-folds.sh``: the exported
 FCN-8s of each fold scored by ``npx fcn eval`` as the tiers run it) and says whether the first
@@ -178,6 +179,23 @@ def read_scores(folds_dir: Path) -> List[dict]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.exists() else []
 
 
+def status_line(run: Path) -> str:
+    """Where one run stands, from its stages' history.json: the stage in progress (the finest
+    started), its last epoch, its last and best held-out scores. The first thing a session
+    reads of runs that span sessions."""
+    stages = [(stride, load_history(run, stride)) for stride in (8, 16, 32)]
+    stride, history = next(((s, h) for s, h in stages if h), (32, []))
+    if not history:
+        return f"{run}: not started"
+    held_out = curve(history, "holdout")
+    line = f"{run}: fcn{stride}s epoch {history[-1]['epoch']}"
+    if held_out:
+        best = max(held_out, key=lambda point: point[1])
+        line += (f", held-out {held_out[-1][1]:.2f} at {held_out[-1][0]}"
+                 f" (best {best[1]:.2f} at {best[0]})")
+    return line
+
+
 def main(argv: List[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("runs", nargs="+", type=Path, help="run folders (fcn.train --out)")
@@ -188,7 +206,11 @@ def main(argv: List[str] | None = None) -> None:
     p.add_argument("--input-scales", type=float, nargs=2, default=[1.0, 1.0], metavar=("CANDIDATE", "BASELINE"),
                    help="with --versus: the input scale each recipe's scores were taken at")
     p.add_argument("--quality", default="standard", choices=["standard", "high"], help="with --versus")
+    p.add_argument("--status", action="store_true", help="one line per run: its stage, epoch and held-out scores")
     a = p.parse_args(argv)
+    if a.status:
+        print("\n".join(status_line(run) for run in a.runs))
+        return
     if a.versus:
         if len(a.runs) != 2:
             p.error("--versus takes two fold folders: CANDIDATE BASELINE")

@@ -8,7 +8,7 @@ import unittest
 from pathlib import Path
 
 from fcn.report import (class_gains, compare_folds, curve, fold_rows, fold_summary, last_scored,
-                        load_history, main, render, render_folds)
+                        load_history, main, render, render_folds, status_line)
 
 
 def scored(epoch, holdout, val=None):
@@ -34,6 +34,13 @@ class ReportTest(unittest.TestCase):
         self.assertEqual(curve(history, "holdout"), [(5, 25.0), (10, 37.5)])
         self.assertEqual(last_scored(history)["epoch"], 10)
         self.assertEqual(load_history(self.run, 8), [])
+
+    def test_status_gives_the_finest_started_stage_and_its_held_out_scores(self):
+        self.assertEqual(status_line(self.run), f"{self.run}: fcn32s epoch 10, held-out 37.50 at 10 (best 37.50 at 10)")
+        (self.run / "fcn16s").mkdir()
+        (self.run / "fcn16s" / "history.json").write_text(json.dumps([scored(5, 0.41), {"epoch": 6, "loss": 1}]))
+        self.assertEqual(status_line(self.run), f"{self.run}: fcn16s epoch 6, held-out 41.00 at 5 (best 41.00 at 5)")
+        self.assertEqual(status_line(self.run / "nothing"), f"{self.run / 'nothing'}: not started")
 
     def test_render_lines_up_runs_by_epoch_and_gives_the_last_per_class_row(self):
         other = [scored(10, 0.4)]
