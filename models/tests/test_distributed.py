@@ -15,6 +15,7 @@ from fcn import distributed, train
 from fcn.distributed import World, rank_seed, shard, world_from_env
 from fcn.data import LOCATION
 from fcn.fcn import from_config
+from tests.synthetic import synthetic_frames, write_classes_json
 
 CFG = {"backbone": "vgg16", "width": 1 / 16, "fc_channels": 64, "dropout": 0.1, "batch": 2, "crop": 64,
        "scale": [0.8, 1.25], "weight_decay": 1e-2, "class_weight_power": 0.5, "eval_every": 1, "seed": 0,
@@ -70,13 +71,6 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _synthetic_frames(n: int, seed: int) -> tuple:
-    g = torch.Generator().manual_seed(seed)
-    images = torch.randint(0, 256, (n, 3, 64, 80), generator=g, dtype=torch.uint8)
-    labels = torch.randint(0, 12, (n, 64, 80), generator=g, dtype=torch.uint8)  # 11 is void
-    return images, labels
-
-
 def _rank(rank: int, tmp: str, port: int) -> None:
     """One training process, as torchrun would start it: two epochs, then a third resumed."""
     os.environ.update({"MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port), "WORLD_SIZE": "2",
@@ -90,7 +84,7 @@ def _rank(rank: int, tmp: str, port: int) -> None:
     # (each checkpoint is written as <name>.partial and renamed: count it by its final name)
     torch.save = lambda obj, path, *a, **k: saved.append(Path(path).name.removesuffix(".partial")) or save(
         obj, path, *a, **k)
-    frames, evals = _synthetic_frames(FRAMES, 0), {"val": _synthetic_frames(2, 1)}
+    frames, evals = synthetic_frames(FRAMES, 0), {"val": synthetic_frames(2, 1)}
     out = Path(tmp) / "run"
     for epochs in (2, 3):
         train.train_stage(CFG, STRIDE, epochs, 1e-2, out, None, frames, evals, ["d"] * FRAMES, world=world)
@@ -105,11 +99,7 @@ def _rank(rank: int, tmp: str, port: int) -> None:
 class TwoProcessTrainingTest(unittest.TestCase):
     def test_two_gloo_processes_hold_the_same_weights_and_only_rank_0_writes(self):
         with tempfile.TemporaryDirectory() as tmp:
-            camvid = Path(tmp) / "camvid"
-            camvid.mkdir()
-            classes = [{"name": str(i), "color": [i, i, i], "ignore": False, "median_frequency_weight": 1.0 + i / 10}
-                       for i in range(11)] + [{"name": "void", "color": [0, 0, 0], "ignore": True}]
-            (camvid / "classes.json").write_text(json.dumps({"classes": classes}))
+            write_classes_json(Path(tmp) / "camvid")
             mp.spawn(_rank, args=(tmp, _free_port()), nprocs=2, join=True)
             ranks = [torch.load(Path(tmp) / f"rank{r}.pt") for r in range(2)]
             stage = Path(tmp) / "run" / f"fcn{STRIDE}s"

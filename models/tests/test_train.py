@@ -1,5 +1,6 @@
 """Training with a distillation teacher on tiny nets: one step, and the command end to end."""
 
+import os
 import tempfile
 import unittest
 from pathlib import Path
@@ -7,13 +8,14 @@ from unittest import mock
 
 import torch
 
-from fcn.data import IGNORE_INDEX
+from fcn.data import IGNORE_INDEX, LOCATION
 from fcn.fcn import fcn8s, fcn32s
 from fcn.losses import cross_entropy
 from fcn import distributed
 from fcn.train import (batch_loss, epoch_seeds, load_teacher, lr_at, main, pick_device, save_atomically,
-                       update_average)
+                       train_stage, update_average)
 from tests.needs_camvid import needs_camvid
+from tests.synthetic import synthetic_frames, write_classes_json
 
 TINY = dict(width=1 / 16, fc_channels=64, dropout=0.0)
 
@@ -186,27 +188,31 @@ class ResumeTest(unittest.TestCase):
             self.assertEqual(torch.load(last), {"epoch": 2})
             self.assertEqual(sorted(p.name for p in Path(tmp).iterdir()), ["last.pt"])
 
-    @needs_camvid
     def test_a_run_stopped_after_an_epoch_and_resumed_ends_with_the_weights_of_one_never_stopped(self):
         # Dropout, scale, crop, flip, colour jitter and sensor noise all draw in these epochs.
-        args = ["--stage", "32", "--width", str(TINY["width"]), "--fc-channels", "64", "--batch", "2",
-                "--crop", "64", "--limit", "4", "--threads", "1", "--device", "cpu", "--epochs", "3", "1", "1",
-                "--dropout", "0.5", "--photometric", "strong", "--scale", "0.5", "2.0"]
-        with tempfile.TemporaryDirectory() as tmp:
+        cfg = {"backbone": "vgg16", "width": TINY["width"], "fc_channels": TINY["fc_channels"], "dropout": 0.5,
+               "batch": 2, "crop": 48, "scale": [0.5, 2.0], "weight_decay": 1e-2, "class_weight_power": 0.5,
+               "eval_every": 1, "seed": 0, "eval_size": None, "photometric": "strong", "bf16": False}
+        frames, evals = synthetic_frames(4, 0), {"holdout": synthetic_frames(2, 1)}
+
+        def train(out: Path) -> None:
+            train_stage(cfg, 32, 3, 1e-2, out, None, frames, evals, ["d"] * 4)
+
+        with tempfile.TemporaryDirectory() as tmp, \
+                mock.patch.dict(os.environ, {LOCATION["env"]: str(write_classes_json(Path(tmp) / "camvid"))}):
             whole, stopped = Path(tmp) / "whole", Path(tmp) / "stopped"
-            main(args + ["--out", str(whole)])
+            train(whole)
             # The barrier closes each epoch after its checkpoint: the process dies there once.
             with mock.patch.object(distributed, "barrier", side_effect=KeyboardInterrupt):
                 with self.assertRaises(KeyboardInterrupt):
-                    main(args + ["--out", str(stopped)])
+                    train(stopped)
             self.assertEqual(torch.load(stopped / "fcn32s" / "last.pt")["epoch"], 1)
-            main(args + ["--out", str(stopped)])
+            train(stopped)
             a, b = (torch.load(run / "fcn32s" / "last.pt") for run in (whole, stopped))
         self.assertEqual((a["epoch"], b["epoch"]), (3, 3))
         for name, tensor in a["model"].items():
             self.assertTrue(torch.equal(tensor, b["model"][name]), name)
         self.assertEqual([e["loss"] for e in a["history"]], [e["loss"] for e in b["history"]])
-
 
 if __name__ == "__main__":
     unittest.main()
