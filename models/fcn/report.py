@@ -123,9 +123,8 @@ def class_gains(candidate: Dict[str, dict], baseline: Dict[str, dict]) -> Dict[s
     drives = sorted(candidate.keys() & baseline.keys())
     if not drives:
         return {}
-    names = candidate[drives[0]].get("classes") or [str(i) for i in range(len(candidate[drives[0]]["iu"]))]
     gains: Dict[str, float] = {}
-    for k, name in enumerate(names):
+    for k, name in enumerate(candidate[drives[0]]["classes"]):
         diffs = [100 * (candidate[d]["iu"][k] - baseline[d]["iu"][k]) for d in drives
                  if candidate[d]["iu"][k] is not None and baseline[d]["iu"][k] is not None]
         if diffs:
@@ -143,9 +142,9 @@ def compare_folds(candidate: Dict[str, float], baseline: Dict[str, float],
     drives = sorted(candidate.keys() & baseline.keys())
     gains = {d: candidate[d] - baseline[d] for d in drives}
     mean_gain = sum(gains.values()) / len(gains) if gains else None
+    complete = len(drives) == folds
     return {"gains": gains, "mean_gain": mean_gain, "folds_gaining": sum(g > 0 for g in gains.values()),
-            "complete": len(drives) == folds,
-            "ahead": len(drives) == folds and mean_gain > noise and min(gains.values()) >= -noise}
+            "complete": complete, "ahead": complete and mean_gain > noise and min(gains.values()) >= -noise}
 
 
 def render_versus(names: Tuple[str, str], candidate_rows: Dict[str, dict], baseline_rows: Dict[str, dict]) -> str:
