@@ -12,8 +12,8 @@ from fcn.data import IGNORE_INDEX, LOCATION
 from fcn.fcn import fcn8s, fcn32s
 from fcn.losses import cross_entropy
 from fcn import distributed
-from fcn.train import (batch_loss, epoch_seeds, load_teacher, lr_at, main, pick_device, save_atomically,
-                       train_stage, update_average)
+from fcn.train import (batch_loss, cpu_has_native_bf16, epoch_seeds, load_teacher, lr_at, main, pick_device,
+                       save_atomically, train_stage, update_average)
 from tests.needs_camvid import needs_camvid
 from tests.synthetic import synthetic_frames, write_classes_json
 
@@ -146,6 +146,33 @@ class DeviceTest(unittest.TestCase):
     def test_auto_picks_cuda_only_where_there_is_one(self):
         self.assertEqual(pick_device("auto").type, "cuda" if torch.cuda.is_available() else "cpu")
         self.assertEqual(pick_device("cpu"), torch.device("cpu"))
+
+    def test_bf16_is_native_only_on_cpus_with_bf16_instructions(self):
+        flags = "processor\t: 0\nflags\t\t: fpu sse2 avx2 fma {}\nbugs\t\t: spectre_v1\n"
+        self.assertFalse(cpu_has_native_bf16(flags.format("")))  # AVX2 only (an EPYC 7xx3)
+        self.assertFalse(cpu_has_native_bf16(flags.format("avx512f avx512bw")))  # AVX-512 without bf16
+        self.assertTrue(cpu_has_native_bf16(flags.format("avx512f avx512_bf16")))  # Zen 4, Cooper Lake
+        self.assertTrue(cpu_has_native_bf16(flags.format("amx_bf16 amx_tile")))  # Sapphire Rapids
+        self.assertFalse(cpu_has_native_bf16(""))  # no flags line: not Linux's cpuinfo
+
+    def test_bf16_asked_for_where_it_is_emulated_trains_in_fp32(self):
+        cfg = {"backbone": "vgg16", "width": TINY["width"], "fc_channels": TINY["fc_channels"], "dropout": 0.1,
+               "batch": 2, "crop": 48, "scale": [1.0, 1.0], "weight_decay": 1e-2, "class_weight_power": 0.5,
+               "eval_every": 1, "seed": 0, "eval_size": None, "bf16": True}
+        seen = []
+
+        def recording(*args, **kwargs):
+            seen.append(args[5])  # batch_loss's bf16
+            return batch_loss(*args, **kwargs)
+
+        with tempfile.TemporaryDirectory() as tmp, \
+                mock.patch.dict(os.environ, {LOCATION["env"]: str(write_classes_json(Path(tmp) / "camvid"))}):
+            for native in (False, True):
+                with mock.patch("fcn.train.native_bf16", return_value=native), \
+                        mock.patch("fcn.train.batch_loss", side_effect=recording):
+                    train_stage(cfg, 32, 1, 1e-2, Path(tmp) / str(native), None, synthetic_frames(2, 0),
+                                {"holdout": synthetic_frames(2, 1)}, ["d"] * 2)
+        self.assertEqual(seen, [False, True])  # one step each
 
     @needs_camvid
     def test_a_resumed_run_goes_on_with_its_optimizer_state(self):
