@@ -5,12 +5,14 @@ This is how the model card's ablation rows are read off the runs.
     python3 -m fcn.report runs/xdrive/B-bf16 runs/xdrive/N-ema          # FCN-32s stages
     python3 -m fcn.report runs/xdrive/M-long runs/xdrive/P-long8s-72 --stage 8
     python3 -m fcn.report --folds runs/folds/B-bf16/*     # one recipe, each drive held out in turn
-    python3 -m fcn.report --versus runs/folds/AA-heavy runs/folds/M-long --input-scales 1.5 1
+    python3 -m fcn.report --versus AA-heavy M-long --input-scales 1.5 1
     python3 -m fcn.report --status runs/folds/*/* runs/shipped/*/    # where every run stands
 
-``--versus`` reads two recipes' ``scores.jsonl`` (``experiments/score-folds.sh``: the exported
-FCN-8s of each fold scored by ``npx fcn eval`` as the tiers run it) and says whether the first
-replaces the second by the model card's rule.
+``--versus`` reads two recipes' rows of ``experiments/fold-scores.jsonl`` (``score-folds.sh``:
+the exported FCN-8s of each fold scored by ``npx fcn eval`` as the tiers run it) and says
+whether the first replaces the second by the model card's rule. The file is committed, so a
+fold scored in one session counts in every later one, whatever happens to the machine and its
+checkpoints.
 
 Otherwise reads ``<run>/fcn<stride>s/history.json`` (written by ``fcn.train`` every epoch), so it works
 on runs still in progress and never loads a checkpoint.
@@ -119,8 +121,10 @@ def fold_rows(rows: Iterable[dict], input_scale: float, quality: str = "standard
 
 def class_gains(candidate: Dict[str, dict], baseline: Dict[str, dict]) -> Dict[str, float]:
     """Per class, the candidate's IU minus the baseline's in points, averaged over the drives
-    both scored (a class a drive lacks, null in the row, is left out of that drive)."""
-    drives = sorted(candidate.keys() & baseline.keys())
+    both scored per class (a class a drive lacks, null in the row, is left out of that drive;
+    so is a drive whose row was recorded from the model card without per-class IU)."""
+    drives = sorted(d for d in candidate.keys() & baseline.keys()
+                    if "iu" in candidate[d] and "iu" in baseline[d])
     if not drives:
         return {}
     gains: Dict[str, float] = {}
@@ -168,14 +172,18 @@ def render_versus(names: Tuple[str, str], candidate_rows: Dict[str, dict], basel
         verdict = f"{names[0]} is ahead: it replaces {names[1]}"
     else:
         verdict = f"{names[0]} is not ahead of {names[1]}"
-    per_class = ", ".join(f"{name} {gain:+.1f}" for name, gain in class_gains(candidate_rows, baseline_rows).items())
+    gains = class_gains(candidate_rows, baseline_rows)
+    per_class = ", ".join(f"{name} {gain:+.1f}" for name, gain in gains.items()) or "no fold has them for both"
     return "\n".join(lines + [verdict, f"per class, mean gain: {per_class}"])
 
 
-def read_scores(folds_dir: Path) -> List[dict]:
-    """The ``npx fcn eval --json`` rows ``score-folds.sh`` appended for one recipe's folds."""
-    path = folds_dir / "scores.jsonl"
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.exists() else []
+FOLD_SCORES = Path(__file__).resolve().parent.parent / "experiments" / "fold-scores.jsonl"
+
+
+def read_scores(recipe: str, path: Path = FOLD_SCORES) -> List[dict]:
+    """The ``npx fcn eval --json`` rows ``score-folds.sh`` recorded for one recipe's folds."""
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.exists() else []
+    return [r for r in rows if r["recipe"] == recipe]
 
 
 def status_line(run: Path) -> str:
@@ -197,11 +205,12 @@ def status_line(run: Path) -> str:
 
 def main(argv: List[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("runs", nargs="+", type=Path, help="run folders (fcn.train --out)")
+    p.add_argument("runs", nargs="+", type=Path, help="run folders (fcn.train --out); with --versus, two recipes")
     p.add_argument("--stage", type=int, default=32, choices=[32, 16, 8])
     p.add_argument("--folds", action="store_true", help="the runs are one recipe's folds: print their mean and spread")
     p.add_argument("--versus", action="store_true",
-                   help="the runs are two recipes' fold folders (CANDIDATE BASELINE): compare their scores.jsonl")
+                   help="the runs are two recipes (CANDIDATE BASELINE): compare their folds' scores")
+    p.add_argument("--scores", type=Path, default=FOLD_SCORES, help="with --versus: the fold scores file")
     p.add_argument("--input-scales", type=float, nargs=2, default=[1.0, 1.0], metavar=("CANDIDATE", "BASELINE"),
                    help="with --versus: the input scale each recipe's scores were taken at")
     p.add_argument("--quality", default="standard", choices=["standard", "high"], help="with --versus")
@@ -212,8 +221,9 @@ def main(argv: List[str] | None = None) -> None:
         return
     if a.versus:
         if len(a.runs) != 2:
-            p.error("--versus takes two fold folders: CANDIDATE BASELINE")
-        scores = [fold_rows(read_scores(run), scale, a.quality) for run, scale in zip(a.runs, a.input_scales)]
+            p.error("--versus takes two recipes: CANDIDATE BASELINE")
+        scores = [fold_rows(read_scores(run.name, a.scores), scale, a.quality)
+                  for run, scale in zip(a.runs, a.input_scales)]
         names = tuple(f"{run.name}@{scale:g}" for run, scale in zip(a.runs, a.input_scales))
         print(render_versus(names, scores[0], scores[1]))
         return

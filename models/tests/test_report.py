@@ -7,7 +7,7 @@ import tempfile
 import unittest
 from pathlib import Path
 
-from fcn.report import (class_gains, compare_folds, curve, fold_rows, fold_summary, last_scored,
+from fcn.report import (FOLD_SCORES, class_gains, compare_folds, curve, fold_rows, fold_summary, last_scored,
                         load_history, main, render, render_folds, status_line)
 
 
@@ -114,23 +114,41 @@ class VersusTest(unittest.TestCase):
         self.assertAlmostEqual(gains["Pole"], 20.0)  # drive b has no pole
         self.assertEqual(class_gains({}, baseline), {})
 
-    def test_the_cli_reads_score_folds_output_and_gives_the_verdict(self):
+    def test_a_drive_recorded_without_per_class_iu_counts_in_the_verdict_but_not_per_class(self):
+        recorded = {"drive": "c", "meanIU": 0.45, "quality": "standard", "source": "model card"}
+        candidate = {"a": eval_row("a", 0.5, iu=[0.8, 0.3]), "c": recorded}
+        baseline = {"a": eval_row("a", 0.4, iu=[0.7, 0.1]), "c": dict(recorded, meanIU=0.40)}
+        self.assertEqual(class_gains(candidate, baseline).keys(), {"Sky", "Pole"})
+        self.assertAlmostEqual(class_gains(candidate, baseline)["Sky"], 10.0)  # drive a alone
+
+    def test_the_cli_reads_the_recorded_fold_scores_and_gives_the_verdict(self):
         with tempfile.TemporaryDirectory() as tmp:
-            heavy, shipped = Path(tmp) / "AA-heavy", Path(tmp) / "M-long"
-            for folder, scale, ious in ((heavy, 1.5, (0.39, 0.42, 0.47)), (shipped, 1, (0.37, 0.40, 0.45))):
-                folder.mkdir()
-                rows = [eval_row(d, iou, scale) for d, iou in zip(("0001TP", "0006R0", "0016E5"), ious)]
-                (folder / "scores.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+            scores = Path(tmp) / "fold-scores.jsonl"
+            rows = [dict(eval_row(d, iou, scale), recipe=recipe)
+                    for recipe, scale, ious in (("AA-heavy", 1.5, (0.39, 0.42, 0.47)), ("M-long", 1, (0.37, 0.40, 0.45)))
+                    for d, iou in zip(("0001TP", "0006R0", "0016E5"), ious)]
+            rows.append(dict(eval_row("0001TP", 0.10, 1.5), recipe="other"))  # another recipe's row
+            scores.write_text("".join(json.dumps(r) + "\n" for r in rows))
             out = io.StringIO()
             with contextlib.redirect_stdout(out):
-                main(["--versus", str(heavy), str(shipped), "--input-scales", "1.5", "1"])
+                main(["--versus", "AA-heavy", "M-long", "--input-scales", "1.5", "1", "--scores", str(scores)])
         text = out.getvalue()
         self.assertIn("AA-heavy@1.5", text)
+        self.assertRegex(text, r"0001TP\s+39\.00\s+37\.00\s+\+2\.00")
         self.assertRegex(text, r"0006R0\s+42\.00\s+40\.00\s+\+2\.00")
         self.assertIn("mean gain +2.00 over 3 folds (gains on 3)", text)
         self.assertIn("AA-heavy@1.5 is ahead: it replaces M-long@1", text)
         self.assertIn("per class, mean gain: Sky +2.0, Pole +2.0", text)
 
+    def test_the_committed_fold_scores_name_recipe_drive_setting_and_where_each_came_from(self):
+        rows = [json.loads(line) for line in FOLD_SCORES.read_text().splitlines() if line.strip()]
+        self.assertTrue(rows)
+        for row in rows:
+            self.assertTrue({"recipe", "drive", "meanIU", "quality", "inputScale"} <= row.keys(), row)
+            self.assertIn(row["drive"], ("0001TP", "0006R0", "0016E5"))
+            self.assertTrue(0 < row["meanIU"] < 1)
+            # a row either is npx fcn eval's (per-class IU and the model it scored) or says its source
+            self.assertTrue({"iu", "classes", "model"} <= row.keys() or "source" in row, row)
 
 if __name__ == "__main__":
     unittest.main()
