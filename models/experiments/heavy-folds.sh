@@ -5,30 +5,31 @@
 # --input-scale 1.5, where the shipped recipe's nets lose (trained on scales 0.6-1.5, they read
 # enlarged scenes worse). A model ships only on the fold mean, so both recipes train with each
 # drive held out in turn:
-#   AA-heavy  HEAVY_RECIPE; its 0006R0 fold is the long-runs.sh twin where that run exists, linked
-#             (AA's weights at epoch 152 of a 600-epoch schedule carried on to 300: the same
-#             recipe but for the learning rate of those first 152 epochs, a little higher)
+#   AA-heavy  HEAVY_RECIPE
 #   M-long    FCN8S_RECIPE, the shipped FCN-8s's (150 FCN-32s epochs)
+# Their 0006R0 folds are scored already (experiments/fold-scores.jsonl: the model card's twins
+# AA-resnet18-heavy300-from152 and M-long-fcn8s, whose checkpoints a new machine lost), so only
+# 0016E5 and 0001TP train, 0016E5 first: without its 204 frames an epoch is half as long.
 #   AA-trainval  not a fold: the heavy recipe on train + val, the model it would ship
 # Usage: THREADS=1 bash models/experiments/heavy-folds.sh [AA-heavy|M-long|AA-trainval]
 #   (default the two folds' recipes, in turn; resumable: rerun the same command; one process per recipe, so two cores run both)
-#   DRIVES="0001TP 0016E5 0006R0" puts first the drives no earlier run held out (folds.sh)
-# Then: bash models/experiments/score-folds.sh AA-heavy --input-scale 1.5   (and 1; M-long at 1)
-#   and python3 -m fcn.report --versus runs/folds/AA-heavy runs/folds/M-long --input-scales 1.5 1
+# Then: bash models/experiments/score-folds.sh AA-heavy --input-scale 1.5   (and 1; M-long at 1),
+#   commit experiments/fold-scores.jsonl, and, from models/:
+#   python3 -m fcn.report --versus AA-heavy M-long --input-scales 1.5 1
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-runs}
 PY=${PYTHON:-/usr/bin/python3}
 source experiments/recipes.sh
 export RUNS
-
+export DRIVES=${DRIVES:-"0016E5 0001TP"}
 names=("$@")
 (( ${#names[@]} )) || names=(AA-heavy M-long)
 for name in "${names[@]}"; do
   case $name in
     AA-heavy)
       # shellcheck disable=SC2086  # the recipes are word lists
-      LINKED_FOLD=0006R0=xdrive/AA-resnet18-heavy300-from152 bash experiments/folds.sh AA-heavy --stage all $HEAVY_RECIPE ;;
+      bash experiments/folds.sh AA-heavy --stage all $HEAVY_RECIPE ;;
     M-long)
       # shellcheck disable=SC2086
       bash experiments/folds.sh M-long --stage all $FCN8S_RECIPE ;;

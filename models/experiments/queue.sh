@@ -6,14 +6,13 @@
 #   lane 2  the shipped recipe's folds (M-long) it is compared with; then the heavy recipe on
 #           train + val (AA-trainval: what would ship, ready when the folds decide); then the
 #           edge folds (teachers, K, AC, J: edge-folds.sh)
-# A lane already running (its lock held) is left alone. The drives no earlier run held out go
-# first. Logs: models/runs/queue-lane<N>.log; where every run stands (from models/):
+# A lane already running (its lock held) is left alone. Logs: models/runs/queue-lane<N>.log; where every run stands (from models/):
 #   python3 -m fcn.report --status runs/folds/*/* runs/shipped/*/
 # Usage: bash models/experiments/queue.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p runs
-export THREADS=${THREADS:-1} DRIVES=${DRIVES:-"0001TP 0016E5 0006R0"}
+export THREADS=${THREADS:-1}
 lanes=(
   "bash experiments/heavy-folds.sh AA-heavy"
   "bash experiments/heavy-folds.sh M-long && bash experiments/heavy-folds.sh AA-trainval && bash experiments/edge-folds.sh"
