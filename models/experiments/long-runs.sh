@@ -17,9 +17,9 @@
 #                                   cross-drive.sh B-bf16-fcn8s writes it): K's +1.5 over J came
 #                                   from the teacher; AB without one ended 0.26 under K
 # All hold drive 0006R0 out (the twins' drive). Runs and logs: models/runs/xdrive/<name>{,.log}.
-# Usage (from anywhere): bash models/experiments/long-runs.sh [NAME ...]
-#   (default: the run still to go on, AC-edge-resnet18-w025-distill; AB and AA-300 finished on
-#   2026-12-07 (model card); AA-resnet18-heavy600 resumes only when named)
+# Usage (from anywhere): bash models/experiments/long-runs.sh NAME [NAME ...]
+#   These runs finished or stopped (model card), and a new machine lost their checkpoints: the
+#   folds (queue.sh) are what decides now. Name a run to train it again as the card's twin.
 # Progress: grep -a "epoch [0-9]*:" models/runs/xdrive/<name>.log | tail
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,8 +33,8 @@ declare -A RECIPES=(
 )
 RECIPES[AC-edge-resnet18-w025-distill]="${RECIPES[AB-edge-resnet18-w025-heavy300]} \
 --teacher runs/xdrive/B-bf16/fcn8s/best.pt $DISTILL"
-DEFAULT=(AC-edge-resnet18-w025-distill)
-for name in "${@:-${DEFAULT[@]}}"; do
+(( $# )) || { echo "usage: long-runs.sh NAME...: ${!RECIPES[*]}" >&2; exit 2; }
+for name in "$@"; do
   if pgrep -f -- "--out runs/xdrive/$name " >/dev/null; then echo "$name: already running" >&2; continue; fi
   teacher=$(grep -o -- "--teacher [^ ]*" <<<"${RECIPES[$name]}" | cut -d" " -f2 || true)
   if [[ -n $teacher && ! -f $teacher ]]; then
