@@ -7,10 +7,10 @@
 # drive held out in turn:
 #   AA-heavy  HEAVY_RECIPE
 #   M-long    FCN8S_RECIPE, the shipped FCN-8s's (150 FCN-32s epochs)
+#   AA-trainval  not a fold: the heavy recipe on train + val, the model it would ship
 # Their 0006R0 folds are scored already (experiments/fold-scores.jsonl: the model card's twins
 # AA-resnet18-heavy300-from152 and M-long-fcn8s, whose checkpoints a new machine lost), so only
 # 0016E5 and 0001TP train, 0016E5 first: without its 204 frames an epoch is half as long.
-#   AA-trainval  not a fold: the heavy recipe on train + val, the model it would ship
 # Usage: THREADS=1 bash models/experiments/heavy-folds.sh [AA-heavy|M-long|AA-trainval]
 #   (default the two folds' recipes, in turn; resumable: rerun the same command; one process per recipe, so two cores run both)
 # Then: bash models/experiments/score-folds.sh AA-heavy --input-scale 1.5   (and 1; M-long at 1),

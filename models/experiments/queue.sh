@@ -6,7 +6,8 @@
 #   lane 2  the shipped recipe's folds (M-long) it is compared with; then the heavy recipe on
 #           train + val (AA-trainval: what would ship, ready when the folds decide); then the
 #           edge folds (teachers, K, AC, J: edge-folds.sh)
-# A lane already running (its lock held) is left alone. Logs: models/runs/queue-lane<N>.log; where every run stands (from models/):
+# A lane already running (its lock held) is left alone. Logs: models/runs/queue-lane<N>.log;
+# where every run stands (from models/):
 #   python3 -m fcn.report --status runs/folds/*/* runs/shipped/*/
 # Usage: bash models/experiments/queue.sh
 set -euo pipefail
