@@ -14,14 +14,26 @@
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { ensureDevVars } from "./dev-vars.ts";
+import { intSetting, portSetting, SettingError } from "./start-settings.ts";
 
-const PORT = Number(process.env.PORT ?? 8787);
-const SQS_PORT = Number(process.env.SQS_PORT ?? 9324);
-const GPU_PORT = Number(process.env.GPU_SERVICE_PORT ?? 8080);
+function settings(env: NodeJS.ProcessEnv) {
+  try {
+    return {
+      PORT: portSetting(env, "PORT", 8787),
+      SQS_PORT: portSetting(env, "SQS_PORT", 9324),
+      GPU_PORT: portSetting(env, "GPU_SERVICE_PORT", 8080),
+      /** Production runs the cron every minute (wrangler.toml); tests may ask for a shorter period. */
+      CRON_SECONDS: intSetting(env, "CRON_INTERVAL_SECONDS", 60, 1, 86_400),
+    };
+  } catch (error) {
+    if (!(error instanceof SettingError)) throw error;
+    console.error(`[start] ${error.message}`);
+    process.exit(2);
+  }
+}
+const { PORT, SQS_PORT, GPU_PORT, CRON_SECONDS } = settings(process.env);
 const HOST = "127.0.0.1";
 const STATE = process.env.FCN_STATE_DIR ?? ".wrangler/state";
-/** Production runs the cron every minute (wrangler.toml); tests may ask for a shorter period. */
-const CRON_SECONDS = Number(process.env.CRON_INTERVAL_SECONDS ?? 60);
 /**
  * How long a part may take to stop after SIGTERM before it is killed: short, so a supervisor
  * above this one (the test harnesses wait 8 s) never kills this process before its parts.
