@@ -6,7 +6,7 @@ This is how the model card's ablation rows are read off the runs.
     python3 -m fcn.report runs/xdrive/M-long runs/xdrive/P-long8s-72 --stage 8
     python3 -m fcn.report --folds runs/folds/B-bf16/*     # one recipe, each drive held out in turn
     python3 -m fcn.report --versus AA-heavy M-long --input-scales 1.5 1
-    python3 -m fcn.report --status runs/folds/*/* runs/shipped/*/    # where every run stands
+    python3 -m fcn.report --status runs/folds/*/* runs/shipped/*/    # where every run stands, what is scored
 
 ``--versus`` reads two recipes' rows of ``experiments/fold-scores.jsonl`` (``score-folds.sh``:
 the exported FCN-8s of each fold scored by ``npx fcn eval`` as the tiers run it) and says
@@ -180,10 +180,14 @@ def render_versus(names: Tuple[str, str], candidate_rows: Dict[str, dict], basel
 FOLD_SCORES = Path(__file__).resolve().parent.parent / "experiments" / "fold-scores.jsonl"
 
 
+def read_rows(path: Path = FOLD_SCORES) -> List[dict]:
+    """Every fold score recorded (``npx fcn eval --json`` rows with their recipe's name)."""
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.exists() else []
+
+
 def read_scores(recipe: str, path: Path = FOLD_SCORES) -> List[dict]:
-    """The ``npx fcn eval --json`` rows ``score-folds.sh`` recorded for one recipe's folds."""
-    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.exists() else []
-    return [r for r in rows if r["recipe"] == recipe]
+    """The rows ``score-folds.sh`` recorded for one recipe's folds."""
+    return [r for r in read_rows(path) if r["recipe"] == recipe]
 
 
 def status_line(run: Path) -> str:
@@ -203,6 +207,18 @@ def status_line(run: Path) -> str:
     return line
 
 
+def recorded_lines(rows: Iterable[dict]) -> List[str]:
+    """One line per recipe of the committed fold scores: each drive scored, with every setting
+    it was scored at, so a session sees what is decided before it looks at any run."""
+    by_recipe: Dict[str, Dict[str, List[str]]] = {}
+    for r in rows:
+        setting = f"{r['quality']}@{r.get('inputScale', 1):g} {100 * r['meanIU']:.2f}"
+        by_recipe.setdefault(r["recipe"], {}).setdefault(r["drive"], []).append(setting)
+    return [f"{recipe} scored: " + "; ".join(f"{drive} {', '.join(settings)}"
+                                             for drive, settings in sorted(drives.items()))
+            for recipe, drives in sorted(by_recipe.items())]
+
+
 def main(argv: List[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("runs", nargs="+", type=Path, help="run folders (fcn.train --out); with --versus, two recipes")
@@ -210,14 +226,15 @@ def main(argv: List[str] | None = None) -> None:
     p.add_argument("--folds", action="store_true", help="the runs are one recipe's folds: print their mean and spread")
     p.add_argument("--versus", action="store_true",
                    help="the runs are two recipes (CANDIDATE BASELINE): compare their folds' scores")
-    p.add_argument("--scores", type=Path, default=FOLD_SCORES, help="with --versus: the fold scores file")
+    p.add_argument("--scores", type=Path, default=FOLD_SCORES,
+                   help="with --versus or --status: the committed fold scores")
     p.add_argument("--input-scales", type=float, nargs=2, default=[1.0, 1.0], metavar=("CANDIDATE", "BASELINE"),
                    help="with --versus: the input scale each recipe's scores were taken at")
     p.add_argument("--quality", default="standard", choices=["standard", "high"], help="with --versus")
     p.add_argument("--status", action="store_true", help="one line per run: its stage, epoch and held-out scores")
     a = p.parse_args(argv)
     if a.status:
-        print("\n".join(status_line(run) for run in a.runs))
+        print("\n".join([status_line(run) for run in a.runs] + recorded_lines(read_rows(a.scores))))
         return
     if a.versus:
         if len(a.runs) != 2:

@@ -8,7 +8,7 @@ import unittest
 from pathlib import Path
 
 from fcn.report import (FOLD_SCORES, class_gains, compare_folds, curve, fold_rows, fold_summary, last_scored,
-                        load_history, main, render, render_folds, status_line)
+                        load_history, main, recorded_lines, render, render_folds, status_line)
 
 
 def scored(epoch, holdout, val=None):
@@ -139,6 +139,15 @@ class VersusTest(unittest.TestCase):
         self.assertIn("mean gain +2.00 over 3 folds (gains on 3)", text)
         self.assertIn("AA-heavy@1.5 is ahead: it replaces M-long@1", text)
         self.assertIn("per class, mean gain: Sky +2.0, Pole +2.0", text)
+
+    def test_status_ends_with_what_each_recipe_has_scored_and_at_which_settings(self):
+        rows = [dict(eval_row("0016E5", 0.4512), recipe="M-long"), dict(eval_row("0006R0", 0.3976), recipe="M-long"),
+                dict(eval_row("0006R0", 0.4077, quality="high"), recipe="M-long"),
+                dict(eval_row("0006R0", 0.4193, 1.5), recipe="AA-heavy")]
+        self.assertEqual(recorded_lines(rows), [
+            "AA-heavy scored: 0006R0 standard@1.5 41.93",
+            "M-long scored: 0006R0 standard@1 39.76, high@1 40.77; 0016E5 standard@1 45.12"])
+        self.assertEqual(recorded_lines([]), [])
 
     def test_the_committed_fold_scores_name_recipe_drive_setting_and_where_each_came_from(self):
         rows = [json.loads(line) for line in FOLD_SCORES.read_text().splitlines() if line.strip()]
