@@ -25,7 +25,7 @@ cd "$(dirname "$0")"
 RUNS=${RUNS:-runs}
 PY=${PYTHON:-/usr/bin/python3}
 export PATH="$PWD/../node_modules/.bin:$PATH"
-source experiments/recipes.sh  # FCN8S_RECIPE, TEACHER_RECIPE, EDGE_RECIPE, DISTILL: the twins' too
+source experiments/recipes.sh  # FCN8S_RECIPE, TEACHER_RECIPE, EDGE_RECIPE, DISTILL, EDGE_QUANTIZE
 
 # shellcheck disable=SC2086  # the recipes are word lists
 $PY -m fcn.train --out "$RUNS/shipped/vgg16-w025-long" --train-split train+val $FCN8S_RECIPE
@@ -42,11 +42,12 @@ $PY -m fcn.export --checkpoint "$RUNS/shipped/vgg16-w025-long/fcn8s/best.pt" --o
   --id fcn8s-vgg16-w025-trainval-e150 --coarse --recipe-run "$RUNS/xdrive/M-long/fcn8s/last.pt"
 $PY -m fcn.export --checkpoint "$RUNS/xdrive/M-long/fcn8s/last.pt" --out "$RUNS/fcn8s-twin.onnx" --id fcn8s-twin \
   --coarse --skip-parity
-QUANTIZE=(--resolution 320 240 --float-convs 3 --runtime-upsample)
+# shellcheck disable=SC2086
 $PY -m fcn.quantize --checkpoint "$RUNS/shipped/edge-distill/fcn32s/best.pt" --out fcn32s-edge-int8.onnx \
-  --id fcn32s-vgg16ss-w0125-trainval-int8 --recipe-run "$RUNS/xdrive/K-edge-distill/fcn32s/last.pt" "${QUANTIZE[@]}"
+  --id fcn32s-vgg16ss-w0125-trainval-int8 --recipe-run "$RUNS/xdrive/K-edge-distill/fcn32s/last.pt" $EDGE_QUANTIZE
+# shellcheck disable=SC2086
 $PY -m fcn.quantize --checkpoint "$RUNS/xdrive/K-edge-distill/fcn32s/last.pt" --out "$RUNS/edge-twin-int8.onnx" \
-  --id edge-twin-int8 "${QUANTIZE[@]}"
+  --id edge-twin-int8 $EDGE_QUANTIZE
 biome format --write fcn8s.meta.json  # the Worker imports it: keep it in the repo's format
 npx fcn eval --model "$RUNS/fcn8s-twin.onnx" --split train+val --drive 0006R0
 npx fcn eval --model "$RUNS/edge-twin-int8.onnx" --split train+val --drive 0006R0

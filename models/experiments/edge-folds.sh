@@ -10,23 +10,30 @@
 #              that fold's teacher: 0.58 over K on 0006R0 alone, so its folds decide (item 5)
 #   J-edge     the shipped edge recipe without a teacher
 # The 0006R0 teacher fold is cross-drive.sh's B-bf16 run (the same recipe, seed and drive), linked
-# rather than retrained (about an hour at one thread).
+# rather than retrained where that run exists (a new machine lost it on 2026-12-07).
 # Usage: THREADS=1 bash models/experiments/edge-folds.sh   (resumable: rerun the same command)
-# Runs: models/runs/folds/{B-teacher,K-edge,AC-edge,J-edge}/<drive>; then, from models/:
-#   python3 -m fcn.report --folds runs/folds/K-edge/*   (and AC-edge, J-edge; B-teacher with --stage 8)
+# Runs: models/runs/folds/{B-teacher,K-edge,AC-edge,J-edge}/<drive>; then score the students in
+# int8 as the Worker runs them, and compare (from models/):
+#   bash experiments/score-folds.sh AC-edge && bash experiments/score-folds.sh K-edge
+#   python3 -m fcn.report --versus AC-edge K-edge
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-runs}
 source experiments/recipes.sh
 export RUNS
 
-# shellcheck disable=SC2086  # the recipes are word lists
-LINKED_FOLD=0006R0=xdrive/B-bf16 bash experiments/folds.sh B-teacher --stage all $TEACHER_RECIPE
-# shellcheck disable=SC2086
-bash experiments/folds.sh K-edge $EDGE_RECIPE $DISTILL \
-  --teacher "$RUNS/folds/B-teacher/@DRIVE@/fcn8s/best.pt"
-# shellcheck disable=SC2086
-bash experiments/folds.sh AC-edge $EDGE_HEAVY_RECIPE $DISTILL \
-  --teacher "$RUNS/folds/B-teacher/@DRIVE@/fcn8s/best.pt"
-# shellcheck disable=SC2086
-bash experiments/folds.sh J-edge $EDGE_RECIPE
+# Fold by fold, each drive's four runs together (0016E5's first: its epochs are half as long), so
+# a session that ends mid-way has whole folds to score (score-folds.sh) rather than four recipes
+# each part-trained.
+for drive in ${DRIVES:-0016E5 0001TP 0006R0}; do
+  # shellcheck disable=SC2086  # the recipes are word lists
+  DRIVES=$drive LINKED_FOLD=0006R0=xdrive/B-bf16 bash experiments/folds.sh B-teacher --stage all $TEACHER_RECIPE
+  # shellcheck disable=SC2086
+  DRIVES=$drive bash experiments/folds.sh K-edge $EDGE_RECIPE $DISTILL \
+    --teacher "$RUNS/folds/B-teacher/@DRIVE@/fcn8s/best.pt"
+  # shellcheck disable=SC2086
+  DRIVES=$drive bash experiments/folds.sh AC-edge $EDGE_HEAVY_RECIPE $DISTILL \
+    --teacher "$RUNS/folds/B-teacher/@DRIVE@/fcn8s/best.pt"
+  # shellcheck disable=SC2086
+  DRIVES=$drive bash experiments/folds.sh J-edge $EDGE_RECIPE
+done

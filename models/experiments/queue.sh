@@ -3,9 +3,9 @@
 # 2-core CPU), started in the background. Every run resumes from its last finished epoch and a
 # finished one returns at once, so this one command is what each session runs first:
 #   lane 1  the heavy recipe's folds (AA-heavy), the decision to ship it
-#   lane 2  the shipped recipe's folds (M-long) it is compared with; then the heavy recipe on
-#           train + val (AA-trainval: what would ship, ready when the folds decide); then the
-#           edge folds (teachers, K, AC, J: edge-folds.sh)
+#   lane 2  the shipped recipe's folds (M-long) it is compared with; then the edge folds
+#           (edge-folds.sh: teacher, K, AC and J, fold by fold), a cheaper decision; then the
+#           heavy recipe on train + val (AA-trainval: what would ship if the folds say so)
 # A lane already running (its lock held) is left alone. Logs: models/runs/queue-lane<N>.log;
 # where every run stands (from models/):
 #   python3 -m fcn.report --status runs/folds/*/* runs/shipped/*/
@@ -16,7 +16,7 @@ mkdir -p runs
 export THREADS=${THREADS:-1}
 lanes=(
   "bash experiments/heavy-folds.sh AA-heavy"
-  "bash experiments/heavy-folds.sh M-long && bash experiments/heavy-folds.sh AA-trainval && bash experiments/edge-folds.sh"
+  "bash experiments/heavy-folds.sh M-long && bash experiments/edge-folds.sh && bash experiments/heavy-folds.sh AA-trainval"
 )
 for i in "${!lanes[@]}"; do
   lane=$((i + 1))

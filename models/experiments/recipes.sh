@@ -10,6 +10,9 @@ TEACHER_RECIPE="--width 0.25 --epochs 50 12 36 --lr 2e-3 1e-3 3e-4 --bf16"  # tw
 EDGE_RECIPE="--stage 32 --backbone vgg16-strided-stem --width 0.125 --epochs 80 1 1 --lr 3e-3 1e-3 1e-3 \
 --scale 0.4 1.0 --crop 224 --eval-size 240 320 --bf16"
 DISTILL="--distill-weight 1.0 --distill-temperature 2.0"  # with --teacher: the edge model's
+# How the edge FCN-32s is quantised, shipped or scored: its first three convs float and its graph
+# stopping at the coarse scores (both faster in onnxruntime-web), at the Worker's 320x240.
+EDGE_QUANTIZE="--resolution 320 240 --float-convs 3 --runtime-upsample"
 # The leaders' heavy recipe (issue #31 item 2) on the ResNet-18 layout at 1/2 width: random scale
 # 0.5-2.0, 288-pixel crops, strong photometric jitter, poly schedule, 300 FCN-32s epochs. Nets
 # trained so read scenes best enlarged: its FCN-8s is scored at --input-scale 1.5 (and 1).

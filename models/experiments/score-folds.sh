@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
-# Scores one recipe's folds as the tiers run them: each fold's last FCN-8s (the epoch a
-# train + val retrain keeps) exported once to <fold>/fcn8s.onnx, then `npx fcn eval` on the
-# drive that fold held out, with the given eval options (--input-scale, --quality high). Each
-# score is appended, with the recipe's name, to experiments/fold-scores.jsonl, which is committed:
-# a fold scored once counts in every later session, whatever happens to the machine and its
-# checkpoints. The fold mean and spread are printed.
+# Scores one recipe's finished folds as the tiers run them, each on the drive it held out, with
+# the given eval options (--input-scale, --quality high):
+#   a staged recipe   the fold's last FCN-8s (the epoch a train + val retrain keeps), exported
+#                     once to <fold>/fcn8s.onnx
+#   an edge recipe    its last FCN-32s quantised to int8 as the shipped edge model is
+#                     (EDGE_QUANTIZE, calibrated on the fold's own training frames), once, to
+#                     <fold>/edge-int8.onnx
+# A fold still training (its train.log has no "done in" yet) is skipped, never scored half-way.
+# Each score is appended, with the recipe's name, to experiments/fold-scores.jsonl, which is
+# committed: a fold scored once counts in every later session, whatever happens to the machine
+# and its checkpoints. The fold mean and spread are printed.
 # Usage: bash models/experiments/score-folds.sh NAME [npx fcn eval options...]
 #   e.g. bash models/experiments/score-folds.sh AA-heavy --input-scale 1.5
 # Then, from models/, the ship rule on two recipes' scores (fold by fold, at the scales given):
@@ -13,6 +18,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-runs}
 PY=${PYTHON:-/usr/bin/python3}
+source experiments/recipes.sh  # EDGE_QUANTIZE
 name=${1:?usage: score-folds.sh NAME [npx fcn eval options...]}
 shift
 folds=$(realpath "$RUNS/folds/$name")
@@ -20,9 +26,19 @@ recorded=$(realpath experiments/fold-scores.jsonl)
 lines=()
 for fold in "$folds"/*/; do
   drive=$(basename "$fold")
-  [[ -f $fold/fcn8s/last.pt ]] || { echo "$name/$drive: no FCN-8s yet, skipped" >&2; continue; }
-  onnx="$fold/fcn8s.onnx"
-  [[ -f $onnx ]] || $PY -m fcn.export --checkpoint "$fold/fcn8s/last.pt" --out "$onnx" --id "$name-$drive-fcn8s" >&2
+  if ! grep -aqE "done in [0-9.]+ min" "$fold/train.log" 2>/dev/null; then
+    echo "$name/$drive: still training, skipped" >&2
+    continue
+  fi
+  if [[ -f $fold/fcn8s/last.pt ]]; then
+    onnx="$fold/fcn8s.onnx"
+    [[ -f $onnx ]] || $PY -m fcn.export --checkpoint "$fold/fcn8s/last.pt" --out "$onnx" --id "$name-$drive-fcn8s" >&2
+  else
+    onnx="$fold/edge-int8.onnx"
+    # shellcheck disable=SC2086  # a word list
+    [[ -f $onnx ]] || $PY -m fcn.quantize --checkpoint "$fold/fcn32s/last.pt" --out "$onnx" \
+      --id "$name-$drive-edge-int8" $EDGE_QUANTIZE >&2
+  fi
   row=$(cd .. && npx fcn eval --model "$onnx" --split train+val --drive "$drive" --json "$@")
   lines+=("$(NAME=$name $PY -c 'import json, os, sys; print(json.dumps({"recipe": os.environ["NAME"], **json.load(sys.stdin)}))' <<<"$row")")
   echo "${lines[-1]}" >>"$recorded"
