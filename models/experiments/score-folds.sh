@@ -22,7 +22,7 @@ source experiments/recipes.sh  # EDGE_QUANTIZE
 name=${1:?usage: score-folds.sh NAME [npx fcn eval options...]}
 shift
 folds=$(realpath "$RUNS/folds/$name")
-recorded=$(realpath experiments/fold-scores.jsonl)
+recorded=$(realpath "${FOLD_SCORES:-experiments/fold-scores.jsonl}")  # elsewhere for a trial
 lines=()
 for fold in "$folds"/*/; do
   drive=$(basename "$fold")
