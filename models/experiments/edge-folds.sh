@@ -12,9 +12,8 @@
 # The 0006R0 teacher fold is cross-drive.sh's B-bf16 run (the same recipe, seed and drive), linked
 # rather than retrained where that run exists (a new machine lost it on 2026-12-07).
 # Usage: THREADS=1 bash models/experiments/edge-folds.sh   (resumable: rerun the same command)
-# Runs: models/runs/folds/{B-teacher,K-edge,AC-edge,J-edge}/<drive>; then score the students in
-# int8 as the Worker runs them, and compare (from models/):
-#   bash experiments/score-folds.sh AC-edge && bash experiments/score-folds.sh K-edge
+# Runs: models/runs/folds/{B-teacher,K-edge,AC-edge,J-edge}/<drive>; each student is scored in
+# int8, as the Worker runs it, when its fold finishes; then, from models/:
 #   python3 -m fcn.report --versus AC-edge K-edge
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -36,4 +35,7 @@ for drive in ${DRIVES:-0016E5 0001TP 0006R0}; do
     --teacher "$RUNS/folds/B-teacher/@DRIVE@/fcn8s/best.pt"
   # shellcheck disable=SC2086
   DRIVES=$drive bash experiments/folds.sh J-edge $EDGE_RECIPE
+  for student in K-edge AC-edge J-edge; do  # in int8, recorded (score-folds.sh skips the scored)
+    bash experiments/score-folds.sh $student || echo "not scored: score-folds.sh $student" >&2
+  done
 done

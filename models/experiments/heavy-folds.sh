@@ -13,9 +13,8 @@
 # 0016E5 and 0001TP train, 0016E5 first: without its 204 frames an epoch is half as long.
 # Usage: THREADS=1 bash models/experiments/heavy-folds.sh [AA-heavy|M-long|AA-trainval]
 #   (default the two folds' recipes, in turn; resumable: rerun the same command; one process per recipe, so two cores run both)
-# Then: bash models/experiments/score-folds.sh AA-heavy --input-scale 1.5   (and 1; M-long at 1),
-#   commit experiments/fold-scores.jsonl, and, from models/:
-#   python3 -m fcn.report --versus AA-heavy M-long --input-scales 1.5 1
+# Each fold is scored when it finishes (score-folds.sh); commit experiments/fold-scores.jsonl,
+#   then, from models/: python3 -m fcn.report --versus AA-heavy M-long --input-scales 1.5 1
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-runs}
@@ -23,16 +22,29 @@ PY=${PYTHON:-/usr/bin/python3}
 source experiments/recipes.sh
 export RUNS
 export DRIVES=${DRIVES:-"0016E5 0001TP"}
+# Each fold is scored as soon as it is trained, at the settings the decision reads, and recorded
+# in experiments/fold-scores.jsonl (score-folds.sh skips what it has scored). A failed scoring
+# does not stop the lane: its log says so, and the command it names scores the fold later.
+score() { bash experiments/score-folds.sh "$@" || echo "not scored: score-folds.sh $*" >&2; }
 names=("$@")
 (( ${#names[@]} )) || names=(AA-heavy M-long)
 for name in "${names[@]}"; do
   case $name in
     AA-heavy)
-      # shellcheck disable=SC2086  # the recipes are word lists
-      bash experiments/folds.sh AA-heavy --stage all $HEAVY_RECIPE ;;
+      for drive in $DRIVES; do
+        # shellcheck disable=SC2086  # the recipes are word lists
+        DRIVES=$drive bash experiments/folds.sh AA-heavy --stage all $HEAVY_RECIPE
+        score AA-heavy --input-scale 1.5
+        score AA-heavy --input-scale 1
+        score AA-heavy --input-scale 1.5 --quality high
+      done ;;
     M-long)
-      # shellcheck disable=SC2086
-      bash experiments/folds.sh M-long --stage all $FCN8S_RECIPE ;;
+      for drive in $DRIVES; do
+        # shellcheck disable=SC2086
+        DRIVES=$drive bash experiments/folds.sh M-long --stage all $FCN8S_RECIPE
+        score M-long
+        score M-long --quality high
+      done ;;
     AA-trainval)
       # What shipping it would take, started before the folds end: the heavy recipe on every
       # labelled frame, each stage keeping its last epoch (retrain.sh's way)

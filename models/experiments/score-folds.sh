@@ -6,7 +6,9 @@
 #   an edge recipe    its last FCN-32s quantised to int8 as the shipped edge model is
 #                     (EDGE_QUANTIZE, calibrated on the fold's own training frames), once, to
 #                     <fold>/edge-int8.onnx
-# A fold still training (its train.log has no "done in" yet) is skipped, never scored half-way.
+# A fold still training (its train.log has no "done in" yet) is skipped, never scored half-way,
+# and so is one already scored with these options (a marker in the fold; RESCORE=1 scores again),
+# so the queue's lanes call this after every fold.
 # Each score is appended, with the recipe's name, to experiments/fold-scores.jsonl, which is
 # committed: a fold scored once counts in every later session, whatever happens to the machine
 # and its checkpoints. The fold mean and spread are printed.
@@ -30,6 +32,11 @@ for fold in "$folds"/*/; do
     echo "$name/$drive: still training, skipped" >&2
     continue
   fi
+  marker="$fold/.scored$(printf '%s' " $*" | tr -c 'A-Za-z0-9.' _)"
+  if [[ -f $marker && -z ${RESCORE:-} ]]; then
+    echo "$name/$drive: scored already with these options" >&2
+    continue
+  fi
   if [[ -f $fold/fcn8s/last.pt ]]; then
     onnx="$fold/fcn8s.onnx"
     [[ -f $onnx ]] || $PY -m fcn.export --checkpoint "$fold/fcn8s/last.pt" --out "$onnx" --id "$name-$drive-fcn8s" >&2
@@ -42,6 +49,7 @@ for fold in "$folds"/*/; do
   row=$(cd .. && npx fcn eval --model "$onnx" --split train+val --drive "$drive" --json "$@")
   lines+=("$(NAME=$name $PY -c 'import json, os, sys; print(json.dumps({"recipe": os.environ["NAME"], **json.load(sys.stdin)}))' <<<"$row")")
   echo "${lines[-1]}" >>"$recorded"
+  touch "$marker"
 done
 printf '%s\n' "${lines[@]}" | $PY -c '
 import json, statistics, sys
