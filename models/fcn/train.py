@@ -166,7 +166,7 @@ def pick_device(name: str) -> torch.device:
 def cpu_has_native_bf16(cpuinfo: str) -> bool:
     """Whether a ``/proc/cpuinfo`` text names a CPU with bf16 arithmetic in hardware
     (AVX512-BF16 or AMX-BF16). Elsewhere torch 1.13's bf16 kernels are emulated: an AVX2-only
-    EPYC took about 20 s a step for the heavy recipe where fp32 takes about 1.5 s."""
+    EPYC took about 20 s a step for the heavy recipe where fp32 takes about 2 s."""
     for line in cpuinfo.splitlines():
         if line.startswith("flags"):
             flags = set(line.split(":", 1)[1].split())
