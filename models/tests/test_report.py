@@ -8,7 +8,7 @@ import unittest
 from pathlib import Path
 
 from fcn.report import (FOLD_SCORES, class_gains, compare_folds, curve, fold_rows, fold_summary, last_scored,
-                        load_history, main, recorded_lines, render, render_folds, status_line)
+                        load_history, main, read_rows, recorded_lines, render, render_folds, status_line)
 
 
 def scored(epoch, holdout, val=None):
@@ -150,7 +150,7 @@ class VersusTest(unittest.TestCase):
         self.assertEqual(recorded_lines([]), [])
 
     def test_the_committed_fold_scores_name_recipe_drive_setting_and_where_each_came_from(self):
-        rows = [json.loads(line) for line in FOLD_SCORES.read_text().splitlines() if line.strip()]
+        rows = read_rows(FOLD_SCORES)
         self.assertTrue(rows)
         for row in rows:
             self.assertTrue({"recipe", "drive", "meanIU", "quality", "inputScale"} <= row.keys(), row)
