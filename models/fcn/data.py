@@ -111,8 +111,8 @@ def class_weights(root: Path | None = None, power: float = 0.5) -> torch.Tensor:
 
 
 def normalize(images_uint8: torch.Tensor) -> torch.Tensor:
-    mean = torch.tensor(MEAN).view(1, 3, 1, 1)
-    std = torch.tensor(STD).view(1, 3, 1, 1)
+    mean = torch.tensor(MEAN, device=images_uint8.device).view(1, 3, 1, 1)
+    std = torch.tensor(STD, device=images_uint8.device).view(1, 3, 1, 1)
     return (images_uint8.float() / 255.0 - mean) / std
 
 
@@ -134,11 +134,12 @@ def photometric(x: torch.Tensor, r: List[float], strength: str) -> torch.Tensor:
     x = grey + (x - grey) * (0.6 + 0.8 * r[3])
     x = _rotate_hue(x, (r[4] - 0.5) * 0.1 * 2 * math.pi)
     if r[5] < 0.25:
-        k = torch.tensor([1.0, 2.0, 1.0])
+        k = torch.tensor([1.0, 2.0, 1.0], device=x.device)
         k = (k[:, None] * k[None, :] / 16.0).expand(3, 1, 3, 3)
         x = F.conv2d(F.pad(x[None], (1, 1, 1, 1), mode="replicate"), k, groups=3)[0]
     if r[6] < 0.5:
-        x = x + torch.randn(x.shape, generator=_NOISE) * (6.0 * r[7])
+        # Drawn on the CPU wherever x is, so that a run draws the same noise on any device.
+        x = x + torch.randn(x.shape, generator=_NOISE).to(x.device) * (6.0 * r[7])
     return x.clamp(0, 255)
 
 
@@ -161,14 +162,15 @@ def _rotate_hue(x: torch.Tensor, angle: float) -> torch.Tensor:
     c, s = math.cos(angle), math.sin(angle)
     rot = torch.tensor([[1.0, 0.0, 0.0], [0.0, c, -s], [0.0, s, c]])
     m = torch.linalg.inv(to_yiq) @ rot @ to_yiq
-    return torch.einsum("ij,jhw->ihw", m, x)
+    return torch.einsum("ij,jhw->ihw", m.to(x.device), x)
 
 
 def augment_batch(images: torch.Tensor, labels: torch.Tensor, crop: int | None, scale: Tuple[float, float],
                   generator: torch.Generator, strength: str = "basic") -> Tuple[torch.Tensor, torch.Tensor]:
     """Random log-uniform scale, random crop (padded with void), horizontal flip and colour
     jitter (see ``photometric``). ``crop=None`` keeps whole frames (no scaling or cropping).
-    Returns normalised float images (N, 3, crop, crop) and int64 labels."""
+    Returns normalised float images (N, 3, crop, crop) and int64 labels, on the frames' device:
+    frames held on a GPU are augmented there (the random draws stay on the CPU generator)."""
     out_x, out_y = [], []
     for img, lbl in zip(images, labels):
         r = torch.rand(14, generator=generator).tolist()
@@ -212,7 +214,7 @@ def class_mix(images: torch.Tensor, labels: torch.Tensor, generator: torch.Gener
         if not present:
             continue
         order = torch.randperm(len(present), generator=generator).tolist()
-        chosen = torch.tensor([present[k] for k in order[: (len(present) + 1) // 2]])
+        chosen = torch.tensor([present[k] for k in order[: (len(present) + 1) // 2]], device=labels.device)
         mask = torch.isin(labels[j], chosen)
         x[i] = torch.where(mask, images[j], images[i])
         y[i] = torch.where(mask, labels[j], labels[i])

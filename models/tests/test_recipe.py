@@ -46,6 +46,19 @@ class AugmentTest(unittest.TestCase):
         self.assertEqual(tuple(x.shape), (2, 3, 36, 48))
         self.assertTrue(torch.isfinite(x).all())
 
+    def test_frames_on_another_device_are_augmented_there(self):
+        # A GPU run keeps its frames on the GPU, so every tensor the augmentation makes must
+        # follow them there. The "meta" device (shapes only) stands in for CUDA: a constant
+        # left on the CPU fails as it would on a GPU. Every branch of the strong jitter is hit
+        # in 16 draws (blur a quarter, noise half the time).
+        images = torch.zeros(2, 3, 36, 48, dtype=torch.uint8, device="meta")
+        labels = torch.zeros(2, 36, 48, dtype=torch.uint8, device="meta")
+        g = torch.Generator().manual_seed(0)
+        for crop in [32] * 8 + [None] * 8:
+            x, y = augment_batch(images, labels, crop, (0.35, 2.5), g, "strong")
+            self.assertEqual((x.device.type, y.device.type, y.dtype), ("meta", "meta", torch.int64))
+            self.assertEqual(tuple(x.shape), (2, 3, 32, 32) if crop else (2, 3, 36, 48))
+
     def test_strong_jitter_stays_in_range_and_changes_colour(self):
         x = torch.rand(3, 8, 8) * 255
         for seed in range(20):
