@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Issue #31's heavy-recipe decision on a lent GPU, in one device call instead of days of the
+# 2-core CPU: the folds it still needs (AA-heavy 0016E5 and 0001TP, M-long 0001TP; the 0006R0
+# folds are recorded) train side by side on the one GPU, each in its own process (a batch of 8
+# leaves most of an H100 idle), with the recipes of recipes.sh unchanged. Each finished fold's
+# train.log and its last FCN-8s (fp16 weights, so that a 4.3 M-parameter net comes back under
+# the device's 16 MiB a file) go to $OUT. Unfinished folds resume on the next call while the
+# machine is warm (runs/gpu is kept between calls).
+#
+# On the device (repo root; CamVid travels through a git-ignored link, `ln -s ../shared shared`
+# here once, and the call's carry ["shared/datasets/camvid"]):
+#   FCN_DATA_DIR=shared/datasets/camvid bash models/experiments/gpu-folds.sh
+# Back here, with the files the call returned:
+#   bash models/experiments/gpu-folds.sh --unpack DIR
+# puts them in models/runs/gpu/folds/<recipe>/<drive>/ and scores them as the CPU lanes' folds
+# are scored (score-folds.sh, into experiments/fold-scores.jsonl). FOLDS="AA-heavy/0016E5 ..."
+# picks folds; EXTRA="--epochs 1 1 1 --limit 16" shrinks them for a trial.
+set -euo pipefail
+[[ ${1:-} == --unpack ]] && from=$(realpath "${2:?usage: gpu-folds.sh --unpack DIR}")
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}  # on the device the plain python3 holds PyTorch
+source experiments/recipes.sh
+export RUNS=runs/gpu
+FOLDS=${FOLDS:-"AA-heavy/0016E5 AA-heavy/0001TP M-long/0001TP"}
+# The decision's settings, as heavy-folds.sh scores the CPU lanes' folds.
+declare -A SCORED=([AA-heavy]="--input-scale 1.5;--input-scale 1;--input-scale 1.5 --quality high"
+                   [M-long]=";--quality high")
+
+if [[ ${1:-} == --unpack ]]; then
+  PY=${PYTHON:-/usr/bin/python3}
+  export PYTHON=$PY
+  for fold in $FOLDS; do
+    recipe=${fold%/*} drive=${fold#*/} stem="${fold/\//_}"
+    [[ -f $from/$stem.fcn8s.pt ]] || { echo "$fold: not in $from, skipped" >&2; continue; }
+    mkdir -p "$RUNS/folds/$fold/fcn8s"
+    cp "$from/$stem.fcn8s.pt" "$RUNS/folds/$fold/fcn8s/last.pt"
+    cp "$from/$stem.train.log" "$RUNS/folds/$fold/train.log"
+  done
+  for recipe in $(printf '%s\n' $FOLDS | cut -d/ -f1 | sort -u); do
+    IFS=';' read -ra settings <<<"${SCORED[$recipe]}"
+    for s in "${settings[@]}"; do
+      # shellcheck disable=SC2086  # the settings are word lists
+      bash experiments/score-folds.sh "$recipe" $s
+    done
+  done
+  exit 0
+fi
+
+mkdir -p "$RUNS"
+recipe_of() { case $1 in AA-heavy) echo "--stage all $HEAVY_RECIPE" ;; M-long) echo "--stage all $FCN8S_RECIPE" ;; esac; }
+pids=()
+for fold in $FOLDS; do
+  recipe=${fold%/*} drive=${fold#*/}
+  # shellcheck disable=SC2046,SC2086
+  DRIVES=$drive THREADS=${THREADS:-4} PYTHON=$PY bash experiments/folds.sh "$recipe" \
+    $(recipe_of "$recipe") ${EXTRA:-} >"$RUNS/$recipe.$drive.log" 2>&1 &
+  pids+=($!)
+done
+status=0
+for pid in "${pids[@]}"; do wait "$pid" || status=1; done
+out=${OUT:-$RUNS/out}
+mkdir -p "$out"
+for fold in $FOLDS; do
+  dir=$RUNS/folds/$fold stem="${fold/\//_}"
+  tail -n 3 "$RUNS/${fold/\//.}.log" >&2 || true
+  grep -aqE "done in [0-9.]+ min" "$dir/train.log" 2>/dev/null || { echo "$fold: not finished" >&2; continue; }
+  cp "$dir/train.log" "$out/$stem.train.log"
+  # The weights and what export reads (config, stride, the last epoch's scores), in fp16.
+  $PY - "$dir/fcn8s/last.pt" "$out/$stem.fcn8s.pt" <<'EOF'
+import sys, torch
+state = torch.load(sys.argv[1], map_location="cpu")
+model = {k: v.half() if v.is_floating_point() else v for k, v in state["model"].items()}
+torch.save({"model": model, "stride": state["stride"], "config": state["config"], "epoch": state["epoch"],
+            "history": state["history"][-1:]}, sys.argv[2])
+EOF
+  echo "$fold: $(ls -l "$out/$stem.fcn8s.pt" | awk '{print $5}') bytes to bring back" >&2
+done
+exit $status
