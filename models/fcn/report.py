@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
+import statistics
 from pathlib import Path
 from typing import Dict, Iterable, List, Sequence, Tuple
 
@@ -190,16 +192,33 @@ def read_scores(recipe: str, path: Path = FOLD_SCORES) -> List[dict]:
     return [r for r in read_rows(path) if r["recipe"] == recipe]
 
 
+def stage_epochs(log: str, stride: int) -> int | None:
+    """How many epochs a stage trains for, from the line ``fcn.train`` logs as it starts one
+    (``fcn32s: 4.75M parameters, 300 epochs``); the last such line, as a run may restart."""
+    found = re.findall(rf"^fcn{stride}s: [0-9.]+M parameters, ([0-9]+) epochs", log, re.MULTILINE)
+    return int(found[-1]) if found else None
+
+
 def status_line(run: Path) -> str:
     """Where one run stands, from its stages' history.json: the stage in progress (the finest
-    started), its last epoch, its last and best held-out scores. The first thing a session
-    reads of runs that span sessions."""
+    started), its last epoch (of how many, where the run's train.log says), its last and best
+    held-out scores, and the hours of epochs the stage has left at the pace of its last ten
+    (the median, as the CPU is shared; scoring comes on top). The first thing a session reads of
+    runs that span sessions."""
     stages = [(stride, load_history(run, stride)) for stride in (8, 16, 32)]
     stride, history = next(((s, h) for s, h in stages if h), (32, []))
     if not history:
         return f"{run}: not started"
     held_out = curve(history, "holdout")
-    line = f"{run}: fcn{stride}s epoch {history[-1]['epoch']}"
+    epoch = history[-1]["epoch"]
+    log = run / "train.log"
+    total = stage_epochs(log.read_text(errors="replace"), stride) if log.exists() else None
+    line = f"{run}: fcn{stride}s epoch {epoch}"
+    if total:
+        line += f" of {total}"
+        pace = statistics.median(e["seconds"] for e in history[-10:]) if "seconds" in history[-1] else None
+        if pace and total > epoch:
+            line += f" ({pace:.0f} s an epoch lately, {(total - epoch) * pace / 3600:.1f} h left in this stage)"
     if held_out:
         best = max(held_out, key=lambda point: point[1])
         line += (f", held-out {held_out[-1][1]:.2f} at {held_out[-1][0]}"

@@ -8,7 +8,8 @@ import unittest
 from pathlib import Path
 
 from fcn.report import (FOLD_SCORES, class_gains, compare_folds, curve, fold_rows, fold_summary, last_scored,
-                        load_history, main, read_rows, recorded_lines, render, render_folds, status_line)
+                        load_history, main, read_rows, recorded_lines, render, render_folds, stage_epochs,
+                        status_line)
 
 
 def scored(epoch, holdout, val=None):
@@ -41,6 +42,20 @@ class ReportTest(unittest.TestCase):
         (self.run / "fcn16s" / "history.json").write_text(json.dumps([scored(5, 0.41), {"epoch": 6, "loss": 1}]))
         self.assertEqual(status_line(self.run), f"{self.run}: fcn16s epoch 6, held-out 41.00 at 5 (best 41.00 at 5)")
         self.assertEqual(status_line(self.run / "nothing"), f"{self.run / 'nothing'}: not started")
+
+    def test_status_says_how_many_epochs_the_stage_has_and_the_hours_left_at_its_recent_pace(self):
+        # A restarted run logs its stage again; the last line counts. Progress bars do not.
+        log = ("fcn32s: 3.09M parameters, 150 epochs\nfcn32s epoch 1/150 [#] 1/21\n"
+               "resuming fcn32s at epoch 1\nfcn32s: 4.75M parameters, 300 epochs\n")
+        self.assertEqual(stage_epochs(log, 32), 300)
+        self.assertIsNone(stage_epochs(log, 16))
+        (self.run / "train.log").write_text(log)
+        # Eleven timed epochs: the median of the last ten is 60 s (the slow first one drops out).
+        history = [{"epoch": e, "loss": 1.0, "seconds": 600 if e == 1 else 60} for e in range(1, 11)]
+        history.append({**scored(11, 0.3), "seconds": 90})
+        (self.run / "fcn32s" / "history.json").write_text(json.dumps(history))
+        self.assertEqual(status_line(self.run), f"{self.run}: fcn32s epoch 11 of 300 (60 s an epoch lately, "
+                                                "4.8 h left in this stage), held-out 30.00 at 11 (best 30.00 at 11)")
 
     def test_render_lines_up_runs_by_epoch_and_gives_the_last_per_class_row(self):
         other = [scored(10, 0.4)]
