@@ -14,7 +14,8 @@
 #   bash models/experiments/gpu-folds.sh --unpack DIR
 # puts them in models/runs/gpu/folds/<recipe>/<drive>/ and scores them as the CPU lanes' folds
 # are scored (score-folds.sh, into experiments/fold-scores.jsonl). FOLDS="AA-heavy/0016E5 ..."
-# picks folds; EXTRA="--epochs 1 1 1 --limit 16" shrinks them for a trial.
+# picks folds; EXTRA="--epochs 1 1 1 --limit 16" shrinks them for a trial; BUDGET_S (540) is
+# how long they train in this call (the device allows 600 s a command).
 set -euo pipefail
 [[ ${1:-} == --unpack ]] && from=$(realpath "${2:?usage: gpu-folds.sh --unpack DIR}")
 cd "$(dirname "$0")/.."
@@ -52,10 +53,19 @@ pids=()
 for fold in $FOLDS; do
   recipe=${fold%/*} drive=${fold#*/}
   # shellcheck disable=SC2046,SC2086
-  DRIVES=$drive THREADS=${THREADS:-4} PYTHON=$PY bash experiments/folds.sh "$recipe" \
+  # Its own process group (setsid), so that the budget below stops the fold's python too.
+  DRIVES=$drive THREADS=${THREADS:-4} PYTHON=$PY setsid bash experiments/folds.sh "$recipe" \
     $(recipe_of "$recipe") ${EXTRA:-} >"$RUNS/$recipe.$drive.log" 2>&1 &
   pids+=($!)
 done
+# A device command is killed at its limit (10 minutes), and this script with it, before it could
+# hand anything back; so the folds are stopped after BUDGET_S seconds (checkpoints are atomic: a
+# stopped fold loses its current epoch and resumes on the next call) and the finished ones packed.
+deadline=$((SECONDS + ${BUDGET_S:-540}))
+for pid in "${pids[@]}"; do
+  while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 2; done
+done
+for pid in "${pids[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || true; done
 status=0
 for pid in "${pids[@]}"; do wait "$pid" || status=1; done
 out=${OUT:-$RUNS/out}
