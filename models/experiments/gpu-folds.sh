@@ -18,6 +18,8 @@
 # how long they train in this call (the device allows 600 s a command).
 set -euo pipefail
 [[ ${1:-} == --unpack ]] && from=$(realpath "${2:?usage: gpu-folds.sh --unpack DIR}")
+# Paths given relative to where it was called from, before the cd below.
+[[ -n ${FCN_DATA_DIR:-} ]] && FCN_DATA_DIR=$(realpath "$FCN_DATA_DIR") && export FCN_DATA_DIR
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}  # on the device the plain python3 holds PyTorch
 source experiments/recipes.sh
