@@ -238,6 +238,16 @@ def recorded_lines(rows: Iterable[dict]) -> List[str]:
             for recipe, drives in sorted(by_recipe.items())]
 
 
+def run_labels(runs: Sequence[Path]) -> List[str]:
+    """A column name per run: its folder's name, or as many of its last folders as tell the runs
+    apart (two recipes' folds of one drive are both ``0016E5``: ``M-long/0016E5``)."""
+    for depth in range(1, max(len(run.parts) for run in runs) + 1):
+        labels = ["/".join(run.parts[-depth:]) for run in runs]
+        if len(set(labels)) == len(labels):
+            return labels
+    return [str(run) for run in runs]
+
+
 def main(argv: List[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("runs", nargs="+", type=Path, help="run folders (fcn.train --out); with --versus, two recipes")
@@ -266,7 +276,8 @@ def main(argv: List[str] | None = None) -> None:
     if a.folds:
         print(render_folds({run.name: load_history(run, a.stage) for run in a.runs}))
         return
-    print(render({run.name: load_history(run, a.stage) for run in a.runs}, class_names()))
+    print(render({label: load_history(run, a.stage) for label, run in zip(run_labels(a.runs), a.runs)},
+                 class_names()))
 
 
 if __name__ == "__main__":

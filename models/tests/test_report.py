@@ -8,8 +8,8 @@ import unittest
 from pathlib import Path
 
 from fcn.report import (FOLD_SCORES, class_gains, compare_folds, curve, fold_rows, fold_summary, last_scored,
-                        load_history, main, read_rows, recorded_lines, render, render_folds, stage_epochs,
-                        status_line)
+                        load_history, main, read_rows, recorded_lines, render, render_folds, run_labels,
+                        stage_epochs, status_line)
 
 
 def scored(epoch, holdout, val=None):
@@ -56,6 +56,13 @@ class ReportTest(unittest.TestCase):
         (self.run / "fcn32s" / "history.json").write_text(json.dumps(history))
         self.assertEqual(status_line(self.run), f"{self.run}: fcn32s epoch 11 of 300 (60 s an epoch lately, "
                                                 "4.8 h left in this stage), held-out 30.00 at 11 (best 30.00 at 11)")
+
+    def test_runs_are_named_by_as_many_of_their_last_folders_as_tell_them_apart(self):
+        self.assertEqual(run_labels([Path("runs/xdrive/B-bf16"), Path("runs/xdrive/M-long")]), ["B-bf16", "M-long"])
+        # Two recipes' folds of one drive: one name each, not one for both.
+        self.assertEqual(run_labels([Path("runs/folds/M-long/0016E5"), Path("runs/folds/AA-heavy/0016E5")]),
+                         ["M-long/0016E5", "AA-heavy/0016E5"])
+        self.assertEqual(run_labels([Path("a/x"), Path("x")]), ["a/x", "x"])
 
     def test_render_lines_up_runs_by_epoch_and_gives_the_last_per_class_row(self):
         other = [scored(10, 0.4)]
