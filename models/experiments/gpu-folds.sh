@@ -13,9 +13,11 @@
 # Back here, with the files the call returned:
 #   bash models/experiments/gpu-folds.sh --unpack DIR
 # puts them in models/runs/gpu/folds/<recipe>/<drive>/ and scores them as the CPU lanes' folds
-# are scored (score-folds.sh, into experiments/fold-scores.jsonl). FOLDS="AA-heavy/0016E5 ..."
-# picks folds; EXTRA="--epochs 1 1 1 --limit 16" shrinks them for a trial; BUDGET_S (540) is
-# how long they train in this call (the device allows 600 s a command).
+# are scored (score-folds.sh, into experiments/fold-scores.jsonl). The CPU lanes' runs of the
+# same folds are then redundant: a row they add later replaces these (fcn.report keeps the last
+# row of a drive), so stop them or let them stand as a second run of the recipe.
+# FOLDS="AA-heavy/0016E5 ..." picks folds; EXTRA="--epochs 1 1 1 --limit 16" shrinks them for a
+# trial; BUDGET_S (540) is how long they train in this call (the device allows 600 s a command).
 set -euo pipefail
 [[ ${1:-} == --unpack ]] && from=$(realpath "${2:?usage: gpu-folds.sh --unpack DIR}")
 # Paths given relative to where it was called from, before the cd below.
