@@ -5,8 +5,10 @@
  *   npm run bench -- preview   one part only (preview | gpu)
  *   npm run bench -- phones    only the phone-photo rows (12 and 48 MP JPEGs) beside 480x360
  *   npm run bench -- preview --baseline-edge-model old.onnx
- *                              also time another edge model beside the shipped one
+ *                              also time another edge model beside the shipped one, in Node's
+ *                              onnxruntime-web and in workerd (edge-models/)
  */
+import { benchEdgeModelsInWorkerd } from "./edge-models/bench.ts";
 import { benchGpuService } from "./gpu-service.ts";
 import { benchPreview } from "./preview.ts";
 
@@ -31,6 +33,7 @@ if (want("preview")) {
   table("Edge preview (int8 FCN-32s)", preview.rows);
   table("Worker isolate memory (Cloudflare's limit: 128 MB)", preview.memory);
   for (const note of preview.notes) console.log(`\n${note}`);
+  if (baselineModel) table("Edge models in workerd", await benchEdgeModelsInWorkerd(baselineModel));
 }
 if (parts.includes("phones")) {
   const phones = await benchPreview({ phonesOnly: true });
