@@ -192,19 +192,26 @@ def read_scores(recipe: str, path: Path = FOLD_SCORES) -> List[dict]:
     return [r for r in read_rows(path) if r["recipe"] == recipe]
 
 
-def stage_epochs(log: str, stride: int) -> int | None:
-    """How many epochs a stage trains for, from the line ``fcn.train`` logs as it starts one
-    (``fcn32s: 4.75M parameters, 300 epochs``); the last such line, as a run may restart."""
-    found = re.findall(rf"^fcn{stride}s: [0-9.]+M parameters, ([0-9]+) epochs", log, re.MULTILINE)
-    return int(found[-1]) if found else None
+def planned_epochs(log: str) -> Dict[int, int]:
+    """How many epochs each stage of a run trains for, by stride, from its train.log: the plan
+    ``fcn.train`` logs at its start (``stages: fcn32s 300 epochs, fcn16s 12 epochs, ...``), and
+    else the line it logs as it starts a stage (``fcn32s: 4.75M parameters, 300 epochs``). The
+    last of each counts, as a run may restart."""
+    plan: Dict[int, int] = {}
+    for line in log.splitlines():
+        if line.startswith("stages: "):
+            plan = {int(s): int(e) for s, e in re.findall(r"fcn([0-9]+)s ([0-9]+) epochs", line)}
+        elif started := re.match(r"fcn([0-9]+)s: [0-9.]+M parameters, ([0-9]+) epochs", line):
+            plan[int(started[1])] = int(started[2])
+    return plan
 
 
 def status_line(run: Path) -> str:
     """Where one run stands, from its stages' history.json: the stage in progress (the finest
     started), its last epoch (of how many, where the run's train.log says), its last and best
-    held-out scores, and the hours of epochs the stage has left at the pace of its last ten
-    (the median, as the CPU is shared; scoring comes on top). The first thing a session reads of
-    runs that span sessions."""
+    held-out scores, and the hours of epochs left in the stage and in the run (where the log has
+    the whole plan) at the pace of the stage's last ten epochs (their median, as the CPU is
+    shared; scoring comes on top). The first thing a session reads of runs that span sessions."""
     stages = [(stride, load_history(run, stride)) for stride in (8, 16, 32)]
     stride, history = next(((s, h) for s, h in stages if h), (32, []))
     if not history:
@@ -212,13 +219,17 @@ def status_line(run: Path) -> str:
     held_out = curve(history, "holdout")
     epoch = history[-1]["epoch"]
     log = run / "train.log"
-    total = stage_epochs(log.read_text(errors="replace"), stride) if log.exists() else None
+    plan = planned_epochs(log.read_text(errors="replace")) if log.exists() else {}
     line = f"{run}: fcn{stride}s epoch {epoch}"
-    if total:
-        line += f" of {total}"
+    if stride in plan:
+        line += f" of {plan[stride]}"
         pace = statistics.median(e["seconds"] for e in history[-10:]) if "seconds" in history[-1] else None
-        if pace and total > epoch:
-            line += f" ({pace:.0f} s an epoch lately, {(total - epoch) * pace / 3600:.1f} h left in this stage)"
+        left = plan[stride] - epoch
+        later = sum(e for s, e in plan.items() if s < stride)  # the finer stages still to come
+        if pace and left + later > 0:
+            hours = [f"{left * pace / 3600:.1f} h left in this stage"] if left else []
+            hours += [f"{(left + later) * pace / 3600:.1f} h in the run"] if later else []
+            line += f" ({pace:.0f} s an epoch lately, {', '.join(hours)})"
     if held_out:
         best = max(held_out, key=lambda point: point[1])
         line += (f", held-out {held_out[-1][1]:.2f} at {held_out[-1][0]}"

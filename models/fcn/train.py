@@ -417,6 +417,9 @@ def main(argv: list[str] | None = None) -> None:
     init = a.init
     print(f"training on {device}" + (f" (rank {world.rank} of {world.size})" if world.distributed else ""),
           file=sys.stderr)
+    if world.is_main:  # the whole plan, for `fcn.report --status`'s estimate of the hours left
+        print("stages: " + ", ".join(f"fcn{s}s {a.epochs[[32, 16, 8].index(s)]} epochs" for s in stages),
+              file=sys.stderr)
     for stride in stages:
         i = [32, 16, 8].index(stride)
         init = train_stage(cfg, stride, a.epochs[i], a.lr[i], a.out, init if stride != 32 else None, train, evals,

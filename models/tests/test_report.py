@@ -8,8 +8,8 @@ import unittest
 from pathlib import Path
 
 from fcn.report import (FOLD_SCORES, class_gains, compare_folds, curve, fold_rows, fold_summary, last_scored,
-                        load_history, main, read_rows, recorded_lines, render, render_folds, run_labels,
-                        stage_epochs, status_line)
+                        load_history, main, read_rows, recorded_lines, render, planned_epochs,
+                        render_folds, run_labels, status_line)
 
 
 def scored(epoch, holdout, val=None):
@@ -47,8 +47,7 @@ class ReportTest(unittest.TestCase):
         # A restarted run logs its stage again; the last line counts. Progress bars do not.
         log = ("fcn32s: 3.09M parameters, 150 epochs\nfcn32s epoch 1/150 [#] 1/21\n"
                "resuming fcn32s at epoch 1\nfcn32s: 4.75M parameters, 300 epochs\n")
-        self.assertEqual(stage_epochs(log, 32), 300)
-        self.assertIsNone(stage_epochs(log, 16))
+        self.assertEqual(planned_epochs(log), {32: 300})
         (self.run / "train.log").write_text(log)
         # Eleven timed epochs: the median of the last ten is 60 s (the slow first one drops out).
         history = [{"epoch": e, "loss": 1.0, "seconds": 600 if e == 1 else 60} for e in range(1, 11)]
@@ -56,6 +55,14 @@ class ReportTest(unittest.TestCase):
         (self.run / "fcn32s" / "history.json").write_text(json.dumps(history))
         self.assertEqual(status_line(self.run), f"{self.run}: fcn32s epoch 11 of 300 (60 s an epoch lately, "
                                                 "4.8 h left in this stage), held-out 30.00 at 11 (best 30.00 at 11)")
+        # With the run's whole plan logged, the finer stages count too: 289 + 12 + 36 epochs.
+        (self.run / "train.log").write_text("stages: fcn32s 300 epochs, fcn16s 12 epochs, fcn8s 36 epochs\n" + log)
+        self.assertEqual(planned_epochs((self.run / "train.log").read_text()), {32: 300, 16: 12, 8: 36})
+        self.assertIn("(60 s an epoch lately, 4.8 h left in this stage, 5.6 h in the run)", status_line(self.run))
+        # The last epoch of a stage with finer ones to come: only the run's hours remain.
+        history.append({"epoch": 300, "loss": 1.0, "seconds": 60})
+        (self.run / "fcn32s" / "history.json").write_text(json.dumps(history))
+        self.assertIn("epoch 300 of 300 (60 s an epoch lately, 0.8 h in the run)", status_line(self.run))
 
     def test_runs_are_named_by_as_many_of_their_last_folders_as_tell_them_apart(self):
         self.assertEqual(run_labels([Path("runs/xdrive/B-bf16"), Path("runs/xdrive/M-long")]), ["B-bf16", "M-long"])
