@@ -13,6 +13,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p runs
+# Folds scored since the last commit: the scores outlive this machine only once committed.
+uncommitted=$(git diff --numstat -- experiments/fold-scores.jsonl 2>/dev/null | cut -f1)
+if [[ -n $uncommitted ]]; then
+  echo "experiments/fold-scores.jsonl has $uncommitted scores not committed yet: commit them" >&2
+fi
 export THREADS=${THREADS:-1}
 lanes=(
   "bash experiments/heavy-folds.sh AA-heavy"
