@@ -4,8 +4,8 @@
  */
 import edgeModelBytes from "../../models/fcn32s-edge-int8.onnx";
 import { type ModelMetadata, readModelMetadata } from "../../models/runtime/model-metadata.ts";
-import type { Model, SessionLike, TensorConstructor } from "../../models/runtime/segment.ts";
-import { createSession, Tensor } from "./ort-web.ts";
+import type { Model } from "../../models/runtime/segment.ts";
+import { webModel } from "./ort-web.ts";
 
 export interface LoadedModel extends Model {
   bytes: number;
@@ -19,14 +19,8 @@ let loading: Promise<LoadedModel> | undefined;
 export function edgeModel(): Promise<LoadedModel> {
   loading ??= (async () => {
     const started = Date.now();
-    const session = await createSession(edgeModelBytes);
-    return {
-      session: session as unknown as SessionLike,
-      Tensor: Tensor as unknown as TensorConstructor,
-      meta: edgeModelMeta,
-      bytes: edgeModelBytes.byteLength,
-      loadMs: Date.now() - started,
-    };
+    const model = await webModel(edgeModelBytes, edgeModelMeta);
+    return { ...model, bytes: edgeModelBytes.byteLength, loadMs: Date.now() - started };
   })().catch((error) => {
     loading = undefined;
     throw error;

@@ -9,6 +9,8 @@
  */
 import ortWasm from "onnxruntime-web/ort-wasm-simd-threaded.wasm";
 import * as ort from "onnxruntime-web/wasm";
+import type { ModelMetadata } from "../../models/runtime/model-metadata.ts";
+import type { Model, SessionLike, TensorConstructor } from "../../models/runtime/segment.ts";
 
 const PLACEHOLDER = new Uint8Array([0x66, 0x63, 0x6e, 0x21]); // "fcn!"
 
@@ -53,4 +55,14 @@ export async function createSession(model: ArrayBuffer): Promise<ort.InferenceSe
     executionProviders: ["wasm"],
     graphOptimizationLevel: "all",
   });
+}
+
+/** A model the shared runtime (`models/runtime/segment.ts`) runs, on onnxruntime-web. */
+export async function webModel(bytes: ArrayBuffer, meta: ModelMetadata): Promise<Model> {
+  const session = await createSession(bytes);
+  return {
+    session: session as unknown as SessionLike,
+    Tensor: Tensor as unknown as TensorConstructor,
+    meta,
+  };
 }

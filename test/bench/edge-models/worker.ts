@@ -8,14 +8,9 @@
 
 import shippedBytes from "../../../models/fcn32s-edge-int8.onnx";
 import { readModelMetadata } from "../../../models/runtime/model-metadata.ts";
-import {
-  type Model,
-  runGraph,
-  type SessionLike,
-  type TensorConstructor,
-} from "../../../models/runtime/segment.ts";
+import { type Model, runGraph } from "../../../models/runtime/segment.ts";
 import { inferenceSize } from "../../../models/runtime/tensor.ts";
-import { createSession, Tensor } from "../../../worker/inference/ort-web.ts";
+import { webModel } from "../../../worker/inference/ort-web.ts";
 import candidateBytes from "../../artifacts/bench-candidate-edge.onnx";
 
 const FILES = { shipped: shippedBytes, candidate: candidateBytes };
@@ -24,11 +19,7 @@ const models: Partial<Record<Name, Promise<Model>>> = {};
 
 function load(name: Name): Promise<Model> {
   const bytes = FILES[name];
-  models[name] ??= createSession(bytes).then((session) => ({
-    session: session as unknown as SessionLike,
-    Tensor: Tensor as unknown as TensorConstructor,
-    meta: readModelMetadata(new Uint8Array(bytes)),
-  }));
+  models[name] ??= webModel(bytes, readModelMetadata(new Uint8Array(bytes)));
   return models[name];
 }
 
