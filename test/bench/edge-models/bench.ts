@@ -4,39 +4,36 @@
  * noise hits both alike. Issue #31 asks an edge net to run "at equal or lower time in workerd";
  * onnxruntime-web in Node runs the same wasm but is not the Worker.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { copyFileSync, mkdirSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePort } from "../../fixtures/system.ts";
+import { ARTIFACTS, alive, freePort, launch, stopGroup, waitFor } from "../../fixtures/system.ts";
 import { percentile } from "../preview.ts";
 
 const HERE = "test/bench/edge-models";
-const CANDIDATE = "test/artifacts/bench-candidate-edge.onnx";
+const CANDIDATE = join(ARTIFACTS, "bench-candidate-edge.onnx");
 
 type Row = [string, string];
 
 /** p50 of the Worker's own graph time (and of the whole request) for each model, and their ratio. */
 export async function benchEdgeModelsInWorkerd(candidate: string, runs = 40): Promise<Row[]> {
-  mkdirSync("test/artifacts", { recursive: true });
+  mkdirSync(ARTIFACTS, { recursive: true });
   copyFileSync(candidate, CANDIDATE); // the Worker imports it from there (bundled as bytes)
   const port = await freePort();
-  const dev: ChildProcess = spawn(
+  const state = mkdtempSync(join(tmpdir(), "fcn-bench-edge-models-"));
+  const dev = launch("bench-worker", [
     "wrangler",
-    [
-      "dev",
-      "-c",
-      `${HERE}/wrangler.toml`,
-      "--ip",
-      "127.0.0.1",
-      "--port",
-      String(port),
-      "--persist-to",
-      mkdtempSync(join(tmpdir(), "fcn-bench-edge-models-")),
-      "--show-interactive-dev-session=false",
-    ],
-    { stdio: "ignore", detached: true },
-  );
+    "dev",
+    "-c",
+    `${HERE}/wrangler.toml`,
+    "--ip",
+    "127.0.0.1",
+    "--port",
+    String(port),
+    "--persist-to",
+    state,
+    "--show-interactive-dev-session=false",
+  ]);
   try {
     const time = async (model: "shipped" | "candidate") => {
       const t0 = performance.now();
@@ -45,15 +42,15 @@ export async function benchEdgeModelsInWorkerd(candidate: string, runs = 40): Pr
       const { ms, width, height } = (await r.json()) as { ms: number; width: number; height: number };
       return { graph: ms, request: performance.now() - t0, size: `${width}x${height}` };
     };
-    for (let i = 0; ; i++) {
-      try {
-        await time("shipped"); // also creates its session
-        break;
-      } catch (error) {
-        if (i > 300) throw new Error(`the bench Worker did not start: ${error}`);
-        await new Promise((r) => setTimeout(r, 200));
-      }
-    }
+    await waitFor(
+      "the bench Worker to run the shipped model", // its first run also creates its session
+      async () => {
+        if (!alive(dev)) throw new Error(`wrangler dev exited:\n${dev.log.join("").slice(-3000)}`);
+        return time("shipped").catch(() => false);
+      },
+      60_000,
+      200,
+    );
     for (let i = 0; i < 3; i++) {
       await time("shipped"); // warm-up (the candidate's first also creates its session)
       await time("candidate");
@@ -80,8 +77,6 @@ export async function benchEdgeModelsInWorkerd(candidate: string, runs = 40): Pr
       ],
     ];
   } finally {
-    try {
-      process.kill(-dev.pid!, "SIGTERM");
-    } catch {}
+    await stopGroup(dev);
   }
 }
