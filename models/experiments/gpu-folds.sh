@@ -27,9 +27,6 @@ PY=${PYTHON:-python3}  # on the device the plain python3 holds PyTorch
 source experiments/recipes.sh
 export RUNS=runs/gpu
 FOLDS=${FOLDS:-"AA-heavy/0016E5 AA-heavy/0001TP M-long/0001TP"}
-# The decision's settings, as heavy-folds.sh scores the CPU lanes' folds.
-declare -A SCORED=([AA-heavy]="--input-scale 1.5;--input-scale 1;--input-scale 1.5 --quality high"
-                   [M-long]=";--quality high")
 
 if [[ ${1:-} == --unpack ]]; then
   PY=${PYTHON:-/usr/bin/python3}
@@ -42,11 +39,7 @@ if [[ ${1:-} == --unpack ]]; then
     cp "$from/$stem.train.log" "$RUNS/folds/$fold/train.log"
   done
   for recipe in $(printf '%s\n' $FOLDS | cut -d/ -f1 | sort -u); do
-    IFS=';' read -ra settings <<<"${SCORED[$recipe]}"
-    for s in "${settings[@]}"; do
-      # shellcheck disable=SC2086  # the settings are word lists
-      bash experiments/score-folds.sh "$recipe" $s
-    done
+    bash experiments/score-folds.sh --decision "$recipe"  # as heavy-folds.sh scores the CPU lanes'
   done
   exit 0
 fi
@@ -56,8 +49,8 @@ recipe_of() { case $1 in AA-heavy) echo "--stage all $HEAVY_RECIPE" ;; M-long) e
 pids=()
 for fold in $FOLDS; do
   recipe=${fold%/*} drive=${fold#*/}
-  # shellcheck disable=SC2046,SC2086
   # Its own process group (setsid), so that the budget below stops the fold's python too.
+  # shellcheck disable=SC2046,SC2086
   DRIVES=$drive THREADS=${THREADS:-4} PYTHON=$PY setsid bash experiments/folds.sh "$recipe" \
     $(recipe_of "$recipe") ${EXTRA:-} >"$RUNS/$recipe.$drive.log" 2>&1 &
   pids+=($!)

@@ -34,16 +34,13 @@ for name in "${names[@]}"; do
       for drive in $DRIVES; do
         # shellcheck disable=SC2086  # the recipes are word lists
         DRIVES=$drive bash experiments/folds.sh AA-heavy --stage all $HEAVY_RECIPE
-        score AA-heavy --input-scale 1.5
-        score AA-heavy --input-scale 1
-        score AA-heavy --input-scale 1.5 --quality high
+        score --decision AA-heavy
       done ;;
     M-long)
       for drive in $DRIVES; do
         # shellcheck disable=SC2086
         DRIVES=$drive bash experiments/folds.sh M-long --stage all $FCN8S_RECIPE
-        score M-long
-        score M-long --quality high
+        score --decision M-long
       done ;;
     AA-trainval)
       # What shipping it would take, started before the folds end: the heavy recipe on every

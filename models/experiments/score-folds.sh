@@ -14,9 +14,25 @@
 # and its checkpoints. The fold mean and spread are printed.
 # Usage: bash models/experiments/score-folds.sh NAME [npx fcn eval options...]
 #   e.g. bash models/experiments/score-folds.sh AA-heavy --input-scale 1.5
+#        bash models/experiments/score-folds.sh --decision AA-heavy   (every setting its decision reads)
 # Then, from models/, the ship rule on two recipes' scores (fold by fold, at the scales given):
 #   python3 -m fcn.report --versus AA-heavy M-long --input-scales 1.5 1
 set -euo pipefail
+# The settings the heavy decision reads (heavy-folds.sh and gpu-folds.sh score each fold so): the
+# heavy recipe enlarged 1.5x, as it is, and 1.5x at quality high; the shipped recipe as it is.
+if [[ ${1:-} == --decision ]]; then
+  case ${2:-} in
+    AA-heavy) settings=("--input-scale 1.5" "--input-scale 1" "--input-scale 1.5 --quality high") ;;
+    M-long) settings=("" "--quality high") ;;
+    *) echo "usage: score-folds.sh --decision AA-heavy|M-long" >&2; exit 2 ;;
+  esac
+  status=0
+  for setting in "${settings[@]}"; do
+    # shellcheck disable=SC2086  # a word list
+    bash "$0" "$2" $setting || status=1
+  done
+  exit $status
+fi
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-runs}
 PY=${PYTHON:-/usr/bin/python3}
