@@ -2,10 +2,13 @@
 # Issue #31's long runs, in the order they are wanted, on two lanes of one thread each (the
 # 2-core CPU), started in the background. Every run resumes from its last finished epoch and a
 # finished one returns at once, so this one command is what each session runs first:
-#   lane 1  the heavy recipe's folds (AA-heavy), the decision to ship it
+#   lane 1  the heavy recipe's folds (AA-heavy), the decision to ship it; then the heavy recipe
+#           on train + val (AA-trainval: what would ship if the folds say so)
 #   lane 2  the shipped recipe's folds (M-long) it is compared with; then the edge folds
-#           (edge-folds.sh: teacher, K, AC and J, fold by fold), a cheaper decision; then the
-#           heavy recipe on train + val (AA-trainval: what would ship if the folds say so)
+#           (edge-folds.sh: teacher, K, AC and J, fold by fold), a cheaper decision
+# AA-trainval follows the heavy folds on lane 1 (until 2026-12-08 it waited behind the edge folds
+# on lane 2): lane 1 would otherwise idle from the end of its folds (about 15 h of epochs) while
+# lane 2 still had some 25 h of edge folds, and AA-trainval is ready that much sooner.
 # A lane already running (its lock held) is left alone. Logs: models/runs/queue-lane<N>.log;
 # where every run stands (from models/):
 #   python3 -m fcn.report --status runs/folds/*/* runs/shipped/*/
@@ -20,8 +23,8 @@ if [[ -n $uncommitted ]]; then
 fi
 export THREADS=${THREADS:-1}
 lanes=(
-  "bash experiments/heavy-folds.sh AA-heavy"
-  "bash experiments/heavy-folds.sh M-long && bash experiments/edge-folds.sh && bash experiments/heavy-folds.sh AA-trainval"
+  "bash experiments/heavy-folds.sh AA-heavy && bash experiments/heavy-folds.sh AA-trainval"
+  "bash experiments/heavy-folds.sh M-long && bash experiments/edge-folds.sh"
 )
 for i in "${!lanes[@]}"; do
   lane=$((i + 1))
