@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "./config.ts";
+import { DEFAULT_TILE_OVERLAP } from "./tiling.ts";
 
 const required = {
   QUEUE_URL: "http://127.0.0.1:9324/000000000000/fcn-jobs",
@@ -21,7 +22,7 @@ describe("configuration", () => {
       waitTimeSeconds: 20,
       maxReceives: 3,
       tileSize: 2048,
-      tileOverlap: 448,
+      tileOverlap: DEFAULT_TILE_OVERLAP,
       port: 8080,
       host: "127.0.0.1",
       logLevel: "info",
@@ -58,6 +59,7 @@ describe("configuration", () => {
       'CONCURRENCY must be an integer in [1, 64] (got "0")',
       "HEARTBEAT_SECONDS (200) must be shorter than VISIBILITY_TIMEOUT_SECONDS (120)",
       "TILE_SIZE must be a multiple of 32 (got 1000)",
+      "TILE_OVERLAP must be less than half of TILE_SIZE",
     ]);
   });
 

@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { webhookSecretProblem } from "../protocol/standard-webhooks.ts";
+import { DEFAULT_TILE_OVERLAP } from "./tiling.ts";
 
 export type ProviderSetting = "auto" | "cpu" | "cuda";
 export type LogLevel = "debug" | "info" | "warn" | "error";
@@ -136,11 +137,9 @@ const settings = {
   MAX_RECEIVES: integer(3, 1, 1000),
   RETRY_BACKOFF_SECONDS: numeric(5, 0, 43_200),
   TILE_MAX_PIXELS: integer(4_194_304, 4096),
-  // FCN-8s/VGG16 scores depend on input pixels up to ~224 px away (measured: a cut farther
-  // than that changes no logit at all). An overlap of twice that keeps every pixel a tile owns
-  // at least 224 px from the tile's cut edges, so tiled results equal untiled ones exactly.
+  // Twice the network's reach, so tiled results equal untiled ones exactly (tiling.ts).
   TILE_SIZE: integer(2048, 64, 16_384),
-  TILE_OVERLAP: integer(448, 0, 4096),
+  TILE_OVERLAP: integer(DEFAULT_TILE_OVERLAP, 0, 4096),
   SHUTDOWN_GRACE_SECONDS: numeric(25, 0, 3600),
   HTTP_TIMEOUT_SECONDS: numeric(30, 0.1, 3600),
   PORT: integer(8080, 0, 65_535),

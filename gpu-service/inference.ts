@@ -21,6 +21,7 @@ import {
   inferenceSize,
   labelMapFractions,
   labelsAtImageSize,
+  runsAtOwnSize,
 } from "../models/runtime/tensor.ts";
 import { segmentTiled } from "./tiling.ts";
 
@@ -101,10 +102,7 @@ export class InferenceQueue {
    * at the image's own size; a model with a reference scale runs large images brought down to it.
    */
   needsTiling(image: { width: number; height: number }): boolean {
-    const { meta } = this.model;
-    return (
-      !meta.resolution && !meta.referencePixels && image.width * image.height > this.options.tileMaxPixels
-    );
+    return runsAtOwnSize(this.model.meta) && image.width * image.height > this.options.tileMaxPixels;
   }
 
   /** Inputs with the same key run as one batch: same inference size, one plain pass each. */

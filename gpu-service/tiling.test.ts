@@ -6,7 +6,7 @@ import { segment } from "../models/runtime/segment.ts";
 import { labelsAtImageSize, probabilitiesUint8 } from "../models/runtime/tensor.ts";
 import { InferenceQueue } from "./inference.ts";
 import { decodeFile, SAMPLES, sameBytes, testModel } from "./test/harness.ts";
-import { axisSpans, seams, segmentTiled, TILE_ALIGN, tileGrid } from "./tiling.ts";
+import { axisSpans, DEFAULT_TILE_OVERLAP, seams, segmentTiled, TILE_ALIGN, tileGrid } from "./tiling.ts";
 
 describe("the tile grid", () => {
   it("covers the axis, starts tiles on multiples of 32, and owns every pixel once, far from cut edges", () => {
@@ -44,18 +44,21 @@ describe("the tile grid", () => {
   });
 });
 
-/** The three samples and a mirrored one as a 960x720 mosaic: real content, four quadrants. */
+/**
+ * The three samples above, mirrored below, as a 1440x720 mosaic: real content, wide enough for
+ * two tiles at the default overlap.
+ */
 async function mosaic(): Promise<Rgba> {
-  const parts = await Promise.all([...SAMPLES, SAMPLES[0]].map((p) => decodeFile(p)));
-  const width = 960;
+  const parts = await Promise.all([...SAMPLES, ...SAMPLES].map((p) => decodeFile(p)));
+  const width = 1440;
   const height = 720;
   const data = new Uint8ClampedArray(width * height * 4);
   parts.forEach((part, k) => {
-    const ox = (k % 2) * 480;
-    const oy = Math.floor(k / 2) * 360;
+    const ox = (k % 3) * 480;
+    const oy = Math.floor(k / 3) * 360;
     for (let y = 0; y < 360; y++) {
       for (let x = 0; x < 480; x++) {
-        const sx = k === 3 ? 479 - x : x;
+        const sx = k >= 3 ? 479 - x : x;
         const from = (y * 480 + sx) * 4;
         data.set(part.data.subarray(from, from + 4), ((oy + y) * width + ox + x) * 4);
       }
@@ -65,12 +68,13 @@ async function mosaic(): Promise<Rgba> {
 }
 
 /**
- * The FCN-8s as a model that runs at every input's own size (no reference scale): the kind
- * tiling is for. The shipped one brings large images down to its training scale instead.
+ * The FCN-8s as a model that runs at every input's own size (no reference scale, no input
+ * scale): the kind tiling is for. The shipped one brings large images down to its training
+ * scale instead (and may enlarge them by its input scale).
  */
 async function ownSizeModel() {
   const model = await testModel();
-  return { ...model, meta: { ...model.meta, referencePixels: undefined } };
+  return { ...model, meta: { ...model.meta, referencePixels: undefined, inputScale: undefined } };
 }
 
 describe("tiled segmentation", () => {
@@ -82,7 +86,7 @@ describe("tiled segmentation", () => {
   });
 
   it("equals the untiled labels at every pixel farther than the overlap from a seam", async () => {
-    const tileSize = 448;
+    const tileSize = 640;
     const overlap = 160;
     const tiled = await segmentTiled(await ownSizeModel(), image, { tileSize, overlap });
     expect(tiled.tiles).toBe(3 * 2);
@@ -109,12 +113,12 @@ describe("tiled segmentation", () => {
     expect(differentNearSeams / (image.width * image.height)).toBeLessThan(0.05);
   });
 
-  it("with the default overlap (448 = twice the network's reach) equals untiled everywhere", async () => {
-    // Each tile's owned pixels are >= 224 px from its cut edges: beyond what any input pixel
-    // can influence, so scores, labels and probabilities are exactly those of one whole run.
+  it(`with the default overlap (${DEFAULT_TILE_OVERLAP} = twice the network's reach) equals untiled everywhere`, async () => {
+    // Each tile's owned pixels are at least half the overlap from its cut edges: beyond what any
+    // input pixel can influence, so scores, labels and probabilities are those of one whole run.
     const tiled = await segmentTiled(await ownSizeModel(), image, {
-      tileSize: 928,
-      overlap: 448,
+      tileSize: 2 * DEFAULT_TILE_OVERLAP + TILE_ALIGN,
+      overlap: DEFAULT_TILE_OVERLAP,
       probabilities: true,
     });
     expect(tiled.tiles).toBe(2);
@@ -133,7 +137,28 @@ describe("tiled segmentation", () => {
       },
     });
     await expect(stopped).rejects.toThrow("deadline");
-    expect(checked).toBe(3); // two of the six tiles ran, the third never started
+    expect(checked).toBe(3); // two of the ten tiles ran, the third never started
+  });
+
+  it("is refused for a model that resizes its input, which the inference queue then runs whole", async () => {
+    const own = await ownSizeModel();
+    for (const meta of [
+      { ...own.meta, referencePixels: 480 * 360 },
+      { ...own.meta, inputScale: 1.5 }, // each tile resampled apart, its start off the grid
+    ]) {
+      const model = { ...own, meta };
+      await expect(segmentTiled(model, image, { tileSize: 448, overlap: 160 })).rejects.toThrow(
+        /resizes its input/,
+      );
+      const queue = new InferenceQueue(model, {
+        batchSize: 1,
+        batchWindowMs: 0,
+        tileMaxPixels: 1,
+        tileSize: 448,
+        tileOverlap: 160,
+      });
+      expect(queue.needsTiling(image)).toBe(false);
+    }
   });
 
   it("is what the inference queue does with inputs over tileMaxPixels", async () => {
@@ -141,8 +166,8 @@ describe("tiled segmentation", () => {
       batchSize: 1,
       batchWindowMs: 0,
       tileMaxPixels: 500_000,
-      tileSize: 928,
-      tileOverlap: 448,
+      tileSize: 2 * DEFAULT_TILE_OVERLAP + TILE_ALIGN,
+      tileOverlap: DEFAULT_TILE_OVERLAP,
     });
     expect(inference.needsTiling(image)).toBe(true);
     const prediction = await inference.predict({ image, mode: "learned", probabilities: false });

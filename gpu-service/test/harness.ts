@@ -12,6 +12,7 @@ import { EdgeClient } from "../edge-client.ts";
 import { type InferenceOptions, InferenceQueue } from "../inference.ts";
 import { createLogger } from "../log.ts";
 import { ServiceMetrics } from "../metrics.ts";
+import { DEFAULT_TILE_OVERLAP } from "../tiling.ts";
 import type { EdgeStub } from "./edge-stub.ts";
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -59,7 +60,7 @@ export async function startConsumer(
     batchWindowMs: 0,
     tileMaxPixels: 4_194_304,
     tileSize: 2048,
-    tileOverlap: 448,
+    tileOverlap: DEFAULT_TILE_OVERLAP,
     onRun: ({ inputs }) => runs.push(inputs),
     ...inferenceOverrides,
   });

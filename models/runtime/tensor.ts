@@ -11,6 +11,15 @@ import type { ModelMetadata } from "./model-metadata.ts";
 import { nearestIndex, resizeBilinearToPlanar, resizeLabelsNearest } from "./resize.ts";
 
 /**
+ * Whether the model runs images at their own size, pixel for pixel: no fixed `resolution`, no
+ * `referencePixels` to bring them down to, no `inputScale` to enlarge them by. Only such a model
+ * can be run in tiles whose results are those of the whole image (gpu-service/tiling.ts).
+ */
+export function runsAtOwnSize(meta: ModelMetadata): boolean {
+  return !meta.resolution && !meta.referencePixels && (meta.inputScale ?? 1) === 1;
+}
+
+/**
  * The size the network runs at for an image of `width` x `height`: the model's fixed
  * resolution, or the image's own size brought down to the model's `referencePixels`, times its
  * `inputScale` and `scale` (test-time augmentation runs a few scales around it).
