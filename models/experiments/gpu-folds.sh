@@ -32,7 +32,7 @@ if [[ ${1:-} == --unpack ]]; then
   PY=${PYTHON:-/usr/bin/python3}
   export PYTHON=$PY
   for fold in $FOLDS; do
-    recipe=${fold%/*} drive=${fold#*/} stem="${fold/\//_}"
+    stem="${fold/\//_}"
     [[ -f $from/$stem.fcn8s.pt ]] || { echo "$fold: not in $from, skipped" >&2; continue; }
     mkdir -p "$RUNS/folds/$fold/fcn8s"
     cp "$from/$stem.fcn8s.pt" "$RUNS/folds/$fold/fcn8s/last.pt"

@@ -49,7 +49,7 @@ export type Session = ort.InferenceSession;
 export const Tensor = ort.Tensor;
 
 /** Create an inference session from model bytes (installs the shim on first use). */
-export async function createSession(model: ArrayBuffer): Promise<ort.InferenceSession> {
+async function createSession(model: ArrayBuffer): Promise<ort.InferenceSession> {
   install();
   return ort.InferenceSession.create(new Uint8Array(model), {
     executionProviders: ["wasm"],
