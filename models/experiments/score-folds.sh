@@ -37,8 +37,17 @@ cd "$(dirname "$0")/.."
 RUNS=${RUNS:-runs}
 PY=${PYTHON:-/usr/bin/python3}
 source experiments/recipes.sh  # EDGE_QUANTIZE
+# Both queue lanes score the heavy recipe's folds: one scoring at a time, so a fold is never
+# exported or recorded twice (the second finds the first's marker and skips it).
+mkdir -p "$RUNS"
+exec 9>>"$RUNS/score-folds.lock"
+flock 9
 name=${1:?usage: score-folds.sh NAME [npx fcn eval options...]}
 shift
+if [[ ! -d $RUNS/folds/$name ]]; then
+  echo "$name: no folds in $RUNS/folds yet, nothing to score" >&2
+  exit 0
+fi
 folds=$(realpath "$RUNS/folds/$name")
 recorded=$(realpath "${FOLD_SCORES:-experiments/fold-scores.jsonl}")  # elsewhere for a trial
 lines=()
