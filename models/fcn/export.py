@@ -8,6 +8,7 @@ PyTorch through onnxruntime-node (the runtime the tiers use).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import subprocess
@@ -189,6 +190,20 @@ def export(model: FCN, out: Path, meta: dict, with_coarse: bool) -> None:
     add_metadata(out, meta)
 
 
+@contextlib.contextmanager
+def written_whole(out: Path):
+    """Yield a scratch path beside ``out``, moved onto ``out`` only when the block finishes.
+    A model file takes several writes (graph, metadata, fp16 weights or int8 ops), and a process
+    killed between them (a session's stop ends the training lanes' scoring) must not leave a
+    file that passes for a finished model: the fold scoring reuses whatever model file it finds."""
+    partial = out.with_name(out.name + ".partial")
+    try:
+        yield partial
+        os.replace(partial, out)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
 def add_metadata(path: Path, meta: dict) -> None:
     proto = onnx.load(str(path))
     del proto.metadata_props[:]
@@ -268,9 +283,10 @@ def main(argv=None) -> None:
     if not 0.25 <= a.input_scale <= 4:
         p.error("--input-scale must be from 0.25 to 4")
     meta = metadata(model, a.id, resolution, a.weights, a.coarse, a.runtime_upsample, a.input_scale)
-    export(model, a.out, meta, a.coarse)
-    if a.weights == "fp16":
-        fp16_weights(a.out)
+    with written_whole(a.out) as partial:
+        export(model, partial, meta, a.coarse)
+        if a.weights == "fp16":
+            fp16_weights(partial)
     print(f"wrote {a.out} ({a.out.stat().st_size / 1e6:.2f} MB)")
     # The Worker describes the GPU tier's model from this copy (worker/inference/jobs-model.ts).
     sidecar = a.out.with_suffix(".meta.json")

@@ -41,7 +41,7 @@ from onnx import TensorProto, helper, numpy_helper
 from torch import nn
 
 from .data import load_split, normalize
-from .export import add_metadata, export, grouped_upsampler, load_checkpoint, metadata
+from .export import add_metadata, export, grouped_upsampler, load_checkpoint, metadata, written_whole
 from .fcn import FCN, fuse_batchnorm
 
 
@@ -289,13 +289,13 @@ def main(argv=None) -> None:
     fused = fuse_batchnorm(load_checkpoint(a.checkpoint))
     fused.upscore = grouped_upsampler(fused.upscore)
     ranges = calibrate(fused, images[pick], (a.resolution[1], a.resolution[0]))
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, written_whole(a.out) as partial:
         fp32 = Path(tmp) / "fp32.onnx"
         export(model, fp32, meta, with_coarse=a.coarse)
-        quantize(fp32, fused, ranges, a.out, a.float_convs)
-    if a.float_convs:
-        meta["floatConvs"] = a.float_convs
-    add_metadata(a.out, meta)
+        quantize(fp32, fused, ranges, partial, a.float_convs)
+        if a.float_convs:
+            meta["floatConvs"] = a.float_convs
+        add_metadata(partial, meta)
     print(f"wrote {a.out} ({a.out.stat().st_size / 1e6:.2f} MB), calibrated on {len(pick)} {split} images"
           + (f" without drive {held[0]}" if held else ""))
 

@@ -17,7 +17,7 @@ import torch
 from onnx import numpy_helper
 
 from fcn.export import (REFERENCE_PIXELS, REPO, ExportWrapper, export, fp16_weights, is_fixed_bilinear, metadata,
-                        parity, reported_scores)
+                        parity, reported_scores, written_whole)
 from fcn.backbones import BasicBlock
 from fcn.data import normalize
 from fcn.fcn import fcn8s, fcn32s, fuse_batchnorm
@@ -112,6 +112,31 @@ class Fp16WeightsTest(unittest.TestCase):
                     if p.numel() >= self.MIN_ELEMENTS:
                         p.copy_(p.half().float())
             self.assertLess(parity(rounded, out, height=64, width=96), 2e-6)
+
+
+class WrittenWholeTest(unittest.TestCase):
+    """A model file appears only once every write to it is done (export, then fp16 weights)."""
+
+    def test_a_write_cut_short_leaves_the_previous_model_and_no_scratch_file(self):
+        net = fcn32s(**TINY).eval()
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Path(tmp) / "fold.onnx"
+            out.write_bytes(b"previous model")
+            with self.assertRaises(KeyboardInterrupt), written_whole(out) as partial:
+                export(net, partial, META, with_coarse=False)
+                raise KeyboardInterrupt  # killed before the fp16 weights were written
+            self.assertEqual(out.read_bytes(), b"previous model")
+            self.assertEqual(sorted(p.name for p in Path(tmp).iterdir()), ["fold.onnx"])
+
+    def test_a_finished_write_replaces_the_model(self):
+        net = fcn32s(**TINY).eval()
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Path(tmp) / "fold.onnx"
+            with written_whole(out) as partial:
+                export(net, partial, META, with_coarse=False)
+                fp16_weights(partial)
+            self.assertEqual(sorted(p.name for p in Path(tmp).iterdir()), ["fold.onnx"])
+            self.assertEqual(json.loads(onnx.load(str(out)).metadata_props[0].value)["id"], "tiny")
 
 
 class InceptionExportTest(unittest.TestCase):
